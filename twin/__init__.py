@@ -1,0 +1,1 @@
+"""twin: a digital twin of factory lines worked by humanoid robots."""

@@ -1,0 +1,287 @@
+"""The line description: pydantic models of everything a planner writes in ``lines/*.yaml``.
+
+One source of truth per parameter: defaults, JSON Schema, docs and CLI help derive from here.
+This module imports no SimPy, PyBullet or PyVista.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from twin.distributions import Distribution
+from twin.robot import RobotSpec
+from twin.units import Kilograms, Metres, Seconds, Watts
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _point(value: object) -> object:
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return {"x": value[0], "y": value[1]}
+    return value
+
+
+LocationKind = Literal["rack", "station", "charger", "conveyor", "buffer", "dock", "point"]
+
+
+class Location(_Model):
+    """A named point on the floor where a robot stands to pick, place or dock."""
+
+    x: Metres
+    y: Metres
+    kind: LocationKind = "point"
+    heading: float = Field(0.0, description="direction the robot faces there (deg)")
+
+
+class Obstacle(_Model):
+    """An axis-aligned rectangle robots cannot walk through: a wall, a machine body, a rack."""
+
+    name: str = ""
+    x0: Metres
+    y0: Metres
+    x1: Metres
+    y1: Metres
+    height: Metres = Field(2.5, gt=0, description="for the 3D scene only")
+    kind: Literal["wall", "machine", "rack", "conveyor", "other"] = "wall"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Obstacle:
+        if self.x1 <= self.x0 or self.y1 <= self.y0:
+            raise ValueError("obstacle needs x0 < x1 and y0 < y1")
+        return self
+
+
+class Floor(_Model):
+    width: Metres = Field(gt=0, description="extent along x")
+    depth: Metres = Field(gt=0, description="extent along y")
+
+
+class Layout(_Model):
+    floor: Floor
+    clearance: Metres = Field(
+        0.35, ge=0, description="distance a robot's centre keeps from obstacles (half width)"
+    )
+    obstacles: list[Obstacle] = []
+    locations: dict[str, Annotated[Location, BeforeValidator(_point)]]
+
+
+class Failures(_Model):
+    """Breakdowns: time to failure counted on operating time, time to repair."""
+
+    ttf: Distribution = Field(description="operating time between failures (MTBF)")
+    ttr: Distribution = Field(description="time to repair (MTTR)")
+
+
+class Station(_Model):
+    """A work station: servers in parallel, per-product times, setups, failures, scrap."""
+
+    location: str | None = Field(None, description="where robots serve it; default: its id")
+    servers: int = Field(1, ge=1)
+    process: Distribution | dict[str, Distribution] = Field(
+        description="processing time, or a map product -> processing time"
+    )
+    ideal_cycle: Seconds | None = Field(
+        None, gt=0, description="planned runtime per item (ISO 22400 PRI); default: mean time"
+    )
+    setup: Distribution | None = Field(None, description="changeover when the product changes")
+    failures: Failures | None = None
+    scrap: float = Field(0.0, ge=0, le=1, description="probability a processed unit is scrap")
+    rework: float = Field(0.0, ge=0, le=1, description="probability it is processed again")
+    input_buffer: int | None = Field(
+        None, ge=0, description="waiting room before the station; null = unlimited"
+    )
+    output_buffer: int = Field(
+        0, ge=0, description="finished units waiting for transport (0: hand over directly)"
+    )
+
+    @model_validator(mode="after")
+    def _quality(self) -> Station:
+        if self.scrap + self.rework > 1:
+            raise ValueError("scrap + rework probabilities must not exceed 1")
+        return self
+
+
+class Source(_Model):
+    """Where units enter: a rack always stocked with material, or an arrival process."""
+
+    location: str
+    kind: Literal["rack", "arrivals"] = "rack"
+    interarrival: Distribution | None = Field(None, description="time between arrivals")
+    follows_shifts: bool = Field(False, description="arrivals pause off shift")
+
+    @model_validator(mode="after")
+    def _arrivals(self) -> Source:
+        if self.kind == "arrivals" and self.interarrival is None:
+            raise ValueError("an arrivals source needs 'interarrival'")
+        return self
+
+
+class Sink(_Model):
+    """Where finished units leave the line (an outbound conveyor, a dock)."""
+
+    location: str
+
+
+class Product(_Model):
+    share: float = Field(1.0, gt=0, description="share of the mix from its source")
+    routing: list[str] = Field(min_length=1, description="stations in order")
+    source: str | None = Field(None, description="default: the only source")
+    sink: str | None = Field(None, description="default: the only sink")
+
+
+class Transport(_Model):
+    """How units move between two points."""
+
+    kind: Literal["instant", "conveyor", "humanoid"] = "humanoid"
+    time: Distribution | None = Field(None, description="conveyor travel time")
+    capacity: int | None = Field(None, ge=1, description="conveyor: units on it at once")
+    tote_units: int = Field(4, ge=1, description="humanoid: units per tote")
+    tote_mass: Kilograms = Field(2.0, ge=0, description="humanoid: empty tote mass")
+    unit_mass: Kilograms = Field(2.0, ge=0, description="humanoid: mass of one unit")
+    min_load: int | None = Field(
+        None, ge=1, description="humanoid: units needed before a trip; default tote_units"
+    )
+
+    @model_validator(mode="after")
+    def _conveyor(self) -> Transport:
+        if self.kind == "conveyor" and self.time is None:
+            raise ValueError("a conveyor needs 'time'")
+        if self.min_load is not None and self.min_load > self.tote_units:
+            raise ValueError("min_load must not exceed tote_units")
+        return self
+
+    @property
+    def load(self) -> int:
+        return self.min_load or self.tote_units
+
+    def payload(self, units: int) -> float:
+        return self.tote_mass + self.unit_mass * units
+
+
+class Leg(Transport):
+    src: str = Field(alias="from", description="source, station or sink id")
+    dst: str = Field(alias="to")
+
+
+class TransportPlan(_Model):
+    default: Transport = Transport()
+    legs: list[Leg] = []
+
+
+class DatasheetBattery(_Model):
+    """For a planner who only has the vendor's figures."""
+
+    model: Literal["datasheet"]
+    runtime: Distribution = Field(description="working time on a full battery")
+    charge_time: Distribution = Field(description="plug charge from empty to full")
+
+
+class EnergyBattery(_Model):
+    """Drained by the robot model's power draws in each state."""
+
+    model: Literal["energy"] = "energy"
+
+
+class ChargePolicy(_Model):
+    go_charge_below: float = Field(0.25, gt=0, lt=1, description="state of charge threshold")
+    charge_to: float = Field(0.95, gt=0, le=1, description="target state of charge (plug)")
+    in_breaks: bool = Field(True, description="charge opportunistically off shift")
+    initial_soc: float = Field(0.9, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _band(self) -> ChargePolicy:
+        if self.charge_to <= self.go_charge_below:
+            raise ValueError("charge_to must be above go_charge_below")
+        return self
+
+
+class Fleet(_Model):
+    robot: str | RobotSpec = Field("walker_s2", description="name under assets/robots/ or spec")
+    count: int = Field(ge=0)
+    home: str | None = Field(None, description="where idle robots start; default first charger")
+    dispatch: Literal["nearest_idle", "longest_waiting"] = "nearest_idle"
+    battery: EnergyBattery | DatasheetBattery = Field(EnergyBattery(), discriminator="model")
+    charging: ChargePolicy = ChargePolicy()
+    failures: Failures | None = Field(None, description="robot breakdowns on operating time")
+    depleted_recovery: Seconds = Field(
+        1800.0, ge=0, description="down time when a battery runs flat on the floor"
+    )
+
+
+class Charger(_Model):
+    """A group of charging points or battery-swap stations at one location."""
+
+    location: str
+    count: int = Field(1, ge=0)
+    mode: Literal["plug", "swap"] = "plug"
+    power: Watts = Field(1500.0, gt=0, description="plug power, or spare recharge power")
+    taper_above: float = Field(
+        1.0, gt=0, le=1, description="plug: above this SOC power falls linearly to 10%"
+    )
+    swap_time: Distribution = Field(180.0, description="swap: battery exchange (about 3 min)")
+    spares: int = Field(2, ge=0, description="swap: spare batteries per swap station")
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Window(_Model):
+    start: str = Field(description='"HH:MM"')
+    end: str = Field(description='"HH:MM"; before start means past midnight')
+
+    @model_validator(mode="after")
+    def _clock(self) -> Window:
+        for value in (self.start, self.end):
+            parse_clock(value)
+        return self
+
+
+class Shifts(_Model):
+    """A weekly calendar: daily shifts, breaks inside them, days off. t=0 is Monday 00:00."""
+
+    shifts: list[Window] = Field(min_length=1)
+    breaks: list[Window] = []
+    days_off: list[Weekday] = []
+
+
+class Line(_Model):
+    """A humanoid-served production line."""
+
+    name: str
+    description: str = ""
+    layout: Layout
+    products: dict[str, Product] = Field(min_length=1)
+    sources: dict[str, Source] = Field(min_length=1)
+    sinks: dict[str, Sink] = Field(min_length=1)
+    stations: dict[str, Station] = Field(min_length=1)
+    transport: TransportPlan = TransportPlan()
+    fleet: Fleet | None = None
+    chargers: dict[str, Charger] = {}
+    shifts: Literal["24/7"] | Shifts = "24/7"
+    warmup: Seconds = Field(0.0, ge=0, description="default warm-up before statistics")
+    facts: dict[str, str] = Field(
+        default_factory=dict, description="field -> id of the fact in seeds/ it comes from"
+    )
+
+
+def parse_clock(value: str) -> float:
+    """Seconds after midnight from "HH:MM"."""
+    try:
+        hours, minutes = value.split(":")
+        h, m = int(hours), int(minutes)
+    except ValueError as exc:
+        raise ValueError(f"time of day {value!r} must be written HH:MM") from exc
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise ValueError(f"time of day {value!r} is out of range")
+    return h * 3600.0 + m * 60.0
+
+
+__all__ = [
+    "Charger", "ChargePolicy", "DatasheetBattery", "EnergyBattery", "Failures", "Fleet", "Floor",
+    "Layout", "Leg", "Line", "Location", "Obstacle", "Product", "RobotSpec", "Shifts", "Sink",
+    "Source", "Station", "Transport", "TransportPlan", "Window",
+]

@@ -1,0 +1,186 @@
+"""The motion contract between the line model and whatever moves the robots.
+
+The line model asks a ``MotionModel`` to carry out one ``MotionTask`` (walk from A to B with a
+payload, pick, place, dock) for one robot and gets back an ``Outcome``: how long it took, the
+electrical energy it drew from the battery (constant draws included) and whether it succeeded.
+``execute`` is a SimPy generator: the surrogate yields one timeout; the physics model steps
+PyBullet in lock-step with SimPy time. The line model cannot tell them apart but by the numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from twin.robot import RobotSpec
+
+CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "assets" / "calibration"
+GRAVITY = 9.81
+LIFT_HEIGHT = 1.0  # m a tote is raised, for the potential-energy part of a lift
+
+TaskKind = Literal["walk", "pick", "place", "dock"]
+
+
+@dataclass(frozen=True, slots=True)
+class MotionTask:
+    """One primitive: ``walk`` along ``path`` from origin to target, or act at ``target``."""
+
+    kind: TaskKind
+    origin: str
+    target: str
+    payload_kg: float = 0.0
+    distance: float = 0.0
+    path: np.ndarray | None = None  # (k, 2) waypoints for walks
+    heading_deg: float = 0.0  # final heading at target (dock pose)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    duration: float  # s
+    energy_j: float  # J drawn from the battery, constant draws included
+    ok: bool = True  # False: could not do it (payload too heavy, dock failed for good)
+    fell: bool = False  # the robot fell; the line adds the recovery as down time
+    retries: int = 0  # dock retries, regrasp attempts
+    note: str = ""
+
+
+class Worker(Protocol):
+    """What a motion model may read of a robot."""
+
+    id: str
+    spec: RobotSpec
+    rng: np.random.Generator  # the robot's own motion substream
+
+
+class MotionModel(Protocol):
+    def execute(self, env: Any, robot: Worker, task: MotionTask) -> Generator[Any, Any, Outcome]:
+        """Carry out ``task``; a SimPy process body returning the ``Outcome``."""
+        ...
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WalkFit(_Model):
+    """Walking: duration = overhead + distance / (nominal speed x speed_ratio(payload))."""
+
+    speed_ratio: tuple[float, float] = Field((1.0, 0.0), description="a + b * payload_kg")
+    overhead_s: float = Field(0.0, ge=0, description="start and stop per walk")
+    power_w: tuple[float, float, float] = Field(
+        (0.0, 0.0, 0.0), description="electrical power = p0 + p1 * speed + p2 * payload_kg"
+    )
+    duration_cv: float = Field(0.0, ge=0)
+    energy_cv: float = Field(0.0, ge=0)
+
+
+class ActFit(_Model):
+    """A primitive at one place: duration and energy linear in payload, with spread."""
+
+    duration_s: tuple[float, float] = Field(description="a + b * payload_kg")
+    energy_j: tuple[float, float] = Field(description="a + b * payload_kg")
+    duration_sd: float = Field(0.0, ge=0)
+    energy_sd: float = Field(0.0, ge=0)
+    success: float = Field(1.0, ge=0, le=1, description="probability of success")
+
+
+class Calibration(_Model):
+    """Surrogate parameters, nominal (from the robot YAML) or fitted from physics."""
+
+    robot: str
+    source: Literal["nominal", "physics"] = "nominal"
+    walk: WalkFit
+    pick: ActFit
+    place: ActFit
+    dock: ActFit
+    provenance: dict[str, Any] = {}
+
+    @classmethod
+    def nominal(cls, spec: RobotSpec) -> Calibration:
+        p = spec.power
+        hold = p.standing + p.constant
+        lift_j = GRAVITY * LIFT_HEIGHT / spec.drive_efficiency
+        return cls(
+            robot=spec.name,
+            walk=WalkFit(
+                power_w=(p.standing + p.walking + p.constant, 0.0, p.per_kg_carried),
+                duration_cv=spec.walk_cv,
+                energy_cv=spec.walk_cv,
+            ),
+            pick=ActFit(duration_s=(spec.pick_time, 0.0),
+                        energy_j=((hold + p.lifting) * spec.pick_time, lift_j)),
+            place=ActFit(duration_s=(spec.place_time, 0.0),
+                         energy_j=((hold + p.lifting) * spec.place_time, 0.0)),
+            dock=ActFit(duration_s=(spec.dock_time, 0.0),
+                        energy_j=((hold + 0.3 * p.walking) * spec.dock_time, 0.0)),
+        )
+
+
+def calibration_path(robot_name: str) -> Path:
+    return CALIBRATION_DIR / f"{robot_name}.json"
+
+
+def load_calibration(spec: RobotSpec) -> Calibration:
+    """The fitted calibration for this robot if ``assets/calibration`` has one, else nominal."""
+    path = calibration_path(spec.name)
+    if path.exists():
+        return Calibration.model_validate(json.loads(path.read_text()))
+    return Calibration.nominal(spec)
+
+
+class Surrogate:
+    """Fast motion model: closed-form duration and energy with calibrated spread."""
+
+    def __init__(self, spec: RobotSpec, calibration: Calibration | None = None) -> None:
+        self.spec = spec
+        self.calibration = calibration or load_calibration(spec)
+
+    def plan(self, robot: Worker, task: MotionTask) -> Outcome:
+        """The outcome of ``task``, drawn from the robot's own random stream."""
+        cal, spec, rng = self.calibration, self.spec, robot.rng
+        m = task.payload_kg
+        if m > spec.max_payload:
+            if task.kind == "pick":
+                # Cannot lift: it tries, strains, gives up (a failed lift attempt).
+                fit = cal.pick
+                return Outcome(fit.duration_s[0], fit.energy_j[0], ok=False,
+                               note=f"payload {m:.1f} kg over the {spec.max_payload:g} kg limit")
+        if task.kind == "walk":
+            w = cal.walk
+            if task.distance <= 0:
+                return Outcome(0.0, 0.0)
+            v = spec.speed(m) * max(w.speed_ratio[0] + w.speed_ratio[1] * m, 0.05)
+            duration = w.overhead_s + task.distance / v
+            power = w.power_w[0] + w.power_w[1] * v + w.power_w[2] * m
+            if w.duration_cv:
+                duration *= max(1.0 + w.duration_cv * rng.standard_normal(), 0.5)
+            energy = power * duration
+            if w.energy_cv:
+                energy *= max(1.0 + w.energy_cv * rng.standard_normal(), 0.5)
+            return Outcome(duration, energy)
+        fit = {"pick": cal.pick, "place": cal.place, "dock": cal.dock}[task.kind]
+        duration = fit.duration_s[0] + fit.duration_s[1] * m
+        energy = fit.energy_j[0] + fit.energy_j[1] * m
+        if fit.duration_sd:
+            duration = max(duration + fit.duration_sd * rng.standard_normal(), 0.2 * duration)
+        if fit.energy_sd:
+            energy = max(energy + fit.energy_sd * rng.standard_normal(), 0.2 * energy)
+        retries = 0
+        if fit.success < 1.0:
+            while rng.random() > fit.success and retries < 5:
+                retries += 1
+            duration *= 1 + retries
+            energy *= 1 + retries
+        return Outcome(duration, energy, retries=retries)
+
+    def execute(self, env: Any, robot: Worker, task: MotionTask) -> Generator[Any, Any, Outcome]:
+        outcome = self.plan(robot, task)
+        if outcome.duration > 0:
+            yield env.timeout(outcome.duration)
+        return outcome

@@ -1,0 +1,95 @@
+"""A humanoid robot model as described in ``assets/robots/<name>.yaml``.
+
+The robot YAML is the one source of truth for what a robot is: its body, its speeds, its
+payload, its battery and its power draws. Lines refer to a robot by name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from twin.units import Degrees, Joules, Kilograms, Metres, MetresPerSecond, Seconds, Watts
+
+ROBOTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "robots"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PowerDraws(_Model):
+    """Electrical power drawn from the battery, by activity (W)."""
+
+    standing: Watts = Field(120.0, ge=0, description="balancing and holding posture, idle")
+    walking: Watts = Field(380.0, ge=0, description="extra over standing while walking empty")
+    per_kg_carried: Watts = Field(4.0, ge=0, description="extra per kg of payload while walking")
+    lifting: Watts = Field(150.0, ge=0, description="extra over standing while picking/placing")
+    compute: Watts = Field(25.0, ge=0, description="on-board AI computer (15-30 W typical)")
+    radio: Watts = Field(8.0, ge=0, description="cellular module (5-10 W)")
+
+    @property
+    def constant(self) -> float:
+        """Draws that run whatever the robot does: compute and radio."""
+        return self.compute + self.radio
+
+
+class DockTolerance(_Model):
+    position: Metres = Field(0.005, gt=0, description="final position error allowed")
+    heading: Degrees = Field(1.0, gt=0, description="final heading error allowed (deg)")
+
+
+class RobotSpec(_Model):
+    """A humanoid worker: body, gait, payload, battery and power draws."""
+
+    name: str
+    description: str = ""
+    height: Metres = Field(1.7, gt=0)
+    mass: Kilograms = Field(70.0, gt=0)
+    urdf: str | None = Field(None, description="URDF for physics, relative to assets/robots/")
+    speed_empty: MetresPerSecond = Field(1.2, gt=0, description="walking speed without load")
+    speed_loaded: MetresPerSecond = Field(0.9, gt=0, description="walking speed at max payload")
+    max_payload: Kilograms = Field(15.0, gt=0, description="two-arm carrying limit")
+    battery: Joules = Field(2.0 * 3.6e6, gt=0, description='battery energy, e.g. "2 kWh"')
+    power: PowerDraws = PowerDraws()
+    pick_time: Seconds = Field(8.0, ge=0, description="approach, bend, grasp, lift")
+    place_time: Seconds = Field(7.0, ge=0, description="turn, set down precisely, release")
+    dock_time: Seconds = Field(20.0, ge=0, description="fine approach to the dock pose")
+    decision_latency: Seconds = Field(0.2, ge=0, description="perceive-decide-act per task")
+    walk_cv: float = Field(0.05, ge=0, description="spread of walking times (surrogate)")
+    dock_tolerance: DockTolerance = DockTolerance()
+    drive_efficiency: float = Field(0.65, gt=0, le=1, description="motor+drive efficiency")
+    joint_torque_limit: float = Field(
+        1.0, gt=0, description="scale on the URDF joint torque limits (physics)"
+    )
+    fall_recovery_time: Seconds = Field(300.0, ge=0, description="down time after a fall")
+    facts: dict[str, str] = Field(
+        default_factory=dict, description="field -> id of the fact in seeds/ it comes from"
+    )
+
+    @model_validator(mode="after")
+    def _speeds(self) -> RobotSpec:
+        if self.speed_loaded > self.speed_empty:
+            raise ValueError("speed_loaded must not exceed speed_empty")
+        return self
+
+    def speed(self, payload_kg: float) -> float:
+        """Nominal walking speed with ``payload_kg`` in the hands (linear in payload)."""
+        share = min(max(payload_kg / self.max_payload, 0.0), 1.0)
+        return self.speed_empty - (self.speed_empty - self.speed_loaded) * share
+
+    def walking_power(self, payload_kg: float) -> float:
+        """Total electrical power while walking with ``payload_kg`` (W)."""
+        p = self.power
+        return p.standing + p.walking + p.per_kg_carried * payload_kg + p.constant
+
+
+def robot_path(name_or_path: str, base: Path | None = None) -> Path:
+    """Resolve a robot reference: a name under ``assets/robots/`` or a YAML path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml"):
+        if not candidate.is_absolute() and base is not None:
+            candidate = base / candidate
+        return candidate
+    return ROBOTS_DIR / f"{name_or_path}.yaml"
