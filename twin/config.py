@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from twin.distributions import Distribution
+from twin.distributions import Constant, Distribution
 from twin.robot import RobotSpec
 from twin.units import Kilograms, Metres, Seconds, Watts
 
@@ -222,7 +222,9 @@ class Charger(_Model):
     taper_above: float = Field(
         1.0, gt=0, le=1, description="plug: above this SOC power falls linearly to 10%"
     )
-    swap_time: Distribution = Field(180.0, description="swap: battery exchange (about 3 min)")
+    swap_time: Distribution = Field(
+        Constant(value=180.0), description="swap: battery exchange (about 3 min)"
+    )
     spares: int = Field(2, ge=0, description="swap: spare batteries per swap station")
 
 

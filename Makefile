@@ -1,0 +1,45 @@
+# twin: two commands for a newcomer: `make demo` and `make test`.
+# Both create .venv and install the project with every extra when needed.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= out
+
+.PHONY: install system-deps demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[all,dev]"
+	touch $(STAMP)
+
+install: $(STAMP) system-deps
+
+# System packages: headless Chromium checks the study report renders without errors.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	    else echo "note: chromium not installed (needs root); the report browser test will skip"; fi; }
+
+demo: install
+	$(BIN)/twin demo --out $(OUT)/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check twin viewer tests
+	$(BIN)/mypy twin viewer
+
+test: install lint
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+bench: $(STAMP)
+	$(PY) -m twin.bench
+
+clean:
+	rm -rf $(OUT) .pytest_cache .ruff_cache .mypy_cache

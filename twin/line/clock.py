@@ -1,0 +1,69 @@
+"""State clocks: how long each station server and robot spent in each state.
+
+Every entity is in exactly one state at every instant, so its state times add up to the
+horizon. Off-shift time is split out with the calendar: for stations every state turns into
+``off_shift`` off shift; for robots only ``idle`` does (a robot charging in a break is charging).
+"""
+
+from __future__ import annotations
+
+from twin.events import EventLog
+from twin.line.calendar import Calendar
+
+
+class StateClock:
+    __slots__ = ("acc", "state", "since", "cal", "overridden", "log", "entity", "kind", "tag")
+
+    def __init__(self, states: tuple[str, ...], initial: str, now: float, cal: Calendar,
+                 overridden: frozenset[str], log: EventLog, entity: str, kind: str,
+                 tag: float = float("nan")) -> None:
+        self.acc = dict.fromkeys(states, 0.0)
+        self.state = initial
+        self.since = now
+        self.cal = cal
+        self.overridden = overridden
+        self.log = log
+        self.entity = entity
+        self.kind = kind
+        self.tag = tag  # logged in `value` (server index for stations)
+        if log.enabled:
+            log.add(now, entity, kind, self.shown(now), -1, tag)
+
+    def shown(self, now: float) -> str:
+        """The state as the log and viewer see it now (off_shift where the calendar says)."""
+        if self.cal.always or self.state not in self.overridden or self.cal.is_on(now):
+            return self.state
+        return "off_shift"
+
+    def _flush(self, now: float) -> None:
+        dt = now - self.since
+        if dt > 0:
+            if self.cal.always or self.state not in self.overridden:
+                self.acc[self.state] += dt
+            else:
+                on = self.cal.on_time(self.since, now)
+                self.acc[self.state] += on
+                self.acc["off_shift"] += dt - on
+        self.since = now
+
+    def set(self, now: float, state: str, value: float | None = None) -> None:
+        self._flush(now)
+        self.state = state
+        if self.log.enabled:
+            self.log.add(now, self.entity, self.kind, self.shown(now), -1,
+                         self.tag if value is None else value)
+
+    def relog(self, now: float, value: float | None = None) -> None:
+        """Log the shown state again (at a shift boundary)."""
+        if self.log.enabled and self.state in self.overridden:
+            self.log.add(now, self.entity, self.kind, self.shown(now), -1,
+                         self.tag if value is None else value)
+
+    def reset(self, now: float) -> None:
+        self._flush(now)
+        for key in self.acc:
+            self.acc[key] = 0.0
+
+    def totals(self, now: float) -> dict[str, float]:
+        self._flush(now)
+        return dict(self.acc)

@@ -1,0 +1,225 @@
+"""The factory: builds the SimPy model of a line and runs it.
+
+Construction follows the line description: sources, stations and the sink become nodes; each
+consecutive pair in a product's route becomes a leg of its transport kind; the fleet and the
+chargers serve the humanoid legs. Units are plain ints indexing a few lists (product, route
+step, creation time), so the hot loop touches no dicts of dicts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from twin.config import Fleet, Line
+from twin.events import EventLog
+from twin.layout import Walkways, build_walkways
+from twin.line.buffers import Inbox
+from twin.line.calendar import make_calendar
+from twin.line.chargers import ChargerGroup
+from twin.line.fleet import Dispatcher, Robot
+from twin.line.station import Station
+from twin.line.streams import RandomStreams
+from twin.line.transport import ConveyorLeg, HumanoidLeg, Sink, Source, StationPort
+from twin.loader import leg_transport, node_location, routes
+from twin.motion import MotionModel, Surrogate
+from twin.robot import RobotSpec
+
+
+class Factory:
+    """A line ready to run: ``Factory(line, seed).run(until)``."""
+
+    def __init__(self, line: Line, seed: int = 0, *, log: bool = False,
+                 motion: MotionModel | None = None, walkways: Walkways | None = None) -> None:
+        self.line = line
+        self.env = simpy.Environment()
+        self.streams = RandomStreams(seed)
+        self.log = EventLog(enabled=log)
+        self.calendar = make_calendar(line.shifts)
+        self.walkways = walkways or build_walkways(line.layout)
+        self.product_names = list(line.products)
+        route_map = routes(line)
+        self.routes = [route_map[p] for p in self.product_names]
+        # units
+        self.part_product: list[int] = []
+        self.part_step: list[int] = []
+        self.part_created: list[float] = []
+        self.shift_watchers: list[Any] = []
+        self.reset_counts()
+        # nodes
+        self.sources = {k: Source(self, k, s) for k, s in line.sources.items()}
+        self.sinks = {k: Sink(self, k, s) for k, s in line.sinks.items()}
+        self.stations = {k: Station(self, k, s) for k, s in line.stations.items()}
+        # fleet and chargers
+        self.fleet_spec: Fleet = line.fleet or Fleet(count=0)
+        self.chargers = {k: ChargerGroup(self, k, c) for k, c in line.chargers.items()
+                         if c.count > 0}
+        self.dispatcher = Dispatcher(self, self.fleet_spec.dispatch)
+        self.robots: dict[str, Robot] = {}
+        if self.fleet_spec.count:
+            spec = self.fleet_spec.robot
+            assert isinstance(spec, RobotSpec), "load the line with twin.load_line"
+            self.motion = motion or Surrogate(spec)
+            home = self.fleet_spec.home or next(iter(self.chargers.values())).location
+            soc = self.fleet_spec.charging.initial_soc
+            width = len(str(self.fleet_spec.count))
+            for k in range(self.fleet_spec.count):
+                rid = f"robot{k + 1:0{width}d}"
+                self.robots[rid] = Robot(self, rid, spec, self.motion, home, soc)
+        self.legs: list[HumanoidLeg | ConveyorLeg] = []
+        self._connect()
+
+    # ------------------------------------------------------------------ construction
+    def _inbox(self, node: str) -> Inbox:
+        if node in self.stations:
+            return self.stations[node].inbox
+        return self.sinks[node]
+
+    def _connect(self) -> None:
+        line = self.line
+        pairs = []
+        for route in self.routes:
+            for a, b in zip(route, route[1:], strict=False):
+                if (a, b) not in pairs:
+                    pairs.append((a, b))
+        for a, b in pairs:
+            spec = leg_transport(line, a, b)
+            inbox = self._inbox(b)
+            if a in self.sources:
+                port: Source | StationPort = self.sources[a]
+                ports = self.sources[a].ports
+            else:
+                st = self.stations[a]
+                port = StationPort(st.outbox, st.location)
+                ports = st.ports
+            if spec.kind == "instant":
+                ports[b] = inbox
+            elif spec.kind == "conveyor":
+                ports[b] = None
+                self.legs.append(ConveyorLeg(self, a, b, spec, port, inbox))
+            else:
+                ports[b] = None
+                self.legs.append(HumanoidLeg(self, a, b, spec, port, inbox,
+                                             node_location(line, a), node_location(line, b)))
+
+    # ------------------------------------------------------------------ units
+    def reset_counts(self) -> None:
+        now = self.env.now
+        self.started = 0
+        self.good = 0
+        self.scrapped = 0
+        self.lead_sum = 0.0
+        self.lead_n = 0
+        self.wip = getattr(self, "wip", 0)
+        self.wip_area = 0.0
+        self.wip_since = now
+        self.wip_start = self.wip
+
+    def _wip(self, delta: int) -> None:
+        now = self.env.now
+        self.wip_area += self.wip * (now - self.wip_since)
+        self.wip_since = now
+        self.wip += delta
+
+    def new_part(self, product: int, where: str) -> int:
+        part = len(self.part_product)
+        self.part_product.append(product)
+        self.part_step.append(1)  # index of the node it is heading for
+        self.part_created.append(self.env.now)
+        self.started += 1
+        self._wip(+1)
+        if self.log.enabled:
+            self.log.add(self.env.now, where, "part", "created", part, float(product))
+        return part
+
+    def finish(self, part: int, where: str) -> None:
+        now = self.env.now
+        self.good += 1
+        self.lead_sum += now - self.part_created[part]
+        self.lead_n += 1
+        self._wip(-1)
+        if self.log.enabled:
+            self.log.add(now, where, "part", "done", part, now - self.part_created[part])
+
+    def scrap(self, part: int, where: str) -> None:
+        self.scrapped += 1
+        self._wip(-1)
+        if self.log.enabled:
+            self.log.add(self.env.now, where, "part", "scrap", part)
+
+    def log_part(self, part: int, state: str, where: str) -> None:
+        if self.log.enabled:
+            self.log.add(self.env.now, where, "part", state, part)
+
+    def nearest_charger(self, location: str) -> ChargerGroup | None:
+        if not self.chargers:
+            return None
+        d = self.walkways.dist
+        return min(self.chargers.values(),
+                   key=lambda g: (d(location, g.location) + 1e3 * len(g.points.queue)))
+
+    # ------------------------------------------------------------------ running
+    def start(self) -> None:
+        for src in self.sources.values():
+            src.start()
+        for st in self.stations.values():
+            st.start()
+        for leg in self.legs:
+            self.env.process(leg.run())
+        for robot in self.robots.values():
+            self.env.process(robot.run())
+        if not self.calendar.always:
+            self.env.process(self._shifts())
+
+    def _shifts(self) -> Generator[simpy.Event, Any, None]:
+        env, cal = self.env, self.calendar
+        while True:
+            yield env.timeout(cal.next_change(env.now) - env.now)
+            on = cal.is_on(env.now)
+            self.log.add(env.now, "line", "line", "on_shift" if on else "off_shift")
+            for st in self.stations.values():
+                for server in st.servers:
+                    server.clock.relog(env.now)
+            for robot in self.robots.values():
+                robot.clock.relog(env.now, robot.soc)
+            if on:
+                self.dispatcher.shift_started()
+                for poke in self.shift_watchers:
+                    poke()
+            else:
+                self.dispatcher.break_started()
+
+    def reset_statistics(self) -> None:
+        """End of warm-up: forget everything counted so far, keep the state."""
+        now = self.env.now
+        self._wip(0)
+        self.reset_counts()
+        for st in self.stations.values():
+            st.reset_counts()
+            for server in st.servers:
+                server.clock.reset(now)
+        for robot in self.robots.values():
+            robot.set(robot.clock.state)
+            robot.reset_counts()
+            robot.clock.reset(now)
+        for group in self.chargers.values():
+            group.queue_area_until(now)
+            group.reset_counts()
+        self.log.add(now, "line", "line", "warmup_end")
+
+    def run(self, until: float, warmup: float = 0.0) -> None:
+        self.start()
+        if warmup > 0:
+            self.env.run(until=warmup)
+            self.reset_statistics()
+        self.env.run(until=until)
+        # flush passive energy draws so batteries are exact at the end
+        for robot in self.robots.values():
+            robot.set(robot.clock.state)
+
+
+def finite(x: float) -> float:
+    return x if math.isfinite(x) else 0.0

@@ -1,0 +1,283 @@
+"""The humanoid fleet: robots that walk, pick, carry, place and go to charge; the dispatcher.
+
+A robot's battery drains by its power draws: motion energy comes from the motion model (the
+surrogate or physics); standing still costs the standing and constant draws. After every trip
+it checks its state of charge and goes to the nearest charger group below the threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from twin.config import DatasheetBattery
+from twin.kpi import ROBOT_STATES
+from twin.line.chargers import ChargerGroup
+from twin.line.clock import StateClock
+from twin.line.transport import Trip
+from twin.motion import MotionModel, MotionTask, Outcome
+from twin.robot import RobotSpec
+
+if TYPE_CHECKING:
+    from twin.line.factory import Factory
+
+(CARRYING, WALKING_EMPTY, PICKING, PLACING, TO_CHARGER, WAITING_CHARGER, DOCKING, CHARGING,
+ IDLE, DOWN, OFF_SHIFT) = ROBOT_STATES
+_OVERRIDDEN = frozenset({IDLE})
+_BREAK = object()  # wake-up sentinel: a break started
+
+
+class Robot:
+    def __init__(self, factory: Factory, rid: str, spec: RobotSpec, motion: MotionModel,
+                 home: str, soc: float) -> None:
+        self.factory = factory
+        self.id = rid
+        self.spec = spec
+        self.motion = motion
+        self.rng: np.random.Generator = factory.streams.stream(f"robot:{rid}:motion")
+        self.location = home
+        self.capacity = spec.battery
+        self.energy = soc * spec.battery  # J in the battery
+        self.idle_power = spec.power.standing + spec.power.constant
+        battery = factory.fleet_spec.battery
+        self.datasheet = battery if isinstance(battery, DatasheetBattery) else None
+        if self.datasheet is not None:
+            brng = factory.streams.stream(f"robot:{rid}:battery")
+            self.runtime = self.datasheet.runtime.sampler(brng)
+            self.charge_time = self.datasheet.charge_time.sampler(brng)
+            self.drain_w = spec.battery / max(self.runtime(), 1.0)
+        self.clock = StateClock(ROBOT_STATES, IDLE, factory.env.now, factory.calendar,
+                                _OVERRIDDEN, factory.log, rid, "robot", soc)
+        self.wakeup: simpy.Event | None = None
+        self.idle_since = factory.env.now
+        self.reset_counts()
+
+    def reset_counts(self) -> None:
+        self.used_j = 0.0
+        self.charges = 0
+        self.tasks = 0
+        self.distance = 0.0
+        self.falls = 0
+        self.failed_tasks = 0
+        self.depleted = 0
+
+    @property
+    def soc(self) -> float:
+        return self.energy / self.capacity
+
+    # ------------------------------------------------------------------ energy and state
+    def draw(self, joules: float) -> None:
+        self.energy -= joules
+        self.used_j += joules
+
+    def set(self, state: str) -> None:
+        now = self.factory.env.now
+        clock = self.clock
+        if clock.state in (IDLE, WAITING_CHARGER, DOWN):
+            dt = now - clock.since
+            self.draw(dt * (self.drain_w if self.datasheet is not None else self.idle_power))
+        clock.set(now, state, self.soc)
+
+    def do(self, state: str, task: MotionTask) -> Generator[simpy.Event, Any, Outcome]:
+        self.set(state)
+        outcome = yield from self.motion.execute(self.factory.env, self, task)
+        if self.datasheet is not None:
+            self.draw(self.drain_w * outcome.duration)
+        else:
+            self.draw(outcome.energy_j)
+        if task.kind == "walk":
+            self.distance += task.distance
+            self.location = task.target
+        if outcome.fell:
+            self.falls += 1
+            self.set(DOWN)
+            yield self.factory.env.timeout(self.spec.fall_recovery_time)
+        return outcome
+
+    def walk(self, state: str, target: str, payload: float) -> Generator[simpy.Event, Any, None]:
+        f = self.factory
+        ways = f.walkways
+        if target == self.location:
+            return
+        task = MotionTask("walk", self.location, target, payload,
+                          distance=ways.dist(self.location, target),
+                          path=ways.path(self.location, target))
+        if f.log.enabled:
+            f.log.add_travel(f.env.now, self.id, state, self.location, target,
+                             ways.path_id(self.location, target), 0.0)
+        yield from self.do(state, task)
+
+    # ------------------------------------------------------------------ the robot's day
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        f = self.factory
+        policy = f.fleet_spec.charging
+        env = f.env
+        while True:
+            if self.energy <= 0:
+                yield from self.flat_battery()
+            if self.energy < policy.go_charge_below * self.capacity + 1.0:
+                yield from self.charge(policy.charge_to)
+            elif (not f.calendar.is_on(env.now) and policy.in_breaks
+                  and self.soc < policy.charge_to and f.chargers):
+                yield from self.charge(policy.charge_to)
+            trip = f.dispatcher.robot_free(self)
+            if trip is None:
+                self.set(IDLE)
+                self.idle_since = env.now
+                self.wakeup = env.event()
+                wait: simpy.Event = self.wakeup
+                margin = self.energy - policy.go_charge_below * self.capacity
+                if margin > 0 and f.chargers:
+                    power = self.drain_w if self.datasheet is not None else self.idle_power
+                    low = env.timeout(margin / power)
+                    wait = env.any_of([self.wakeup, low])
+                yield wait
+                got = self.wakeup.value if self.wakeup.triggered else None
+                self.wakeup = None
+                if not isinstance(got, Trip):
+                    f.dispatcher.withdraw(self)
+                    continue
+                trip = got
+            yield from self.carry_out(trip)
+
+    def carry_out(self, trip: Trip) -> Generator[simpy.Event, Any, None]:
+        f = self.factory
+        env, leg = f.env, trip.leg
+        self.set(WALKING_EMPTY)
+        if self.spec.decision_latency:
+            yield env.timeout(self.spec.decision_latency)
+        yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
+        payload = leg.payload(trip.units)
+        outcome = yield from self.do(PICKING, MotionTask("pick", leg.src_loc, leg.src_loc,
+                                                         payload))
+        if not outcome.ok:
+            self.failed_tasks += 1
+            f.log.add(env.now, self.id, "robot", "task_failed", trip.units, payload)
+            leg.failed(trip)
+            return
+        parts = leg.port.remove(leg.dst, trip.units)
+        self.clock.set(env.now, PICKING, self.soc)
+        yield from self.walk(CARRYING, leg.dst_loc, payload)
+        yield from self.do(PLACING, MotionTask("place", leg.dst_loc, leg.dst_loc, payload))
+        leg.inbox.reserved -= trip.units
+        for part in parts:
+            leg.inbox.put(part)
+        leg.succeeded()
+        self.tasks += 1
+
+    def charge(self, target: float) -> Generator[simpy.Event, Any, None]:
+        f = self.factory
+        env = f.env
+        group = f.nearest_charger(self.location)
+        if group is None:
+            return
+        yield from self.walk(TO_CHARGER, group.location, 0.0)
+        self.set(TO_CHARGER)
+        request = group.points.request()
+        arrived = env.now
+        if not request.triggered:
+            self.set(WAITING_CHARGER)
+            group.queue_changed(+1)
+            yield request
+            group.queue_changed(-1)
+        heading = f.line.layout.locations[group.location].heading
+        yield from self.do(DOCKING, MotionTask("dock", group.location, group.location,
+                                               heading_deg=heading))
+        start = env.now
+        spec = self.spec
+        if group.spec.mode == "swap" and group.spares:
+            ready = group.take_spare(env.now, max(self.soc, 0.0), self.capacity)
+            if ready > env.now:
+                self.set(WAITING_CHARGER)
+                yield env.timeout(ready - env.now)
+            self.set(CHARGING)
+            yield env.timeout(group.swap_time())
+            self.draw(self.idle_power * (env.now - start))
+            self.energy = self.capacity
+        else:
+            self.set(CHARGING)
+            if self.datasheet is not None:
+                duration = self.charge_time() * max(target - self.soc, 0.0)
+            else:
+                net = group.spec.power - spec.power.constant
+                duration = group.plug_time(self.soc, target, self.capacity, net)
+            yield env.timeout(duration)
+            self.energy = max(self.energy, target * self.capacity)
+        if self.datasheet is not None:
+            self.drain_w = spec.battery / max(self.runtime(), 1.0)
+        group.charges += 1
+        group.busy_time += env.now - start
+        waited = start - arrived
+        group.wait_sum += waited
+        group.wait_max = max(group.wait_max, waited)
+        self.charges += 1
+        group.points.release(request)
+        self.set(IDLE)
+
+    def flat_battery(self) -> Generator[simpy.Event, Any, None]:
+        """Ran flat on the floor: towed and recharged by hand."""
+        self.depleted += 1
+        self.set(DOWN)
+        yield self.factory.env.timeout(self.factory.fleet_spec.depleted_recovery)
+        self.energy = self.factory.fleet_spec.charging.charge_to * self.capacity
+        self.set(IDLE)
+
+
+class Dispatcher:
+    """Matches transport trips with robots: nearest idle robot, or longest-waiting first."""
+
+    def __init__(self, factory: Factory, policy: str) -> None:
+        self.factory = factory
+        self.nearest = policy == "nearest_idle"
+        self.pending: list[Trip] = []
+        self.idle: list[Robot] = []
+
+    def submit(self, trip: Trip) -> None:
+        f = self.factory
+        if self.idle and f.calendar.is_on(f.env.now):
+            if self.nearest:
+                d = f.walkways.dist
+                robot = min(self.idle, key=lambda r: d(r.location, trip.leg.src_loc))
+            else:
+                robot = self.idle[0]
+            self.idle.remove(robot)
+            assert robot.wakeup is not None
+            robot.wakeup.succeed(trip)
+        else:
+            self.pending.append(trip)
+
+    def robot_free(self, robot: Robot) -> Trip | None:
+        f = self.factory
+        if self.pending and f.calendar.is_on(f.env.now):
+            if self.nearest:
+                d = f.walkways.dist
+                trip = min(self.pending, key=lambda t: d(robot.location, t.leg.src_loc))
+            else:
+                trip = self.pending[0]
+            self.pending.remove(trip)
+            return trip
+        self.idle.append(robot)
+        return None
+
+    def withdraw(self, robot: Robot) -> None:
+        if robot in self.idle:
+            self.idle.remove(robot)
+
+    def shift_started(self) -> None:
+        """Hand out trips that piled up off shift."""
+        while self.pending and self.idle:
+            trip = self.pending.pop(0)
+            self.submit(trip)
+
+    def break_started(self) -> None:
+        for robot in list(self.idle):
+            if robot.wakeup is not None and not robot.wakeup.triggered:
+                self.idle.remove(robot)
+                robot.wakeup.succeed(_BREAK)
+
+
+def charger_distance(factory: Factory, location: str, group: ChargerGroup) -> float:
+    return factory.walkways.dist(location, group.location)

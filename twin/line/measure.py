@@ -1,0 +1,106 @@
+"""KPIs from the factory's state clocks and counters at the end of a run (see twin.kpi)."""
+
+from __future__ import annotations
+
+import math
+
+from twin.kpi import (
+    LOSSES, ROBOT_STATES, STATION_STATES, ChargerKPIs, KPIs, LineKPIs, RobotKPIs, StationKPIs,
+)
+from twin.line.factory import Factory
+from twin.units import J_PER_KWH
+
+NAN = float("nan")
+WORKING = ("carrying", "walking_empty", "picking", "placing")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else NAN
+
+
+def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
+    now = f.env.now
+    stations = {sid: _station(st, now, horizon) for sid, st in f.stations.items()}
+    good = f.good
+    robots = {}
+    for rid, robot in f.robots.items():
+        t = robot.clock.totals(now)
+        energy = robot.used_j / J_PER_KWH
+        robots[rid] = RobotKPIs(
+            **{s: t[s] / horizon for s in ROBOT_STATES},
+            energy_kwh=energy, kwh_per_unit=_ratio(energy, good), charges=robot.charges,
+            tasks=robot.tasks, distance_m=robot.distance, falls=robot.falls,
+            failed_tasks=robot.failed_tasks, depleted=robot.depleted,
+        )
+    chargers = {}
+    for cid, g in f.chargers.items():
+        chargers[cid] = ChargerKPIs(
+            points=g.spec.count, charges=g.charges, mean_wait_s=_ratio(g.wait_sum, g.charges),
+            max_wait_s=g.wait_max, mean_queue=g.queue_area_until(now) / horizon,
+            max_queue=g.queue_max, utilisation=g.busy_time / (g.spec.count * horizon),
+        )
+    # the bottleneck: highest processing share of its planned busy time
+    bn = max(stations, key=lambda s: (stations[s].processing, s))
+    b = stations[bn]
+    servers = b.servers
+    losses = {k: v / servers for k, v in b.losses_s.items()}
+    produced = good + f.scrapped
+    quality = _ratio(good, produced)
+    fleet_energy = sum(r.energy_kwh for r in robots.values())
+    charges = sum(g.charges for g in f.chargers.values())
+    waits = sum(g.wait_sum for g in f.chargers.values())
+    util = (sum(sum(getattr(r, s) for s in WORKING) for r in robots.values()) / len(robots)
+            if robots else NAN)
+    f._wip(0)
+    line = LineKPIs(
+        horizon_s=horizon, warmup_s=warmup,
+        throughput_per_hour=good / (horizon / 3600.0),
+        produced_units=produced, good_units=good, scrap_units=f.scrapped,
+        rework_units=sum(st.reworked for st in f.stations.values()),
+        availability=b.availability, effectiveness=b.effectiveness, quality_ratio=quality,
+        oee=b.availability * b.effectiveness * quality
+        if math.isfinite(b.availability * b.effectiveness) else NAN,
+        bottleneck=bn, mean_lead_time_s=_ratio(f.lead_sum, f.lead_n),
+        wip_mean=f.wip_area / horizon, wip_end=f.wip, started_units=f.started,
+        losses_s=losses, fleet_energy_kwh=fleet_energy,
+        kwh_per_unit=_ratio(fleet_energy, good), charges=charges,
+        mean_charger_wait_s=_ratio(waits, charges), robot_utilisation=util,
+    )
+    return KPIs(line=line, stations=stations, robots=robots, chargers=chargers)
+
+
+def _station(st: object, now: float, horizon: float) -> StationKPIs:
+    from twin.line.station import Station
+
+    assert isinstance(st, Station)
+    totals = dict.fromkeys(STATION_STATES, 0.0)
+    for server in st.servers:
+        for state, secs in server.clock.totals(now).items():
+            totals[state] += secs
+    c = len(st.servers)
+    pbt = c * horizon - totals["off_shift"]
+    apt = totals["processing"]
+    availability = _ratio(apt, pbt)
+    effectiveness = _ratio(st.ideal_time, apt)
+    quality = _ratio(st.good, st.produced)
+    losses = {
+        "planned_downtime": totals["off_shift"],
+        "breakdowns": totals["down"],
+        "setup": totals["setup"],
+        "starved": totals["starved"],
+        "blocked": totals["blocked"],
+        "speed": apt - st.ideal_time,
+        "scrap": st.ideal_time - st.good_ideal_time,
+        "valuable": st.good_ideal_time,
+    }
+    assert tuple(losses) == LOSSES
+    return StationKPIs(
+        servers=c,
+        **{s: totals[s] / (c * horizon) for s in STATION_STATES},
+        availability=availability, effectiveness=effectiveness, quality_ratio=quality,
+        oee=availability * effectiveness * quality,
+        produced_units=st.produced, good_units=st.good, scrap_units=st.scrapped,
+        rework_units=st.reworked, failures=st.failures,
+        mtbf_s=_ratio(apt, st.failures), mttr_s=_ratio(totals["down"], st.failures),
+        losses_s=losses,
+    )

@@ -1,0 +1,156 @@
+"""A work station: parallel servers sharing one inbox, with setups, breakdowns, scrap, rework.
+
+Breakdowns count time to failure on processing time only (operation-dependent failures): a
+failure interrupts the unit in process, which resumes after repair. Setup, processing and
+repair advance on shift time: they pause off shift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from twin.config import Station as StationSpec
+from twin.distributions import Constant
+from twin.kpi import STATION_STATES
+from twin.line.buffers import Inbox, Outbox
+from twin.line.clock import StateClock
+
+if TYPE_CHECKING:
+    from twin.line.factory import Factory
+
+PROCESSING, SETUP, STARVED, BLOCKED, DOWN, OFF_SHIFT = STATION_STATES
+_OVERRIDDEN = frozenset(STATION_STATES)
+
+
+class Station:
+    def __init__(self, factory: Factory, sid: str, spec: StationSpec) -> None:
+        self.factory = factory
+        self.id = sid
+        self.spec = spec
+        self.location = spec.location or sid
+        env, rs = factory.env, factory.streams
+        self.inbox = Inbox(env, f"{sid}.in", spec.input_buffer, factory.log)
+        self.outbox = Outbox(env, f"{sid}.out", spec.output_buffer, factory.log)
+        products = factory.product_names
+        dists = spec.process if isinstance(spec.process, dict) else dict.fromkeys(
+            products, spec.process)
+        rng = rs.stream(f"station:{sid}:process")
+        shared = {}
+        self.process: list[Any] = []
+        self.pri: list[float] = []
+        for name in products:
+            dist = dists.get(name) or Constant(value=0.0)
+            if id(dist) not in shared:
+                shared[id(dist)] = dist.sampler(rng)
+            self.process.append(shared[id(dist)])
+            self.pri.append(spec.ideal_cycle if spec.ideal_cycle is not None else dist.mean)
+        self.setup = spec.setup.sampler(rs.stream(f"station:{sid}:setup")) if spec.setup else None
+        failures = spec.failures
+        if failures is not None:
+            frng = rs.stream(f"station:{sid}:failures")
+            self.ttf: Any = failures.ttf.sampler(frng)
+            self.ttr: Any = failures.ttr.sampler(frng)
+        else:
+            self.ttf = self.ttr = None
+        self.quality = (rs.stream(f"station:{sid}:quality")
+                        if spec.scrap > 0 or spec.rework > 0 else None)
+        self.ports: dict[str, Inbox | None] = {}  # next node -> inbox (instant) or None (outbox)
+        self.reset_counts()
+        self.servers = [Server(self, k) for k in range(spec.servers)]
+
+    def reset_counts(self) -> None:
+        self.produced = 0
+        self.good = 0
+        self.scrapped = 0
+        self.reworked = 0
+        self.failures = 0
+        self.ideal_time = 0.0  # sum of PRI over produced units
+        self.good_ideal_time = 0.0
+
+    def start(self) -> None:
+        for server in self.servers:
+            self.factory.env.process(server.run())
+
+
+class Server:
+    def __init__(self, station: Station, index: int) -> None:
+        self.station = station
+        f = station.factory
+        self.clock = StateClock(STATION_STATES, STARVED, f.env.now, f.calendar, _OVERRIDDEN,
+                                f.log, station.id, "station", float(index))
+        self.last_product = -1
+        self.ttf_left = station.ttf() if station.ttf is not None else 0.0
+
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        st = self.station
+        f = st.factory
+        env, cal, clock, inbox = f.env, f.calendar, self.clock, st.inbox
+        always = cal.always
+        product_of, step_of, routes = f.part_product, f.part_step, f.routes
+        spec = st.spec
+        scrap_p, rework_p = spec.scrap, spec.scrap + spec.rework
+        while True:
+            if inbox.items:
+                part = inbox.take()
+            else:
+                clock.set(env.now, STARVED)
+                part = yield inbox.get()
+            prod = product_of[part]
+            if st.setup is not None and self.last_product not in (-1, prod):
+                clock.set(env.now, SETUP)
+                d = st.setup()
+                yield env.timeout(d if always else cal.advance(env.now, d) - env.now)
+            self.last_product = prod
+            while True:
+                p = st.process[prod]()
+                if clock.state is not PROCESSING:
+                    clock.set(env.now, PROCESSING)
+                if st.ttf is not None:
+                    while self.ttf_left < p:
+                        run = self.ttf_left
+                        yield env.timeout(run if always else cal.advance(env.now, run) - env.now)
+                        p -= run
+                        clock.set(env.now, DOWN)
+                        st.failures += 1
+                        r = st.ttr()
+                        yield env.timeout(r if always else cal.advance(env.now, r) - env.now)
+                        clock.set(env.now, PROCESSING)
+                        self.ttf_left = st.ttf()
+                    self.ttf_left -= p
+                yield env.timeout(p if always else cal.advance(env.now, p) - env.now)
+                st.produced += 1
+                st.ideal_time += st.pri[prod]
+                if st.quality is None:
+                    break
+                u = st.quality.random()
+                if u < scrap_p:
+                    st.scrapped += 1
+                    f.scrap(part, st.id)
+                    part = -1
+                    break
+                if u < rework_p:
+                    st.reworked += 1
+                    f.log_part(part, "rework", st.id)
+                    continue
+                break
+            if part < 0:
+                continue
+            st.good += 1
+            st.good_ideal_time += st.pri[prod]
+            step_of[part] += 1
+            nxt = routes[prod][step_of[part]]
+            dest = st.ports[nxt]
+            if dest is not None:
+                while dest.free() <= 0:
+                    clock.set(env.now, BLOCKED)
+                    yield dest.wait_space()
+                dest.put(part)
+            else:
+                out = st.outbox
+                while out.full():
+                    clock.set(env.now, BLOCKED)
+                    yield out.wait_space()
+                out.add(nxt, part)

@@ -1,0 +1,64 @@
+"""Electrical energy from joint torques: positive mechanical power over drive efficiency, copper
+loss, and the constant draws of the robot YAML; plus the log of the stabilising assist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twin.motion import GRAVITY
+from twin.robot import RobotSpec
+
+COPPER_LOSS_AT_LIMIT = 25.0  # W drawn by one joint holding its full torque limit
+
+
+@dataclass
+class EnergyMeter:
+    """Integrates electrical energy (J) and the assist's work, force and time."""
+
+    efficiency: float
+    constant_w: float
+    torque_limits: np.ndarray
+    mass: float
+    energy_j: float = 0.0
+    mechanical_j: float = 0.0
+    time_s: float = 0.0
+    distance_m: float = 0.0
+    assist_work_j: float = 0.0
+    assist_lift_ns: float = 0.0  # impulse of the vertical assist (N s)
+    history: list[float] = field(default_factory=list)
+
+    @classmethod
+    def for_robot(cls, spec: RobotSpec, torque_limits: np.ndarray) -> EnergyMeter:
+        """Meter with the robot's drive efficiency and constant draws (standing electronics,
+        compute, radio)."""
+        p = spec.power
+        return cls(spec.drive_efficiency, p.standing + p.constant, torque_limits, spec.mass)
+
+    def add(self, torques: np.ndarray, speeds: np.ndarray, dt: float) -> float:
+        """Account one control period; returns the electrical power (W)."""
+        mech = float(np.clip(torques * speeds, 0.0, None).sum())
+        copper = COPPER_LOSS_AT_LIMIT * float(((torques / self.torque_limits) ** 2).sum())
+        power = mech / self.efficiency + copper + self.constant_w
+        self.energy_j += power * dt
+        self.mechanical_j += mech * dt
+        self.time_s += dt
+        return power
+
+    def add_assist(self, work_j: float, lift_ns: float) -> None:
+        """Log the stabilising assist: its absolute work and vertical impulse."""
+        self.assist_work_j += work_j
+        self.assist_lift_ns += lift_ns
+
+    def assist_share(self) -> float:
+        """Mean vertical assist as a share of body weight."""
+        if self.time_s <= 0:
+            return 0.0
+        return self.assist_lift_ns / (self.time_s * self.mass * GRAVITY)
+
+    def cost_of_transport(self) -> float:
+        """Energy / (mass g distance); inf if the robot did not move."""
+        if self.distance_m <= 0:
+            return float("inf")
+        return self.energy_j / (self.mass * GRAVITY * self.distance_m)

@@ -1,0 +1,223 @@
+"""The humanoid body in a PyBullet world: joint motors with torque limits, leg and arm targets,
+the bounded torso assist, energy metering and fall detection.
+
+The assist (documented, bounded, logged): a torque keeping the pelvis upright and turning with
+the commanded yaw rate, a horizontal force of at most ``push_share`` of body weight toward the
+commanded velocity, and a vertical force of at most ``lift_share`` (10%) of body weight. The legs
+carry the rest of the weight through foot contacts; the base is never teleported.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pybullet as pb
+
+from twin.motion import GRAVITY
+from twin.physics.energy import EnergyMeter
+from twin.physics.gait import SIDES, Gait
+from twin.physics.kinematics import FOREARM, SHOULDER, WAIST_Z, arm_ik, leg_ik
+from twin.robot import RobotSpec
+
+LEG = ("hip_yaw", "hip_roll", "hip_pitch", "knee", "ankle_pitch", "ankle_roll")
+ARM = ("shoulder_pitch", "shoulder_roll", "elbow")
+FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
+FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
+
+
+@dataclass(frozen=True)
+class AssistLimits:
+    """Bounds of the stabilising torso assist."""
+
+    lift_share: float = 0.10
+    push_share: float = 0.06
+    tilt_torque: float = 200.0
+    yaw_torque: float = 60.0
+
+
+def yaw_of(quat: tuple[float, ...] | list[float]) -> float:
+    """Heading (rad) of a quaternion (x, y, z, w)."""
+    x, y, z, w = quat
+    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+
+
+class Humanoid:
+    """One humanoid worker: body id, joints, gait, arm targets, energy meter."""
+
+    def __init__(self, client: int, spec: RobotSpec, urdf: Path, x: float, y: float,
+                 heading: float, name: str, assist: AssistLimits | None = None) -> None:
+        self.client, self.spec, self.name = client, spec, name
+        self.assist = assist or AssistLimits()
+        self.gait = Gait()
+        self.body = pb.loadURDF(str(urdf), [x, y, self.gait.pelvis_height + 0.01],
+                                pb.getQuaternionFromEuler([0, 0, heading]),
+                                physicsClientId=client)
+        n = pb.getNumJoints(self.body, physicsClientId=client)
+        self.joint = {pb.getJointInfo(self.body, i, physicsClientId=client)[1].decode(): i
+                      for i in range(n)}
+        self.order = list(range(n))
+        urdf_mass = sum(pb.getDynamicsInfo(self.body, i, physicsClientId=client)[0]
+                        for i in range(-1, n))
+        scale = spec.mass / urdf_mass
+        for i in range(-1, n):
+            info = pb.getDynamicsInfo(self.body, i, physicsClientId=client)
+            pb.changeDynamics(self.body, i, mass=info[0] * scale,
+                              localInertiaDiagonal=[v * scale for v in info[2]],
+                              physicsClientId=client)
+        for side in SIDES:
+            pb.changeDynamics(self.body, self.joint[f"{side}_ankle_roll"], lateralFriction=1.0,
+                              physicsClientId=client)
+        self.limits = np.array([pb.getJointInfo(self.body, i, physicsClientId=client)[10]
+                                for i in self.order]) * spec.joint_torque_limit
+        self.gains = np.array([0.3 if "shoulder" in self._name(i) or "elbow" in self._name(i)
+                               else 0.5 for i in self.order])
+        self.meter = EnergyMeter.for_robot(spec, self.limits)
+        self.waist = 0.0
+        # hand targets in the walking frame (ahead, left, height); None: arms hang
+        self.grips: dict[str, np.ndarray | None] = {"left": None, "right": None}
+        self.targets = np.zeros(n)
+        self.force = np.zeros(3)
+        self.torque = np.zeros(3)
+        self.fallen = False
+        self.falls = 0
+        self.last_xy = np.array([x, y])
+        self._compute_targets()
+        for i in self.order:
+            pb.resetJointState(self.body, i, self.targets[i], physicsClientId=client)
+        pb.setJointMotorControlArray(self.body, self.order, pb.VELOCITY_CONTROL,
+                                     forces=[0.0] * n, physicsClientId=client)
+
+    def _name(self, index: int) -> str:
+        return next(k for k, v in self.joint.items() if v == index)
+
+    # --- state -------------------------------------------------------------------------
+    def pose(self) -> tuple[float, float, float]:
+        """Pelvis (x, y, heading rad) on the floor."""
+        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
+        return pos[0], pos[1], yaw_of(orn)
+
+    def pelvis(self) -> tuple[tuple[float, float, float], tuple[float, float, float, float]]:
+        """Pelvis position and orientation."""
+        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
+        return pos, orn
+
+    def grip_point(self, side: str) -> np.ndarray:
+        """World position of one hand's grip point."""
+        state = pb.getLinkState(self.body, self.joint[f"{side}_elbow"],
+                                physicsClientId=self.client)
+        pos, _ = pb.multiplyTransforms(state[4], state[5], (0, 0, -FOREARM), (0, 0, 0, 1))
+        return np.array(pos)
+
+    def link_frame(self, link: str) -> tuple[Any, Any]:
+        """World frame (position, orientation) of the child link of joint ``link``."""
+        state = pb.getLinkState(self.body, self.joint[link], physicsClientId=self.client)
+        return state[4], state[5]
+
+    def to_body(self, point: Any) -> np.ndarray:
+        """A world point in the walking frame: (ahead, left, height above floor)."""
+        x, y, yaw = self.pose()
+        dx, dy = point[0] - x, point[1] - y
+        c, s = math.cos(yaw), math.sin(yaw)
+        return np.array([c * dx + s * dy, -s * dx + c * dy, point[2]])
+
+    def to_world(self, point: Any) -> np.ndarray:
+        """A walking-frame point (ahead, left, height) in world coordinates."""
+        x, y, yaw = self.pose()
+        c, s = math.cos(yaw), math.sin(yaw)
+        return np.array([x + c * point[0] - s * point[1], y + s * point[0] + c * point[1],
+                         point[2]])
+
+    # --- control -----------------------------------------------------------------------
+    def _compute_targets(self) -> None:
+        t = self.targets
+        for side, (x, y, z, yaw) in self.gait.ankle_targets().items():
+            for name, q in zip(LEG, leg_ik(x, y, z, yaw), strict=True):
+                t[self.joint[f"{side}_{name}"]] = q
+        t[self.joint["waist_pitch"]] = self.waist
+        for side in SIDES:
+            grip = self.grips[side]
+            if grip is None:
+                q: tuple[float, ...] = (0.0, 0.15 if side == "left" else -0.15, -0.3)
+            else:
+                torso_pos, torso_orn = self.link_frame("waist_pitch")
+                inv_pos, inv_orn = pb.invertTransform(torso_pos, torso_orn)
+                world = self.to_world(grip)
+                local, _ = pb.multiplyTransforms(inv_pos, inv_orn, world.tolist(), (0, 0, 0, 1))
+                sy = SHOULDER[1] if side == "left" else -SHOULDER[1]
+                q = arm_ik(local[0] - SHOULDER[0], local[1] - sy, local[2] - SHOULDER[2])
+            for name, qj in zip(ARM, q, strict=True):
+                t[self.joint[f"{side}_{name}"]] = qj
+
+    def control(self, dt: float) -> float:
+        """One control period: gait, joint targets, motors, energy, assist, falls. Returns W."""
+        c = self.client
+        self.gait.update(dt)
+        self._compute_targets()
+        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
+                                     targetPositions=self.targets.tolist(),
+                                     forces=self.limits.tolist(),
+                                     positionGains=self.gains.tolist(), physicsClientId=c)
+        states = pb.getJointStates(self.body, self.order, physicsClientId=c)
+        torques = np.fromiter((s[3] for s in states), float, len(states))
+        speeds = np.fromiter((s[1] for s in states), float, len(states))
+        power = self.meter.add(torques, speeds, dt)
+        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        lin, ang = pb.getBaseVelocity(self.body, physicsClientId=c)
+        xy = np.array(pos[:2])
+        self.meter.distance_m += float(np.hypot(*(xy - self.last_xy)))
+        self.last_xy = xy
+        self._assist(pos, orn, lin, ang, dt)
+        rot = pb.getMatrixFromQuaternion(orn)
+        if not self.fallen and (pos[2] < FALL_HEIGHT or math.acos(min(rot[8], 1.0)) > FALL_TILT):
+            self.fallen = True
+            self.falls += 1
+        return power
+
+    def _assist(self, pos: Any, orn: Any, lin: Any, ang: Any, dt: float) -> None:
+        a, weight = self.assist, self.spec.mass * GRAVITY
+        if self.fallen:
+            self.force[:] = 0.0
+            self.torque[:] = 0.0
+            return
+        rot = pb.getMatrixFromQuaternion(orn)
+        bz = np.array([rot[2], rot[5], rot[8]])
+        w = np.array(ang)
+        tilt = np.cross(bz, [0.0, 0.0, 1.0])
+        tq = 1500.0 * tilt - 120.0 * w
+        tq[2] = 0.0
+        norm = float(np.linalg.norm(tq))
+        if norm > a.tilt_torque:
+            tq *= a.tilt_torque / norm
+        vx, vy, wz = self.gait.twist
+        yaw = yaw_of(orn)
+        tq[2] = float(np.clip(80.0 * (wz - w[2]), -a.yaw_torque, a.yaw_torque))
+        cy, sy = math.cos(yaw), math.sin(yaw)
+        want = np.array([cy * vx - sy * vy, sy * vx + cy * vy])
+        push = 400.0 * (want - np.array(lin[:2]))
+        pn = float(np.linalg.norm(push))
+        if pn > a.push_share * weight:
+            push *= a.push_share * weight / pn
+        lift = 4000.0 * (self.gait.pelvis_height - pos[2]) - 400.0 * lin[2]
+        lift = float(np.clip(lift, 0.0, a.lift_share * weight))
+        self.force[:] = (push[0], push[1], lift)
+        self.torque[:] = tq
+        work = abs(float(self.force @ np.array(lin))) + abs(float(tq @ w))
+        self.meter.add_assist(work * dt, lift * dt)
+
+    def apply_assist(self) -> None:
+        """Apply the assist for one physics step (PyBullet clears external forces each step)."""
+        if self.fallen:
+            return
+        c = self.client
+        pos, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        pb.applyExternalForce(self.body, -1, self.force.tolist(), pos, pb.WORLD_FRAME,
+                              physicsClientId=c)
+        pb.applyExternalTorque(self.body, -1, self.torque.tolist(), pb.WORLD_FRAME,
+                               physicsClientId=c)
+
+
+__all__ = ["AssistLimits", "Humanoid", "WAIST_Z", "yaw_of"]

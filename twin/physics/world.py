@@ -1,0 +1,194 @@
+"""A PyBullet world built from a line's layout: floor, obstacles, work stands, chargers, totes.
+
+Each ``World`` holds its own client id; nothing is global. Controllers (primitives) are
+generators stepped once per control period; the world then steps physics ``substeps`` times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pybullet as pb
+
+from twin.config import Layout
+from twin.physics.humanoid import Humanoid
+from twin.physics.settings import PhysicsSettings
+from twin.robot import ROBOTS_DIR, RobotSpec
+
+STAND_HEIGHT = 0.80  # m, work surface of racks, stations and conveyors
+STAND_AHEAD = 0.55  # m from the robot's standing point to the tote's centre
+TOTE_SIZE = (0.30, 0.40, 0.20)  # depth (along the robot's heading), width, height
+HANDLE = 0.03  # handle bars stick out this far on both sides
+SURFACE_KINDS = ("rack", "station", "conveyor", "buffer")
+
+Primitive = Generator[None, None, Any]
+
+
+@dataclass
+class Stand:
+    """A work surface in front of a named location where totes are picked and placed."""
+
+    name: str
+    x: float
+    y: float
+    heading: float  # rad, the direction a robot faces to work at it
+    body: int
+
+
+@dataclass
+class Tote:
+    """A dynamic tote with a handle bar on each side (+y left, -y right in its frame)."""
+
+    body: int
+    mass: float
+
+    def handles(self, client: int) -> dict[str, tuple[float, ...]]:
+        """World positions of the left and right handle grip points."""
+        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=client)
+        out = {}
+        for side, sy in (("left", 1.0), ("right", -1.0)):
+            local = (0.0, sy * (TOTE_SIZE[1] / 2 + HANDLE), TOTE_SIZE[2] / 2 - 0.03)
+            out[side] = pb.multiplyTransforms(pos, orn, local, (0, 0, 0, 1))[0]
+        return out
+
+
+class World:
+    """One PyBullet client with a floor, static scenery, humanoids and totes."""
+
+    def __init__(self, settings: PhysicsSettings | None = None, gui: bool = False) -> None:
+        self.settings = settings or PhysicsSettings()
+        self.client = pb.connect(pb.GUI if gui else pb.DIRECT)
+        c = self.client
+        pb.setGravity(0, 0, -9.81, physicsClientId=c)
+        pb.setPhysicsEngineParameter(fixedTimeStep=self.settings.timestep,
+                                     numSolverIterations=self.settings.solver_iterations,
+                                     physicsClientId=c)
+        plane = pb.createCollisionShape(pb.GEOM_PLANE, physicsClientId=c)
+        self.floor = pb.createMultiBody(0, plane, physicsClientId=c)
+        pb.changeDynamics(self.floor, -1, lateralFriction=1.0, physicsClientId=c)
+        self.time = 0.0
+        self.humanoids: dict[str, Humanoid] = {}
+        self.stands: dict[str, Stand] = {}
+        self.docks: dict[str, Stand] = {}
+        self.active: dict[str, Primitive] = {}
+        self.results: dict[str, Any] = {}
+
+    @classmethod
+    def from_layout(cls, layout: Layout, settings: PhysicsSettings | None = None,
+                    gui: bool = False) -> World:
+        """Floor, obstacles (work surfaces at stand height), stands and charger docks."""
+        world = cls(settings, gui)
+        for ob in layout.obstacles:
+            height = ob.height if ob.kind == "wall" else min(ob.height, STAND_HEIGHT)
+            world.add_box((ob.x0 + ob.x1) / 2, (ob.y0 + ob.y1) / 2, 0.0,
+                          (ob.x1 - ob.x0, ob.y1 - ob.y0, height))
+        for name, loc in layout.locations.items():
+            heading = math.radians(loc.heading)
+            if loc.kind in SURFACE_KINDS:
+                world.add_stand(name, loc.x, loc.y, heading)
+            elif loc.kind in ("charger", "dock"):
+                world.add_dock(name, loc.x, loc.y, heading)
+        return world
+
+    # --- scenery -----------------------------------------------------------------------
+    def add_box(self, cx: float, cy: float, yaw: float, size: tuple[float, float, float],
+                mass: float = 0.0, z: float | None = None) -> int:
+        """A box resting on the floor (or centred at ``z``); static when ``mass`` is 0."""
+        c = self.client
+        half = [s / 2 for s in size]
+        shape = pb.createCollisionShape(pb.GEOM_BOX, halfExtents=half, physicsClientId=c)
+        visual = pb.createVisualShape(pb.GEOM_BOX, halfExtents=half,
+                                      rgbaColor=[0.5, 0.55, 0.6, 1], physicsClientId=c)
+        zc = half[2] if z is None else z
+        return pb.createMultiBody(mass, shape, visual, [cx, cy, zc],
+                                  pb.getQuaternionFromEuler([0, 0, yaw]), physicsClientId=c)
+
+    def add_stand(self, name: str, x: float, y: float, heading: float) -> Stand:
+        """A work surface in front of the standing point (x, y) facing ``heading``."""
+        cx = x + STAND_AHEAD * math.cos(heading)
+        cy = y + STAND_AHEAD * math.sin(heading)
+        body = self.add_box(cx, cy, heading, (0.26, 0.50, STAND_HEIGHT))
+        stand = Stand(name, x, y, heading, body)
+        self.stands[name] = stand
+        return stand
+
+    def add_dock(self, name: str, x: float, y: float, heading: float) -> Stand:
+        """A charging post 0.45 m ahead of the dock pose (x, y, heading)."""
+        cx, cy = x + 0.45 * math.cos(heading), y + 0.45 * math.sin(heading)
+        body = self.add_box(cx, cy, heading, (0.12, 0.30, 1.2))
+        dock = Stand(name, x, y, heading, body)
+        self.docks[name] = dock
+        return dock
+
+    def add_tote(self, mass: float, x: float = 0.0, y: float = 0.0, yaw: float = 0.0,
+                 z: float = STAND_HEIGHT) -> Tote:
+        """A tote of ``mass`` kg with side handles, resting at height ``z``."""
+        c = self.client
+        d, w, h = TOTE_SIZE
+        shapes = [pb.GEOM_BOX] * 3
+        half = [[d / 2, w / 2, h / 2], [0.04, HANDLE / 2 + 0.005, 0.015],
+                [0.04, HANDLE / 2 + 0.005, 0.015]]
+        hy = w / 2 + HANDLE / 2
+        pos = [[0, 0, 0], [0, hy, h / 2 - 0.03], [0, -hy, h / 2 - 0.03]]
+        col = pb.createCollisionShapeArray(shapes, halfExtents=half, collisionFramePositions=pos,
+                                           physicsClientId=c)
+        vis = pb.createVisualShapeArray(shapes, halfExtents=half, visualFramePositions=pos,
+                                        rgbaColors=[[0.1, 0.4, 0.8, 1]] * 3, physicsClientId=c)
+        body = pb.createMultiBody(max(mass, 0.1), col, vis, [x, y, z + h / 2 + 0.002],
+                                  pb.getQuaternionFromEuler([0, 0, yaw]), physicsClientId=c)
+        pb.changeDynamics(body, -1, lateralFriction=0.8, physicsClientId=c)
+        return Tote(body, mass)
+
+    def add_humanoid(self, spec: RobotSpec, x: float, y: float, heading: float = 0.0,
+                     name: str | None = None) -> Humanoid:
+        """Load the robot's URDF standing at (x, y) facing ``heading`` (rad)."""
+        urdf = Path(ROBOTS_DIR) / (spec.urdf or "humanoid.urdf")
+        name = name or f"{spec.name}-{len(self.humanoids)}"
+        robot = Humanoid(self.client, spec, urdf, x, y, heading, name)
+        self.humanoids[name] = robot
+        return robot
+
+    # --- stepping ----------------------------------------------------------------------
+    def start(self, robot: Humanoid, primitive: Primitive) -> None:
+        """Make ``primitive`` the controller of ``robot`` from the next control period."""
+        self.results.pop(robot.name, None)
+        self.active[robot.name] = primitive
+
+    def tick(self) -> None:
+        """One control period: advance every active primitive, control, then step physics."""
+        s = self.settings
+        for name, primitive in list(self.active.items()):
+            try:
+                next(primitive)
+            except StopIteration as stop:
+                self.results[name] = stop.value
+                del self.active[name]
+        robots = [self.humanoids[n] for n in self.active]
+        for robot in robots:
+            robot.control(s.control_period)
+        for _ in range(s.substeps):
+            for robot in robots:
+                robot.apply_assist()
+            pb.stepSimulation(physicsClientId=self.client)
+        self.time += s.control_period
+
+    def run(self, robot: Humanoid, primitive: Primitive, limit: float = 600.0) -> Any:
+        """Run one primitive to completion (others keep running); return its result."""
+        self.start(robot, primitive)
+        end = self.time + limit
+        while robot.name in self.active and self.time < end:
+            self.tick()
+        if robot.name in self.active:
+            del self.active[robot.name]
+            raise TimeoutError(f"{robot.name}: primitive did not finish in {limit:g} s")
+        return self.results.pop(robot.name)
+
+    def close(self) -> None:
+        """Disconnect the client."""
+        if self.client >= 0:
+            pb.disconnect(physicsClientId=self.client)
+            self.client = -1

@@ -1,0 +1,1 @@
+"""Capacity studies: plans, replications, intervals, a DuckDB store, executors, a report."""

@@ -1,0 +1,19 @@
+"""``python -m twin.study``: the study commands without the rest of the CLI."""
+
+from __future__ import annotations
+
+import typer
+
+from twin.study.commands import report, study
+
+
+def main() -> None:
+    """Run the ``study`` and ``report`` commands."""
+    app = typer.Typer(add_completion=False, no_args_is_help=True)
+    app.command()(study)
+    app.command()(report)
+    app()
+
+
+if __name__ == "__main__":
+    main()

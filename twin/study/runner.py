@@ -1,0 +1,135 @@
+"""Running a study: validate the plan, find the warm-up, execute the runs not yet stored."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twin.config import Line
+from twin.study.executors import Executor
+from twin.study.plan import (
+    RunSpec,
+    Scenario,
+    StudyPlan,
+    code_version,
+    config_hash,
+    run_specs,
+    scenarios,
+)
+from twin.study.stats import mser5
+from twin.study.store import Store
+from twin.study.worker import RunOutcome
+
+PILOT_BINS = 1000
+OnStart = Callable[[str, int, int], None]
+OnDone = Callable[[RunSpec, RunOutcome], None]
+
+
+@dataclass
+class StudyRun:
+    """What a study did: scenarios, chosen warm-up and run counts."""
+
+    grid: list[Scenario]
+    warmup_hours: float | None
+    total: int
+    skipped: int
+    done: int
+    failed: int
+
+
+def check_overrides(line: Line, grid: Sequence[Scenario]) -> None:
+    """Apply every scenario's overrides once so a bad field path fails before any run."""
+    from twin.loader import apply_overrides
+
+    for sc in grid:
+        if sc.overrides:
+            apply_overrides(line, sc.overrides)
+
+
+def run_study(line: Line, plan: StudyPlan, store: Store, executor: Executor, *,
+              on_start: OnStart | None = None, on_done: OnDone | None = None,
+              retry_failed: bool = False, check: bool = True) -> StudyRun:
+    """Run every (scenario, replication) of ``plan`` not already in ``store``."""
+    version = code_version(plan.simulator)
+    grid = scenarios(line, plan.factors)
+    if check:
+        check_overrides(line, grid)
+    meta: dict[str, Any] = {
+        "plan": plan.model_dump(mode="json"), "line_name": line.name,
+        "line": line.model_dump(mode="json", by_alias=True), "config_hash": config_hash(line),
+        "code_version": version, "factors": list(grid[0].overrides),
+    }
+    counts = [0, 0, 0, 0]  # total, skipped, done, failed
+    finished = store.finished(include_failed=not retry_failed)
+    pilots: list[RunSpec] = []
+    warmup: float | None
+    if plan.warmup == "auto":
+        bin_s = max(plan.hours * 3600.0 / PILOT_BINS, 1.0)
+        pilots = run_specs(line, plan, grid, 0.0, version, role="pilot", replications=1,
+                           series_bin_s=bin_s)
+        store.set_plan(meta, grid, pilots)
+        _execute("warm-up pilots", pilots, store, executor, finished, counts, on_start, on_done)
+        warmup = auto_warmup(store, pilots)
+    else:
+        warmup = plan.warmup
+    meta["warmup_hours"] = warmup
+    main = run_specs(line, plan, grid, warmup, version)
+    store.set_plan(meta, grid, [*pilots, *main])
+    _execute("runs", main, store, executor, finished, counts, on_start, on_done)
+    return StudyRun(grid, warmup, *counts)
+
+
+def _execute(label: str, specs: list[RunSpec], store: Store, executor: Executor,
+             finished: set[str], counts: list[int], on_start: OnStart | None,
+             on_done: OnDone | None) -> None:
+    todo: dict[str, RunSpec] = {}
+    for spec in specs:
+        if spec.key not in finished:
+            todo.setdefault(spec.key, spec)
+    counts[0] += len(specs)
+    counts[1] += len(specs) - len(todo)
+    if on_start:
+        on_start(label, len(specs), len(specs) - len(todo))
+    if not todo:
+        return
+    events_dir = store.path.parent / f"{store.path.stem}_events"
+    for spec, outcome in executor.run(list(todo.values())):
+        path = ""
+        if outcome.events_parquet is not None:
+            events_dir.mkdir(parents=True, exist_ok=True)
+            target = events_dir / f"{spec.key}.parquet"
+            _write_atomic(target, outcome.events_parquet)
+            path = target.name
+        if outcome.status != "lost":
+            store.record(spec, outcome, path)
+            finished.add(spec.key)
+        counts[2 if outcome.status == "done" else 3] += 1
+        if on_done:
+            on_done(spec, outcome)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def auto_warmup(store: Store, pilots: Sequence[RunSpec]) -> float:
+    """Warm-up (h): the largest MSER-5 truncation over the pilots' WIP and output series."""
+    worst = 0.0
+    for spec in pilots:
+        rows = store.con.execute(
+            "SELECT t_end, good_units, wip_mean FROM series WHERE key = ? ORDER BY t_end",
+            [spec.key]).fetchall()
+        if len(rows) < 20:
+            continue
+        data = np.asarray(rows, dtype=float)
+        cut = max(mser5(data[:, 1]), mser5(data[:, 2]))
+        if cut:
+            worst = max(worst, float(data[cut - 1, 0]))
+    return math.ceil(worst / 60.0) / 60.0

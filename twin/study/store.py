@@ -1,0 +1,171 @@
+"""The results store: one DuckDB file, runs keyed by content hash, each run committed whole.
+
+A run's row in ``runs`` and all its KPI rows go in one transaction, so a study killed at any
+instant holds only complete runs; resuming skips every key already finished.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from pydantic import BaseModel
+
+from twin.kpi import LOSSES, ChargerKPIs, LineKPIs, RobotKPIs, StationKPIs
+from twin.study.plan import RunSpec, Scenario
+from twin.study.worker import RunOutcome
+
+RUN_COLUMNS = {
+    "key": "VARCHAR PRIMARY KEY", "scenario": "INTEGER", "replication": "INTEGER",
+    "role": "VARCHAR", "seed": "UBIGINT", "hours": "DOUBLE", "warmup_hours": "DOUBLE",
+    "overrides": "VARCHAR", "config_hash": "VARCHAR", "code_version": "VARCHAR",
+    "status": "VARCHAR", "error": "VARCHAR", "started": "DOUBLE", "wall_s": "DOUBLE",
+    "worker": "VARCHAR", "events_path": "VARCHAR",
+}
+TIMING_COLUMNS = ("started", "wall_s", "worker")
+_TYPES = {int: "BIGINT", float: "DOUBLE", str: "VARCHAR", bool: "BOOLEAN"}
+
+
+def _columns(model: type[BaseModel], first: str | None) -> dict[str, str]:
+    cols = {"key": "VARCHAR"}
+    if first:
+        cols[first] = "VARCHAR"
+    for name, info in model.model_fields.items():
+        ann = info.annotation
+        if typing.get_origin(ann) is dict:
+            cols.update({f"loss_{loss}_s": "DOUBLE" for loss in LOSSES})
+        elif isinstance(ann, types.UnionType):
+            cols[name] = "DOUBLE"
+        else:
+            cols[name] = _TYPES.get(ann, "VARCHAR")  # type: ignore[arg-type]
+    return cols
+
+
+def schema() -> dict[str, dict[str, str]]:
+    """Table name -> column name -> DuckDB type, derived from the KPI models."""
+    return {
+        "runs": RUN_COLUMNS,
+        "line_kpis": _columns(LineKPIs, None),
+        "station_kpis": _columns(StationKPIs, "station"),
+        "robot_kpis": _columns(RobotKPIs, "robot"),
+        "charger_kpis": _columns(ChargerKPIs, "charger"),
+        "series": {"key": "VARCHAR", "t_end": "DOUBLE", "good_units": "DOUBLE",
+                   "wip_mean": "DOUBLE"},
+        "traces": {"key": "VARCHAR", "what": "VARCHAR", "entity": "VARCHAR", "t": "DOUBLE",
+                   "value": "DOUBLE"},
+        "scenarios": {"scenario": "INTEGER PRIMARY KEY", "name": "VARCHAR",
+                      "overrides": "VARCHAR"},
+        "plan_runs": {"key": "VARCHAR", "scenario": "INTEGER", "replication": "INTEGER",
+                      "role": "VARCHAR"},
+        "meta": {"name": "VARCHAR PRIMARY KEY", "value": "VARCHAR"},
+    }
+
+
+RESULT_TABLES = ("line_kpis", "station_kpis", "robot_kpis", "charger_kpis", "series", "traces")
+
+
+class Store:
+    """A DuckDB results file; one writer process at a time."""
+
+    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise FileNotFoundError(f"{self.path}: no such study store")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self.tables = schema()
+        if not read_only:
+            for name, cols in self.tables.items():
+                body = ", ".join(f'"{c}" {t}' for c, t in cols.items())
+                self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def finished(self, include_failed: bool = True) -> set[str]:
+        """Keys of runs already recorded (done, and failed unless retrying)."""
+        states = ("done", "failed") if include_failed else ("done",)
+        marks = ", ".join("?" for _ in states)
+        rows = self.con.execute(f"SELECT key FROM runs WHERE status IN ({marks})",
+                                list(states)).fetchall()
+        return {r[0] for r in rows}
+
+    def set_plan(self, meta: dict[str, Any], grid: Iterable[Scenario],
+                 specs: Iterable[RunSpec]) -> None:
+        """Record the current study: its settings, scenarios and the runs it consists of."""
+        self.con.begin()
+        try:
+            self.con.execute("DELETE FROM scenarios")
+            self.con.execute("DELETE FROM plan_runs")
+            self.con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                 [(k, json.dumps(v, default=str)) for k, v in meta.items()])
+            self._insert("scenarios", [{"scenario": s.id, "name": s.name,
+                                        "overrides": json.dumps(s.overrides, default=str)}
+                                       for s in grid])
+            self._insert("plan_runs", [{"key": s.key, "scenario": s.scenario,
+                                        "replication": s.replication, "role": s.role}
+                                       for s in specs])
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def add_plan_runs(self, specs: Iterable[RunSpec]) -> None:
+        """Append runs to the current plan (main runs once the warm-up is known)."""
+        self.con.begin()
+        self._insert("plan_runs", [{"key": s.key, "scenario": s.scenario,
+                                    "replication": s.replication, "role": s.role}
+                                   for s in specs])
+        self.con.commit()
+
+    def meta(self) -> dict[str, Any]:
+        """The study settings recorded by ``set_plan``."""
+        return {k: json.loads(v) for k, v in self.con.execute("SELECT * FROM meta").fetchall()}
+
+    def record(self, spec: RunSpec, outcome: RunOutcome, events_path: str = "") -> None:
+        """Write one run and all its rows in a single transaction (replacing an earlier try)."""
+        run = {
+            "key": spec.key, "scenario": spec.scenario, "replication": spec.replication,
+            "role": spec.role, "seed": spec.seed, "hours": spec.hours,
+            "warmup_hours": spec.warmup_hours,
+            "overrides": json.dumps(spec.overrides, sort_keys=True, default=str),
+            "config_hash": spec.meta.get("config_hash", ""), "code_version": spec.code_version,
+            "status": outcome.status, "error": outcome.error, "started": outcome.started,
+            "wall_s": outcome.wall_s, "worker": outcome.worker, "events_path": events_path,
+        }
+        self.con.begin()
+        try:
+            for table in ("runs", *RESULT_TABLES):
+                self.con.execute(f"DELETE FROM {table} WHERE key = ?", [spec.key])
+            self._insert("runs", [run])
+            for table in RESULT_TABLES:
+                rows = outcome.tables.get(table) or []
+                self._insert(table, [{"key": spec.key, **row} for row in rows])
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        cols = list(self.tables[table])
+        data = pa.Table.from_pylist([{c: row.get(c) for c in cols} for row in rows])
+        self.con.register("_rows", data)
+        try:
+            names = ", ".join(f'"{c}"' for c in cols)
+            self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _rows")
+        finally:
+            self.con.unregister("_rows")

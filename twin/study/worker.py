@@ -1,0 +1,123 @@
+"""The function every executor runs: one simulation, turned into plain rows for the store."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from twin.study.plan import TRACE_POINTS, RunSpec
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass
+class RunOutcome:
+    """What comes back from a worker: status, error, timings and rows per KPI table."""
+
+    key: str
+    status: str
+    error: str = ""
+    started: float = 0.0
+    wall_s: float = 0.0
+    worker: str = ""
+    tables: dict[str, Rows] = field(default_factory=dict)
+    events_parquet: bytes | None = None
+
+
+def resolve(dotted: str) -> Callable[..., Any]:
+    """Import ``package.module:function``."""
+    module, _, name = dotted.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def execute_run(spec: RunSpec) -> RunOutcome:
+    """Run one simulation; never raises for a failing model (the error is returned)."""
+    started = time.time()
+    clock = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        simulate = resolve(spec.simulator)
+        result = simulate(
+            spec.line, hours=spec.hours, seed=spec.seed, warmup_hours=spec.warmup_hours,
+            overrides=spec.overrides or None, events=spec.events,
+            series_bin_s=spec.series_bin_s,
+        )
+        tables = kpi_rows(result.kpis)
+        tables["series"] = series_rows(getattr(result, "series", None))
+        events = getattr(result, "events", None) if spec.events else None
+        tables["traces"] = trace_rows(events)
+        blob = _parquet(events) if spec.keep_events and events is not None else None
+    except Exception as exc:  # noqa: BLE001 - a failing run is data, not a crash
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return RunOutcome(spec.key, "failed", last[:2000], started,
+                          time.perf_counter() - clock, worker)
+    return RunOutcome(spec.key, "done", "", started, time.perf_counter() - clock, worker,
+                      tables, blob)
+
+
+def _flat(data: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, dict):
+            row.update({f"loss_{k.removesuffix('_s')}_s": v for k, v in value.items()})
+        else:
+            row[name] = value
+    return row
+
+
+def kpi_rows(kpis: Any) -> dict[str, Rows]:
+    """KPI model -> rows for the line, station, robot and charger tables."""
+    return {
+        "line_kpis": [_flat(kpis.line.model_dump())],
+        "station_kpis": [{"station": k, **_flat(v.model_dump())}
+                         for k, v in kpis.stations.items()],
+        "robot_kpis": [{"robot": k, **_flat(v.model_dump())} for k, v in kpis.robots.items()],
+        "charger_kpis": [{"charger": k, **_flat(v.model_dump())}
+                         for k, v in kpis.chargers.items()],
+    }
+
+
+def series_rows(series: Any) -> Rows:
+    """Per-bin series (t_end, good_units, wip_mean) as rows."""
+    if series is None or len(series) == 0:
+        return []
+    cols = ["t_end", "good_units", "wip_mean"]
+    return [dict(zip(cols, map(float, row), strict=True))
+            for row in series[cols].itertuples(index=False)]
+
+
+def trace_rows(events: Any, points: int = TRACE_POINTS) -> Rows:
+    """Robot state of charge and charger queue over time, thinned to ``points`` per entity."""
+    if events is None or len(events) == 0:
+        return []
+    kind = events["kind"].astype(str)
+    rows: Rows = []
+    for what, mask in (("soc", kind == "robot"),
+                       ("queue", (kind == "charger") & (events["state"].astype(str) == "queue"))):
+        part = events.loc[mask, ["t", "entity", "value"]]
+        for entity, group in part.groupby(part["entity"].astype(str), sort=True, observed=True):
+            t = group["t"].to_numpy(float)
+            v = group["value"].to_numpy(float)
+            keep = np.isfinite(v)
+            t, v = t[keep], v[keep]
+            if len(t) > points:
+                idx = np.unique(np.linspace(0, len(t) - 1, points).round().astype(int))
+                t, v = t[idx], v[idx]
+            rows.extend({"entity": str(entity), "what": what, "t": float(a), "value": float(b)}
+                        for a, b in zip(t, v, strict=True))
+    return rows
+
+
+def _parquet(events: Any) -> bytes:
+    buffer = io.BytesIO()
+    events.to_parquet(buffer, compression="zstd")
+    return buffer.getvalue()
