@@ -1,0 +1,262 @@
+"""The ``twin`` command line: a thin typed layer over the public API.
+
+User mistakes end in one readable line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from twin.loader import ConfigError, load_line, parse_set
+
+app = typer.Typer(
+    name="twin",
+    help="Digital twin of factory lines worked by humanoid robots.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(width=max(Console().width, 120))
+err = Console(stderr=True)
+
+LineArg = Annotated[Path, typer.Argument(help="a line YAML, e.g. lines/tote_line.yaml")]
+
+
+def fail(message: str) -> None:
+    """Print one readable error and exit 2."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "-"
+        return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
+    return str(x)
+
+
+@app.command()
+def run(
+    line: LineArg,
+    hours: Annotated[float, typer.Option(help="measured horizon after warm-up")] = 24.0,
+    warmup: Annotated[float | None, typer.Option(help="warm-up hours (default: the line's)")]
+    = None,
+    seed: Annotated[int, typer.Option(help="random seed of the run")] = 0,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="override a field: path=value, e.g. fleet.count=6 (repeatable)")] = None,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="write events.parquet, kpis.json, line.json ... here")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the KPIs as one JSON object")]
+    = False,
+    motion: Annotated[str, typer.Option(help="surrogate (fast) or physics (PyBullet)")]
+    = "surrogate",
+) -> None:
+    """Run a line and print its KPIs (ISO 22400 OEE, throughput, robots, chargers)."""
+    from twin.sim import simulate
+
+    try:
+        spec = load_line(line, parse_set(set_ or []))
+        if hours <= 0:
+            fail(f"--hours must be positive, got {hours:g}")
+        if warmup is not None and warmup < 0:
+            fail(f"--warmup must be >= 0, got {warmup:g}")
+        model = None
+        if motion == "physics":
+            model = _physics_motion(spec)
+        elif motion != "surrogate":
+            fail(f"--motion must be surrogate or physics, got {motion!r}")
+        result = simulate(spec, hours=hours, seed=seed, warmup_hours=warmup,
+                          events=out_dir is not None, motion=model)
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    if out_dir is not None:
+        result.write(out_dir)
+        if model is not None and hasattr(model, "write_poses"):
+            model.write_poses(out_dir / "poses.parquet")
+    if as_json:
+        sys.stdout.write(result.kpis.model_dump_json(indent=1) + "\n")
+        return
+    _print_kpis(result.kpis, spec.name, hours, result.wall_s)
+    if out_dir is not None:
+        out.print(f"\noutputs: [bold]{out_dir}[/] (events.parquet, kpis.json, line.json, "
+                  "walkways.json, run.json)")
+
+
+def _physics_motion(spec: Any) -> Any:
+    try:
+        from twin.physics.motion import Physics
+    except ImportError as exc:  # pragma: no cover - physics extra missing
+        fail(f"--motion physics needs the physics extra (pybullet): {exc}")
+    robot = spec.fleet.robot if spec.fleet is not None else None
+    if robot is None:
+        fail("--motion physics needs a fleet in the line")
+    tote = spec.transport.default.tote_mass
+    return Physics(spec.layout, robot, tote_mass=tote)
+
+
+def _print_kpis(k: Any, name: str, hours: float, wall: float) -> None:
+    line = k.line
+    out.print(f"[bold]{name}[/]: {hours:g} h simulated in {wall:.2f} s wall")
+    t = Table(title="line", show_header=False, title_justify="left")
+    rows = [
+        ("throughput_per_hour", line.throughput_per_hour), ("good_units", line.good_units),
+        ("scrap_units", line.scrap_units), ("oee", line.oee),
+        ("availability", line.availability), ("effectiveness", line.effectiveness),
+        ("quality_ratio", line.quality_ratio), ("bottleneck", line.bottleneck),
+        ("mean_lead_time_s", line.mean_lead_time_s), ("wip_mean", line.wip_mean),
+        ("fleet_energy_kwh", line.fleet_energy_kwh), ("kwh_per_unit", line.kwh_per_unit),
+        ("charges", line.charges), ("mean_charger_wait_s", line.mean_charger_wait_s),
+        ("robot_utilisation", line.robot_utilisation),
+    ]
+    for key, value in rows:
+        t.add_row(key, _fmt(value))
+    out.print(t)
+    losses = Table(title="where the bottleneck's time went (ISO 22400 losses)",
+                   title_justify="left")
+    losses.add_column("loss")
+    losses.add_column("hours", justify="right")
+    losses.add_column("share", justify="right")
+    total = sum(line.losses_s.values()) or 1.0
+    for key, secs in line.losses_s.items():
+        losses.add_row(key, _fmt(secs / 3600), _pct(secs / total))
+    out.print(losses)
+    st = Table(title="stations (% of time)", title_justify="left")
+    cols = ("processing", "setup", "starved", "blocked", "down", "off_shift")
+    for col in ("station", "proc", "setup", "starved", "blocked", "down", "off", "OEE",
+                "good", "scrap", "MTBF h", "MTTR min"):
+        st.add_column(col, justify="right")
+    for sid, s in k.stations.items():
+        st.add_row(sid, *[_pct(getattr(s, c)) for c in cols], _pct(s.oee),
+                   str(s.good_units), str(s.scrap_units), _fmt(s.mtbf_s / 3600),
+                   _fmt(s.mttr_s / 60))
+    out.print(st)
+    if k.robots:
+        rt = Table(title="robots (% of time)", title_justify="left")
+        rcols = {"carrying": "carry", "walking_empty": "walk", "picking": "pick",
+                 "placing": "place", "to_charger": "to chg", "waiting_charger": "wait chg",
+                 "docking": "dock", "charging": "charge", "idle": "idle", "down": "down",
+                 "off_shift": "off"}
+        rt.add_column("robot")
+        for c in (*rcols.values(), "kWh", "chg", "trips"):
+            rt.add_column(c, justify="right")
+        for rid, r in k.robots.items():
+            rt.add_row(rid, *[_pct(getattr(r, c)) for c in rcols], _fmt(r.energy_kwh),
+                       str(r.charges), str(r.tasks))
+        out.print(rt)
+    if k.chargers:
+        ct = Table(title="chargers", title_justify="left")
+        for c in ("charger", "points", "charges", "mean wait s", "max wait s", "mean queue",
+                  "max queue", "busy"):
+            ct.add_column(c, justify="right")
+        for cid, c in k.chargers.items():
+            ct.add_row(cid, str(c.points), str(c.charges), _fmt(c.mean_wait_s),
+                       _fmt(c.max_wait_s), _fmt(c.mean_queue), str(c.max_queue),
+                       _pct(c.utilisation))
+        out.print(ct)
+
+
+def _pct(x: float) -> str:
+    return "-" if math.isnan(x) else f"{100 * x:.0f}"
+
+
+@app.command()
+def check(line: LineArg) -> None:
+    """Validate a line: fields, references, reachability, payloads, charging; print the layout."""
+    from twin.layout import build_walkways
+    from twin.loader import leg_transport, node_location, routes
+    from twin.motion import calibration_path
+    from twin.robot import RobotSpec
+
+    try:
+        spec = load_line(line)
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    ways = build_walkways(spec.layout)
+    out.print(f"[green]ok[/] {line}: [bold]{spec.name}[/] — {len(spec.stations)} stations, "
+              f"{len(spec.products)} products, "
+              f"{spec.fleet.count if spec.fleet else 0} robots, "
+              f"{sum(c.count for c in spec.chargers.values())} charger points")
+    loc = Table(title="locations", title_justify="left")
+    for c in ("name", "kind", "x", "y"):
+        loc.add_column(c)
+    for name, p in spec.layout.locations.items():
+        loc.add_row(name, p.kind, f"{p.x:g}", f"{p.y:g}")
+    out.print(loc)
+    legs = Table(title="transport legs (walkable distance)", title_justify="left")
+    for c in ("from", "to", "kind", "distance m", "tote"):
+        legs.add_column(c)
+    seen = set()
+    for route in routes(spec).values():
+        for a, b in zip(route, route[1:], strict=False):
+            if (a, b) in seen:
+                continue
+            seen.add((a, b))
+            t = leg_transport(spec, a, b)
+            d = ways.dist(node_location(spec, a), node_location(spec, b))
+            tote = (f"{t.tote_units} units, {t.payload(t.tote_units):g} kg"
+                    if t.kind == "humanoid" else "")
+            legs.add_row(a, b, t.kind, f"{d:.1f}", tote)
+    out.print(legs)
+    if spec.fleet is not None and isinstance(spec.fleet.robot, RobotSpec):
+        robot = spec.fleet.robot
+        cal = calibration_path(robot.name)
+        status = (f"calibrated from physics ({cal})" if cal.exists()
+                  else "not calibrated: nominal figures from its YAML (run `twin calibrate`)")
+        out.print(f"robot [bold]{robot.name}[/]: {status}")
+
+
+@app.command()
+def schema(
+    robot: Annotated[bool, typer.Option(help="the robot YAML schema instead of the line's")]
+    = False,
+) -> None:
+    """Print the JSON Schema of a line (or robot) YAML, for editors."""
+    from twin.config import Line
+    from twin.robot import RobotSpec
+
+    model = RobotSpec if robot else Line
+    sys.stdout.write(json.dumps(model.model_json_schema(by_alias=True), indent=1) + "\n")
+
+
+@app.command()
+def calibrate(
+    robot: Annotated[Path, typer.Argument(help="robot YAML, e.g. assets/robots/walker_s2.yaml")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="calibration JSON to write")]
+    = None,
+    quick: Annotated[bool, typer.Option(help="a small grid, for a smoke test")] = False,
+) -> None:
+    """Fit the surrogate motion model from PyBullet physics runs of the robot."""
+    try:
+        from twin.calibrate import calibrate as fit
+    except ImportError as exc:  # pragma: no cover
+        fail(f"calibration needs the physics extra (pybullet): {exc}")
+        return
+    from twin.loader import load_robot
+
+    try:
+        load_robot(str(robot))
+    except ConfigError as exc:
+        fail(str(exc))
+    result = fit(robot, out_file, quick=quick) if quick else fit(robot, out_file)
+    out.print(f"[green]calibrated[/] {result.robot}: "
+              f"{json.dumps(result.provenance.get('fit_error', {}))}")
+
+
+def main() -> None:
+    """Entry point of the ``twin`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
