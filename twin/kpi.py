@@ -72,6 +72,7 @@ class RobotKPIs(_K):
     falls: int
     failed_tasks: int
     depleted: int
+    failures: int
 
 
 class ChargerKPIs(_K):

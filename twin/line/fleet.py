@@ -51,6 +51,12 @@ class Robot:
             self.drain_w = spec.battery / max(self.runtime(), 1.0)
         self.clock = StateClock(ROBOT_STATES, IDLE, factory.env.now, factory.calendar,
                                 _OVERRIDDEN, factory.log, rid, "robot", soc)
+        failures = factory.fleet_spec.failures
+        if failures is not None:
+            frng = factory.streams.stream(f"robot:{rid}:failures")
+            self.ttf = failures.ttf.sampler(frng)
+            self.ttr = failures.ttr.sampler(frng)
+            self.ttf_left = self.ttf()
         self.wakeup: simpy.Event | None = None
         self.idle_since = factory.env.now
         self.reset_counts()
@@ -63,6 +69,7 @@ class Robot:
         self.falls = 0
         self.failed_tasks = 0
         self.depleted = 0
+        self.failures = 0
 
     @property
     def soc(self) -> float:
@@ -95,6 +102,14 @@ class Robot:
             self.falls += 1
             self.set(DOWN)
             yield self.factory.env.timeout(self.spec.fall_recovery_time)
+        if self.factory.fleet_spec.failures is not None:
+            self.ttf_left -= outcome.duration
+            if self.ttf_left <= 0:
+                # breakdowns count operating time and strike between primitives
+                self.failures += 1
+                self.set(DOWN)
+                yield self.factory.env.timeout(self.ttr())
+                self.ttf_left = self.ttf()
         return outcome
 
     def walk(self, state: str, target: str, payload: float) -> Generator[simpy.Event, Any, None]:

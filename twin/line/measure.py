@@ -31,6 +31,7 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
             energy_kwh=energy, kwh_per_unit=_ratio(energy, good), charges=robot.charges,
             tasks=robot.tasks, distance_m=robot.distance, falls=robot.falls,
             failed_tasks=robot.failed_tasks, depleted=robot.depleted,
+            failures=robot.failures,
         )
     chargers = {}
     for cid, g in f.chargers.items():
