@@ -8,7 +8,8 @@ Kinds and their rows:
 - ``station``: state of server ``value`` of station ``entity``;
 - ``robot``: robot state, ``value`` = state of charge (0..1), ``part`` = units carried;
 - ``travel``: a robot starts walking ``origin`` -> ``target`` on ``path``; ``state`` is the
-  robot state (carrying, walking_empty, to_charger), ``value`` = planned duration (s);
+  robot state (carrying, walking_empty, to_charger), ``value`` = the walk's duration (s),
+  ``part`` = units carried;
 - ``buffer``: ``entity`` = buffer id, ``state`` = "level", ``value`` = units in it;
 - ``charger``: ``state`` = "queue", ``value`` = robots waiting;
 - ``part``: ``state`` in created, done, scrap, rework; ``entity`` = where;
@@ -75,11 +76,14 @@ class EventLog:
         self.value.append(value)
 
     def add_travel(self, t: float, robot: str, state: str, origin: str, target: str,
-                   path: int, duration: float, units: int = -1) -> None:
+                   path: int, duration: float, units: int = -1) -> int:
+        """Log the start of a walk; returns the row so its duration can be filled in later."""
         if not self.enabled:
-            return
-        self.travel[len(self.t)] = (origin, target, path)
+            return -1
+        row = len(self.t)
+        self.travel[row] = (origin, target, path)
         self.add(t, robot, "travel", state, units, duration)
+        return row
 
     def __len__(self) -> int:
         return len(self.t)

@@ -376,9 +376,11 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
                                f"raise it to at least {t.load}"))
     for a, b in sorted({(a, b) for r in route_map.values() for a, b in zip(r, r[1:],
                                                                              strict=False)}):
-        t = leg_transport(line, a, b)
-        if t.kind != "humanoid" and a in line.stations and b in line.stations:
-            pass
+        rack = a in line.sources and line.sources[a].kind == "rack"
+        if rack and b in line.stations and line.stations[b].input_buffer is None:
+            out.append(Problem(f"stations.{b}.input_buffer",
+                               f"is unlimited but {b} is fed from the always-stocked rack {a!r}: "
+                               "give it a finite input_buffer (the rack pulls to fill it)"))
     if fleet is not None and fleet.count > 0:
         points = sum(ch.count for ch in line.chargers.values())
         if points == 0:

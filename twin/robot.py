@@ -26,6 +26,9 @@ class PowerDraws(_Model):
     walking: Watts = Field(380.0, ge=0, description="extra over standing while walking empty")
     per_kg_carried: Watts = Field(4.0, ge=0, description="extra per kg of payload while walking")
     lifting: Watts = Field(150.0, ge=0, description="extra over standing while picking/placing")
+    standby: Watts = Field(
+        40.0, ge=0, description="idle off shift: seated or docked, electronics on (all draws)"
+    )
     compute: Watts = Field(25.0, ge=0, description="on-board AI computer (15-30 W typical)")
     radio: Watts = Field(8.0, ge=0, description="cellular module (5-10 W)")
 

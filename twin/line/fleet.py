@@ -85,7 +85,13 @@ class Robot:
         clock = self.clock
         if clock.state in (IDLE, WAITING_CHARGER, DOWN):
             dt = now - clock.since
-            self.draw(dt * (self.drain_w if self.datasheet is not None else self.idle_power))
+            if self.datasheet is not None:
+                self.draw(dt * self.drain_w)
+            elif clock.state == IDLE and not clock.cal.always:
+                on = clock.cal.on_time(clock.since, now)
+                self.draw(on * self.idle_power + (dt - on) * self.spec.power.standby)
+            else:
+                self.draw(dt * self.idle_power)
         clock.set(now, state, self.soc)
 
     def do(self, state: str, task: MotionTask) -> Generator[simpy.Event, Any, Outcome]:
@@ -112,7 +118,8 @@ class Robot:
                 self.ttf_left = self.ttf()
         return outcome
 
-    def walk(self, state: str, target: str, payload: float) -> Generator[simpy.Event, Any, None]:
+    def walk(self, state: str, target: str, payload: float,
+             units: int = -1) -> Generator[simpy.Event, Any, None]:
         f = self.factory
         ways = f.walkways
         if target == self.location:
@@ -120,10 +127,12 @@ class Robot:
         task = MotionTask("walk", self.location, target, payload,
                           distance=ways.dist(self.location, target),
                           path=ways.path(self.location, target))
-        if f.log.enabled:
-            f.log.add_travel(f.env.now, self.id, state, self.location, target,
-                             ways.path_id(self.location, target), 0.0)
+        row = f.log.add_travel(f.env.now, self.id, state, self.location, target,
+                               ways.path_id(self.location, target), float("nan"), units)
+        start = f.env.now
         yield from self.do(state, task)
+        if row >= 0:
+            f.log.value[row] = f.env.now - start
 
     # ------------------------------------------------------------------ the robot's day
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -174,8 +183,7 @@ class Robot:
             leg.failed(trip)
             return
         parts = leg.port.remove(leg.dst, trip.units)
-        self.clock.set(env.now, PICKING, self.soc)
-        yield from self.walk(CARRYING, leg.dst_loc, payload)
+        yield from self.walk(CARRYING, leg.dst_loc, payload, trip.units)
         yield from self.do(PLACING, MotionTask("place", leg.dst_loc, leg.dst_loc, payload))
         leg.inbox.reserved -= trip.units
         for part in parts:
