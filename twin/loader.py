@@ -361,10 +361,11 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
         t = leg_transport(line, a, b)
         field = _leg_field(line, a, b)
         if robot is not None and t.payload(t.tote_units) > robot.max_payload + 1e-9:
+            mass = t.payload(t.tote_units)
             out.append(Problem(field + ".tote_units",
-                               f"a full tote {a} -> {b} weighs {t.payload(t.tote_units):g} kg, over "
-                               f"{robot.name}'s {robot.max_payload:g} kg payload; use smaller "
-                               "totes or lighter units"))
+                               f"a full tote {a} -> {b} weighs {mass:g} kg, over {robot.name}'s "
+                               f"{robot.max_payload:g} kg payload; use smaller totes or lighter "
+                               "units"))
         if a in line.stations and line.stations[a].output_buffer < t.load:
             out.append(Problem(f"stations.{a}.output_buffer",
                                f"is {line.stations[a].output_buffer} but a humanoid trip to {b} "

@@ -145,12 +145,11 @@ class Surrogate:
         """The outcome of ``task``, drawn from the robot's own random stream."""
         cal, spec, rng = self.calibration, self.spec, robot.rng
         m = task.payload_kg
-        if m > spec.max_payload:
-            if task.kind == "pick":
-                # Cannot lift: it tries, strains, gives up (a failed lift attempt).
-                fit = cal.pick
-                return Outcome(fit.duration_s[0], fit.energy_j[0], ok=False,
-                               note=f"payload {m:.1f} kg over the {spec.max_payload:g} kg limit")
+        if m > spec.max_payload and task.kind == "pick":
+            # Cannot lift: it tries, strains, gives up (a failed lift attempt).
+            fit = cal.pick
+            return Outcome(fit.duration_s[0], fit.energy_j[0], ok=False,
+                           note=f"payload {m:.1f} kg over the {spec.max_payload:g} kg limit")
         if task.kind == "walk":
             w = cal.walk
             if task.distance <= 0:

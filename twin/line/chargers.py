@@ -62,7 +62,8 @@ class ChargerGroup:
         lo = max(soc, a)
         if target > lo and a < 1.0:
             k = 0.9 / (1.0 - a)
-            t += capacity_j / net_w * (-math.log(1 - k * (target - a)) + math.log(1 - k * (lo - a))) / k
+            tail = math.log(1 - k * (lo - a)) - math.log(1 - k * (target - a))
+            t += capacity_j / net_w * tail / k
         return t
 
     def take_spare(self, now: float, soc_returned: float, capacity_j: float) -> float:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import math
 
 from twin.kpi import (
-    LOSSES, ROBOT_STATES, STATION_STATES, ChargerKPIs, KPIs, LineKPIs, RobotKPIs, StationKPIs,
+    LOSSES,
+    ROBOT_STATES,
+    STATION_STATES,
+    ChargerKPIs,
+    KPIs,
+    LineKPIs,
+    RobotKPIs,
+    StationKPIs,
 )
 from twin.line.factory import Factory
 from twin.units import J_PER_KWH
