@@ -253,6 +253,18 @@ def calibrate(
               f"{json.dumps(result.provenance.get('fit_error', {}))}")
 
 
+def _register_extras() -> None:
+    """Commands whose modules live with their part; each imports its heavy libraries lazily."""
+    from viewer import commands as viewer_commands
+
+    app.command()(viewer_commands.view)
+    app.command()(viewer_commands.render)
+    app.command()(viewer_commands.export)
+
+
+_register_extras()
+
+
 def main() -> None:
     """Entry point of the ``twin`` script."""
     app()

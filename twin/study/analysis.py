@@ -44,11 +44,11 @@ class Results:
         return str(row.iloc[0]) if len(row) else str(scenario)
 
 
-def _frame(store: Store, table: str) -> pd.DataFrame:
+def _frame(store: Store, table: str, role: str = "main") -> pd.DataFrame:
     return store.con.execute(
         f"SELECT p.scenario, p.replication, t.* FROM {table} t JOIN plan_runs p USING (key) "
-        "JOIN runs r USING (key) WHERE p.role = 'main' AND r.status = 'done' "
-        "ORDER BY p.scenario, p.replication").df()
+        "JOIN runs r USING (key) WHERE p.role = ? AND r.status = 'done' "
+        "ORDER BY p.scenario, p.replication", [role]).df()
 
 
 def load(store: Store) -> Results:
@@ -69,7 +69,7 @@ def load(store: Store) -> Results:
     line = line.merge(_costs(line, robots, chargers, plan.cost or CostModel()), on="key",
                       how="left")
     return Results(plan, meta, scenarios, runs, line, _frame(store, "station_kpis"), robots,
-                   chargers, _frame(store, "traces"))
+                   chargers, _frame(store, "traces", "trace"))
 
 
 def _costs(line: pd.DataFrame, robots: pd.DataFrame, chargers: pd.DataFrame,
@@ -162,7 +162,8 @@ def recommendation(res: Results) -> tuple[Option | None, str]:
     payback = float(costs["payback_years"].mean())
     robots = int(costs["robots"].iloc[0])
     points = int(costs["charge_points"].iloc[0])
-    words = (f"Recommended: {chosen.name} ({robots} robots, {points} charging points). "
+    kit = f" ({robots} robots, {points} charging points)" if robots else ""
+    words = (f"Recommended: {chosen.name}{kit}. "
              f"It meets {target} with {level} confidence: {target.kpi} {ci.mean:.4g} ± "
              f"{ci.half:.3g} (interval {ci.low:.4g} to {ci.high:.4g}); it is the cheapest of "
              f"{sum(1 for o in opts if _meets(o, target))} scenarios that do, at "
@@ -170,6 +171,16 @@ def recommendation(res: Results) -> tuple[Option | None, str]:
     if math.isfinite(payback):
         words += f", paying back in {payback:.1f} years against human staff"
     return chosen, words + "."
+
+
+def focus(res: Results) -> int:
+    """The scenario the report looks at closely: the recommended one, else the best."""
+    chosen, _ = recommendation(res)
+    if chosen is not None:
+        return chosen.scenario
+    tph = intervals(res, "throughput_per_hour")
+    ok = [s for s, ci in tph.items() if ci.n]
+    return max(ok, key=lambda s: (tph[s].mean, -s)) if ok else int(res.scenarios.scenario[0])
 
 
 def _meets(o: Option, target: Target) -> bool:

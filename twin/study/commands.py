@@ -113,13 +113,16 @@ def study(
     )
     tasks: dict[str, Any] = {}
 
-    def on_start(label: str, total: int, skipped: int) -> None:
-        tasks[label] = progress.add_task(label, total=total, completed=skipped, failed=0)
+    labels = {"pilot": "warm-up pilots", "main": "runs", "trace": "trace run"}
+
+    def on_start(role: str, total: int, skipped: int) -> None:
+        label = labels.get(role, role)
+        tasks[role] = progress.add_task(label, total=total, completed=skipped, failed=0)
         if skipped:
             console.print(f"{label}: {skipped} of {total} already in {store}, skipped")
 
     def on_done(spec: Any, outcome: Any) -> None:
-        task = tasks["runs" if spec.role == "main" else "warm-up pilots"]
+        task = tasks[spec.role]
         failed = outcome.status != "done"
         fields = progress.tasks[task].fields
         progress.update(task, advance=1, failed=fields["failed"] + failed)

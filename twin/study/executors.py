@@ -52,7 +52,14 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _warm() -> int:
+def _warm(_: int) -> int:
+    """Import the model and linger so that every worker process gets started."""
+    import time
+
+    import twin.line.factory  # noqa: F401
+    import twin.sim  # noqa: F401
+
+    time.sleep(0.2)
     return os.getpid()
 
 
@@ -110,7 +117,7 @@ class DaskExecutor:
         by_key = {f"twin-run-{spec.key}": spec for spec in specs}
         self.futures = [self.client.submit(execute_run, spec, key=k, pure=False)
                         for k, spec in by_key.items()]
-        for future in dask_completed(self.futures):
+        for future in dask_completed(self.futures, loop=self.client.loop):
             spec = by_key[future.key]
             try:
                 yield spec, future.result()

@@ -101,7 +101,8 @@ class StudyPlan(_Model):
     confidence: float = Field(default=0.95, gt=0, lt=1)
     half_width: float | None = Field(default=None, gt=0, description="relative half-width goal")
     series_bin_s: float = Field(default=3600.0, gt=0)
-    keep_events: bool = Field(default=False, description="keep replication 0 event logs")
+    traces: bool = Field(default=True, description="one extra run with events for the report")
+    keep_events: bool = Field(default=False, description="keep the trace run's event log")
     simulator: str = DEFAULT_SIMULATOR
 
     @field_validator("target", mode="before")
@@ -270,7 +271,7 @@ def run_specs(line: Line, plan: StudyPlan, grid: list[Scenario], warmup_hours: f
     for r in range(replications or plan.replications):
         seed = replication_seed(plan.seed, r)
         for sc in grid:
-            events = r == 0 and role == "main"
+            events = role == "trace"
             key = run_key(line_hash, sc.overrides, seed, plan.hours, warmup_hours, bin_s,
                           events, version)
             specs.append(RunSpec(

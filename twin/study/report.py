@@ -19,6 +19,7 @@ from plotly.offline import get_plotlyjs
 
 from twin.kpi import LOSSES, ROBOT_STATES, STATION_STATES
 from twin.study.analysis import Results, advice, intervals, load, paired_vs, recommendation
+from twin.study.analysis import focus as pick
 from twin.study.store import Store
 
 COLOURS = {
@@ -52,15 +53,9 @@ def _num(value: float, digits: int = 3) -> str:
 
 
 def _pm(mean: float, half: float) -> str:
+    if math.isfinite(half) and abs(mean) < 1e-9 * max(abs(half), 1.0):
+        mean = 0.0
     return f"{_num(mean, 4)} ± {_num(half, 2)}"
-
-
-def _chosen(res: Results, picked: int | None) -> int:
-    if picked is not None:
-        return picked
-    tph = intervals(res, "throughput_per_hour")
-    ok = [s for s, ci in tph.items() if ci.n]
-    return max(ok, key=lambda s: (tph[s].mean, -s)) if ok else int(res.scenarios.scenario[0])
 
 
 def fig_throughput(res: Results) -> go.Figure:
@@ -278,7 +273,7 @@ def _finite(o: Any) -> Any:
 def render(res: Results) -> str:
     """The whole report as one HTML string."""
     chosen, words = recommendation(res)
-    focus = _chosen(res, chosen.scenario if chosen else None)
+    focus = pick(res)
     failed = res.runs[(res.runs.status == "failed")]
     plan = res.plan
     warm = res.meta.get("warmup_hours")
@@ -300,6 +295,8 @@ def render(res: Results) -> str:
         f"<h1>Capacity study: {esc(res.meta.get('line_name', ''))}</h1>",
         f"<p class='answer{'' if chosen else ' none'}'>{esc(words)}</p>",
         f"<p class='muted'>{esc(settings)}</p>",
+        *([f"<p class='muted'>Warm-up: {esc(res.meta['warmup_note'])}</p>"]
+          if res.meta.get("warmup_note") else []),
         f"<p class='muted'>{esc((res.meta.get('line') or {}).get('description', ''))}</p>",
         "<h2>Scenarios</h2>", _summary_table(res),
     ]

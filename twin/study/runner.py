@@ -26,7 +26,7 @@ from twin.study.store import Store
 from twin.study.worker import RunOutcome
 
 PILOT_BINS = 1000
-OnStart = Callable[[str, int, int], None]
+OnStart = Callable[[str, int, int], None]  # role (pilot, main, trace), runs, skipped
 OnDone = Callable[[RunSpec, RunOutcome], None]
 
 
@@ -65,7 +65,8 @@ def run_study(line: Line, plan: StudyPlan, store: Store, executor: Executor, *,
         "code_version": version, "factors": list(grid[0].overrides),
     }
     counts = [0, 0, 0, 0]  # total, skipped, done, failed
-    finished = store.finished(include_failed=not retry_failed)
+    ctx = _Context(store, executor, store.finished(include_failed=not retry_failed),
+                   store.keys(), counts, on_start, on_done)
     pilots: list[RunSpec] = []
     warmup: float | None
     if plan.warmup == "auto":
@@ -73,32 +74,48 @@ def run_study(line: Line, plan: StudyPlan, store: Store, executor: Executor, *,
         pilots = run_specs(line, plan, grid, 0.0, version, role="pilot", replications=1,
                            series_bin_s=bin_s)
         store.set_plan(meta, grid, pilots)
-        _execute("warm-up pilots", pilots, store, executor, finished, counts, on_start, on_done)
-        warmup = auto_warmup(store, pilots)
+        _execute(ctx, "pilot", pilots)
+        warmup, meta["warmup_note"] = auto_warmup(store, pilots)
     else:
         warmup = plan.warmup
     meta["warmup_hours"] = warmup
     main = run_specs(line, plan, grid, warmup, version)
     store.set_plan(meta, grid, [*pilots, *main])
-    _execute("runs", main, store, executor, finished, counts, on_start, on_done)
+    _execute(ctx, "main", main)
+    if plan.traces:
+        from twin.study.analysis import focus, load
+
+        chosen = grid[focus(load(store))]
+        trace = run_specs(line, plan, [chosen], warmup, version, role="trace", replications=1)
+        store.set_plan(meta, grid, [*pilots, *main, *trace])
+        _execute(ctx, "trace", trace)
     return StudyRun(grid, warmup, *counts)
 
 
-def _execute(label: str, specs: list[RunSpec], store: Store, executor: Executor,
-             finished: set[str], counts: list[int], on_start: OnStart | None,
-             on_done: OnDone | None) -> None:
+@dataclass
+class _Context:
+    store: Store
+    executor: Executor
+    finished: set[str]
+    recorded: set[str]
+    counts: list[int]  # total, skipped, done, failed
+    on_start: OnStart | None
+    on_done: OnDone | None
+
+
+def _execute(ctx: _Context, role: str, specs: list[RunSpec]) -> None:
     todo: dict[str, RunSpec] = {}
     for spec in specs:
-        if spec.key not in finished:
+        if spec.key not in ctx.finished:
             todo.setdefault(spec.key, spec)
-    counts[0] += len(specs)
-    counts[1] += len(specs) - len(todo)
-    if on_start:
-        on_start(label, len(specs), len(specs) - len(todo))
+    ctx.counts[0] += len(specs)
+    ctx.counts[1] += len(specs) - len(todo)
+    if ctx.on_start:
+        ctx.on_start(role, len(specs), len(specs) - len(todo))
     if not todo:
         return
-    events_dir = store.path.parent / f"{store.path.stem}_events"
-    for spec, outcome in executor.run(list(todo.values())):
+    events_dir = ctx.store.path.parent / f"{ctx.store.path.stem}_events"
+    for spec, outcome in ctx.executor.run(list(todo.values())):
         path = ""
         if outcome.events_parquet is not None:
             events_dir.mkdir(parents=True, exist_ok=True)
@@ -106,11 +123,12 @@ def _execute(label: str, specs: list[RunSpec], store: Store, executor: Executor,
             _write_atomic(target, outcome.events_parquet)
             path = target.name
         if outcome.status != "lost":
-            store.record(spec, outcome, path)
-            finished.add(spec.key)
-        counts[2 if outcome.status == "done" else 3] += 1
-        if on_done:
-            on_done(spec, outcome)
+            ctx.store.record(spec, outcome, path, new=spec.key not in ctx.recorded)
+            ctx.finished.add(spec.key)
+            ctx.recorded.add(spec.key)
+        ctx.counts[2 if outcome.status == "done" else 3] += 1
+        if ctx.on_done:
+            ctx.on_done(spec, outcome)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -119,9 +137,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def auto_warmup(store: Store, pilots: Sequence[RunSpec]) -> float:
-    """Warm-up (h): the largest MSER-5 truncation over the pilots' WIP and output series."""
-    worst = 0.0
+def auto_warmup(store: Store, pilots: Sequence[RunSpec]) -> tuple[float, str]:
+    """Warm-up (h): the largest MSER-5 truncation over the pilots' WIP and output series,
+    and a note when MSER-5 hit its search limit (the series never settles: shifts, drift)."""
+    worst, capped = 0.0, False
     for spec in pilots:
         rows = store.con.execute(
             "SELECT t_end, good_units, wip_mean FROM series WHERE key = ? ORDER BY t_end",
@@ -130,6 +149,9 @@ def auto_warmup(store: Store, pilots: Sequence[RunSpec]) -> float:
             continue
         data = np.asarray(rows, dtype=float)
         cut = max(mser5(data[:, 1]), mser5(data[:, 2]))
+        capped |= cut >= (len(data) // 5) // 2 * 5
         if cut:
             worst = max(worst, float(data[cut - 1, 0]))
-    return math.ceil(worst / 60.0) / 60.0
+    note = ("MSER-5 reached half the horizon: the output never settles (shift pattern or "
+            "drift?); consider a longer horizon or a fixed warm-up") if capped else ""
+    return math.ceil(worst / 60.0) / 60.0, note

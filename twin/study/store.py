@@ -81,9 +81,30 @@ class Store:
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         self.tables = schema()
         if not read_only:
-            for name, cols in self.tables.items():
+            self._create()
+        self.order = self._columns()  # the file's column order: inserts are positional
+
+    def _columns(self) -> dict[str, list[str]]:
+        rows = self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
+        out: dict[str, list[str]] = {}
+        for table, column in rows:
+            out.setdefault(table, []).append(column)
+        return out
+
+    def _create(self) -> None:
+        """Create missing tables, and add columns the KPI models gained since."""
+        have = self._columns()
+        for name, cols in self.tables.items():
+            if name not in have:
                 body = ", ".join(f'"{c}" {t}' for c, t in cols.items())
-                self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+                self.con.execute(f"CREATE TABLE {name} ({body})")
+                continue
+            for col, kind in cols.items():
+                if col not in have[name]:
+                    kind = kind.replace(" PRIMARY KEY", "")
+                    self.con.execute(f'ALTER TABLE {name} ADD COLUMN "{col}" {kind}')
 
     def close(self) -> None:
         self.con.close()
@@ -93,6 +114,10 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def keys(self) -> set[str]:
+        """Keys of every recorded run, whatever its status."""
+        return {r[0] for r in self.con.execute("SELECT key FROM runs").fetchall()}
 
     def finished(self, include_failed: bool = True) -> set[str]:
         """Keys of runs already recorded (done, and failed unless retrying)."""
@@ -109,8 +134,9 @@ class Store:
         try:
             self.con.execute("DELETE FROM scenarios")
             self.con.execute("DELETE FROM plan_runs")
-            self.con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                                 [(k, json.dumps(v, default=str)) for k, v in meta.items()])
+            self.con.execute("DELETE FROM meta")
+            self._insert("meta", [{"name": k, "value": json.dumps(v, default=str)}
+                                  for k, v in meta.items()])
             self._insert("scenarios", [{"scenario": s.id, "name": s.name,
                                         "overrides": json.dumps(s.overrides, default=str)}
                                        for s in grid])
@@ -134,8 +160,10 @@ class Store:
         """The study settings recorded by ``set_plan``."""
         return {k: json.loads(v) for k, v in self.con.execute("SELECT * FROM meta").fetchall()}
 
-    def record(self, spec: RunSpec, outcome: RunOutcome, events_path: str = "") -> None:
-        """Write one run and all its rows in a single transaction (replacing an earlier try)."""
+    def record(self, spec: RunSpec, outcome: RunOutcome, events_path: str = "",
+               new: bool = False) -> None:
+        """Write one run and all its rows in a single transaction, replacing an earlier try
+        unless the caller knows the key is ``new``."""
         run = {
             "key": spec.key, "scenario": spec.scenario, "replication": spec.replication,
             "role": spec.role, "seed": spec.seed, "hours": spec.hours,
@@ -147,8 +175,11 @@ class Store:
         }
         self.con.begin()
         try:
-            for table in ("runs", *RESULT_TABLES):
-                self.con.execute(f"DELETE FROM {table} WHERE key = ?", [spec.key])
+            seen = not new and self.con.execute(
+                "SELECT count(*) FROM runs WHERE key = ?", [spec.key]).fetchall()[0][0]
+            if seen:
+                for table in ("runs", *RESULT_TABLES):
+                    self.con.execute(f"DELETE FROM {table} WHERE key = ?", [spec.key])
             self._insert("runs", [run])
             for table in RESULT_TABLES:
                 rows = outcome.tables.get(table) or []
@@ -161,11 +192,6 @@ class Store:
     def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        cols = list(self.tables[table])
+        cols = self.order[table]
         data = pa.Table.from_pylist([{c: row.get(c) for c in cols} for row in rows])
-        self.con.register("_rows", data)
-        try:
-            names = ", ".join(f'"{c}"' for c in cols)
-            self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _rows")
-        finally:
-            self.con.unregister("_rows")
+        self.con.from_arrow(data).insert_into(table)

@@ -52,9 +52,11 @@ def execute_run(spec: RunSpec) -> RunOutcome:
             series_bin_s=spec.series_bin_s,
         )
         tables = kpi_rows(result.kpis)
-        tables["series"] = series_rows(getattr(result, "series", None))
+        if spec.role == "pilot":  # the warm-up search reads series; other runs skip the rows
+            tables["series"] = series_rows(getattr(result, "series", None))
         events = getattr(result, "events", None) if spec.events else None
-        tables["traces"] = trace_rows(events)
+        if events is not None:
+            tables["traces"] = trace_rows(events)
         blob = _parquet(events) if spec.keep_events and events is not None else None
     except Exception as exc:  # noqa: BLE001 - a failing run is data, not a crash
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()

@@ -1,0 +1,311 @@
+"""The guided classroom tour: each teaching line in turn, what to notice, theory beside the twin.
+
+``demo`` runs the lines under ``lines/teaching/`` in order, prints what each one teaches and the
+twin's figures beside the closed-form answer, and writes every run so the viewer can replay it.
+``headline`` answers the flagship capacity question on ``lines/tote_line.yaml``: how many
+humanoids does the line need? Both use only the public API (``load_line``, ``simulate``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean, stdev
+from typing import Any
+
+import twin
+from twin.sim import RunResult
+
+LINES_DIR = Path(__file__).resolve().parent.parent / "lines"
+TEACHING_DIR = LINES_DIR / "teaching"
+T95 = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776, 6: 2.571, 8: 2.365, 10: 2.262}
+
+Figures = Callable[[RunResult], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One teaching line: how to run it, what to measure and what theory says."""
+
+    file: str
+    title: str
+    notice: str
+    figures: Figures
+    theory: dict[str, float]
+    hours: float = 300.0
+    reps: int = 3
+    variants: dict[str, dict[str, Any]] = field(default_factory=lambda: {"": {}})
+
+
+def _machine_repair(n: int, c: int, work: float, service: float) -> dict[str, float]:
+    """Finite-source M/M/c//N queue: wait (s), utilisation and robots working."""
+    r = service / work
+    p = [math.factorial(n) / (math.factorial(n - k) * (
+        math.factorial(k) if k <= c else math.factorial(c) * c ** (k - c))) * r**k
+        for k in range(n + 1)]
+    total = sum(p)
+    p = [x / total for x in p]
+    at_station = sum(k * x for k, x in enumerate(p))
+    waiting = sum((k - c) * x for k, x in enumerate(p) if k > c)
+    return {"wait for the swap station (s)": waiting / ((n - at_station) / work),
+            "swap station busy": sum(min(k, c) * x for k, x in enumerate(p)) / c,
+            "robots working (of 5)": n - at_station}
+
+
+def _charger_figures(r: RunResult) -> dict[str, float]:
+    ch = r.kpis.chargers["swap"]
+    working = sum(1 - v.waiting_charger - v.charging - v.docking - v.to_charger
+                  for v in r.kpis.robots.values())
+    return {"wait for the swap station (s)": ch.mean_wait_s, "swap station busy": ch.utilisation,
+            "robots working (of 5)": working}
+
+
+def _six_losses(r: RunResult) -> dict[str, float]:
+    k = r.kpis.stations["cell"]
+    return {"availability": k.availability, "effectiveness": k.effectiveness,
+            "quality ratio": k.quality_ratio, "OEE": k.oee}
+
+
+_REWORK = 1 / 0.97
+_PER_UNIT = 0.5 * 40 + _REWORK * (72 + 7.2)
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "mm1.yaml", "One station, random arrivals and work (M/M/1)",
+        "The machine is idle a quarter of the time, yet parts wait three times as long as "
+        "they are worked on: randomness, not lack of capacity, makes the queue.",
+        lambda r: {"time in system (s)": r.kpis.line.mean_lead_time_s,
+                   "parts in system": r.kpis.line.wip_mean,
+                   "utilisation": r.kpis.stations["machine"].processing},
+        {"time in system (s)": 180.0, "parts in system": 3.0, "utilisation": 0.75},
+        hours=500, reps=4,
+    ),
+    Lesson(
+        "tandem.yaml", "Three stations in series (a Jackson network)",
+        "Paint is only 1.5x as loaded as cut, yet parts spend 3x as long there: time in system "
+        "grows like 1 / (1 - utilisation).",
+        lambda r: {"lead time (s)": r.kpis.line.mean_lead_time_s, "WIP": r.kpis.line.wip_mean},
+        {"lead time (s)": 360.0, "WIP": 6.0}, hours=300, reps=4,
+    ),
+    Lesson(
+        "breakdowns.yaml", "Breakdowns and availability",
+        "Availability is MTBF / (MTBF + MTTR): halving the repair time does as much as doubling "
+        "the time between failures.",
+        lambda r: {"availability": r.kpis.stations["press"].availability,
+                   "throughput per hour": r.kpis.line.throughput_per_hour},
+        {"availability": 120 / 140, "throughput per hour": 60 * 120 / 140}, reps=4,
+    ),
+    Lesson(
+        "six_losses.yaml", "The six big losses of OEE",
+        "Nights and breaks are planned downtime, not losses. Here the changeover, not the "
+        "breakdowns, is the biggest loss: batching products is the cheapest improvement.",
+        _six_losses,
+        {"availability": _REWORK * 72 / _PER_UNIT, "effectiveness": 60 / 72,
+         "quality ratio": 0.92, "OEE": _REWORK * 72 / _PER_UNIT * 60 / 72 * 0.92}, reps=4,
+    ),
+    Lesson(
+        "moving_bottleneck.yaml", "A bottleneck that moves when a buffer grows",
+        "With a one-part buffer, stamping's breakdowns starve assembly and quicker repairs pay "
+        "most; with a 100-part buffer assembly sets the pace and only a faster assembly helps.",
+        lambda r: {"throughput per hour": r.kpis.line.throughput_per_hour,
+                   "assembly starved": r.kpis.stations["assembly"].starved},
+        {"buffer 1: throughput per hour": 45.0, "buffer 100: throughput per hour": 60.0},
+        variants={
+            "buffer 1": {},
+            "buffer 1, stamping repairs halved": {"stations.stamping.failures.ttr.mean": 600},
+            "buffer 1, assembly 10% faster": {"stations.assembly.process": 54},
+            "buffer 100": {"stations.assembly.input_buffer": 100},
+            "buffer 100, stamping repairs halved": {
+                "stations.assembly.input_buffer": 100, "stations.stamping.failures.ttr.mean": 600},
+            "buffer 100, assembly 10% faster": {
+                "stations.assembly.input_buffer": 100, "stations.assembly.process": 54},
+        },
+    ),
+    Lesson(
+        "charger_queue.yaml", "Robots queueing for too few chargers",
+        "The swap station is busy only 80% of the time, yet a robot waits longer for it than a "
+        "swap takes; a second station gives back most of a robot.",
+        _charger_figures, _machine_repair(5, 1, 3600.0, 900.0), hours=600,
+    ),
+)
+
+
+def _interval(values: list[float]) -> tuple[float, float]:
+    m = mean(values)
+    if len(values) < 2:
+        return m, math.nan
+    return m, T95.get(len(values), 2.0) * stdev(values) / math.sqrt(len(values))
+
+
+def _fmt(x: float) -> str:
+    if math.isnan(x):
+        return "-"
+    return f"{x:.3f}" if abs(x) < 10 else f"{x:.1f}"
+
+
+def run_lesson(lesson: Lesson, out: Path | None = None,
+               events: bool = False) -> list[dict[str, Any]]:
+    """Replicate each variant of a lesson; rows of figure, twin mean, CI half-width, theory."""
+    line = twin.load_line(TEACHING_DIR / lesson.file)
+    rows: list[dict[str, Any]] = []
+    for label, overrides in lesson.variants.items():
+        samples: dict[str, list[float]] = {}
+        for seed in range(lesson.reps):
+            keep = events and seed == 0 and not overrides
+            result = twin.simulate(line, hours=lesson.hours, seed=seed, overrides=overrides,
+                                   events=keep)
+            if keep and out is not None:
+                result.write(out / Path(lesson.file).stem)
+            for name, value in lesson.figures(result).items():
+                samples.setdefault(name, []).append(value)
+        for name, values in samples.items():
+            m, half = _interval(values)
+            rows.append({"line": lesson.file, "variant": label, "figure": name, "twin": m,
+                         "ci95": half, "theory": lesson.theory.get(
+                             f"{label}: {name}", lesson.theory.get(name, math.nan))})
+    return rows
+
+
+def _print_rows(rows: list[dict[str, Any]]) -> None:
+    width = max(len(f"{r['variant']} {r['figure']}".strip()) for r in rows) + 2
+    print(f"    {'figure':<{width}}{'twin (95% CI)':>22}{'theory':>10}")
+    for r in rows:
+        name = f"{r['variant']}: {r['figure']}" if r["variant"] else r["figure"]
+        twin_text = f"{_fmt(r['twin'])} +/- {_fmt(r['ci95'])}"
+        print(f"    {name:<{width}}{twin_text:>22}{_fmt(r['theory']):>10}")
+
+
+def _show(run_dir: Path) -> None:
+    """Open the 3D viewer on a finished run (needs the viewer extra and a display)."""
+    try:
+        from viewer.app import App
+        from viewer.replay import Timeline
+        from viewer.run import load_run
+    except ImportError as exc:
+        print(f"    (no 3D view: {exc}; install the viewer extra)")
+        return
+    run = load_run(run_dir)
+    App(Timeline(run), run.kpis, start=0.0, speed=60.0).run()
+
+
+def demo(out: Path, view: bool = False) -> list[dict[str, Any]]:
+    """Run the teaching lines in order, print what to notice and the figures; write the runs."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    everything: list[dict[str, Any]] = []
+    for number, lesson in enumerate(LESSONS, start=1):
+        print(f"\n{number}. {lesson.title}  (lines/teaching/{lesson.file})")
+        print(f"   Notice: {lesson.notice}")
+        rows = run_lesson(lesson, out, events=True)
+        _print_rows(rows)
+        everything += rows
+        if view:
+            _show(out / Path(lesson.file).stem)
+    summary = out / "teaching_summary.csv"
+    with summary.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(everything[0]))
+        writer.writeheader()
+        writer.writerows(everything)
+    print(f"\nFigures: {summary}")
+    print(f"Runs (replay with `twin view --replay DIR`): {out}/<line>/")
+    return everything
+
+
+def _on_shift_rate(r: RunResult) -> float:
+    """Good units per on-shift hour (the line's own calendar)."""
+    st = next(iter(r.kpis.stations.values()))
+    on_hours = r.kpis.line.horizon_s * (1 - st.off_shift) / 3600
+    return r.kpis.line.good_units / on_hours if on_hours > 0 else math.nan
+
+
+def _busy_on_shift(r: RunResult) -> float:
+    """Share of on-shift time the robots spend on transport work (walk, pick, carry, place)."""
+    shares = [(k.carrying + k.walking_empty + k.picking + k.placing) / max(1 - k.off_shift, 1e-9)
+              for k in r.kpis.robots.values()]
+    return mean(shares) if shares else math.nan
+
+
+def headline(out: Path, counts: tuple[int, ...] = (1, 2, 3, 4), reps: int = 3,
+             hours: float = 168.0) -> list[dict[str, float]]:
+    """How many humanoids does tote_line need? Sweep the fleet, print and write the answer."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = LINES_DIR / "tote_line.yaml"
+    line = twin.load_line(path)
+    print(f"Capacity question on {path.name}: doors per on-shift hour by fleet size "
+          f"({reps} replications of {hours:g} h each)")
+    rows: list[dict[str, float]] = []
+    for count in counts:
+        runs = [twin.simulate(line, hours=hours, seed=s, overrides={"fleet.count": count})
+                for s in range(reps)]
+        rate, half = _interval([_on_shift_rate(r) for r in runs])
+        rows.append({
+            "robots": count, "doors_per_on_shift_hour": rate, "ci95": half,
+            "oee": mean(r.kpis.line.oee for r in runs),
+            "robots_busy_on_shift": mean(_busy_on_shift(r) for r in runs),
+            "charger_wait_s": mean(r.kpis.line.mean_charger_wait_s for r in runs),
+        })
+    print(f"  {'robots':>6} {'doors/h':>16} {'OEE':>6} {'robots busy':>12} {'swap wait':>10}")
+    for row in rows:
+        rate_text = f"{row['doors_per_on_shift_hour']:.1f} +/- {row['ci95']:.1f}"
+        print(f"  {row['robots']:>6.0f} {rate_text:>16} {row['oee']:>6.2f} "
+              f"{row['robots_busy_on_shift']:>12.0%} {row['charger_wait_s']:>9.0f}s")
+    best = max(r["doors_per_on_shift_hour"] for r in rows)
+    enough = min(r["robots"] for r in rows if r["doors_per_on_shift_hour"] >= 0.98 * best)
+    print(f"Answer: {enough:.0f} humanoids reach the line's pace ({best:.1f} doors an "
+          "on-shift hour); more only queue at the swap station.")
+    table = out / "fleet_sweep.csv"
+    with table.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"Table: {table}")
+    chosen = twin.simulate(line, hours=24, seed=0, overrides={"fleet.count": enough},
+                           events=True)
+    run_dir = chosen.write(out / "run")
+    print(f"A day with {enough:.0f} robots (event log, KPIs): {run_dir}")
+    _report(path, counts, reps, hours, out)
+    _image(run_dir, out / "tote_line.png")
+    return rows
+
+
+def _report(path: Path, counts: tuple[int, ...], reps: int, hours: float, out: Path) -> None:
+    """The study report of the same sweep (skipped with a note if the study part is missing)."""
+    try:
+        from twin.study.executors import make_executor
+        from twin.study.plan import StudyPlan
+        from twin.study.report import write_report
+        from twin.study.runner import run_study
+        from twin.study.store import Store
+
+        plan = StudyPlan(factors={"fleet.count": list(counts)}, replications=reps, hours=hours)
+        store_path = out / "study.duckdb"
+        executor = make_executor(0)
+        with Store(store_path) as store:
+            run_study(twin.load_line(path), plan, store, executor)
+        executor.close()
+        report = write_report(store_path, out / "report.html")
+        print(f"Report: {report}")
+    except Exception as exc:  # the report is a bonus; the answer above stands without it
+        print(f"Report skipped ({type(exc).__name__}: {exc}); try `twin study {path} "
+              f"--vary fleet.count=1:4:1 --report {out / 'report.html'}`")
+
+
+def _image(run_dir: Path, png: Path) -> None:
+    """A rendered frame of the run (skipped with a note without the viewer or offscreen GL)."""
+    try:
+        from viewer.render import ViewerScene, render_png
+        from viewer.replay import Timeline
+        from viewer.run import load_run
+
+        scene = ViewerScene(Timeline(load_run(run_dir)))
+        scene.camera("overview", None)
+        render_png(scene, 9.5 * 3600, png)  # Monday 09:30, mid-shift
+        scene.close()
+        print(f"Image: {png}")
+    except Exception as exc:  # rendering needs the viewer extra and offscreen OpenGL
+        print(f"Image skipped ({type(exc).__name__}: {exc}); try `twin render "
+              f"--replay {run_dir} --at '9.5 h' --out {png}`")

@@ -1,0 +1,262 @@
+"""The drawn scene of a run and offscreen output: PNG of one moment, GIF or MP4 of a span."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyvista as pv
+
+from viewer import style
+from viewer.buffers import BufferTotes
+from viewer.hud import Hud
+from viewer.places import buffer_anchor, station_body, station_point
+from viewer.replay import Snapshot, Timeline
+from viewer.robots import RobotBatch
+from viewer.scene import static_pieces, station_meshes
+from viewer.urdf import robot_urdf
+
+CAMERAS = ("overview", "top", "follow", "station")
+HOLDING = frozenset({"carrying", "placing"})  # states with a tote in the hands
+
+
+def to_pv(mesh: Any) -> pv.PolyData:
+    """A trimesh mesh as PyVista PolyData."""
+    faces = np.hstack([np.full((len(mesh.faces), 1), 3), mesh.faces]).ravel()
+    return pv.PolyData(np.asarray(mesh.vertices, dtype=float), faces=faces)
+
+
+def drawn_paths(timeline: Timeline) -> list[np.ndarray]:
+    """Walkways to paint: the product routes from source through the stations to the sink."""
+    return [timeline.paths[p] for p in sorted(timeline.routes) if p in timeline.paths]
+
+
+class ViewerScene:
+    """A plotter holding the static layout and the batched dynamic actors of one run."""
+
+    def __init__(self, timeline: Timeline, window_size: tuple[int, int] = (1280, 720),
+                 off_screen: bool = True, hud: bool = True, labels: bool = True) -> None:
+        self.timeline = timeline
+        line = timeline.line
+        self.plotter: Any = pv.Plotter(off_screen=off_screen, window_size=list(window_size))
+        pl: Any = self.plotter
+        pl.set_background(style.BACKGROUND)
+        for piece in static_pieces(line, drawn_paths(timeline)):
+            pl.add_mesh(to_pv(piece.mesh), color=piece.colour, name=piece.name,
+                        pickable=False, lighting=piece.name not in ("grid", "aisles"))
+        self._stations = pv.merge([to_pv(m) for m in station_meshes(line)], merge_points=False)
+        cells = [m.faces.shape[0] for m in station_meshes(line)]
+        self._station_of_cell = np.repeat(np.arange(len(cells)), cells)
+        self._stations.cell_data["rgb"] = np.zeros((self._stations.n_cells, 3), np.uint8)
+        pl.add_mesh(self._stations, scalars="rgb", rgb=True, name="stations")
+        anchors = {}
+        sides = [f"{s}.{side}" for s in line.stations for side in ("in", "out")]
+        for b in sorted(set(timeline.buffer_names) | set(sides)):
+            anchor = buffer_anchor(line, b)
+            if anchor is not None:
+                anchors[b] = anchor
+        self.buffers = BufferTotes(anchors, line.transport.default.tote_units)
+        if self.buffers.names:
+            pl.add_mesh(self.buffers.mesh, scalars="rgb", rgb=True, name="buffers",
+                        pickable=False)
+        height = 1.76
+        if line.fleet is not None and not isinstance(line.fleet.robot, str):
+            height = line.fleet.robot.height
+        self.robots = RobotBatch(len(timeline.robots), height, robot_urdf(line))
+        if timeline.robots:
+            pl.add_mesh(self.robots.mesh, scalars="rgb", rgb=True, name="robots")
+        self._tags: dict[str, Any] = {}
+        if labels:
+            self._add_labels(max(6, round(13 * window_size[1] / 720)))
+        self.hud = Hud(pl, font_size=max(5, round(10 * window_size[1] / 720))) if hud else None
+        self.snapshot: Snapshot | None = None
+        self._view: tuple[str, str | None] = ("overview", None)
+        self.camera("overview")
+
+    def _add_labels(self, font_size: int) -> None:
+        """Static labels for sources, sinks and chargers; live state tags for stations."""
+        from vtkmodules.vtkRenderingCore import vtkBillboardTextActor3D
+
+        line = self.timeline.line
+        points, names = [], []
+        for kind, items in (("source", line.sources), ("sink", line.sinks)):
+            for name, item in items.items():
+                loc = line.layout.locations[item.location]
+                points.append((loc.x, loc.y, 2.4))
+                names.append(f"{name.replace('_', ' ')} - {kind}")
+        for name, c in line.chargers.items():
+            loc = line.layout.locations[c.location]
+            h = math.radians(loc.heading)  # over the cabinet, clear of the queue behind the dock
+            points.append((loc.x + 1.2 * math.cos(h), loc.y + 1.2 * math.sin(h), 2.4))
+            docks = "dock" if c.count == 1 else "docks"
+            names.append(f"{name.replace('_', ' ')} - {c.count} {c.mode} {docks}")
+        if points:
+            self.plotter.add_point_labels(
+                np.array(points, dtype=float), names, font_size=font_size, point_size=1,
+                shape_color="#fdfdfd", shape_opacity=0.85, text_color="#1a1a1a",
+                show_points=False, always_visible=True, name="labels", pickable=False)
+        for sid in line.stations:
+            b = station_body(line, sid)
+            tag = vtkBillboardTextActor3D()
+            tag.SetPosition(*b.centre, b.height + 0.5)
+            prop = tag.GetTextProperty()
+            prop.SetFontSize(font_size)
+            prop.SetBold(True)
+            prop.SetJustificationToCentered()
+            prop.SetBackgroundOpacity(0.92)
+            prop.SetFrame(True)
+            prop.SetFrameColor(0.1, 0.1, 0.1)
+            tag.SetPickable(False)
+            self.plotter.add_actor(tag, name=f"tag_{sid}", reset_camera=False)
+            self._tags[sid] = tag
+
+    def _update_tags(self, snap: Snapshot) -> None:
+        for sid, tag in self._tags.items():
+            state = snap.stations[sid]
+            wip = [f"{side} {int(snap.buffers[b])}" for side in ("in", "out")
+                   if (b := f"{sid}.{side}") in snap.buffers]
+            text = f"{sid}: {state.replace('_', ' ')}"
+            tag.SetInput(text + (f"\n{'  '.join(wip)}" if wip else ""))
+            prop = tag.GetTextProperty()
+            colour = style.rgb(style.STATION_COLOURS.get(state, "#ffffff")) / 255.0
+            prop.SetBackgroundColor(*colour)
+            light = colour @ np.array([0.299, 0.587, 0.114]) > 0.6
+            prop.SetColor(*((0.08, 0.08, 0.08) if light else (1.0, 1.0, 1.0)))
+
+    def use(self, timeline: Timeline) -> None:
+        """Draw from a newer timeline of the same run (live mode: the log has grown)."""
+        if timeline.robots != self.timeline.robots:
+            raise ValueError("a live timeline must keep the same robots")
+        self.timeline = timeline
+
+    def show(self, t: float, speed: float | None = None) -> Snapshot:
+        """Pose everything as it was at time t and return the snapshot drawn."""
+        snap = self.timeline.at(t)
+        colours = np.array([style.rgb(style.STATION_COLOURS.get(snap.stations[s], "#ffffff"))
+                            for s in self.timeline.stations])
+        self._stations.cell_data["rgb"][:] = colours[self._station_of_cell]
+        self._stations.Modified()
+        self.buffers.update(snap.buffers)
+        if self.timeline.robots:
+            carrying = (snap.robot_units > 0) | np.array(
+                [s in HOLDING for s in snap.robot_state])
+            self.robots.update(snap.robot_xy, snap.robot_heading, snap.robot_phase,
+                               snap.robot_walking,
+                               carrying, snap.robot_soc, snap.robot_state)
+        self._update_tags(snap)
+        if self.hud is not None:
+            self.hud.update(snap, self.timeline.line.name, speed)
+        self.snapshot = snap
+        if self._view[0] == "follow":
+            self.camera(*self._view)
+        return snap
+
+    def camera(self, preset: str = "overview", target: str | None = None) -> None:
+        """Camera presets: overview, top (orthographic plan), follow a robot, station close-up."""
+        self._view = (preset, target)
+        line = self.timeline.line
+        w, d = line.layout.floor.width, line.layout.floor.depth
+        cam = self.plotter.camera
+        if preset == "top":
+            self.plotter.enable_parallel_projection()
+            cam.focal_point = (w / 2, d / 2, 0.0)
+            cam.position = (w / 2, d / 2, max(w, d) * 2)
+            cam.up = (0.0, 1.0, 0.0)
+            cam.parallel_scale = max(d / 2, w / 2 * 720 / 1280) * 1.05
+            self.plotter.reset_camera_clipping_range()
+            return
+        self.plotter.disable_parallel_projection()
+        if preset == "overview":
+            self._overview(w, d)
+            return
+        elif preset == "follow":
+            i = self.timeline.robots.index(target) if target else 0
+            snap = self.snapshot or self.timeline.at(0.0)
+            x, y = snap.robot_xy[i]
+            h = snap.robot_heading[i]
+            cam.focal_point = (x, y, 0.9)
+            # behind and to the side of the robot, looking down at it
+            cam.position = (x - 4.5 * math.cos(h) + 3 * math.sin(h),
+                            y - 4.5 * math.sin(h) - 3 * math.cos(h), 3.8)
+        elif preset == "station":
+            sid = target or self.timeline.stations[0]
+            x, y, h = station_point(line, sid)
+            cam.focal_point = (x, y, 1.0)
+            cam.position = (x - 5 * math.cos(h) + 2, y - 5 * math.sin(h) - 2, 4.0)
+        else:
+            raise ValueError(f"unknown camera preset {preset!r}; choose from {CAMERAS}")
+        cam.up = (0.0, 0.0, 1.0)
+        cam.view_angle = 30.0
+        self.plotter.reset_camera_clipping_range()
+
+    def _overview(self, w: float, d: float, elevation: float = 55.0) -> None:
+        """From the south, tilted, zoomed so the floor fills the width (or the height)."""
+        cam, el = self.plotter.camera, math.radians(elevation)
+        cam.focal_point = (w / 2, d / 2, 0.0)
+        cam.position = (w / 2, d / 2 - 100 * math.cos(el), 100 * math.sin(el))
+        cam.up = (0.0, 0.0, 1.0)
+        cam.view_angle = 30.0
+        # the floor sits a little above the middle, clear of the legends at the bottom
+        self.plotter.reset_camera(bounds=(0, w, -0.22 * d, d, 0, 2.0))
+        r = math.hypot(w, 1.22 * d) / 2
+        width, height = self.plotter.window_size
+        fit_w = 2 * r * (width / height) * 0.88 / w
+        fit_h = 2 * r / (1.6 * d * math.sin(el))
+        cam.zoom(min(fit_w, fit_h))
+        self.plotter.reset_camera_clipping_range()
+
+    def image(self) -> np.ndarray:
+        """Render and return the frame as an (h, w, 3) uint8 array."""
+        self.plotter.render()
+        return np.asarray(self.plotter.screenshot(return_img=True))
+
+    def to_screen(self, x: float, y: float, z: float = 0.0) -> tuple[float, float]:
+        """Image column and row (from the top) where a world point is drawn."""
+        renderer = self.plotter.renderer
+        renderer.SetWorldPoint(x, y, z, 1.0)
+        renderer.WorldToDisplay()
+        col, row, _ = renderer.GetDisplayPoint()
+        return col, self.plotter.window_size[1] - row
+
+    def close(self) -> None:
+        self.plotter.close()
+
+
+def render_png(scene: ViewerScene, t: float, out: Path) -> Path:
+    """Write the frame at time t as PNG."""
+    import imageio.v3 as iio
+
+    scene.show(t)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(out, scene.image())
+    return out
+
+
+def frame_times(start: float, stop: float, fps: float, speed: float) -> np.ndarray:
+    """Sim times of the frames of a video: ``speed`` sim seconds per wall second."""
+    if fps <= 0 or speed <= 0 or stop < start:
+        raise ValueError("need fps > 0, speed > 0 and --to after --from")
+    n = int(math.floor((stop - start) * fps / speed)) + 1
+    return start + np.arange(n) * speed / fps
+
+
+def render_video(scene: ViewerScene, out: Path, start: float, stop: float, fps: float = 20.0,
+                 speed: float = 60.0) -> Path:
+    """Write frames from start to stop as GIF or MP4 (chosen by the file suffix)."""
+    import imageio.v2 as iio2
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix == ".gif":
+        writer = iio2.get_writer(out, mode="I", duration=1000.0 / fps, loop=0)
+    elif suffix in (".mp4", ".mov", ".mkv"):
+        writer = iio2.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=8)
+    else:
+        raise ValueError(f"{out}: video must end in .gif or .mp4")
+    with writer:
+        for t in frame_times(start, stop, fps, speed):
+            scene.show(float(t), speed)
+            writer.append_data(scene.image())
+    return out

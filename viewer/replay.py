@@ -1,0 +1,335 @@
+"""The state of a line at any time t, rebuilt from its event log (read-only, deterministic)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from twin.config import Line
+from viewer.poses import BasePoses
+from viewer.run import Run
+
+STATION_STATES = ("processing", "setup", "starved", "blocked", "down", "off_shift")
+ROBOT_STATES = (
+    "carrying", "walking_empty", "picking", "placing", "to_charger", "waiting_charger",
+    "docking", "charging", "idle", "down", "off_shift",
+)
+# what a station with several servers shows: the most urgent state among them
+STATION_PRIORITY = ("down", "setup", "processing", "blocked", "starved", "off_shift")
+MOVING_STATES = frozenset({"carrying", "walking_empty", "to_charger"})
+STRIDE_M = 1.4  # distance per full gait cycle (two steps)
+SPACING_M = 0.75  # side-by-side spacing of robots standing at the same point
+
+
+def natural_key(name: str) -> list[object]:
+    """Sort key putting R2 before R10."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step function of time: the last row at or before t holds."""
+
+    t: np.ndarray
+    state: np.ndarray
+    value: np.ndarray
+    part: np.ndarray
+
+    def index(self, t: float) -> int:
+        return int(np.searchsorted(self.t, t, side="right")) - 1
+
+
+@dataclass(frozen=True)
+class Trips:
+    """A robot's walks: start time, planned duration, path id, destination."""
+
+    t: np.ndarray
+    duration: np.ndarray
+    path: np.ndarray
+    target: np.ndarray
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything drawn at one instant; robots in ``Timeline.robots`` order."""
+
+    t: float
+    stations: dict[str, str]
+    servers: dict[str, list[str]]
+    robot_xy: np.ndarray
+    robot_heading: np.ndarray
+    robot_phase: np.ndarray
+    robot_walking: np.ndarray
+    robot_state: list[str]
+    robot_soc: np.ndarray
+    robot_units: np.ndarray
+    buffers: dict[str, float]
+    charger_queue: dict[str, float]
+    produced: int
+    scrap: int
+    throughput_per_hour: float
+    oee: float
+    on_shift: bool
+
+    def robots_by_state(self) -> dict[str, int]:
+        counts = dict.fromkeys(ROBOT_STATES, 0)
+        for state in self.robot_state:
+            counts[state] = counts.get(state, 0) + 1
+        return counts
+
+
+def _step(rows: pd.DataFrame) -> Step:
+    return Step(
+        t=rows["t"].to_numpy(dtype=float),
+        state=rows["state"].to_numpy(dtype=object),
+        value=rows["value"].to_numpy(dtype=float),
+        part=rows["part"].to_numpy(dtype=np.int64),
+    )
+
+
+def _durations(rows: pd.DataFrame, trips: pd.DataFrame) -> np.ndarray:
+    """Walk durations: the planned one when logged, else until the robot's next other state."""
+    times = rows["t"].to_numpy(dtype=float)
+    states = rows["state"].to_numpy(dtype=object)
+    planned = trips["value"].fillna(0.0).to_numpy(dtype=float)
+    out = planned.copy()
+    positions = rows.index.get_indexer(trips.index)
+    for k, (pos, state) in enumerate(zip(positions, trips["state"], strict=True)):
+        if planned[k] > 0:
+            continue
+        later = np.nonzero((states[pos + 1:] != state) & (times[pos + 1:] > times[pos]))[0]
+        out[k] = times[pos + 1 + later[0]] - times[pos] if len(later) else 0.0
+    return out
+
+
+def _ideal_cycle(line: Line, station: str) -> float:
+    spec = line.stations[station]
+    if spec.ideal_cycle is not None:
+        return float(spec.ideal_cycle)
+    if isinstance(spec.process, dict):
+        return float(np.mean([d.mean for d in spec.process.values()]))
+    return float(spec.process.mean)
+
+
+class Timeline:
+    """Indexes an event log once so that ``at(t)`` is a handful of binary searches."""
+
+    def __init__(self, run: Run) -> None:
+        self.line = run.line
+        self.paths = run.paths
+        ev = run.events
+        self.horizon = float(ev["t"].iloc[-1]) if len(ev) else 0.0
+        by_kind = {k: g for k, g in ev.groupby("kind", sort=False)}
+        empty = ev.iloc[:0]
+        self.stations = list(run.line.stations)
+        self._servers: dict[str, list[Step]] = {}
+        station_rows = by_kind.get("station", empty)
+        for sid in self.stations:
+            rows = station_rows[station_rows["entity"] == sid]
+            index = rows["value"].fillna(0).astype(int).to_numpy()
+            count = max(run.line.stations[sid].servers, int(index.max()) + 1 if len(index) else 1)
+            self._servers[sid] = [_step(rows[index == k]) for k in range(count)]
+        moves = pd.concat([by_kind.get("robot", empty), by_kind.get("travel", empty)])
+        moves = moves.sort_index()  # log order: the last row at a time wins
+        self.robots = sorted(set(moves["entity"]), key=natural_key)
+        self._robot: list[Step] = []
+        self._soc: list[tuple[np.ndarray, np.ndarray]] = []
+        self._trips: list[Trips] = []
+        for rid in self.robots:
+            rows = moves[moves["entity"] == rid]
+            self._robot.append(_step(rows))
+            soc = rows[(rows["kind"] == "robot") & rows["value"].notna()]
+            self._soc.append((soc["t"].to_numpy(dtype=float), soc["value"].to_numpy(dtype=float)))
+            trips = rows[rows["kind"] == "travel"]
+            self._trips.append(Trips(
+                t=trips["t"].to_numpy(dtype=float),
+                duration=_durations(rows, trips),
+                path=trips["path"].to_numpy(dtype=np.int64),
+                target=trips["target"].to_numpy(dtype=object),
+            ))
+        self._levels = {
+            str(k): _step(g) for k, g in by_kind.get("buffer", empty).groupby("entity", sort=True)
+        }
+        self._queues = {
+            str(k): _step(g) for k, g in by_kind.get("charger", empty).groupby("entity", sort=True)
+        }
+        parts = by_kind.get("part", empty)
+        done = parts[parts["state"] == "done"]
+        sink_names = set(run.line.sinks) | {s.location for s in run.line.sinks.values()}
+        at_sink = done[done["entity"].isin(sink_names)]
+        self._done = (at_sink if len(at_sink) else done)["t"].to_numpy(dtype=float)
+        self._scrap = parts[parts["state"] == "scrap"]["t"].to_numpy(dtype=float)
+        self._shift = _step(by_kind.get("line", empty).pipe(
+            lambda g: g[g["state"].isin(["on_shift", "off_shift"])]))
+        # before the first shift row the line is in the opposite state
+        self._shift_start = not len(self._shift.t) or self._shift.state[0] == "off_shift"
+        self._cum = {pid: self._cumlen(p) for pid, p in self.paths.items()}
+        self.bottleneck = max(
+            self.stations,
+            key=lambda s: _ideal_cycle(self.line, s) / self.line.stations[s].servers,
+        )
+        self._home = self._home_point()
+        self.poses = BasePoses(run.poses) if run.poses is not None else None
+        self.buffer_names = sorted(self._levels)
+        self.routes = self._routes()
+
+    def _routes(self) -> set[int]:
+        """Path ids of the product routes (source, stations, sink), when the log has no walks."""
+        names = list(self.line.layout.locations)
+        index, n = {name: k for k, name in enumerate(names)}, len(names)
+        ids = set()
+        for product in self.line.products.values():
+            source = product.source or next(iter(self.line.sources))
+            sink = product.sink or next(iter(self.line.sinks))
+            chain = [self.line.sources[source].location]
+            chain += [self.line.stations[s].location or s for s in product.routing]
+            chain.append(self.line.sinks[sink].location)
+            for a, b in zip(chain[:-1], chain[1:], strict=True):
+                if a in index and b in index:
+                    ids.add(index[a] * n + index[b])
+        return ids
+
+    @staticmethod
+    def _cumlen(points: np.ndarray) -> np.ndarray:
+        seg = np.hypot(*np.diff(points, axis=0).T) if len(points) > 1 else np.zeros(0)
+        return np.concatenate([[0.0], np.cumsum(seg)])
+
+    def _home_point(self) -> str:
+        fleet, locations = self.line.fleet, self.line.layout.locations
+        if fleet is not None and fleet.home:
+            return fleet.home
+        for charger in self.line.chargers.values():
+            return charger.location
+        return next(iter(locations))
+
+    def _on_shift_time(self, t: float) -> float:
+        times, states = self._shift.t, self._shift.state
+        if not len(times):
+            return t
+        total, last, on = 0.0, 0.0, self._shift_start
+        for when, state in zip(times, states, strict=True):
+            if when > t:
+                break
+            if on:
+                total += when - last
+            last, on = when, state == "on_shift"
+        return total + (t - last if on else 0.0)
+
+    def _walk(self, pid: int, s: float) -> tuple[float, float, float]:
+        points, cum = self.paths[pid], self._cum[pid]
+        if len(points) < 2 or cum[-1] <= 0:
+            return float(points[-1][0]), float(points[-1][1]), math.nan
+        s = min(max(s, 0.0), cum[-1])
+        k = min(int(np.searchsorted(cum, s, side="right")) - 1, len(points) - 2)
+        a, b = points[k], points[k + 1]
+        seg = cum[k + 1] - cum[k]
+        f = (s - cum[k]) / seg if seg > 0 else 0.0
+        x, y = a + (b - a) * f
+        return float(x), float(y), math.atan2(b[1] - a[1], b[0] - a[0])
+
+    def _robot_pose(self, i: int, t: float, state: str) -> tuple[float, float, float, float, str]:
+        """x, y, heading, gait phase and the point it stands at ('' while walking)."""
+        trips, locations = self._trips[i], self.line.layout.locations
+        k = int(np.searchsorted(trips.t, t, side="right")) - 1
+        if k >= 0:
+            pid = int(trips.path[k])
+            elapsed, duration = t - trips.t[k], trips.duration[k]
+            if pid in self.paths and elapsed < duration and state in MOVING_STATES:
+                length = self._cum[pid][-1]
+                s = length * elapsed / duration
+                x, y, heading = self._walk(pid, s)
+                return x, y, heading, 2 * math.pi * s / STRIDE_M, ""
+            place = str(trips.target[k])
+        else:
+            place = self._home
+        loc = locations.get(place)
+        if loc is None and k >= 0 and int(trips.path[k]) in self.paths:
+            end = self.paths[int(trips.path[k])][-1]
+            return float(end[0]), float(end[1]), 0.0, 0.0, place
+        if loc is None:
+            return 0.0, 0.0, 0.0, 0.0, place
+        return loc.x, loc.y, math.radians(loc.heading), 0.0, place
+
+    def at(self, t: float) -> Snapshot:
+        """The state of everything at time t (seconds)."""
+        servers = {
+            sid: [str(s.state[j]) if (j := s.index(t)) >= 0 else "starved" for s in steps]
+            for sid, steps in self._servers.items()
+        }
+        stations = {
+            sid: next((p for p in STATION_PRIORITY if p in states), states[0])
+            for sid, states in servers.items()
+        }
+        n = len(self.robots)
+        xy, heading, phase = np.zeros((n, 2)), np.zeros(n), np.zeros(n)
+        soc, units, states, places = np.ones(n), np.zeros(n, dtype=int), [], []
+        walking = np.zeros(n, dtype=bool)
+        for i, step in enumerate(self._robot):
+            j = step.index(t)
+            state = str(step.state[j]) if j >= 0 else "idle"
+            x, y, h, ph, place = self._robot_pose(i, t, state)
+            xy[i], heading[i], phase[i], walking[i] = (x, y), h, ph, not place
+            ts, vs = self._soc[i]
+            soc[i] = float(np.interp(t, ts, vs)) if len(ts) else 1.0
+            units[i] = max(int(step.part[j]), 0) if j >= 0 else 0
+            states.append(state)
+            places.append(place)
+        heading = np.where(np.isnan(heading), 0.0, heading)
+        self._spread(xy, heading, places, states)
+        if self.poses is not None:  # physics runs: the recorded base pose wins where it exists
+            for i, rid in enumerate(self.robots):
+                pose = self.poses.at(rid, t)
+                if pose is not None:
+                    xy[i], heading[i] = pose[:2], pose[2]
+        produced = int(np.searchsorted(self._done, t, side="right"))
+        scrap = int(np.searchsorted(self._scrap, t, side="right"))
+        return Snapshot(
+            t=t, stations=stations, servers=servers, robot_xy=xy, robot_heading=heading,
+            robot_phase=phase, robot_walking=walking, robot_state=states,
+            robot_soc=np.clip(soc, 0.0, 1.0), robot_units=units,
+            buffers={b: float(s.value[j]) if (j := s.index(t)) >= 0 else 0.0
+                     for b, s in self._levels.items()},
+            charger_queue={c: float(s.value[j]) if (j := s.index(t)) >= 0 else 0.0
+                           for c, s in self._queues.items()},
+            produced=produced, scrap=scrap,
+            throughput_per_hour=produced * 3600.0 / on if (on := self._on_shift_time(t)) > 0
+            else 0.0,
+            oee=self._oee(t, produced),
+            on_shift=self._shift_start if (j := self._shift.index(t)) < 0
+            else self._shift.state[j] == "on_shift",
+        )
+
+    def _oee(self, t: float, good: int) -> float:
+        """ISO 22400 OEE so far, A x E x Q = PRI x GQ / PBT, at the bottleneck station.
+
+        Station rows mark state changes only, so the bottleneck's output is taken as the
+        line's good output (a serial line produces at its bottleneck's pace).
+        """
+        b = self.bottleneck
+        pbt = self._on_shift_time(t) * self.line.stations[b].servers
+        if pbt <= 0:
+            return 0.0
+        return float(min(max(_ideal_cycle(self.line, b) * good / pbt, 0.0), 1.0))
+
+    @staticmethod
+    def _spread(xy: np.ndarray, heading: np.ndarray, places: list[str],
+                states: list[str]) -> None:
+        """Robots at the same point stand side by side; those waiting queue up behind it."""
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, place in enumerate(places):
+            if place:
+                groups[place].append(i)
+        for members in groups.values():
+            waiting = [i for i in members if states[i] == "waiting_charger"]
+            present = [i for i in members if states[i] != "waiting_charger"]
+            for rank, i in enumerate(waiting):
+                back = (rank + 1.4) * SPACING_M
+                xy[i] -= back * np.array([math.cos(heading[i]), math.sin(heading[i])])
+            for rank, i in enumerate(present):
+                off = (rank - (len(present) - 1) / 2) * SPACING_M
+                xy[i] += off * np.array([-math.sin(heading[i]), math.cos(heading[i])])
