@@ -214,8 +214,11 @@ class Robot:
         if group.spec.mode == "swap" and group.spares:
             ready = group.take_spare(env.now, max(self.soc, 0.0), self.capacity)
             if ready > env.now:
+                # docked, but no charged spare yet: waiting for the charger all the same
                 self.set(WAITING_CHARGER)
+                group.queue_changed(+1)
                 yield env.timeout(ready - env.now)
+                group.queue_changed(-1)
             self.set(CHARGING)
             yield env.timeout(group.swap_time())
             self.draw(self.idle_power * (env.now - start))
