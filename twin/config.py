@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from twin.distributions import Constant, Distribution
 from twin.robot import RobotSpec
@@ -76,12 +84,25 @@ class Failures(_Model):
     ttr: Distribution = Field(description="time to repair (MTTR)")
 
 
+def _process_kind(value: object) -> str:
+    """One distribution (a scalar or a mapping with 'dist'), or a map product -> distribution."""
+    if isinstance(value, dict) and "dist" not in value and "value" not in value:
+        return "per_product"
+    return "one"
+
+
+ProcessTime = Annotated[
+    Annotated[Distribution, Tag("one")] | Annotated[dict[str, Distribution], Tag("per_product")],
+    Discriminator(_process_kind),
+]
+
+
 class Station(_Model):
     """A work station: servers in parallel, per-product times, setups, failures, scrap."""
 
     location: str | None = Field(None, description="where robots serve it; default: its id")
     servers: int = Field(1, ge=1)
-    process: Distribution | dict[str, Distribution] = Field(
+    process: ProcessTime = Field(
         description="processing time, or a map product -> processing time"
     )
     ideal_cycle: Seconds | None = Field(

@@ -6,7 +6,7 @@ Schema (DESIGN.md): ``t`` (s), ``entity``, ``kind``, ``state``, ``part`` (-1 if 
 
 Kinds and their rows:
 - ``station``: state of server ``value`` of station ``entity``;
-- ``robot``: robot state, ``value`` = state of charge (0..1), ``part`` = units carried;
+- ``robot``: robot state, ``value`` = state of charge (0..1);
 - ``travel``: a robot starts walking ``origin`` -> ``target`` on ``path``; ``state`` is the
   robot state (carrying, walking_empty, to_charger), ``value`` = the walk's duration (s),
   ``part`` = units carried;

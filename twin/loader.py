@@ -186,7 +186,8 @@ def load_line(path: str | Path, overrides: dict[str, Any] | None = None) -> Line
         first = problems[0]
         line_no = _line_of(doc, tuple(_split(first.field)))
         where = f"{path}:{line_no}" if line_no else str(path)
-        rest = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        more = len(problems) - 1
+        rest = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(f"{where}: {first.field}: {first.message}{rest}")
     return line
 
@@ -351,6 +352,13 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
             t = leg_transport(line, a, b)
             if t.kind == "humanoid":
                 humanoid_legs.add((a, b))
+    for a, b in sorted({(a, b) for r in route_map.values() for a, b in zip(r, r[1:],
+                                                                             strict=False)}):
+        t = leg_transport(line, a, b)
+        if t.kind == "conveyor" and a in line.stations and line.stations[a].output_buffer < 1:
+            out.append(Problem(f"stations.{a}.output_buffer",
+                               f"is 0 but units leave {a} by conveyor to {b}: give it at least 1 "
+                               "place to set a unit down"))
     fleet = line.fleet
     robot = fleet.robot if fleet is not None and isinstance(fleet.robot, RobotSpec) else None
     if humanoid_legs and (fleet is None or fleet.count == 0):

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from twin.config import Line
 from twin.events import EventLog
 from twin.kpi import KPIs
-from twin.layout import build_walkways
-from twin.loader import apply_overrides, dump
+from twin.layout import Walkways, build_walkways
+from twin.loader import ConfigError, apply_overrides, check_line, dump, load_robot
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,9 +65,18 @@ class RunResult:
         (out / "line.json").write_text(json.dumps(dump(self.line), indent=1))
         (out / "walkways.json").write_text(json.dumps(self.walkways_json))
         (out / "run.json").write_text(json.dumps(self.run_info(), indent=1))
-        if "poses" in self.extra:
-            pass
         return out
+
+
+def _checked(line: Line, walkways: Walkways) -> Line:
+    """Resolve the robot by name and run the load-time checks on a line built in code."""
+    if line.fleet is not None and isinstance(line.fleet.robot, str):
+        robot = load_robot(line.fleet.robot)
+        line = line.model_copy(update={"fleet": line.fleet.model_copy(update={"robot": robot})})
+    problems = check_line(line, walkways)
+    if problems:
+        raise ConfigError(f"{line.name}: {problems[0].field}: {problems[0].message}")
+    return line
 
 
 def simulate(line: Line, *, hours: float, seed: int = 0, warmup_hours: float | None = None,
@@ -84,34 +93,41 @@ def simulate(line: Line, *, hours: float, seed: int = 0, warmup_hours: float | N
     warmup = line.warmup if warmup_hours is None else warmup_hours * 3600.0
     start = time.perf_counter()
     walkways = build_walkways(line.layout)
+    line = _checked(line, walkways)
     factory = Factory(line, seed, log=events, motion=motion, walkways=walkways)
-    rows: list[tuple[float, int, float]] = []
+    series = _Series(factory, series_bin_s)
     if series_bin_s > 0:
-        factory.env.process(_series(factory, series_bin_s, rows))
+        factory.env.process(series.run())
     horizon = hours * 3600.0
     factory.run(until=warmup + horizon, warmup=warmup)
+    if series_bin_s > 0:
+        series.close_bin()
     kpis = measure(factory, horizon, warmup)
     return RunResult(line=line, kpis=kpis, seed=seed, hours=hours, warmup_hours=warmup / 3600,
-                     log=factory.log, series_rows=rows, wall_s=time.perf_counter() - start,
+                     log=factory.log, series_rows=series.rows, wall_s=time.perf_counter() - start,
                      walkways_json=walkways.to_json())
 
 
-def _series(f: Factory, step: float, rows: list[tuple[float, int, float]]
-            ) -> Generator[Any, Any, None]:
-    env = f.env
-    good_total = 0
-    last_good = 0
-    area_total = 0.0
-    last_area = 0.0
-    while True:
-        yield env.timeout(step)
+class _Series:
+    """Per-bin throughput and WIP from t=0, from totals the warm-up reset does not clear."""
+
+    def __init__(self, factory: Factory, step: float) -> None:
+        self.factory = factory
+        self.step = step
+        self.rows: list[tuple[float, int, float]] = []
+        self.last = (0.0, 0, 0.0)  # time, good units, WIP area at the last bin end
+
+    def run(self) -> Generator[Any, Any, None]:
+        while True:
+            yield self.factory.env.timeout(self.step)
+            self.close_bin()
+
+    def close_bin(self) -> None:
+        f = self.factory
         f._wip(0)
-        # counters reset at warm-up end; track through it with running offsets
-        if f.good < last_good:
-            last_good = 0
-        if f.wip_area < last_area:
-            last_area = 0.0
-        good_total = f.good - last_good
-        area_total = f.wip_area - last_area
-        last_good, last_area = f.good, f.wip_area
-        rows.append((env.now, good_total, area_total / step))
+        t0, good0, area0 = self.last
+        now = f.env.now
+        if now <= t0:
+            return
+        self.rows.append((now, f.good_ever - good0, (f.wip_area_ever - area0) / (now - t0)))
+        self.last = (now, f.good_ever, f.wip_area_ever)

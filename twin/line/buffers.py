@@ -32,7 +32,8 @@ class Inbox:
         self.log = log
 
     def free(self) -> float:
-        return self.capacity - len(self.items) - self.reserved
+        """Room for one more unit now: a server waiting to take one counts as room."""
+        return self.capacity + len(self.getters) - len(self.items) - self.reserved
 
     def put(self, part: int) -> None:
         if self.getters:
@@ -45,6 +46,7 @@ class Inbox:
     def get(self) -> simpy.Event:
         ev = self.env.event()
         self.getters.append(ev)
+        self.freed()  # a waiting server is room for whoever was blocked
         return ev
 
     def take(self) -> int:
@@ -57,8 +59,11 @@ class Inbox:
     def freed(self) -> None:
         if self.space_waiters:
             self.space_waiters.popleft().succeed()
-        for poke in self.watchers:
+        watchers = self.watchers
+        for poke in watchers:
             poke()
+        if len(watchers) > 1:  # round-robin: legs into one inbox take turns at freed room
+            watchers.append(watchers.pop(0))
 
     def wait_space(self) -> simpy.Event:
         ev = self.env.event()

@@ -46,10 +46,11 @@ class StateClock:
                 self.acc["off_shift"] += dt - on
         self.since = now
 
-    def set(self, now: float, state: str, value: float | None = None) -> None:
+    def set(self, now: float, state: str, value: float | None = None,
+            logged: bool = True) -> None:
         self._flush(now)
         self.state = state
-        if self.log.enabled:
+        if logged and self.log.enabled:
             self.log.add(now, self.entity, self.kind, self.shown(now), -1,
                          self.tag if value is None else value)
 

@@ -48,6 +48,8 @@ class Factory:
         self.part_step: list[int] = []
         self.part_created: list[float] = []
         self.shift_watchers: list[Any] = []
+        self.good_ever = 0  # never reset at warm-up: for time series from t=0
+        self.wip_area_ever = 0.0
         self.reset_counts()
         # nodes
         self.sources = {k: Source(self, k, s) for k, s in line.sources.items()}
@@ -120,7 +122,9 @@ class Factory:
 
     def _wip(self, delta: int) -> None:
         now = self.env.now
-        self.wip_area += self.wip * (now - self.wip_since)
+        area = self.wip * (now - self.wip_since)
+        self.wip_area += area
+        self.wip_area_ever += area
         self.wip_since = now
         self.wip += delta
 
@@ -138,6 +142,7 @@ class Factory:
     def finish(self, part: int, where: str) -> None:
         now = self.env.now
         self.good += 1
+        self.good_ever += 1
         self.lead_sum += now - self.part_created[part]
         self.lead_n += 1
         self._wip(-1)
@@ -202,7 +207,7 @@ class Factory:
             for server in st.servers:
                 server.clock.reset(now)
         for robot in self.robots.values():
-            robot.set(robot.clock.state)
+            robot.set(robot.clock.state, logged=False)
             robot.reset_counts()
             robot.clock.reset(now)
         for group in self.chargers.values():
@@ -218,7 +223,7 @@ class Factory:
         self.env.run(until=until)
         # flush passive energy draws so batteries are exact at the end
         for robot in self.robots.values():
-            robot.set(robot.clock.state)
+            robot.set(robot.clock.state, logged=False)
 
 
 def finite(x: float) -> float:

@@ -80,19 +80,22 @@ class Robot:
         self.energy -= joules
         self.used_j += joules
 
-    def set(self, state: str) -> None:
+    def set(self, state: str, logged: bool = True) -> None:
+        """Enter ``state``, paying the standing draw of the state being left."""
         now = self.factory.env.now
         clock = self.clock
         if clock.state in (IDLE, WAITING_CHARGER, DOWN):
             dt = now - clock.since
             if self.datasheet is not None:
-                self.draw(dt * self.drain_w)
+                # a datasheet runtime is time away from the charger: queueing there is rest
+                if clock.state != WAITING_CHARGER:
+                    self.draw(dt * self.drain_w)
             elif clock.state == IDLE and not clock.cal.always:
                 on = clock.cal.on_time(clock.since, now)
                 self.draw(on * self.idle_power + (dt - on) * self.spec.power.standby)
             else:
                 self.draw(dt * self.idle_power)
-        clock.set(now, state, self.soc)
+        clock.set(now, state, self.soc, logged)
 
     def do(self, state: str, task: MotionTask) -> Generator[simpy.Event, Any, Outcome]:
         self.set(state)
@@ -163,6 +166,7 @@ class Robot:
                 self.wakeup = None
                 if not isinstance(got, Trip):
                     f.dispatcher.withdraw(self)
+                    self.set(IDLE)  # settle the standing draw before checking the battery
                     continue
                 trip = got
             yield from self.carry_out(trip)
@@ -226,10 +230,10 @@ class Robot:
         else:
             self.set(CHARGING)
             if self.datasheet is not None:
-                duration = self.charge_time() * max(target - self.soc, 0.0)
+                duration = self.charge_time() * max(target - max(self.soc, 0.0), 0.0)
             else:
                 net = group.spec.power - spec.power.constant
-                duration = group.plug_time(self.soc, target, self.capacity, net)
+                duration = group.plug_time(max(self.soc, 0.0), target, self.capacity, net)
             yield env.timeout(duration)
             self.energy = max(self.energy, target * self.capacity)
         if self.datasheet is not None:

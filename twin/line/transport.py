@@ -103,10 +103,9 @@ class Source:
             self.outbox.lane(dst)
         if self.spec.kind == "arrivals":
             f.env.process(self.arrivals())
-        else:
-            for dst, port in self.ports.items():
-                if port is not None:
-                    f.env.process(self.feed(dst, port))
+        for dst, port in self.ports.items():
+            if port is not None:
+                f.env.process(self.feed(dst, port))
 
     def arrivals(self) -> Generator[simpy.Event, Any, None]:
         f = self.factory
