@@ -69,6 +69,8 @@ class Floor(_Model):
 
 
 class Layout(_Model):
+    """The floor plan: robots walk shortest paths between locations around obstacles."""
+
     floor: Floor
     clearance: Metres = Field(
         0.35, ge=0, description="distance a robot's centre keeps from obstacles (half width)"
@@ -189,8 +191,10 @@ class Leg(Transport):
 
 
 class TransportPlan(_Model):
-    default: Transport = Transport()
-    legs: list[Leg] = []
+    """The default transport, and legs that differ from it."""
+
+    default: Transport = Field(Transport(), description="for every leg not listed in legs")
+    legs: list[Leg] = Field([], description="per pair of nodes: from, to and the transport")
 
 
 class DatasheetBattery(_Model):
@@ -274,17 +278,17 @@ class Shifts(_Model):
 class Line(_Model):
     """A humanoid-served production line."""
 
-    name: str
-    description: str = ""
-    layout: Layout
-    products: dict[str, Product] = Field(min_length=1)
-    sources: dict[str, Source] = Field(min_length=1)
-    sinks: dict[str, Sink] = Field(min_length=1)
-    stations: dict[str, Station] = Field(min_length=1)
-    transport: TransportPlan = TransportPlan()
-    fleet: Fleet | None = None
-    chargers: dict[str, Charger] = {}
-    shifts: Literal["24/7"] | Shifts = "24/7"
+    name: str = Field(description="short id, used in reports and run directories")
+    description: str = Field("", description="one line on what the line is")
+    layout: Layout = Field(description="floor, obstacles and named locations")
+    products: dict[str, Product] = Field(min_length=1, description="product -> mix and routing")
+    sources: dict[str, Source] = Field(min_length=1, description="where units enter")
+    sinks: dict[str, Sink] = Field(min_length=1, description="where finished units leave")
+    stations: dict[str, Station] = Field(min_length=1, description="station id -> station")
+    transport: TransportPlan = Field(TransportPlan(), description="how units move between nodes")
+    fleet: Fleet | None = Field(None, description="the humanoid robots, if any leg uses them")
+    chargers: dict[str, Charger] = Field({}, description="charger group id -> charger group")
+    shifts: Literal["24/7"] | Shifts = Field("24/7", description="working calendar")
     warmup: Seconds = Field(0.0, ge=0, description="default warm-up before statistics")
     facts: dict[str, str] = Field(
         default_factory=dict, description="field -> id of the fact in seeds/ it comes from"
