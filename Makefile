@@ -29,7 +29,7 @@ demo: install
 	$(BIN)/twin demo --out $(OUT)/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check twin viewer tests
+	$(BIN)/ruff check twin viewer tests benchmarks
 	$(BIN)/mypy twin viewer
 
 test: install lint
@@ -40,6 +40,9 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m twin.bench
+	$(PY) -m twin.physics.bench
+	$(PY) benchmarks/viewer_bench.py
+	$(PY) benchmarks/study_bench.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache .mypy_cache

@@ -81,8 +81,12 @@ def run(
         return
     if out_dir is not None:
         result.write(out_dir)
-        if model is not None and hasattr(model, "write_poses"):
-            model.write_poses(out_dir / "poses.parquet")
+        if model is not None:
+            import pyarrow.parquet as pq
+
+            pq.write_table(model.poses(), out_dir / "poses.parquet", compression="zstd")
+    if model is not None:
+        model.close()
     if as_json:
         sys.stdout.write(result.kpis.model_dump_json(indent=1) + "\n")
         return
@@ -97,9 +101,12 @@ def _physics_motion(spec: Any) -> Any:
         from twin.physics.motion import Physics
     except ImportError as exc:  # pragma: no cover - physics extra missing
         fail(f"--motion physics needs the physics extra (pybullet): {exc}")
+    from twin.robot import RobotSpec
+
     robot = spec.fleet.robot if spec.fleet is not None else None
-    if robot is None:
-        fail("--motion physics needs a fleet in the line")
+    if not isinstance(robot, RobotSpec):
+        fail("--motion physics needs a fleet of robots in the line")
+        return None
     tote = spec.transport.default.tote_mass
     return Physics(spec.layout, robot, tote_mass=tote)
 
@@ -109,7 +116,9 @@ def _print_kpis(k: Any, name: str, hours: float, wall: float) -> None:
     out.print(f"[bold]{name}[/]: {hours:g} h simulated in {wall:.2f} s wall")
     t = Table(title="line", show_header=False, title_justify="left")
     rows = [
-        ("throughput_per_hour", line.throughput_per_hour), ("good_units", line.good_units),
+        ("throughput_per_hour", line.throughput_per_hour),
+        ("throughput_per_shift_hour", line.throughput_per_shift_hour),
+        ("good_units", line.good_units),
         ("scrap_units", line.scrap_units), ("oee", line.oee),
         ("availability", line.availability), ("effectiveness", line.effectiveness),
         ("quality_ratio", line.quality_ratio), ("bottleneck", line.bottleneck),
@@ -234,7 +243,7 @@ def calibrate(
     robot: Annotated[Path, typer.Argument(help="robot YAML, e.g. assets/robots/walker_s2.yaml")],
     out_file: Annotated[Path | None, typer.Option("--out", help="calibration JSON to write")]
     = None,
-    quick: Annotated[bool, typer.Option(help="a small grid, for a smoke test")] = False,
+    seeds: Annotated[int, typer.Option(help="physics seeds per grid point")] = 2,
 ) -> None:
     """Fit the surrogate motion model from PyBullet physics runs of the robot."""
     try:
@@ -243,20 +252,28 @@ def calibrate(
         fail(f"calibration needs the physics extra (pybullet): {exc}")
         return
     from twin.loader import load_robot
+    from twin.motion import calibration_path
 
     try:
         load_robot(str(robot))
     except ConfigError as exc:
         fail(str(exc))
-    result = fit(robot, out_file, quick=quick) if quick else fit(robot, out_file)
-    out.print(f"[green]calibrated[/] {result.robot}: "
-              f"{json.dumps(result.provenance.get('fit_error', {}))}")
+    if seeds < 1:
+        fail(f"--seeds must be at least 1, got {seeds}")
+    result = fit(robot, out_file, seeds=tuple(range(seeds)),
+                 progress=lambda msg: err.print(msg, highlight=False))
+    target = out_file or calibration_path(result.robot)
+    out.print(f"[green]calibrated[/] {result.robot} -> {target}")
+    out.print(json.dumps(result.provenance.get("fit_error", {}), indent=1))
 
 
 def _register_extras() -> None:
     """Commands whose modules live with their part; each imports its heavy libraries lazily."""
+    from twin.study import commands as study_commands
     from viewer import commands as viewer_commands
 
+    app.command("study")(study_commands.study)
+    app.command("report")(study_commands.report)
     app.command()(viewer_commands.view)
     app.command()(viewer_commands.render)
     app.command()(viewer_commands.export)

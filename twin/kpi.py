@@ -89,6 +89,8 @@ class LineKPIs(_K):
     horizon_s: float
     warmup_s: float
     throughput_per_hour: float
+    shift_hours: float
+    throughput_per_shift_hour: float
     produced_units: int
     good_units: int
     scrap_units: int

@@ -60,9 +60,11 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
     util = (sum(sum(getattr(r, s) for s in WORKING) for r in robots.values()) / len(robots)
             if robots else NAN)
     f._wip(0)
+    shift_hours = f.calendar.on_time(now - horizon, now) / 3600.0
     line = LineKPIs(
         horizon_s=horizon, warmup_s=warmup,
         throughput_per_hour=good / (horizon / 3600.0),
+        shift_hours=shift_hours, throughput_per_shift_hour=_ratio(good, shift_hours),
         produced_units=produced, good_units=good, scrap_units=f.scrapped,
         rework_units=sum(st.reworked for st in f.stations.values()),
         availability=b.availability, effectiveness=b.effectiveness, quality_ratio=quality,

@@ -57,6 +57,10 @@ class EnergyMeter:
             return 0.0
         return self.assist_lift_ns / (self.time_s * self.mass * GRAVITY)
 
+    def soc(self, initial: float, battery_j: float) -> float:
+        """State of charge after drawing this meter's energy from a battery at ``initial``."""
+        return max(initial - self.energy_j / battery_j, 0.0)
+
     def cost_of_transport(self) -> float:
         """Energy / (mass g distance); inf if the robot did not move."""
         if self.distance_m <= 0:

@@ -47,6 +47,7 @@ class Gait:
         self.start = Foot(0.0, 0.0)
         self.steps = 0
         self.hold = False
+        self.lean = 0.0  # m the feet are placed ahead of the pelvis to balance a load in front
 
     def command(self, vx: float, vy: float, wz: float, stepping: bool = True,
                 shift: bool = False) -> None:
@@ -134,5 +135,5 @@ class Gait:
         for side, f in self.feet.items():
             hip_y = HIP_Y if side == "left" else -HIP_Y
             z = ANKLE_HEIGHT + f.lift - (self.pelvis_height + HIP_Z)
-            out[side] = (f.x, f.y + dy - hip_y, z, f.yaw)
+            out[side] = (f.x + self.lean, f.y + dy - hip_y, z, f.yaw)
         return out

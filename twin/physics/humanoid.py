@@ -27,6 +27,9 @@ LEG = ("hip_yaw", "hip_roll", "hip_pitch", "knee", "ankle_pitch", "ankle_roll")
 ARM = ("shoulder_pitch", "shoulder_roll", "elbow")
 FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
 FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
+ARM_MARGIN = 1.25  # arm drives are sized for the rated payload plus this margin
+ARM_HOLD = 8.0  # N m at each shoulder to hold the empty arm in the carry pose
+CARRY_REACH = 0.42  # m from shoulder to grip in the carry pose
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,12 @@ class Humanoid:
                               physicsClientId=client)
         self.limits = np.array([pb.getJointInfo(self.body, i, physicsClientId=client)[10]
                                 for i in self.order]) * spec.joint_torque_limit
+        # Arms sized for max_payload: more than that sags out of the carry pose (cannot lift).
+        shoulder = ARM_MARGIN * (ARM_HOLD + GRAVITY * CARRY_REACH * spec.max_payload / 2)
+        arm_scale = shoulder / self.limits[self.joint["left_shoulder_pitch"]]
+        for i in self.order:
+            if "shoulder" in self._name(i) or "elbow" in self._name(i):
+                self.limits[i] *= arm_scale
         self.gains = np.array([0.3 if "shoulder" in self._name(i) or "elbow" in self._name(i)
                                else 0.5 for i in self.order])
         self.meter = EnergyMeter.for_robot(spec, self.limits)
@@ -90,6 +99,22 @@ class Humanoid:
             pb.resetJointState(self.body, i, self.targets[i], physicsClientId=client)
         pb.setJointMotorControlArray(self.body, self.order, pb.VELOCITY_CONTROL,
                                      forces=[0.0] * n, physicsClientId=client)
+
+    def stand_up(self, x: float, y: float, heading: float) -> None:
+        """Reset to standing at (x, y, heading): the robot after its fall-recovery down time."""
+        c = self.client
+        self.gait = Gait()
+        self.waist = 0.0
+        self.grips = {"left": None, "right": None}
+        pb.resetBasePositionAndOrientation(self.body, [x, y, self.gait.pelvis_height + 0.01],
+                                           pb.getQuaternionFromEuler([0, 0, heading]),
+                                           physicsClientId=c)
+        pb.resetBaseVelocity(self.body, [0, 0, 0], [0, 0, 0], physicsClientId=c)
+        self._compute_targets()
+        for i in self.order:
+            pb.resetJointState(self.body, i, self.targets[i], 0.0, physicsClientId=c)
+        self.fallen = False
+        self.last_xy = np.array([x, y])
 
     def _name(self, index: int) -> str:
         return next(k for k, v in self.joint.items() if v == index)
@@ -135,8 +160,8 @@ class Humanoid:
     def _compute_targets(self) -> None:
         t = self.targets
         for side, (x, y, z, yaw) in self.gait.ankle_targets().items():
-            for name, q in zip(LEG, leg_ik(x, y, z, yaw), strict=True):
-                t[self.joint[f"{side}_{name}"]] = q
+            for name, angle in zip(LEG, leg_ik(x, y, z, yaw), strict=True):
+                t[self.joint[f"{side}_{name}"]] = angle
         t[self.joint["waist_pitch"]] = self.waist
         for side in SIDES:
             grip = self.grips[side]

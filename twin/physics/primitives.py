@@ -23,7 +23,7 @@ from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
 Controller = Generator[None, None, "Result"]
 WALK_HEIGHT = 0.86
 CROUCH_HEIGHT = 0.80
-CARRY = (0.42, 0.23, 1.32)  # grip point in the walking frame while carrying
+CARRY = (0.42, 0.23, 1.34)  # grip point in the walking frame while carrying
 
 
 @dataclass
@@ -98,8 +98,7 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
         ahead = base[j] + seg[j] * min((target_s - starts[j]) / lengths[j], 1.0)
         err = _wrap(math.atan2(ahead[1] - y, ahead[0] - x) - yaw)
         v_ref = min(speed, accel * (t + 0.3), math.sqrt(2 * 0.8 * max(remaining - 0.02, 0.0)))
-        if abs(err) > 0.6:
-            v_ref = min(v_ref, 0.15)
+        v_ref *= max(0.0, 1.0 - abs(err) / 0.6)  # slow into bends, turn on the spot
         lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
         pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
         if v_ref >= 0.95 * speed:
@@ -121,7 +120,7 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
         t += dt
     moved = robot.meter.distance_m - start_m
     return Result(ok=not robot.fallen, fell=robot.fallen, duration=t, distance=moved,
-                  metrics={"path_m": total})
+                  metrics={"path_m": total}, note="fell while walking" if robot.fallen else "")
 
 
 def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
@@ -182,7 +181,7 @@ def dock(world: World, robot: Humanoid, x: float, y: float, heading: float,
         if result.ok or result.fell:
             break
         if attempt + 1 < tries:
-            back = yield from _back_off(world, robot, 0.3)
+            back = yield from back_off(world, robot, 0.3)
             total += back.duration
     result.duration = total
     result.retries = attempt
@@ -190,7 +189,8 @@ def dock(world: World, robot: Humanoid, x: float, y: float, heading: float,
     return result
 
 
-def _back_off(world: World, robot: Humanoid, metres: float) -> Controller:
+def back_off(world: World, robot: Humanoid, metres: float) -> Controller:
+    """Step back ``metres`` (clear of a rack, station or charging post) and settle."""
     dt = world.settings.control_period
     t = 0.0
     for _ in range(_ticks(world, metres / 0.2)):
@@ -205,11 +205,12 @@ def _back_off(world: World, robot: Humanoid, metres: float) -> Controller:
 
 
 def _reach(world: World, robot: Humanoid, goals: dict[str, np.ndarray], seconds: float,
-           height: float | None = None, waist: float | None = None) -> Controller:
+           height: float | None = None, waist: float | None = None,
+           lean: float | None = None) -> Controller:
     """Move both grips (walking frame) and the posture smoothly to the goals."""
     start = {s: robot.grips[s] if robot.grips[s] is not None else robot.to_body(
         robot.grip_point(s)) for s in goals}
-    h0, w0 = robot.gait.pelvis_height, robot.waist
+    h0, w0, l0 = robot.gait.pelvis_height, robot.waist, robot.gait.lean
     n = _ticks(world, seconds)
     for i in range(1, n + 1):
         k = 0.5 - 0.5 * math.cos(math.pi * i / n)
@@ -221,6 +222,8 @@ def _reach(world: World, robot: Humanoid, goals: dict[str, np.ndarray], seconds:
             robot.gait.pelvis_height = h0 + (height - h0) * k
         if waist is not None:
             robot.waist = w0 + (waist - w0) * k
+        if lean is not None:
+            robot.gait.lean = l0 + (lean - l0) * k
         robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
         yield
     return Result(duration=n * world.settings.control_period)
@@ -241,8 +244,15 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
         t += r.duration
         r = yield from _reach(world, robot, handles, 0.6)
         t += r.duration
-        r = yield from hold(world, robot, 0.15)
-        t += r.duration
+        for _ in range(_ticks(world, 0.4)):  # close the last centimetres on what the hands see
+            for side, p in tote.handles(world.client).items():
+                grip = robot.grips[side]
+                assert grip is not None
+                robot.grips[side] = grip + 0.3 * (robot.to_body(p) - robot.to_body(
+                    robot.grip_point(side)))
+            robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
+            yield
+            t += dt
         miss = max(float(np.linalg.norm(robot.grip_point(s) - np.array(p)))
                    for s, p in tote.handles(world.client).items())
         if miss <= tolerance:
@@ -262,7 +272,8 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     top = {s: np.array([CARRY[0], half if s == "left" else -half, CARRY[2]])
            for s in ("left", "right")}
     mid = {s: robot.grips[s] + np.array([-0.05, 0.0, 0.25]) for s in top}  # type: ignore[operator]
-    r = yield from _reach(world, robot, mid, 1.0, None, 0.2)
+    lean = tote.mass * 0.45 / (tote.mass + robot.spec.mass)
+    r = yield from _reach(world, robot, mid, 1.0, None, 0.2, lean=lean)
     t += r.duration
     r = yield from _reach(world, robot, top, 1.0, WALK_HEIGHT, 0.0)
     t += r.duration
@@ -308,7 +319,7 @@ def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float]
     carry.release()
     tote_pos = pb.getBasePositionAndOrientation(carry.tote.body, physicsClientId=world.client)[0]
     out = {s: g + np.array([-0.05, 0.08 if s == "left" else -0.08, 0.08]) for s, g in down.items()}
-    r = yield from _reach(world, robot, out, 0.5)
+    r = yield from _reach(world, robot, out, 0.5, lean=0.0)
     t += r.duration
     rest = {s: np.array([0.2, 0.25 if s == "left" else -0.25, 1.0]) for s in out}
     r = yield from _reach(world, robot, rest, 0.8, WALK_HEIGHT, 0.0)

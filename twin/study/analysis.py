@@ -162,7 +162,8 @@ def recommendation(res: Results) -> tuple[Option | None, str]:
     payback = float(costs["payback_years"].mean())
     robots = int(costs["robots"].iloc[0])
     points = int(costs["charge_points"].iloc[0])
-    kit = f" ({robots} robots, {points} charging points)" if robots else ""
+    kit = (f" ({robots} robot{'s' * (robots != 1)}, {points} charging "
+           f"point{'s' * (points != 1)})") if robots else ""
     words = (f"Recommended: {chosen.name}{kit}. "
              f"It meets {target} with {level} confidence: {target.kpi} {ci.mean:.4g} ± "
              f"{ci.half:.3g} (interval {ci.low:.4g} to {ci.high:.4g}); it is the cheapest of "

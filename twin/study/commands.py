@@ -22,8 +22,7 @@ from twin.study.plan import PlanError, StudyPlan, load_plan, parse_vary
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False, markup=True,
-                               soft_wrap=True)
+    typer.echo(f"error: {message}", err=True)
     return typer.Exit(2)
 
 
@@ -89,7 +88,8 @@ def study(
     from twin.loader import ConfigError, load_line
     from twin.study.analysis import load, recommendation
     from twin.study.executors import make_executor
-    from twin.study.runner import run_study
+    from twin.study.plan import scenarios
+    from twin.study.runner import check_overrides, run_study
     from twin.study.store import Store
 
     try:
@@ -99,6 +99,7 @@ def study(
             "keep_events": keep_events or None, "simulator": simulator,
         })
         model = load_line(path)
+        check_overrides(model, scenarios(model, plan.factors))
     except (PlanError, ConfigError) as exc:
         raise _fail(str(exc)) from None
     console = Console(stderr=True)
@@ -134,7 +135,7 @@ def study(
     try:
         with Store(store) as db, progress:
             result = run_study(model, plan, db, executor, on_start=on_start,
-                               on_done=on_done, retry_failed=retry_failed)
+                               on_done=on_done, retry_failed=retry_failed, check=False)
             _, words = recommendation(load(db))
     except KeyboardInterrupt:
         executor.close(cancel=True)

@@ -200,7 +200,9 @@ def resolve_path(line: Line, path: str) -> str:
         groups = getattr(line, head)
         first = rest.partition(".")[0]
         if first not in groups and len(groups) == 1:
-            rest = f"{next(iter(groups))}.{rest}"
+            only, model = next(iter(groups.items()))
+            if first in type(model).model_fields:
+                rest = f"{only}.{rest}"
     return f"{head}.{rest}" if rest else head
 
 
@@ -214,6 +216,8 @@ def scenarios(line: Line, factors: dict[str, list[Any]]) -> list[Scenario]:
     for path, values in zip(paths, factors.values(), strict=True):
         if not values:
             raise PlanError(f"factor {path} has no values")
+        if len({canonical(v) for v in values}) != len(values):
+            raise PlanError(f"factor {path} repeats a value: {values}")
     grid = itertools.product(*factors.values())
     return [Scenario(i, dict(zip(paths, combo, strict=True))) for i, combo in enumerate(grid)]
 

@@ -75,7 +75,7 @@ def fig_throughput(res: Results) -> go.Figure:
         high = [c.high if math.isfinite(c.half) else c.mean for c in cis]
         colour = _palette(i)
         fig.add_trace(go.Scatter(x=xs + xs[::-1], y=high + low[::-1], fill="toself",
-                                 fillcolor=_alpha(colour), line={"width": 0},
+                                 fillcolor=_alpha(colour), line={"width": 0}, mode="lines",
                                  hoverinfo="skip", showlegend=False))
         fig.add_trace(go.Scatter(x=xs, y=mean, mode="lines+markers", name=esc(group or "mean"),
                                  line={"color": colour}))

@@ -7,6 +7,7 @@ instant holds only complete runs; resuming skips every key already finished.
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -67,6 +68,7 @@ def schema() -> dict[str, dict[str, str]]:
     }
 
 
+_KEY = re.compile(r"^[0-9a-f]{8,64}$")
 RESULT_TABLES = ("line_kpis", "station_kpis", "robot_kpis", "charger_kpis", "series", "traces")
 
 
@@ -173,25 +175,39 @@ class Store:
             "status": outcome.status, "error": outcome.error, "started": outcome.started,
             "wall_s": outcome.wall_s, "worker": outcome.worker, "events_path": events_path,
         }
-        self.con.begin()
+        tables = {"runs": self._arrow("runs", [run])}
+        for table in RESULT_TABLES:
+            rows = outcome.tables.get(table) or []
+            if rows:
+                tables[table] = self._arrow(table, [{"key": spec.key, **row} for row in rows])
+        # one script, one round trip: the engine's cost per statement call dominates here
+        if not _KEY.match(spec.key):
+            raise ValueError(f"bad run key {spec.key!r}")
+        seen = not new and self.con.execute(
+            "SELECT count(*) FROM runs WHERE key = ?", [spec.key]).fetchall()[0][0]
+        deletes = [f"DELETE FROM {t} WHERE key = '{spec.key}';"
+                   for t in ("runs", *RESULT_TABLES)] if seen else []
+        inserts = [f"INSERT INTO {t} SELECT * FROM new_{t};" for t in tables]
         try:
-            seen = not new and self.con.execute(
-                "SELECT count(*) FROM runs WHERE key = ?", [spec.key]).fetchall()[0][0]
-            if seen:
-                for table in ("runs", *RESULT_TABLES):
-                    self.con.execute(f"DELETE FROM {table} WHERE key = ?", [spec.key])
-            self._insert("runs", [run])
-            for table in RESULT_TABLES:
-                rows = outcome.tables.get(table) or []
-                self._insert(table, [{"key": spec.key, **row} for row in rows])
-            self.con.commit()
+            _script(self.con, " ".join(["BEGIN TRANSACTION;", *deletes, *inserts, "COMMIT;"]),
+                    **{f"new_{t}": data for t, data in tables.items()})
         except BaseException:
             self.con.rollback()
             raise
 
-    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
+    def _arrow(self, table: str, rows: list[dict[str, Any]]) -> pa.Table:
         cols = self.order[table]
-        data = pa.Table.from_pylist([{c: row.get(c) for c in cols} for row in rows])
-        self.con.from_arrow(data).insert_into(table)
+        return pa.Table.from_pylist([{c: row.get(c) for c in cols} for row in rows])
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.con.from_arrow(self._arrow(table, rows)).insert_into(table)
+
+
+def _script(con: duckdb.DuckDBPyConnection, sql: str, new_runs: pa.Table,
+            new_line_kpis: pa.Table | None = None, new_station_kpis: pa.Table | None = None,
+            new_robot_kpis: pa.Table | None = None, new_charger_kpis: pa.Table | None = None,
+            new_series: pa.Table | None = None, new_traces: pa.Table | None = None) -> None:
+    """Run ``sql``, whose ``FROM new_<table>`` clauses read these Arrow tables by name
+    (DuckDB's replacement scans look them up among this function's locals)."""
+    con.execute(sql)

@@ -1,0 +1,48 @@
+"""Walking: commanded speed is achieved, loaded walking costs more, cost of transport is in the
+published range, and the torso assist stays a small share of body weight."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from twin.motion import GRAVITY
+from twin.robot import RobotSpec
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def walks(spec: RobotSpec, trial) -> dict[float, tuple[Any, float]]:
+    out = {}
+    for payload in (0.0, 15.0):
+        world, robot, carry = trial.setup(spec, payload)
+        try:
+            out[payload] = (trial.walk(world, robot, spec.speed(payload), carry),
+                            robot.meter.assist_share())
+        finally:
+            world.close()
+    return out
+
+
+@pytest.mark.parametrize("payload", [0.0, 15.0])
+def test_commanded_speed_within_10_percent(walks, spec: RobotSpec, payload: float) -> None:
+    walked, _ = walks[payload]
+    assert walked.ok, walked.note
+    assert walked.speed == pytest.approx(spec.speed(payload), rel=0.10)
+
+
+def test_carrying_costs_more_per_metre(walks) -> None:
+    assert walks[15.0][0].energy_per_m > walks[0.0][0].energy_per_m
+
+
+@pytest.mark.parametrize("payload", [0.0, 15.0])
+def test_cost_of_transport_in_published_range(walks, spec: RobotSpec, payload: float) -> None:
+    cot = walks[payload][0].energy_per_m / (spec.mass * GRAVITY)
+    assert 0.2 <= cot <= 5.0
+
+
+@pytest.mark.parametrize("payload", [0.0, 15.0])
+def test_assist_carries_under_10_percent_of_weight(walks, payload: float) -> None:
+    assert 0.0 <= walks[payload][1] <= 0.10

@@ -1,0 +1,280 @@
+"""Fit the surrogate motion model from physics: run the primitives over a grid of distance x
+payload x speed (with a few seeds), least-squares fit the ``Calibration`` forms, keep the
+residual spread, and write ``assets/calibration/<robot>.json`` with provenance.
+
+PyBullet is imported lazily, inside ``calibrate``: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from twin.motion import ActFit, Calibration, WalkFit, calibration_path
+from twin.robot import RobotSpec
+
+
+@dataclass(frozen=True)
+class CalibrationGrid:
+    """The runs: walks over distance x payload x speed factor; acts over payload."""
+
+    distances: tuple[float, ...] = (3.0, 6.0, 10.0)
+    payloads: tuple[float, ...] = (0.0, 7.5, 15.0)
+    speed_factors: tuple[float, ...] = (0.8, 1.0)
+    dock_runs: int = 4
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form for the provenance."""
+        return {"distances": list(self.distances), "payloads": list(self.payloads),
+                "speed_factors": list(self.speed_factors), "dock_runs": self.dock_runs}
+
+
+@dataclass
+class Runs:
+    """Raw measurements, one row per run."""
+
+    walk: list[dict[str, float]] = field(default_factory=list)
+    pick: list[dict[str, float]] = field(default_factory=list)
+    place: list[dict[str, float]] = field(default_factory=list)
+    dock: list[dict[str, float]] = field(default_factory=list)
+    assist_share: list[float] = field(default_factory=list)
+
+
+def load_robot(path: str | Path) -> RobotSpec:
+    """Read a robot YAML into a ``RobotSpec``."""
+    return RobotSpec.model_validate(yaml.safe_load(Path(path).read_text()))
+
+
+def _walk_run(spec: RobotSpec, distance: float, payload: float, factor: float,
+              rng: np.random.Generator, runs: Runs) -> None:
+    from twin.physics import primitives as prim
+    from twin.physics.world import STAND_AHEAD, World
+
+    world = World()
+    try:
+        robot = world.add_humanoid(spec, 0.0, 0.0, 0.0)
+        carry = None
+        if payload > 0:
+            world.add_stand("rack", 0.0, 0.0, 0.0)
+            tote = world.add_tote(payload, STAND_AHEAD, 0.0)
+            result, carry = world.run(robot, prim.pick(world, robot, tote))
+            if carry is None:
+                runs.walk.append({"distance": distance, "payload": payload, "ok": 0.0})
+                return
+        e0, t0 = robot.meter.energy_j, world.time
+        world.run(robot, prim.back_off(world, robot, 0.3))  # as the line model's walks do
+        direction = rng.uniform(0.5 * math.pi, 1.5 * math.pi)
+        face = direction + rng.uniform(-0.5 * math.pi, 0.5 * math.pi)
+        x0, y0, _ = robot.pose()
+        ux, uy = math.cos(direction), math.sin(direction)
+        path = np.array([[x0, y0], [x0 + distance * ux, y0 + distance * uy]])
+        speed = spec.speed(payload) * factor
+        marks: list[float] = []
+
+        def tracked() -> Any:
+            walk = prim.walk(world, robot, path, speed, face=face, carry=carry)
+            while True:
+                try:
+                    next(walk)
+                except StopIteration as stop:
+                    return stop.value
+                x, y, _ = robot.pose()
+                done = (x - x0) * ux + (y - y0) * uy
+                for k, share in enumerate((0.25, 0.85)):
+                    if len(marks) == k and done >= share * distance:
+                        marks.append(world.time)
+                yield
+
+        result = world.run(robot, tracked())
+        cruise = (0.6 * distance / (marks[1] - marks[0])) if len(marks) == 2 else float("nan")
+        runs.walk.append({
+            "distance": distance, "payload": payload, "factor": factor, "speed": speed,
+            "duration": world.time - t0, "energy": robot.meter.energy_j - e0,
+            "cruise": cruise, "ok": float(result.ok),
+        })
+        runs.assist_share.append(robot.meter.assist_share())
+    finally:
+        world.close()
+
+
+def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: Runs) -> None:
+    from twin.physics import primitives as prim
+    from twin.physics.world import STAND_AHEAD, World
+
+    world = World()
+    try:
+        world.add_stand("rack", 0.0, 0.0, 0.0)
+        dx, dy = rng.uniform(-0.05, 0.05, 2)
+        robot = world.add_humanoid(spec, dx, dy, rng.uniform(-0.08, 0.08))
+        tote = world.add_tote(payload, STAND_AHEAD, 0.0)
+        t0, e0 = world.time, robot.meter.energy_j
+        approach = world.run(robot, prim.align(world, robot, 0.0, 0.0, 0.0, 0.03, 0.05))
+        result, carry = world.run(robot, prim.pick(world, robot, tote))
+        runs.pick.append({"payload": payload, "duration": world.time - t0,
+                          "energy": robot.meter.energy_j - e0,
+                          "ok": float(result.ok and approach.ok and carry is not None)})
+        if carry is None:
+            return
+        t0, e0 = world.time, robot.meter.energy_j
+        placed = world.run(robot, prim.place(world, robot, carry))
+        runs.place.append({"payload": payload, "duration": world.time - t0,
+                           "energy": robot.meter.energy_j - e0, "ok": float(placed.ok)})
+    finally:
+        world.close()
+
+
+def _dock_run(spec: RobotSpec, rng: np.random.Generator, runs: Runs) -> None:
+    from twin.physics import primitives as prim
+    from twin.physics.world import World
+
+    world = World()
+    try:
+        world.add_dock("charger", 0.0, 0.0, 0.0)
+        x, y = rng.uniform(-0.12, 0.05), rng.uniform(-0.08, 0.08)
+        robot = world.add_humanoid(spec, x, y, rng.uniform(-0.15, 0.15))
+        t0, e0 = world.time, robot.meter.energy_j
+        result = world.run(robot, prim.dock(world, robot, 0.0, 0.0, 0.0))
+        runs.dock.append({"payload": 0.0, "duration": world.time - t0,
+                          "energy": robot.meter.energy_j - e0, "ok": float(result.ok),
+                          "retries": float(result.retries), **result.metrics})
+    finally:
+        world.close()
+
+
+def _linear(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, float], float]:
+    """Least squares y = a + b x; returns (a, b) and the residual standard deviation."""
+    if len(set(x.tolist())) < 2:
+        return (float(y.mean()), 0.0), float(y.std(ddof=1)) if len(y) > 1 else 0.0
+    design = np.column_stack([np.ones_like(x), x])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    dof = max(len(y) - 2, 1)
+    return (float(coef[0]), float(coef[1])), float(math.sqrt((resid**2).sum() / dof))
+
+
+def _act_fit(rows: list[dict[str, float]], total: int) -> tuple[ActFit, dict[str, float]]:
+    good = [r for r in rows if r["ok"]]
+    if not good:
+        raise RuntimeError("no successful runs to fit")
+    m = np.array([r["payload"] for r in good])
+    dur, dur_sd = _linear(m, np.array([r["duration"] for r in good]))
+    en, en_sd = _linear(m, np.array([r["energy"] for r in good]))
+    success = len(good) / max(total, 1)
+    fit = ActFit(duration_s=dur, energy_j=en, duration_sd=dur_sd, energy_sd=en_sd,
+                 success=min(max(success, 0.0), 1.0))
+    return fit, {"runs": float(total), "duration_rmse_s": dur_sd, "energy_rmse_j": en_sd}
+
+
+def fit(spec: RobotSpec, runs: Runs) -> tuple[Calibration, dict[str, Any]]:
+    """Least-squares fits of the surrogate forms to the measured runs."""
+    walks = [r for r in runs.walk if r["ok"] and math.isfinite(r.get("cruise", math.nan))]
+    if len(walks) < 3:
+        raise RuntimeError("too few successful walks to fit")
+    nominal = [r for r in walks if abs(r["factor"] - 1.0) < 1e-9] or walks
+    m_nom = np.array([r["payload"] for r in nominal])
+    ratio = np.array([r["cruise"] / r["speed"] for r in nominal])
+    speed_ratio, ratio_sd = _linear(m_nom, ratio)
+    m = np.array([r["payload"] for r in walks])
+    d = np.array([r["distance"] for r in walks])
+    dur = np.array([r["duration"] for r in walks])
+    energy = np.array([r["energy"] for r in walks])
+    speed_nom = np.array([spec.speed(r["payload"]) * r["factor"] for r in walks])
+    achieved = speed_nom * np.maximum(speed_ratio[0] + speed_ratio[1] * m, 0.05)
+    overhead = float(max(np.mean(dur - d / achieved), 0.0))
+    dur_pred = overhead + d / achieved
+    duration_cv = float(np.std(dur / dur_pred - 1.0, ddof=1))
+    design = np.column_stack([np.ones_like(m), achieved, m])
+    power_coef, *_ = np.linalg.lstsq(design, energy / dur, rcond=None)
+    power_pred = design @ power_coef
+    energy_cv = float(np.std(energy / (power_pred * dur) - 1.0, ddof=1))
+    walk = WalkFit(speed_ratio=speed_ratio, overhead_s=overhead,
+                   power_w=(float(power_coef[0]), float(power_coef[1]), float(power_coef[2])),
+                   duration_cv=max(duration_cv, 0.0), energy_cv=max(energy_cv, 0.0))
+    pick, pick_err = _act_fit(runs.pick, len(runs.pick))
+    place, place_err = _act_fit(runs.place, len(runs.place))
+    dock, dock_err = _act_fit(runs.dock, len(runs.dock))
+    cot = [r["energy"] / (spec.mass * 9.81 * r["distance"]) for r in walks]
+    errors = {
+        "walk": {"runs": len(runs.walk), "speed_ratio_rmse": ratio_sd,
+                 "duration_cv": duration_cv, "energy_cv": energy_cv,
+                 "cost_of_transport": [min(cot), max(cot)]},
+        "pick": pick_err, "place": place_err, "dock": dock_err,
+        "assist_share_of_weight": max(runs.assist_share) if runs.assist_share else 0.0,
+        "dock_position_error_m": max((r.get("position_error", 0.0) for r in runs.dock),
+                                     default=0.0),
+    }
+    cal = Calibration(robot=spec.name, source="physics", walk=walk, pick=pick, place=place,
+                      dock=dock)
+    return cal, errors
+
+
+def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
+              grid: CalibrationGrid | None = None, seeds: Sequence[int] = (0, 1),
+              progress: Callable[[str], None] | None = None) -> Calibration:
+    """Run the physics primitives over ``grid`` for each seed, fit, write the calibration JSON.
+
+    Writes ``out_path`` (default ``assets/calibration/<robot>.json``) and returns it parsed.
+    """
+    import pybullet  # noqa: F401  (fail early, with a clear ImportError, if physics is missing)
+
+    from twin.physics.settings import PhysicsSettings
+
+    spec = load_robot(robot_yaml)
+    grid = grid or CalibrationGrid()
+    say = progress or (lambda _msg: None)
+    runs = Runs()
+    start = time.perf_counter()
+    for seed in seeds:
+        rng = np.random.default_rng([seed, 17])
+        for distance in grid.distances:
+            for payload in grid.payloads:
+                for factor in grid.speed_factors:
+                    _walk_run(spec, distance, payload, factor, rng, runs)
+                    say(f"walk seed={seed} d={distance:g} m={payload:g} f={factor:g}")
+        for payload in grid.payloads:
+            _act_runs(spec, max(payload, 0.5), rng, runs)
+            say(f"pick/place seed={seed} m={payload:g}")
+        for _ in range(grid.dock_runs):
+            _dock_run(spec, rng, runs)
+        say(f"dock seed={seed}")
+    cal, errors = fit(spec, runs)
+    settings = PhysicsSettings()
+    cal.provenance.update({
+        "pybullet": metadata.version("pybullet"),
+        "robot_yaml": str(robot_yaml),
+        "grid": grid.as_dict(),
+        "seeds": list(seeds),
+        "settings": settings.model_dump(),
+        "fit_error": errors,
+        "wall_time_s": round(time.perf_counter() - start, 1),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "method": "twin.calibrate: least squares over physics runs (twin.physics)",
+    })
+    out = Path(out_path) if out_path is not None else calibration_path(spec.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(cal.model_dump(mode="json"), indent=2) + "\n")
+    return cal
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m twin.calibrate ROBOT_YAML [OUT_JSON]``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        raise SystemExit("usage: python -m twin.calibrate ROBOT_YAML [OUT_JSON]")
+    cal = calibrate(args[0], args[1] if len(args) > 1 else None, progress=print)
+    print(json.dumps(cal.model_dump(mode="json"), indent=2))
+
+
+if __name__ == "__main__":
+    main()
