@@ -16,7 +16,6 @@ from pydantic_core import PydanticUndefined
 from twin.config import Line
 from twin.robot import RobotSpec
 
-
 UNITS = {"parse_duration": "duration", "parse_mass": "mass", "parse_length": "length",
          "parse_power": "power", "parse_energy": "energy", "parse_speed": "speed",
          "parse_angle": "angle", "_shorthand": "distribution"}
