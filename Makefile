@@ -26,7 +26,7 @@ system-deps:
 	    else echo "note: chromium not installed (needs root); the report browser test will skip"; fi; }
 
 demo: install
-	$(BIN)/twin demo --out $(OUT)/demo
+	$(BIN)/twin demo --headline --out $(OUT)/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check twin viewer tests benchmarks

@@ -109,6 +109,8 @@ def _walk_run(spec: RobotSpec, distance: float, payload: float, factor: float,
 
 
 def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: Runs) -> None:
+    """Pick at a rack and place at a second stand, as the line does: each act starts where a
+    walk ended (a few cm and degrees off the work pose) and includes the fine approach."""
     from twin.physics import primitives as prim
     from twin.physics.world import STAND_AHEAD, World
 
@@ -126,10 +128,20 @@ def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: R
                           "ok": float(result.ok and approach.ok and carry is not None)})
         if carry is None:
             return
+        # carry it to a second stand beside the rack, facing it, as a line's walk ends
+        side = float(rng.choice([-1.0, 1.0]))
+        bx, by, bh = 0.0, side * 1.6, float(rng.choice([0.0, side * 0.5 * math.pi]))
+        world.add_stand("station", bx, by, bh)
+        world.run(robot, prim.back_off(world, robot, 0.3))
+        x0, y0, _ = robot.pose()
+        world.run(robot, prim.walk(world, robot, [[x0, y0], [bx, by]], spec.speed(payload),
+                                   face=bh, carry=carry))
         t0, e0 = world.time, robot.meter.energy_j
+        approach = world.run(robot, prim.align(world, robot, bx, by, bh, 0.03, 0.05))
         placed = world.run(robot, prim.place(world, robot, carry))
         runs.place.append({"payload": payload, "duration": world.time - t0,
-                           "energy": robot.meter.energy_j - e0, "ok": float(placed.ok)})
+                           "energy": robot.meter.energy_j - e0,
+                           "ok": float(placed.ok and approach.ok)})
     finally:
         world.close()
 

@@ -267,6 +267,23 @@ def calibrate(
     out.print(json.dumps(result.provenance.get("fit_error", {}), indent=1))
 
 
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="where runs, tables and images go")]
+    = Path("out/demo"),
+    view: Annotated[bool, typer.Option(help="show each teaching line in the 3D viewer")] = False,
+    headline: Annotated[bool, typer.Option(
+        help="answer tote_line's capacity question instead: study, report, image")] = False,
+) -> None:
+    """The classroom tour of the teaching lines, or (--headline) the flagship capacity study."""
+    from twin import demo as tour
+
+    if headline:
+        tour.headline(out_dir)
+    else:
+        tour.demo(out_dir, view=view)
+
+
 def _register_extras() -> None:
     """Commands whose modules live with their part; each imports its heavy libraries lazily."""
     from twin.study import commands as study_commands

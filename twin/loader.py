@@ -173,6 +173,12 @@ def load_line(path: str | Path, overrides: dict[str, Any] | None = None) -> Line
     doc = read_yaml(path)
     data = _plain(doc)
     if overrides:
+        robot = (data.get("fleet") or {}).get("robot") if isinstance(data.get("fleet"),
+                                                                     dict) else None
+        if isinstance(robot, str) and any(k.startswith("fleet.robot.") for k in overrides):
+            # --set fleet.robot.power.compute=60: open the robot YAML so its fields exist
+            spec = load_robot(robot, path.parent)
+            data["fleet"]["robot"] = spec.model_dump(mode="json", by_alias=True)
         data = _apply(data, overrides, path)
     try:
         line = Line.model_validate(data)

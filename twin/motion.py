@@ -99,6 +99,9 @@ class Calibration(_Model):
     pick: ActFit
     place: ActFit
     dock: ActFit
+    constant_w: float | None = Field(
+        None, description="compute + radio draw included in the fitted energies (W)"
+    )
     provenance: dict[str, Any] = {}
 
     @classmethod
@@ -108,6 +111,7 @@ class Calibration(_Model):
         lift_j = GRAVITY * LIFT_HEIGHT / spec.drive_efficiency
         return cls(
             robot=spec.name,
+            constant_w=p.constant,
             walk=WalkFit(
                 power_w=(p.standing + p.walking + p.constant, 0.0, p.per_kg_carried),
                 duration_cv=spec.walk_cv,
@@ -140,6 +144,9 @@ class Surrogate:
     def __init__(self, spec: RobotSpec, calibration: Calibration | None = None) -> None:
         self.spec = spec
         self.calibration = calibration or load_calibration(spec)
+        fitted = self.calibration.constant_w
+        # a scenario with another on-board computer or radio than the calibrated robot's
+        self.extra_w = 0.0 if fitted is None else spec.power.constant - fitted
 
     def plan(self, robot: Worker, task: MotionTask) -> Outcome:
         """The outcome of ``task``, drawn from the robot's own random stream."""
@@ -162,7 +169,7 @@ class Surrogate:
             energy = power * duration
             if w.energy_cv:
                 energy *= max(1.0 + w.energy_cv * rng.standard_normal(), 0.5)
-            return Outcome(duration, energy)
+            return Outcome(duration, energy + self.extra_w * duration)
         fit = {"pick": cal.pick, "place": cal.place, "dock": cal.dock}[task.kind]
         duration = fit.duration_s[0] + fit.duration_s[1] * m
         energy = fit.energy_j[0] + fit.energy_j[1] * m
@@ -176,7 +183,7 @@ class Surrogate:
                 retries += 1
             duration *= 1 + retries
             energy *= 1 + retries
-        return Outcome(duration, energy, retries=retries)
+        return Outcome(duration, energy + self.extra_w * duration, retries=retries)
 
     def execute(self, env: Any, robot: Worker, task: MotionTask) -> Generator[Any, Any, Outcome]:
         outcome = self.plan(robot, task)

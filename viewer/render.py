@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ class ViewerScene:
                  off_screen: bool = True, hud: bool = True, labels: bool = True) -> None:
         self.timeline = timeline
         line = timeline.line
+        if off_screen and not os.environ.get("DISPLAY"):
+            # headless: render through EGL rather than try (and warn about) an X server
+            os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
         self.plotter: Any = pv.Plotter(off_screen=off_screen, window_size=list(window_size))
         pl: Any = self.plotter
         pl.set_background(style.BACKGROUND)

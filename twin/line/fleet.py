@@ -210,6 +210,7 @@ class Robot:
             group.queue_changed(+1)
             yield request
             group.queue_changed(-1)
+        waited = env.now - arrived
         heading = f.line.layout.locations[group.location].heading
         yield from self.do(DOCKING, MotionTask("dock", group.location, group.location,
                                                heading_deg=heading))
@@ -221,6 +222,7 @@ class Robot:
                 # docked, but no charged spare yet: waiting for the charger all the same
                 self.set(WAITING_CHARGER)
                 group.queue_changed(+1)
+                waited += ready - env.now
                 yield env.timeout(ready - env.now)
                 group.queue_changed(-1)
             self.set(CHARGING)
@@ -240,7 +242,6 @@ class Robot:
             self.drain_w = spec.battery / max(self.runtime(), 1.0)
         group.charges += 1
         group.busy_time += env.now - start
-        waited = start - arrived
         group.wait_sum += waited
         group.wait_max = max(group.wait_max, waited)
         self.charges += 1

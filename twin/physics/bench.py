@@ -80,12 +80,43 @@ def bare_rate(spec: RobotSpec, count: int, seconds: float) -> float:
         pb.disconnect(client)
 
 
+def line_walls(line_path: str | Path, minutes: float, warmup_hours: float = 6.0
+               ) -> dict[str, tuple[float, int]]:
+    """Wall seconds and completed trips of ``minutes`` of a line, physics and surrogate."""
+    from twin.loader import load_line
+    from twin.motion import Surrogate
+    from twin.physics.motion import Physics
+    from twin.sim import simulate
+
+    line = load_line(line_path)
+    assert line.fleet is not None and isinstance(line.fleet.robot, RobotSpec)
+    robot = line.fleet.robot
+    out = {}
+    for name in ("surrogate", "physics"):
+        model = (Physics(line.layout, robot, tote_mass=line.transport.default.tote_mass)
+                 if name == "physics" else Surrogate(robot))
+        try:
+            start = time.perf_counter()
+            result = simulate(line, hours=minutes / 60.0, warmup_hours=warmup_hours, seed=0,
+                              motion=model, series_bin_s=0)
+            wall = time.perf_counter() - start
+        finally:
+            if isinstance(model, Physics):
+                model.close()
+        out[name] = (wall, sum(r.tasks for r in result.kpis.robots.values()))
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print humanoid-seconds per wall-second, twin vs bare, and their ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--robot", default=str(Path(ROBOTS_DIR) / "walker_s2.yaml"))
     parser.add_argument("--seconds", type=float, default=4.0, help="simulated s per case")
     parser.add_argument("--counts", default="1,4,16")
+    parser.add_argument("--line", default=str(Path(ROBOTS_DIR).parent.parent / "lines"
+                                               / "tote_line.yaml"))
+    parser.add_argument("--line-minutes", type=float, default=10.0,
+                        help="simulated minutes of --line (0: skip)")
     args = parser.parse_args(argv)
     spec = load_robot(args.robot)
     print(f"{'humanoids':>9} {'twin h-s/s':>11} {'bare h-s/s':>11} {'overhead':>9}")
@@ -94,6 +125,15 @@ def main(argv: list[str] | None = None) -> None:
         twin = twin_rate(spec, count, seconds)
         bare = bare_rate(spec, count, seconds)
         print(f"{count:>9d} {twin:>11.2f} {bare:>11.2f} {bare / twin:>8.2f}x")
+    if args.line_minutes > 0:
+        walls = line_walls(args.line, args.line_minutes)
+        print(f"\n{Path(args.line).name}: {args.line_minutes:g} simulated min "
+              "(after a 6 h warm-up)")
+        print(f"{'motion':>9} {'wall s':>9} {'trips':>6}")
+        for name, (wall, trips) in walls.items():
+            print(f"{name:>9} {wall:>9.2f} {trips:>6d}")
+        ratio = walls["physics"][0] / max(walls["surrogate"][0], 1e-9)
+        print(f"physics / surrogate wall time: {ratio:,.0f}x")
 
 
 if __name__ == "__main__":
