@@ -24,6 +24,8 @@ Controller = Generator[None, None, "Result"]
 WALK_HEIGHT = 0.86
 CROUCH_HEIGHT = 0.80
 CARRY = (0.42, 0.23, 1.34)  # grip point in the walking frame while carrying
+HUG = 0.08  # m the tote is drawn in from the lift pose for walking
+MAX_SAG = 0.04  # m the hands may hang below the carry pose after lifting: more, cannot lift
 
 
 @dataclass
@@ -281,18 +283,26 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     t += r.duration + 0 * dt
     z1 = pb.getBasePositionAndOrientation(tote.body, physicsClientId=world.client)[0][2]
     lifted = z1 - z0
-    metrics = {"rise": lifted, "hand_gap": carry.gap()}
+    # arms sized for the rated payload hold the carry pose; a heavier tote drags them down
+    sag = CARRY[2] - min(float(robot.to_body(robot.grip_point(s))[2]) for s in top)
+    metrics = {"rise": lifted, "hand_gap": carry.gap(), "sag": sag}
     if robot.fallen:
         carry.release()
         return Result(ok=False, fell=True, duration=t, retries=retries, metrics=metrics,
                       note="fell while lifting"), None
-    if lifted < rise - 0.02 or carry.dropped():
+    if lifted < rise or sag > MAX_SAG or carry.dropped():
         carry.release()
         r = yield from _reach(world, robot, {s: np.array([0.2, 0.25 if s == "left" else -0.25,
-                                                          1.0]) for s in top}, 0.8)
+                                                          1.0]) for s in top}, 0.8, lean=0.0)
         robot.grips = {"left": None, "right": None}
         return Result(ok=False, duration=t + r.duration, retries=retries, metrics=metrics,
-                      note=f"cannot lift {tote.mass:.1f} kg: rose {lifted:.2f} m"), None
+                      note=f"cannot lift {tote.mass:.1f} kg: rose {lifted:.2f} m, "
+                           f"hands {sag:.2f} m below the carry pose"), None
+    # hug it: hold the tote a little closer to the body for walking (headroom for the
+    # dynamic loads of the gait on arm drives sized for the rated payload at full reach)
+    hug = {s: g - np.array([HUG, 0.0, 0.0]) for s, g in top.items()}
+    r = yield from _reach(world, robot, hug, 0.5)
+    t += r.duration
     return Result(duration=t, retries=retries, metrics=metrics), carry
 
 
