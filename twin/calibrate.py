@@ -227,7 +227,7 @@ def fit(spec: RobotSpec, runs: Runs) -> tuple[Calibration, dict[str, Any]]:
                                      default=0.0),
     }
     cal = Calibration(robot=spec.name, source="physics", walk=walk, pick=pick, place=place,
-                      dock=dock)
+                      dock=dock, constant_w=spec.power.constant)
     return cal, errors
 
 

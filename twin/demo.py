@@ -249,11 +249,11 @@ def headline(out: Path, counts: tuple[int, ...] = (1, 2, 3, 4), reps: int = 3,
     top = max(rows, key=lambda r: r["doors_per_on_shift_hour"])
     best = top["doors_per_on_shift_hour"]
     # the smallest fleet whose confidence interval reaches the best one's
-    def half(r: dict[str, float]) -> float:
+    def ci(r: dict[str, float]) -> float:
         return 0.0 if math.isnan(r["ci95"]) else r["ci95"]
 
     enough = min(r["robots"] for r in rows
-                 if r["doors_per_on_shift_hour"] + half(r) >= best - half(top))
+                 if r["doors_per_on_shift_hour"] + ci(r) >= best - ci(top))
     print(f"Answer: {enough:.0f} humanoids reach the line's pace ({best:.1f} doors an "
           "on-shift hour); more only queue at the swap station.")
     table = out / "fleet_sweep.csv"

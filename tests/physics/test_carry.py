@@ -54,15 +54,18 @@ def test_drop_is_detected(spec: RobotSpec, trial) -> None:
         world.close()
 
 
-def test_over_payload_cannot_be_lifted(spec: RobotSpec) -> None:
+@pytest.mark.parametrize("factor", [1.1, 1.5])
+def test_over_payload_cannot_be_lifted(spec: RobotSpec, factor: float) -> None:
+    """Arm drives sized for the rated payload: 10% over it sags out of the carry pose."""
     world = World()
     try:
         robot = world.add_humanoid(spec, 0.0, 0.0, 0.0)
         world.add_stand("rack", 0.0, 0.0, 0.0)
-        tote = world.add_tote(1.5 * spec.max_payload, STAND_AHEAD, 0.0)
+        tote = world.add_tote(factor * spec.max_payload, STAND_AHEAD, 0.0)
         result, carry = world.run(robot, prim.pick(world, robot, tote))
         assert carry is None
         assert not result.ok or result.fell
-        assert result.metrics["rise"] < 0.30
+        assert "cannot lift" in result.note or result.fell
+        assert result.metrics["rise"] < 0.30 or result.metrics["sag"] > 0.04
     finally:
         world.close()

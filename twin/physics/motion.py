@@ -3,10 +3,22 @@
 Each ``execute`` starts a primitive for one robot and yields SimPy timeouts of the lock-step
 interval; on waking, the world is stepped up to ``env.now`` (every active robot's controller
 runs each control period). Robots without a task are not controlled: they stand on their feet.
-Robots do not collide with each other (the line model has no traffic rules), nor with the work
-stands and charging posts (fixtures standing in for machine surfaces, which may sit on a walkway);
-they do collide with the layout's obstacles and the floor. After a fall the robot is stood up
-again where it lay: the line charges the down time.
+
+Limitation: robots in one world pass through each other (and through each other's totes). The
+line model has no traffic rules: it sends several robots to the same work pose at once (three
+robots at tote_line's rack is the common case) and lets them meet head-on in a one-lane aisle,
+so with robot-robot contacts they shove each other over and the line stalls on falls that a
+real fleet manager would prevent. Making them collide needs the line model to hold a work pose
+(a SimPy resource per location: one robot at a rack face at a time, the next waiting a metre
+off) and to give way in aisles; until then contacts between robots are filtered out here and
+queueing at a shared location is not visible in the physics. Robots do not collide with the
+work stands and charging posts either (fixtures standing in for machine surfaces, which may sit
+on a walkway); they do collide with the layout's obstacles and the floor. After a fall the robot
+is stood up again where it lay: the line charges the down time.
+
+A tote over the robot's ``max_payload`` fails physically: the arm drives are sized for the
+rated payload (``humanoid.ARM_MARGIN``), a heavier tote drags the hands below the carry pose
+and the pick returns ``ok=False`` ("cannot lift"), which the line logs as ``task_failed``.
 """
 
 from __future__ import annotations
