@@ -181,8 +181,8 @@ def _pct(x: float) -> str:
 @app.command()
 def check(line: LineArg) -> None:
     """Validate a line: fields, references, reachability, payloads, charging; print the layout."""
+    from twin.checks import leg_transport, node_location, routes
     from twin.layout import build_walkways
-    from twin.loader import leg_transport, node_location, routes
     from twin.motion import calibration_path
     from twin.robot import RobotSpec
 

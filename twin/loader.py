@@ -2,21 +2,20 @@
 
 Every user mistake ends in one ``ConfigError`` whose message names the file, the YAML line
 where known, the field path and what to do. Semantic checks that pydantic cannot do alone
-(references between parts, reachability, payload limits, charging) live in ``check_line``.
+(references between parts, reachability, payload limits, charging) live in ``twin.checks``.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from twin.config import Line, Transport
-from twin.layout import Walkways, blocked_location, build_walkways
+from twin.checks import check_line
+from twin.config import Line
 from twin.robot import RobotSpec, robot_path
 
 
@@ -255,183 +254,6 @@ def _apply(data: dict[str, Any], overrides: dict[str, Any], where: Path | str) -
         else:
             raise ConfigError(f"{where}: --set {dotted}: cannot set {last!r} here")
     return data
-
-
-# --------------------------------------------------------------------------- semantic checks
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    message: str
-
-
-def leg_transport(line: Line, src: str, dst: str) -> Transport:
-    for leg in line.transport.legs:
-        if leg.src == src and leg.dst == dst:
-            return leg
-    return line.transport.default
-
-
-def routes(line: Line) -> dict[str, list[str]]:
-    """Product -> node sequence [source, stations..., sink]."""
-    only_source = next(iter(line.sources)) if len(line.sources) == 1 else None
-    only_sink = next(iter(line.sinks)) if len(line.sinks) == 1 else None
-    out = {}
-    for name, product in line.products.items():
-        src = product.source or only_source or ""
-        snk = product.sink or only_sink or ""
-        out[name] = [src, *product.routing, snk]
-    return out
-
-
-def node_location(line: Line, node: str) -> str:
-    if node in line.stations:
-        return line.stations[node].location or node
-    if node in line.sources:
-        return line.sources[node].location
-    if node in line.sinks:
-        return line.sinks[node].location
-    raise KeyError(node)
-
-
-def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
-    """Everything that would make a run impossible or meaningless, found before it starts."""
-    out: list[Problem] = []
-    locs = line.layout.locations
-    names = set(line.stations) | set(line.sources) | set(line.sinks)
-    for kind, group in (("sources", line.sources), ("sinks", line.sinks)):
-        for key in group:
-            if key in line.stations:
-                out.append(Problem(f"{kind}.{key}", "has the same id as a station; rename it"))
-    known = ", ".join(sorted(locs))
-    for sid, st in line.stations.items():
-        loc = st.location or sid
-        if loc not in locs:
-            field = f"stations.{sid}.location" if st.location else f"stations.{sid}"
-            out.append(Problem(field, f"no location {loc!r} in layout.locations (known: {known})"))
-        if isinstance(st.process, dict):
-            for prod in st.process:
-                if prod not in line.products:
-                    out.append(Problem(f"stations.{sid}.process.{prod}", "unknown product"))
-    for kind, group in (("sources", line.sources), ("sinks", line.sinks)):
-        for key, item in group.items():
-            if item.location not in locs:
-                out.append(Problem(f"{kind}.{key}.location",
-                                   f"no location {item.location!r} in layout.locations"))
-    for cid, ch in line.chargers.items():
-        if ch.location not in locs:
-            out.append(Problem(f"chargers.{cid}.location",
-                               f"no location {ch.location!r} in layout.locations"))
-    for pname, product in line.products.items():
-        for i, sid in enumerate(product.routing):
-            if sid not in line.stations:
-                out.append(Problem(f"products.{pname}.routing.{i}",
-                                   f"unknown station {sid!r} (stations: "
-                                   f"{', '.join(line.stations)})"))
-        if product.source is None and len(line.sources) > 1:
-            out.append(Problem(f"products.{pname}.source", "several sources: name one"))
-        if product.source is not None and product.source not in line.sources:
-            out.append(Problem(f"products.{pname}.source", f"unknown source {product.source!r}"))
-        if product.sink is None and len(line.sinks) > 1:
-            out.append(Problem(f"products.{pname}.sink", "several sinks: name one"))
-        if product.sink is not None and product.sink not in line.sinks:
-            out.append(Problem(f"products.{pname}.sink", f"unknown sink {product.sink!r}"))
-        st_process = [line.stations[s].process for s in product.routing if s in line.stations]
-        for sid, proc in zip(product.routing, st_process, strict=False):
-            if isinstance(proc, dict) and pname not in proc:
-                out.append(Problem(f"stations.{sid}.process",
-                                   f"no processing time for product {pname!r}"))
-    for i, leg in enumerate(line.transport.legs):
-        for end, node in (("from", leg.src), ("to", leg.dst)):
-            if node not in names:
-                out.append(Problem(f"transport.legs.{i}.{end}", f"unknown node {node!r}"))
-    for problem in blocked_location(line.layout).items():
-        out.append(Problem(f"layout.locations.{problem[0]}", problem[1]))
-    if out:
-        return out
-    # transport feasibility
-    route_map = routes(line)
-    humanoid_legs = set()
-    for route in route_map.values():
-        for a, b in zip(route, route[1:], strict=False):
-            t = leg_transport(line, a, b)
-            if t.kind == "humanoid":
-                humanoid_legs.add((a, b))
-    for a, b in sorted({(a, b) for r in route_map.values() for a, b in zip(r, r[1:],
-                                                                             strict=False)}):
-        t = leg_transport(line, a, b)
-        if t.kind == "conveyor" and a in line.stations and line.stations[a].output_buffer < 1:
-            out.append(Problem(f"stations.{a}.output_buffer",
-                               f"is 0 but units leave {a} by conveyor to {b}: give it at least 1 "
-                               "place to set a unit down"))
-    fleet = line.fleet
-    robot = fleet.robot if fleet is not None and isinstance(fleet.robot, RobotSpec) else None
-    if humanoid_legs and (fleet is None or fleet.count == 0):
-        a, b = sorted(humanoid_legs)[0]
-        out.append(Problem("fleet.count", f"transport {a} -> {b} is by humanoid but the line has "
-                                          "no robots; add a fleet or make the leg instant"))
-    for a, b in sorted(humanoid_legs):
-        t = leg_transport(line, a, b)
-        field = _leg_field(line, a, b)
-        if robot is not None and t.payload(t.tote_units) > robot.max_payload + 1e-9:
-            mass = t.payload(t.tote_units)
-            out.append(Problem(field + ".tote_units",
-                               f"a full tote {a} -> {b} weighs {mass:g} kg, over {robot.name}'s "
-                               f"{robot.max_payload:g} kg payload; use smaller totes or lighter "
-                               "units"))
-        if a in line.stations and line.stations[a].output_buffer < t.load:
-            out.append(Problem(f"stations.{a}.output_buffer",
-                               f"is {line.stations[a].output_buffer} but a humanoid trip to {b} "
-                               f"waits for {t.load} units: raise it to at least {t.load}"))
-        cap = line.stations[b].input_buffer if b in line.stations else None
-        if cap is not None and cap < t.load:
-            out.append(Problem(f"stations.{b}.input_buffer",
-                               f"is {cap} but a humanoid brings {t.load} units a trip from {a}: "
-                               f"raise it to at least {t.load}"))
-    for a, b in sorted({(a, b) for r in route_map.values() for a, b in zip(r, r[1:],
-                                                                             strict=False)}):
-        rack = a in line.sources and line.sources[a].kind == "rack"
-        if rack and b in line.stations and line.stations[b].input_buffer is None:
-            out.append(Problem(f"stations.{b}.input_buffer",
-                               f"is unlimited but {b} is fed from the always-stocked rack {a!r}: "
-                               "give it a finite input_buffer (the rack pulls to fill it)"))
-    if fleet is not None and fleet.count > 0:
-        points = sum(ch.count for ch in line.chargers.values())
-        if points == 0:
-            out.append(Problem("chargers", f"the fleet of {fleet.count} robots needs charging but "
-                                           "the line has no charger points; add one"))
-        if fleet.home is not None and fleet.home not in locs:
-            out.append(Problem("fleet.home", f"no location {fleet.home!r}"))
-    if out:
-        return out
-    # reachability on the walkways
-    if humanoid_legs or (fleet is not None and fleet.count):
-        ways = walkways or build_walkways(line.layout)
-        must = {node_location(line, n) for leg in humanoid_legs for n in leg}
-        must |= {ch.location for ch in line.chargers.values() if ch.count}
-        start = _home(line)
-        for loc in sorted(must):
-            if ways.dist(start, loc) == float("inf"):
-                out.append(Problem(f"layout.locations.{loc}",
-                                   f"cannot be reached on foot from {start!r}: obstacles close "
-                                   "it off (check walls and layout.clearance)"))
-    return out
-
-
-def _leg_field(line: Line, a: str, b: str) -> str:
-    for i, leg in enumerate(line.transport.legs):
-        if leg.src == a and leg.dst == b:
-            return f"transport.legs.{i}"
-    return "transport.default"
-
-
-def _home(line: Line) -> str:
-    if line.fleet is not None and line.fleet.home:
-        return line.fleet.home
-    for ch in line.chargers.values():
-        return ch.location
-    return next(iter(line.layout.locations))
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from twin.checks import check_line
 from twin.config import Line
 from twin.events import EventLog
 from twin.kpi import KPIs
 from twin.layout import Walkways, build_walkways
-from twin.loader import ConfigError, apply_overrides, check_line, dump, load_robot
+from twin.loader import ConfigError, apply_overrides, dump, load_robot
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,6 +14,7 @@ from typing import Any
 
 import simpy
 
+from twin.checks import leg_transport, node_location, routes
 from twin.config import Fleet, Line
 from twin.events import EventLog
 from twin.layout import Walkways, build_walkways
@@ -24,7 +25,6 @@ from twin.line.fleet import Dispatcher, Robot
 from twin.line.station import Station
 from twin.line.streams import RandomStreams
 from twin.line.transport import ConveyorLeg, HumanoidLeg, Sink, Source, StationPort
-from twin.loader import leg_transport, node_location, routes
 from twin.motion import MotionModel, Surrogate
 from twin.robot import RobotSpec
 
