@@ -83,6 +83,8 @@ class Store:
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         self.tables = schema()
         if not read_only:
+            # one small transaction per run: DuckDB's thread pool costs more than it saves
+            self.con.execute("SET threads=1")
             self._create()
         self.order = self._columns()  # the file's column order: inserts are positional
 
