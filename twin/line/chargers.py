@@ -28,6 +28,7 @@ class ChargerGroup:
         self.swap_time = spec.swap_time.sampler(factory.streams.stream(f"charger:{cid}:swap"))
         # one ready-time per spare battery (all charged at the start)
         self.spares = [0.0] * (spec.spares * spec.count)
+        self._queue = 0  # robots waiting now (kept through the warm-up reset)
         self.reset_counts()
 
     def reset_counts(self) -> None:
@@ -39,7 +40,6 @@ class ChargerGroup:
         self.queue_area = 0.0
         self.queue_max = 0
         self._queue_since = now
-        self._queue = getattr(self, "_queue", 0)
 
     def queue_changed(self, delta: int) -> None:
         now = self.factory.env.now

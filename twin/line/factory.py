@@ -8,7 +8,6 @@ step, creation time), so the hot loop touches no dicts of dicts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator
 from typing import Any
 
@@ -50,6 +49,7 @@ class Factory:
         self.shift_watchers: list[Any] = []
         self.good_ever = 0  # never reset at warm-up: for time series from t=0
         self.wip_area_ever = 0.0
+        self.wip = 0  # units in the system now (kept through the warm-up reset)
         self.reset_counts()
         # nodes
         self.sources = {k: Source(self, k, s) for k, s in line.sources.items()}
@@ -115,10 +115,8 @@ class Factory:
         self.scrapped = 0
         self.lead_sum = 0.0
         self.lead_n = 0
-        self.wip = getattr(self, "wip", 0)
         self.wip_area = 0.0
         self.wip_since = now
-        self.wip_start = self.wip
 
     def _wip(self, delta: int) -> None:
         now = self.env.now
@@ -225,6 +223,3 @@ class Factory:
         for robot in self.robots.values():
             robot.set(robot.clock.state, logged=False)
 
-
-def finite(x: float) -> float:
-    return x if math.isfinite(x) else 0.0

@@ -15,7 +15,6 @@ import simpy
 
 from twin.config import DatasheetBattery
 from twin.kpi import ROBOT_STATES
-from twin.line.chargers import ChargerGroup
 from twin.line.clock import StateClock
 from twin.line.transport import Trip
 from twin.motion import MotionModel, MotionTask, Outcome
@@ -58,7 +57,6 @@ class Robot:
             self.ttr = failures.ttr.sampler(frng)
             self.ttf_left = self.ttf()
         self.wakeup: simpy.Event | None = None
-        self.idle_since = factory.env.now
         self.reset_counts()
 
     def reset_counts(self) -> None:
@@ -153,7 +151,6 @@ class Robot:
             trip = f.dispatcher.robot_free(self)
             if trip is None:
                 self.set(IDLE)
-                self.idle_since = env.now
                 self.wakeup = env.event()
                 wait: simpy.Event = self.wakeup
                 margin = self.energy - policy.go_charge_below * self.capacity
@@ -309,6 +306,3 @@ class Dispatcher:
                 self.idle.remove(robot)
                 robot.wakeup.succeed(_BREAK)
 
-
-def charger_distance(factory: Factory, location: str, group: ChargerGroup) -> float:
-    return factory.walkways.dist(location, group.location)
