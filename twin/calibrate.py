@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from twin.motion import ActFit, Calibration, WalkFit, calibration_path
+from twin.motion import ActFit, Calibration, WalkFit, calibration_path, wrap_angle
 from twin.robot import RobotSpec
 
 
@@ -98,10 +98,12 @@ def _walk_run(spec: RobotSpec, distance: float, payload: float, factor: float,
 
         result = world.run(robot, tracked())
         cruise = (0.6 * distance / (marks[1] - marks[0])) if len(marks) == 2 else float("nan")
+        # turns on the spot, measured as the surrogate sees them (twin.motion.walk_turns)
+        turn = abs(wrap_angle(direction)) + abs(wrap_angle(face - direction))
         runs.walk.append({
             "distance": distance, "payload": payload, "factor": factor, "speed": speed,
             "duration": world.time - t0, "energy": robot.meter.energy_j - e0,
-            "cruise": cruise, "ok": float(result.ok),
+            "cruise": cruise, "ok": float(result.ok), "turn": turn,
         })
         runs.assist_share.append(robot.meter.assist_share())
     finally:
@@ -203,14 +205,20 @@ def fit(spec: RobotSpec, runs: Runs) -> tuple[Calibration, dict[str, Any]]:
     energy = np.array([r["energy"] for r in walks])
     speed_nom = np.array([spec.speed(r["payload"]) * r["factor"] for r in walks])
     achieved = speed_nom * np.maximum(speed_ratio[0] + speed_ratio[1] * m, 0.05)
-    overhead = float(max(np.mean(dur - d / achieved), 0.0))
-    dur_pred = overhead + d / achieved
+    turn = np.array([r.get("turn", 0.0) for r in walks])
+    extra = dur - d / achieved  # time not spent cruising: set off, turn, stop, face
+    (overhead, per_rad), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(turn), turn]),
+                                              extra, rcond=None)
+    if per_rad < 0:  # no measurable turning cost: a constant overhead
+        overhead, per_rad = float(np.mean(extra)), 0.0
+    overhead, per_rad = max(float(overhead), 0.0), float(per_rad)
+    dur_pred = overhead + per_rad * turn + d / achieved
     duration_cv = float(np.std(dur / dur_pred - 1.0, ddof=1))
     design = np.column_stack([np.ones_like(m), achieved, m])
     power_coef, *_ = np.linalg.lstsq(design, energy / dur, rcond=None)
     power_pred = design @ power_coef
     energy_cv = float(np.std(energy / (power_pred * dur) - 1.0, ddof=1))
-    walk = WalkFit(speed_ratio=speed_ratio, overhead_s=overhead,
+    walk = WalkFit(speed_ratio=speed_ratio, overhead_s=overhead, turn_s_per_rad=per_rad,
                    power_w=(float(power_coef[0]), float(power_coef[1]), float(power_coef[2])),
                    duration_cv=max(duration_cv, 0.0), energy_cv=max(energy_cv, 0.0))
     pick, pick_err = _act_fit(runs.pick, len(runs.pick))

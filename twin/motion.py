@@ -10,6 +10,7 @@ PyBullet in lock-step with SimPy time. The line model cannot tell them apart but
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,8 @@ class MotionTask:
     payload_kg: float = 0.0
     distance: float = 0.0
     path: np.ndarray | None = None  # (k, 2) waypoints for walks
-    heading_deg: float = 0.0  # final heading at target (dock pose)
+    heading_deg: float = 0.0  # heading at the target (the location's working direction)
+    start_heading_deg: float | None = None  # walks: where the robot faces before it sets off
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +71,12 @@ class _Model(BaseModel):
 
 
 class WalkFit(_Model):
-    """Walking: duration = overhead + distance / (nominal speed x speed_ratio(payload))."""
+    """Walking: duration = overhead + turns x turn_s_per_rad + distance / (nominal speed x
+    speed_ratio(payload)), turns being the turn on the spot at the start and at the end."""
 
     speed_ratio: tuple[float, float] = Field((1.0, 0.0), description="a + b * payload_kg")
     overhead_s: float = Field(0.0, ge=0, description="start and stop per walk")
+    turn_s_per_rad: float = Field(0.0, ge=0, description="turning to set off and to face")
     power_w: tuple[float, float, float] = Field(
         (0.0, 0.0, 0.0), description="electrical power = p0 + p1 * speed + p2 * payload_kg"
     )
@@ -126,6 +130,25 @@ class Calibration(_Model):
         )
 
 
+def wrap_angle(angle: float) -> float:
+    """An angle folded into [-pi, pi]."""
+    return (angle + math.pi) % (2 * math.pi) - math.pi
+
+
+def walk_turns(task: MotionTask) -> float:
+    """Radians turned on the spot: to face along the path, and at the end to face the target's
+    working direction."""
+    path = task.path
+    if path is None or len(path) < 2 or task.start_heading_deg is None:
+        return 0.0
+    first = path[1] - path[0]
+    last = path[-1] - path[-2]
+    out_dir = math.atan2(first[1], first[0])
+    in_dir = math.atan2(last[1], last[0])
+    return (abs(wrap_angle(out_dir - math.radians(task.start_heading_deg)))
+            + abs(wrap_angle(math.radians(task.heading_deg) - in_dir)))
+
+
 def calibration_path(robot_name: str) -> Path:
     return CALIBRATION_DIR / f"{robot_name}.json"
 
@@ -163,6 +186,8 @@ class Surrogate:
                 return Outcome(0.0, 0.0)
             v = spec.speed(m) * max(w.speed_ratio[0] + w.speed_ratio[1] * m, 0.05)
             duration = w.overhead_s + task.distance / v
+            if w.turn_s_per_rad and task.start_heading_deg is not None:
+                duration += w.turn_s_per_rad * walk_turns(task)
             power = w.power_w[0] + w.power_w[1] * v + w.power_w[2] * m
             if w.duration_cv:
                 duration *= max(1.0 + w.duration_cv * rng.standard_normal(), 0.5)

@@ -38,6 +38,7 @@ class Robot:
         self.motion = motion
         self.rng: np.random.Generator = factory.streams.stream(f"robot:{rid}:motion")
         self.location = home
+        self.heading = factory.line.layout.locations[home].heading  # deg, where it faces
         self.capacity = spec.battery
         self.energy = soc * spec.battery  # J in the battery
         self.idle_power = spec.power.standing + spec.power.constant
@@ -105,6 +106,7 @@ class Robot:
         if task.kind == "walk":
             self.distance += task.distance
             self.location = task.target
+            self.heading = task.heading_deg
         if outcome.fell:
             self.falls += 1
             self.set(DOWN)
@@ -127,7 +129,9 @@ class Robot:
             return
         task = MotionTask("walk", self.location, target, payload,
                           distance=ways.dist(self.location, target),
-                          path=ways.path(self.location, target))
+                          path=ways.path(self.location, target),
+                          heading_deg=f.line.layout.locations[target].heading,
+                          start_heading_deg=self.heading)
         row = f.log.add_travel(f.env.now, self.id, state, self.location, target,
                                ways.path_id(self.location, target), float("nan"), units)
         start = f.env.now

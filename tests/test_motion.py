@@ -1,0 +1,61 @@
+"""The surrogate motion model: closed forms, turns, payload limit and constant draws."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from twin.loader import load_robot
+from twin.motion import Calibration, MotionTask, Surrogate, WalkFit, walk_turns
+
+
+class Robot:
+    id = "r1"
+
+    def __init__(self) -> None:
+        self.spec = load_robot("walker_s2")
+        self.rng = np.random.default_rng(1)
+
+
+def walk(start_deg: float | None, end_deg: float, payload: float = 0.0) -> MotionTask:
+    path = np.array([[0.0, 0.0], [10.0, 0.0]])  # due east
+    return MotionTask("walk", "a", "b", payload, distance=10.0, path=path,
+                      heading_deg=end_deg, start_heading_deg=start_deg)
+
+
+def test_walk_turns_count_both_ends() -> None:
+    assert walk_turns(walk(0.0, 0.0)) == pytest.approx(0.0)
+    assert walk_turns(walk(90.0, 0.0)) == pytest.approx(math.pi / 2)
+    assert walk_turns(walk(180.0, -90.0)) == pytest.approx(math.pi + math.pi / 2)
+    assert walk_turns(walk(-170.0, 170.0)) == pytest.approx(math.radians(170 + 170))
+    assert walk_turns(walk(-190.0, 0.0)) == pytest.approx(math.radians(170))  # folded
+    assert walk_turns(walk(None, 90.0)) == 0.0
+
+
+def test_surrogate_walk_time_is_the_fitted_closed_form() -> None:
+    robot = Robot()
+    cal = Calibration.nominal(robot.spec).model_copy(update={
+        "walk": WalkFit(speed_ratio=(0.9, 0.0), overhead_s=2.0, turn_s_per_rad=1.5,
+                        power_w=(300.0, 50.0, 5.0))})
+    model = Surrogate(robot.spec, cal)
+    straight = model.plan(robot, walk(0.0, 0.0))
+    turned = model.plan(robot, walk(180.0, 90.0))
+    v = robot.spec.speed(0.0) * 0.9
+    assert straight.duration == pytest.approx(2.0 + 10.0 / v)
+    assert turned.duration - straight.duration == pytest.approx(1.5 * 1.5 * math.pi)
+    assert straight.energy_j == pytest.approx((300.0 + 50.0 * v) * straight.duration)
+
+
+def test_over_payload_pick_fails_and_extra_compute_costs_energy() -> None:
+    robot = Robot()
+    model = Surrogate(robot.spec, Calibration.nominal(robot.spec))
+    lift = MotionTask("pick", "rack", "rack", robot.spec.max_payload + 1)
+    assert not model.plan(robot, lift).ok
+    hungry = robot.spec.model_copy(update={"power": robot.spec.power.model_copy(
+        update={"compute": robot.spec.power.compute + 100.0})})
+    base = model.plan(robot, MotionTask("place", "a", "a", 5.0))
+    more = Surrogate(hungry, Calibration.nominal(robot.spec)).plan(
+        robot, MotionTask("place", "a", "a", 5.0))
+    assert more.energy_j - base.energy_j == pytest.approx(100.0 * base.duration)
