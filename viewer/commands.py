@@ -154,7 +154,7 @@ def export(
             batch = RobotBatch(len(timeline.robots), urdf=robot_urdf(timeline.line))
             batch.update(snap.robot_xy, snap.robot_heading, snap.robot_phase,
                          snap.robot_walking, snap.robot_units > 0,
-                         snap.robot_soc, snap.robot_state)
+                         snap.robot_soc, snap.robot_state, links=snap.robot_links)
             faces = batch.mesh.faces.reshape(-1, 4)[:, 1:]
             robots = (batch.mesh.points, faces, batch.mesh.point_data["rgb"])
             write_html(timeline.line, paths, html, snap, robots if len(faces) else None)

@@ -148,7 +148,8 @@ class ViewerScene:
                 [s in HOLDING for s in snap.robot_state])
             self.robots.update(snap.robot_xy, snap.robot_heading, snap.robot_phase,
                                snap.robot_walking,
-                               carrying, snap.robot_soc, snap.robot_state)
+                               carrying, snap.robot_soc, snap.robot_state,
+                               links=snap.robot_links)
         self._update_tags(snap)
         if self.hud is not None:
             self.hud.update(snap, self.timeline.line.name, speed)

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from twin.config import Line
-from viewer.poses import BasePoses
+from viewer.gait import STRIDE_M
+from viewer.poses import LinkFrame, PoseTable, yaw_of
 from viewer.run import Run
 
 STATION_STATES = ("processing", "setup", "starved", "blocked", "down", "off_shift")
@@ -22,7 +23,6 @@ ROBOT_STATES = (
 # what a station with several servers shows: the most urgent state among them
 STATION_PRIORITY = ("down", "setup", "processing", "blocked", "starved", "off_shift")
 MOVING_STATES = frozenset({"carrying", "walking_empty", "to_charger"})
-STRIDE_M = 1.4  # distance per full gait cycle (two steps)
 SPACING_M = 0.75  # side-by-side spacing of robots standing at the same point
 
 
@@ -75,6 +75,7 @@ class Snapshot:
     throughput_per_hour: float
     oee: float
     on_shift: bool
+    robot_links: LinkFrame | None = None  # physics runs: every link's world frame
 
     def robots_by_state(self) -> dict[str, int]:
         counts = dict.fromkeys(ROBOT_STATES, 0)
@@ -174,7 +175,7 @@ class Timeline:
             key=lambda s: _ideal_cycle(self.line, s) / self.line.stations[s].servers,
         )
         self._home = self._home_point()
-        self.poses = BasePoses(run.poses) if run.poses is not None else None
+        self.poses = PoseTable(run.poses) if run.poses is not None and len(run.poses) else None
         self.buffer_names = sorted(self._levels)
         self.routes = self._routes()
 
@@ -281,11 +282,13 @@ class Timeline:
             places.append(place)
         heading = np.where(np.isnan(heading), 0.0, heading)
         self._spread(xy, heading, places, states)
-        if self.poses is not None:  # physics runs: the recorded base pose wins where it exists
-            for i, rid in enumerate(self.robots):
-                pose = self.poses.at(rid, t)
-                if pose is not None:
-                    xy[i], heading[i] = pose[:2], pose[2]
+        links = None
+        if self.poses is not None:  # physics runs: the recorded pose wins where it exists
+            links = self.poses.frame(self.robots, t)
+            base = self.poses.index[self.poses.base]
+            posed = links.posed
+            xy[posed] = links.pos[posed, base, :2]
+            heading[posed] = yaw_of(links.quat[posed, base])
         produced = int(np.searchsorted(self._done, t, side="right"))
         scrap = int(np.searchsorted(self._scrap, t, side="right"))
         return Snapshot(
@@ -302,6 +305,7 @@ class Timeline:
             oee=self._oee(t, produced),
             on_shift=self._shift_start if (j := self._shift.index(t)) < 0
             else self._shift.state[j] == "on_shift",
+            robot_links=links,
         )
 
     def _oee(self, t: float, good: int) -> float:

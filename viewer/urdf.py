@@ -7,6 +7,7 @@ origins and box, cylinder and sphere geometry. Anything else falls back to the d
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,32 +49,72 @@ def role_of(link: str, shape: str) -> str:
     return "body" if link in ("torso", "chest") else "frame"
 
 
-def rest_pose(path: Path) -> tuple[list[tuple[str, pv.PolyData]], dict[str, np.ndarray]] | None:
-    """(role, mesh) per visual with the feet on z=0, and hinge points hip_l/r, shoulder_l/r."""
+# pitch joints (axis 0 1 0) the walk animation turns, by the suffix of the joint's name
+PITCH_KEYS = {"hip_pitch": "hip", "knee": "knee", "ankle_pitch": "ankle",
+              "shoulder_pitch": "shoulder", "elbow": "elbow"}
+
+
+@dataclass(frozen=True)
+class Visual:
+    """One visual shape in the rest pose (feet on z=0) and how it is posed.
+
+    ``frame`` names the link as the physics pose table does (the joint that moves it, or the
+    root link's own name); ``origin`` is that link frame's origin in the rest pose (every
+    frame is axis-aligned there); ``chain`` lists the animated pitch hinges from the root
+    out, as (key, pivot) with keys like ``hip_l`` or ``knee_r``.
+    """
+
+    role: str
+    frame: str
+    mesh: pv.PolyData
+    origin: np.ndarray
+    chain: tuple[tuple[str, np.ndarray], ...]
+
+
+def _pitch_key(name: str, axis: np.ndarray) -> str | None:
+    side = "l" if name.startswith("left") else "r" if name.startswith("right") else ""
+    if not side or not np.allclose(np.abs(axis), (0, 1, 0)):
+        return None
+    for suffix, key in PITCH_KEYS.items():
+        if name.endswith(suffix):
+            return f"{key}_{side}"
+    return None
+
+
+def visuals(path: Path) -> list[Visual] | None:
+    """The URDF's visual shapes posed at rest, or None if it is not the subset handled here.
+
+    Needs pitch hinges at both hips and both shoulders for the walk animation.
+    """
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError):
         return None
-    offset: dict[str, np.ndarray] = {}
     joints = root.findall("joint")
-    children = {j.find("child").get("link"): j for j in joints  # type: ignore[union-attr]
-                if j.find("child") is not None}
-    hinges: dict[str, np.ndarray] = {}
+    children = {str(c.get("link")): j for j in joints if (c := j.find("child")) is not None}
+    offset: dict[str, np.ndarray] = {}
+    chains: dict[str, tuple[tuple[str, np.ndarray], ...]] = {}
 
     def place(link: str) -> np.ndarray:
         if link not in offset:
             joint = children.get(link)
             if joint is None:
-                offset[link] = np.zeros(3)
+                offset[link], chains[link] = np.zeros(3), ()
             else:
                 parent = joint.find("parent")
-                base = place(str(parent.get("link"))) if parent is not None else np.zeros(3)
+                up = str(parent.get("link")) if parent is not None else ""
+                base = place(up) if up else np.zeros(3)
                 offset[link] = base + _xyz(joint.find("origin"))
+                chain = chains.get(up, ())
+                key = _pitch_key(str(joint.get("name")), _xyz(joint.find("axis")))
+                chains[link] = chain + ((key, offset[link]),) if key else chain
         return offset[link]
 
-    shapes: list[tuple[str, pv.PolyData]] = []
+    found: list[tuple[str, str, pv.PolyData, np.ndarray, str]] = []
     for link in root.findall("link"):
         name = str(link.get("name"))
+        joint = children.get(name)
+        frame = str(joint.get("name")) if joint is not None else name
         for visual in link.findall("visual"):
             geometry = visual.find("geometry")
             if geometry is None:
@@ -81,22 +122,15 @@ def rest_pose(path: Path) -> tuple[list[tuple[str, pv.PolyData]], dict[str, np.n
             mesh = _shape(geometry, place(name) + _xyz(visual.find("origin")))
             kind = next((c.tag for c in geometry), "")
             if mesh is not None:
-                shapes.append((role_of(name, kind), mesh.triangulate()))
-    for joint in joints:
-        name, child = str(joint.get("name")), joint.find("child")
-        if child is None:
-            continue
-        for side, key in (("left", "l"), ("right", "r")):
-            if name.startswith(side) and "hip_pitch" in name:
-                hinges[f"hip_{key}"] = place(str(child.get("link")))
-            if name.startswith(side) and "shoulder_pitch" in name:
-                hinges[f"shoulder_{key}"] = place(str(child.get("link")))
-    if not shapes or len(hinges) < 4:
+                found.append((role_of(name, kind), frame, mesh.triangulate(), offset[name], name))
+    keys = {k for chain in chains.values() for k, _ in chain}
+    if not found or not {"hip_l", "hip_r", "shoulder_l", "shoulder_r"} <= keys:
         return None
-    floor = min(float(m.bounds[4]) for _, m in shapes)
+    floor = min(float(m.bounds[4]) for _, _, m, _, _ in found)
     lift = np.array([0.0, 0.0, -floor])
-    return ([(role, m.translate(lift)) for role, m in shapes],
-            {k: v + lift for k, v in hinges.items()})
+    return [Visual(role, frame, mesh.translate(lift), origin + lift,
+                   tuple((k, p + lift) for k, p in chains[name]))
+            for role, frame, mesh, origin, name in found]
 
 
 def robot_urdf(line: Line) -> Path | None:
