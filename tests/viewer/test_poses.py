@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from pixels import near
 
 from twin.config import Line
 from twin.events import EventLog
@@ -20,15 +21,6 @@ from viewer.style import ROBOT_COLOURS, TOTE, rgb
 from viewer.urdf import robot_urdf, visuals
 
 SIZE = (640, 360)
-
-
-def _near(image: np.ndarray, colour: str, tol: float = 18.0) -> np.ndarray:
-    """Mask of pixels showing a colour under some shading (as in test_render)."""
-    target = rgb(colour).astype(float)
-    pixels = image.astype(float)
-    scale = pixels @ target / (target @ target)
-    residual = np.linalg.norm(pixels - scale[..., None] * target, axis=-1)
-    return (scale > 0.55) & (scale < 1.25) & (residual < tol)
 
 
 def _forced(line: Line) -> EventLog:
@@ -117,15 +109,15 @@ def test_links_drawn_where_the_pose_table_puts_them(line: Line) -> None:
 
     carrying = ROBOT_COLOURS["carrying"]
     # the torso lies flat along +x from its link origin: its middle is 0.225 m ahead
-    assert _near(patch(TORSO + [0.225, 0.0, 0.11]), carrying).mean() > 0.8
-    assert _near(patch(PELVIS * [1, 1, 0] + [0.0, 0.45, 0.02]), carrying).mean() > 0.8  # disc
+    assert near(patch(TORSO + [0.225, 0.0, 0.11]), carrying).mean() > 0.8
+    assert near(patch(PELVIS * [1, 1, 0] + [0.0, 0.45, 0.02]), carrying).mean() > 0.8  # disc
     walked = np.array([15.0, 8.2, 1.5])  # where the walk alone would have put the robot
-    assert _near(patch(walked, 4), carrying).mean() < 0.05
-    assert _near(patch(TOTE_AT + [0.0, 0.0, 0.1]), TOTE).mean() > 0.8
+    assert near(patch(walked, 4), carrying).mean() < 0.05
+    assert near(patch(TOTE_AT + [0.0, 0.0, 0.1]), TOTE).mean() > 0.8
     # once the physics has put the tote down it is gone from the hands
     scene.show(110.45)
     image = scene.image()
-    assert _near(patch(TOTE_AT + [0.0, 0.0, 0.1], 3), TOTE).mean() < 0.05
+    assert near(patch(TOTE_AT + [0.0, 0.0, 0.1], 3), TOTE).mean() < 0.05
     scene.close()
 
 

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pixels import near
 
 from twin.config import Line
 from twin.events import EventLog
 from viewer.replay import Timeline
 from viewer.run import load_run, run_from_events
-from viewer.style import ROBOT_COLOURS, STATION_COLOURS, rgb
+from viewer.style import ROBOT_COLOURS, STATION_COLOURS
 
 IMAGES = Path(__file__).parent / "images"
 SIZE = (480, 270)
@@ -21,15 +22,6 @@ def _scene(timeline: Timeline, hud: bool = False, labels: bool = False):  # noqa
     from viewer.render import ViewerScene
 
     return ViewerScene(timeline, window_size=SIZE, hud=hud, labels=labels)
-
-
-def _near(image: np.ndarray, colour: str, tol: float = 18.0) -> np.ndarray:
-    """Mask of pixels showing a colour under some shading (a scaled copy of it, within tol)."""
-    target = rgb(colour).astype(float)
-    pixels = image.astype(float)
-    scale = pixels @ target / (target @ target)
-    residual = np.linalg.norm(pixels - scale[..., None] * target, axis=-1)
-    return (scale > 0.55) & (scale < 1.25) & (residual < tol)
 
 
 def _forced(line: Line) -> EventLog:
@@ -52,7 +44,7 @@ def test_robot_drawn_at_its_position(line: Line) -> None:
     np.testing.assert_allclose(snap.robot_xy[0], [15.0, 8.2])
     image = scene.image()
     col, row = scene.to_screen(15.0, 8.2, 1.5)
-    mask = _near(image, ROBOT_COLOURS["carrying"])
+    mask = near(image, ROBOT_COLOURS["carrying"])
     rows, cols = np.nonzero(mask)
     assert len(rows) > 5, "the carrying robot's colour is not on screen"
     assert abs(cols.mean() - col) < 8 and abs(rows.mean() - row) < 8
@@ -67,10 +59,10 @@ def test_station_down_drawn_in_down_colour(line: Line) -> None:
     image = scene.image()
     col, row = scene.to_screen(15.0, 10.6, 1.9)  # the top of S2's body
     patch = image[int(row) - 3:int(row) + 4, int(col) - 3:int(col) + 4]
-    assert _near(patch, STATION_COLOURS["down"]).mean() > 0.9
+    assert near(patch, STATION_COLOURS["down"]).mean() > 0.9
     col, row = scene.to_screen(9.0, 10.6, 1.7)  # S1 keeps processing
     patch = image[int(row) - 3:int(row) + 4, int(col) - 3:int(col) + 4]
-    assert _near(patch, STATION_COLOURS["processing"]).mean() > 0.9
+    assert near(patch, STATION_COLOURS["processing"]).mean() > 0.9
     scene.close()
 
 
