@@ -27,13 +27,22 @@ def leg_transport(line: Line, src: str, dst: str) -> Transport:
     return line.transport.default
 
 
+def components(line: Line) -> set[str]:
+    """Products consumed by an assembly station: their route ends there, not at a sink."""
+    return {p for st in line.stations.values() for p in st.assemble}
+
+
 def routes(line: Line) -> dict[str, list[str]]:
-    """Product -> node sequence [source, stations..., sink]."""
+    """Product -> node sequence [source, stations..., sink] (a component's ends at assembly)."""
     only_source = next(iter(line.sources)) if len(line.sources) == 1 else None
     only_sink = next(iter(line.sinks)) if len(line.sinks) == 1 else None
+    parts = components(line)
     out = {}
     for name, product in line.products.items():
         src = product.source or only_source or ""
+        if name in parts:
+            out[name] = [src, *product.routing]
+            continue
         snk = product.sink or only_sink or ""
         out[name] = [src, *product.routing, snk]
     return out
@@ -96,6 +105,14 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
             if isinstance(proc, dict) and pname not in proc:
                 out.append(Problem(f"stations.{sid}.process",
                                    f"no processing time for product {pname!r}"))
+    for sid, st in line.stations.items():
+        for prod in st.assemble:
+            if prod not in line.products:
+                out.append(Problem(f"stations.{sid}.assemble.{prod}", "unknown product"))
+            elif line.products[prod].routing[-1:] != [sid]:
+                out.append(Problem(f"products.{prod}.routing",
+                                   f"{prod} is a component of {sid}: its routing must end at "
+                                   f"{sid}"))
     for i, leg in enumerate(line.transport.legs):
         for end, node in (("from", leg.src), ("to", leg.dst)):
             if node not in names:
@@ -106,6 +123,31 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
         return out
     # transport feasibility
     route_map = routes(line)
+    parts = components(line)
+    for sid, st in line.stations.items():
+        if not st.assemble:
+            continue
+        into: dict[str, set[bool]] = {}
+        feeds: dict[str, set[str]] = {}
+        for prod, route in route_map.items():
+            if sid in route:
+                before = route[route.index(sid) - 1]
+                into.setdefault(before, set()).add(prod in parts)
+                if prod in parts:
+                    feeds.setdefault(before, set()).add(prod)
+        for src, prods in feeds.items():
+            if len(prods) > 1:
+                out.append(Problem(f"stations.{sid}.assemble",
+                                   f"components {', '.join(sorted(prods))} all come from {src}: "
+                                   "give each component a source (or station) of its own"))
+        if not any(False in kinds for kinds in into.values()):
+            out.append(Problem(f"stations.{sid}.assemble",
+                               f"no product is made at {sid}: route a main product through it"))
+        for src, kinds in into.items():
+            if len(kinds) > 1:
+                out.append(Problem(f"stations.{sid}.assemble",
+                                   f"units and components both come from {src}: bring "
+                                   "components from a node of their own (e.g. a kit source)"))
     humanoid_legs = set()
     for route in route_map.values():
         for a, b in zip(route, route[1:], strict=False):

@@ -120,11 +120,20 @@ class Station(_Model):
     output_buffer: int = Field(
         0, ge=0, description="finished units waiting for transport (0: hand over directly)"
     )
+    assemble: dict[str, int] = Field(
+        {}, description="components each unit made here consumes: product -> quantity; a "
+        "component's routing ends here and a unit waits (starved) until every one is in stock"
+    )
+    kit_buffer: int | None = Field(
+        None, ge=1, description="room for each component waiting here; null = unlimited"
+    )
 
     @model_validator(mode="after")
     def _quality(self) -> Station:
         if self.scrap + self.rework > 1:
             raise ValueError("scrap + rework probabilities must not exceed 1")
+        if any(q < 1 for q in self.assemble.values()):
+            raise ValueError("assemble quantities must be at least 1")
         return self
 
 

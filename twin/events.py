@@ -12,7 +12,8 @@ Kinds and their rows:
   ``part`` = units carried;
 - ``buffer``: ``entity`` = buffer id, ``state`` = "level", ``value`` = units in it;
 - ``charger``: ``state`` = "queue", ``value`` = robots waiting;
-- ``part``: ``state`` in created, done, scrap, rework; ``entity`` = where;
+- ``part``: ``state`` in created, done, scrap, rework, consumed (a component built into a
+  unit at an assembly station); ``entity`` = where;
 - ``line``: ``state`` in on_shift, off_shift, warmup_end.
 """
 

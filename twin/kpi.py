@@ -104,6 +104,7 @@ class LineKPIs(_K):
     wip_mean: float
     wip_end: int
     started_units: int
+    consumed_units: int
     losses_s: dict[str, float]
     fleet_energy_kwh: float
     kwh_per_unit: float

@@ -67,7 +67,8 @@ def test_state_shares_add_up_to_the_horizon(run: RunResult) -> None:
 
 def test_units_are_conserved(run: RunResult) -> None:
     line = run.kpis.line
-    assert line.started_units == line.good_units + line.scrap_units + line.wip_end
+    assert line.started_units == (line.good_units + line.scrap_units + line.consumed_units
+                                  + line.wip_end)
     assert line.produced_units == line.good_units + line.scrap_units
     assert line.wip_end >= 0
     stations = run.kpis.stations
@@ -83,6 +84,7 @@ def test_log_agrees_with_kpis(run: RunResult) -> None:
     assert (states == "created").sum() == k.started_units
     assert (states == "done").sum() == k.good_units
     assert (states == "scrap").sum() == k.scrap_units
+    assert (states == "consumed").sum() == k.consumed_units
     done = parts[states == "done"]
     created = parts[states == "created"].set_index("part").t
     lead = done.t.to_numpy() - created.loc[done.part].to_numpy()
@@ -114,7 +116,7 @@ def _little(ev: pd.DataFrame, horizon: float) -> tuple[float, float, float, floa
     parts = ev[ev.kind == "part"]
     states = parts.state.astype(str)
     created = parts[states == "created"].set_index("part").t
-    gone = parts[states.isin(["done", "scrap"])].set_index("part").t
+    gone = parts[states.isin(["done", "scrap", "consumed"])].set_index("part").t
     end = pd.Series(horizon, index=created.index)
     end.loc[gone.index] = gone
     area = float((end - created).sum())

@@ -19,7 +19,8 @@ def _from_log(ev: pd.DataFrame, end: float) -> tuple[np.ndarray, np.ndarray, np.
     state = parts.state.astype(str)
     done = parts[state == "done"].t.to_numpy()
     good = np.histogram(done, bins=edges)[0]
-    delta = np.where(state == "created", 1, np.where(state.isin(["done", "scrap"]), -1, 0))
+    gone = state.isin(["done", "scrap", "consumed"])
+    delta = np.where(state == "created", 1, np.where(gone, -1, 0))
     t = parts.t.to_numpy()
     level = np.cumsum(delta)
     grid = np.append(t, end)

@@ -71,6 +71,21 @@ class Inbox:
         return ev
 
 
+class KitStock(Inbox):
+    """One component's stock at an assembly station; each put wakes the station's servers."""
+
+    def __init__(self, env: simpy.Environment, name: str, capacity: int | None,
+                 log: EventLog, arrived: Callable[[], None]) -> None:
+        super().__init__(env, name, capacity, log)
+        self.arrived = arrived
+
+    def put(self, part: int) -> None:
+        self.items.append(part)
+        if self.log.enabled:
+            self.log.add(self.env.now, self.name, "buffer", "level", -1, len(self.items))
+        self.arrived()
+
+
 class Outbox:
     """Finished units waiting for transport, in lanes by destination, sharing one capacity."""
 

@@ -83,13 +83,17 @@ class Factory:
     def _connect(self) -> None:
         line = self.line
         pairs = []
-        for route in self.routes:
+        kit_of: dict[tuple[str, str], Inbox] = {}  # legs that bring a component to assembly
+        for k, route in enumerate(self.routes):
             for a, b in zip(route, route[1:], strict=False):
                 if (a, b) not in pairs:
                     pairs.append((a, b))
+            last = route[-1]
+            if last in self.stations and k in self.stations[last].kits:
+                kit_of[(route[-2], last)] = self.stations[last].kits[k]
         for a, b in pairs:
             spec = leg_transport(line, a, b)
-            inbox = self._inbox(b)
+            inbox = kit_of.get((a, b)) or self._inbox(b)
             if a in self.sources:
                 port: Source | StationPort = self.sources[a]
                 ports = self.sources[a].ports
@@ -113,6 +117,7 @@ class Factory:
         self.started = 0
         self.good = 0
         self.scrapped = 0
+        self.consumed = 0
         self.lead_sum = 0.0
         self.lead_n = 0
         self.wip_area = 0.0
@@ -146,6 +151,13 @@ class Factory:
         self._wip(-1)
         if self.log.enabled:
             self.log.add(now, where, "part", "done", part, now - self.part_created[part])
+
+    def consume(self, part: int, where: str) -> None:
+        """A component built into a unit at an assembly station: it leaves as a unit."""
+        self.consumed += 1
+        self._wip(-1)
+        if self.log.enabled:
+            self.log.add(self.env.now, where, "part", "consumed", part)
 
     def scrap(self, part: int, where: str) -> None:
         self.scrapped += 1

@@ -72,6 +72,7 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
         if math.isfinite(b.availability * b.effectiveness) else NAN,
         bottleneck=bn, mean_lead_time_s=_ratio(f.lead_sum, f.lead_n),
         wip_mean=f.wip_area / horizon, wip_end=f.wip, started_units=f.started,
+        consumed_units=f.consumed,
         losses_s=losses, fleet_energy_kwh=fleet_energy,
         kwh_per_unit=_ratio(fleet_energy, good), charges=charges,
         mean_charger_wait_s=_ratio(waits, charges), robot_utilisation=util,

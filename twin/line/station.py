@@ -15,7 +15,7 @@ import simpy
 from twin.config import Station as StationSpec
 from twin.distributions import Constant
 from twin.kpi import STATION_STATES
-from twin.line.buffers import Inbox, Outbox
+from twin.line.buffers import Inbox, KitStock, Outbox
 from twin.line.clock import StateClock
 
 if TYPE_CHECKING:
@@ -35,6 +35,11 @@ class Station:
         self.inbox = Inbox(env, f"{sid}.in", spec.input_buffer, factory.log)
         self.outbox = Outbox(env, f"{sid}.out", spec.output_buffer, factory.log)
         products = factory.product_names
+        # assembly: one stock per component; servers wait for a complete set
+        self.needs = {products.index(p): q for p, q in spec.assemble.items()}
+        self.kits = {k: KitStock(env, f"{sid}.{products[k]}", spec.kit_buffer, factory.log,
+                                 self._kit_arrived) for k in self.needs}
+        self._waiting_for_kits: list[simpy.Event] = []
         dists = spec.process if isinstance(spec.process, dict) else dict.fromkeys(
             products, spec.process)
         rng = rs.stream(f"station:{sid}:process")
@@ -60,6 +65,22 @@ class Station:
         self.ports: dict[str, Inbox | None] = {}  # next node -> inbox (instant) or None (outbox)
         self.reset_counts()
         self.servers = [Server(self, k) for k in range(spec.servers)]
+
+    def _kit_arrived(self) -> None:
+        waiting, self._waiting_for_kits = self._waiting_for_kits, []
+        for ev in waiting:
+            ev.succeed()
+
+    def kits_complete(self) -> bool:
+        return all(len(self.kits[k].items) >= q for k, q in self.needs.items())
+
+    def wait_for_kits(self) -> simpy.Event:
+        ev = self.factory.env.event()
+        self._waiting_for_kits.append(ev)
+        return ev
+
+    def take_kits(self) -> list[int]:
+        return [self.kits[k].take() for k, q in self.needs.items() for _ in range(q)]
 
     def reset_counts(self) -> None:
         self.produced = 0
@@ -99,6 +120,12 @@ class Server:
                 clock.set(env.now, STARVED)
                 part = yield inbox.get()
             prod = product_of[part]
+            if st.needs:
+                while not st.kits_complete():
+                    clock.set(env.now, STARVED)  # a missing component starves assembly
+                    yield st.wait_for_kits()
+                for component in st.take_kits():
+                    f.consume(component, st.id)
             if st.setup is not None and self.last_product not in (-1, prod):
                 clock.set(env.now, SETUP)
                 d = st.setup()
