@@ -180,18 +180,21 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
             out.append(Problem(f"stations.{a}.output_buffer",
                                f"is {line.stations[a].output_buffer} but a humanoid trip to {b} "
                                f"waits for {t.load} units: raise it to at least {t.load}"))
-        cap = line.stations[b].input_buffer if b in line.stations else None
+        field, cap = (_room(line, route_map, parts, a, b) if b in line.stations
+                      else ("input_buffer", None))
         if cap is not None and cap < t.load:
-            out.append(Problem(f"stations.{b}.input_buffer",
+            out.append(Problem(f"stations.{b}.{field}",
                                f"is {cap} but a humanoid brings {t.load} units a trip from {a}: "
                                f"raise it to at least {t.load}"))
     for a, b in sorted({(a, b) for r in route_map.values() for a, b in zip(r, r[1:],
                                                                              strict=False)}):
         rack = a in line.sources and line.sources[a].kind == "rack"
-        if rack and b in line.stations and line.stations[b].input_buffer is None:
-            out.append(Problem(f"stations.{b}.input_buffer",
-                               f"is unlimited but {b} is fed from the always-stocked rack {a!r}: "
-                               "give it a finite input_buffer (the rack pulls to fill it)"))
+        if rack and b in line.stations:
+            field, room = _room(line, route_map, parts, a, b)
+            if room is None:
+                out.append(Problem(f"stations.{b}.{field}",
+                                   f"is unlimited but {b} is fed from the always-stocked rack "
+                                   f"{a!r}: give it a finite {field} (the rack pulls to fill it)"))
     if fleet is not None and fleet.count > 0:
         points = sum(ch.count for ch in line.chargers.values())
         if points == 0:
@@ -213,6 +216,15 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
                                    f"cannot be reached on foot from {start!r}: obstacles close "
                                    "it off (check walls and layout.clearance)"))
     return out
+
+
+def _room(line: Line, route_map: dict[str, list[str]], parts: set[str], a: str, b: str
+          ) -> tuple[str, int | None]:
+    """Which buffer of station ``b`` units from ``a`` land in, and its capacity."""
+    for prod, route in route_map.items():
+        if prod in parts and route[-2:] == [a, b]:
+            return "kit_buffer", line.stations[b].kit_buffer
+    return "input_buffer", line.stations[b].input_buffer
 
 
 def _leg_field(line: Line, a: str, b: str) -> str:

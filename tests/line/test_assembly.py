@@ -58,3 +58,8 @@ def test_component_routing_must_end_at_the_assembly_station() -> None:
 def test_components_need_a_feeding_node_of_their_own() -> None:
     with pytest.raises(ConfigError, match="all come from"):
         _broken({"products.reducer.source": "actuators"})
+
+
+def test_a_rack_cannot_feed_an_unlimited_kit_stock() -> None:
+    with pytest.raises(ConfigError, match="finite kit_buffer"):
+        _broken({"stations.final.kit_buffer": None})
