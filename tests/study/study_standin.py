@@ -98,7 +98,7 @@ def simulate(line: Line, *, hours: float, seed: int = 0, warmup_hours: float | N
         rework_units=0, availability=1.0, effectiveness=1.0, quality_ratio=1.0,
         oee=busy / measured, bottleneck="machine",
         mean_lead_time_s=float(lead.mean()) if len(lead) else 0.0,
-        wip_mean=float(in_system[window].mean()), wip_end=int(in_system[-1]),
+        wip_mean=float(in_system[window].mean()), wip_end=int(in_system[-1]), consumed_units=0,
         started_units=len(arrivals), losses_s=losses, fleet_energy_kwh=0.0, kwh_per_unit=0.0,
         charges=0, mean_charger_wait_s=0.0, robot_utilisation=0.0,
     )
