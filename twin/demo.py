@@ -191,6 +191,14 @@ def _show(run_dir: Path) -> None:
     App(Timeline(run), run.kpis, start=0.0, speed=60.0).run()
 
 
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def demo(out: Path, view: bool = False) -> list[dict[str, Any]]:
     """Run the teaching lines in order, print what to notice and the figures; write the runs."""
     out = Path(out)
@@ -204,11 +212,7 @@ def demo(out: Path, view: bool = False) -> list[dict[str, Any]]:
         everything += rows
         if view:
             _show(out / Path(lesson.file).stem)
-    summary = out / "teaching_summary.csv"
-    with summary.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(everything[0]))
-        writer.writeheader()
-        writer.writerows(everything)
+    summary = _write_csv(out / "teaching_summary.csv", everything)
     print(f"\nFigures: {summary}")
     print(f"Runs (replay with `twin view --replay DIR`): {out}/<line>/")
     return everything
@@ -256,11 +260,7 @@ def headline(out: Path, counts: tuple[int, ...] = (1, 2, 3, 4), reps: int = 3,
                  if r["doors_per_on_shift_hour"] + ci(r) >= best - ci(top))
     print(f"Answer: {enough:.0f} humanoids reach the line's pace ({best:.1f} doors an "
           "on-shift hour); more only queue at the swap station.")
-    table = out / "fleet_sweep.csv"
-    with table.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    table = _write_csv(out / "fleet_sweep.csv", rows)
     print(f"Table: {table}")
     chosen = twin.simulate(line, hours=24, seed=0, overrides={"fleet.count": enough},
                            events=True)

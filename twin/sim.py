@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,6 @@ class RunResult:
     series_rows: list[tuple[float, int, float]]
     wall_s: float
     walkways_json: dict[str, Any]
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def events(self) -> pd.DataFrame:
@@ -54,7 +53,7 @@ class RunResult:
 
     def run_info(self) -> dict[str, Any]:
         return {"seed": self.seed, "hours": self.hours, "warmup_hours": self.warmup_hours,
-                "version": VERSION, "wall_s": self.wall_s, "events": len(self.log), **self.extra}
+                "version": VERSION, "wall_s": self.wall_s, "events": len(self.log)}
 
     def write(self, run_dir: str | Path) -> Path:
         """Write events.parquet, kpis.json, line.json, walkways.json and run.json."""

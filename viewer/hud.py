@@ -62,24 +62,23 @@ class Hud:
             "", position=(0.01, 1 - 5.2 * step), viewport=True, font_size=font_size + 1,
             color="white", font="courier", name="hud_main")
         self._style(self._main)
-        self._robots: list[Any] = []
-        self._stations: list[Any] = []
-        plotter.add_text("Robots", position=(0.805, 0.02 + 11.5 * step), viewport=True,
-                         font_size=font_size, color="white", font="courier", name="hud_robots")
-        self._style(plotter.actors["hud_robots"])
-        for k, state in enumerate(ROBOT_STATES):
-            actor = plotter.add_text("", position=(0.805, 0.02 + (10 - k) * step), viewport=True,
-                                     font_size=font_size, color=ROBOT_COLOURS[state],
-                                     font="courier", name=f"hud_robot_{state}")
-            self._robots.append(self._style(actor))
-        plotter.add_text("Stations", position=(0.01, 0.02 + 6.5 * step), viewport=True,
-                         font_size=font_size, color="white", font="courier", name="hud_st")
-        self._style(plotter.actors["hud_st"])
-        for k, state in enumerate(STATION_STATES):
-            actor = plotter.add_text("", position=(0.01, 0.02 + (5 - k) * step), viewport=True,
-                                     font_size=font_size, color=STATION_COLOURS[state],
-                                     font="courier", name=f"hud_station_{state}")
-            self._stations.append(self._style(actor))
+        self._robots = self._legend(plotter, "Robots", "hud_robots", "hud_robot",
+                                    ROBOT_STATES, ROBOT_COLOURS, 0.805, step, font_size)
+        self._stations = self._legend(plotter, "Stations", "hud_st", "hud_station",
+                                      STATION_STATES, STATION_COLOURS, 0.01, step, font_size)
+
+    def _legend(self, plotter: Any, title: str, title_name: str, prefix: str,
+                states: tuple[str, ...], colours: dict[str, str], x: float, step: float,
+                font_size: int) -> list[Any]:
+        """A titled column of per-state counts in the state colours (doubles as the legend)."""
+        top = len(states) - 1
+        plotter.add_text(title, position=(x, 0.02 + (top + 1.5) * step), viewport=True,
+                         font_size=font_size, color="white", font="courier", name=title_name)
+        self._style(plotter.actors[title_name])
+        return [self._style(plotter.add_text(
+            "", position=(x, 0.02 + (top - k) * step), viewport=True, font_size=font_size,
+            color=colours[state], font="courier", name=f"{prefix}_{state}"))
+            for k, state in enumerate(states)]
 
     @staticmethod
     def _style(actor: Any) -> Any:

@@ -9,10 +9,9 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from pixels import near
+from pixels import carrying_log, near
 
 from twin.config import Line
-from twin.events import EventLog
 from viewer.gait import STRIDE_M, walk_angles, walk_clip
 from viewer.poses import PoseTable
 from viewer.replay import Timeline
@@ -23,16 +22,6 @@ from viewer.urdf import robot_urdf, visuals
 SIZE = (640, 360)
 
 
-def _forced(line: Line) -> EventLog:
-    """R1 carries from S1 to S3 over 100..124 s; every station processing."""
-    log = EventLog()
-    log.add(0.0, "R1", "robot", "charging", 0, 0.5)
-    names = list(line.layout.locations)
-    pid = names.index("S1") * len(names) + names.index("S3")
-    log.add_travel(100.0, "R1", "carrying", "S1", "S3", pid, 24.0, 4)
-    for sid in line.stations:
-        log.add(0.0, sid, "station", "processing", -1, 0.0)
-    return log
 PELVIS = np.array([15.0, 4.0, 0.95])  # far from the walked path (y = 8.2) the log implies
 TORSO = np.array([24.0, 12.0, 1.0])  # the torso link, torn off and laid flat
 TOTE_AT = np.array([6.0, 12.5, 1.0])
@@ -65,7 +54,7 @@ def _poses(line: Line, times: list[float], tote_until: float) -> pd.DataFrame:
 
 
 def _physics_timeline(line: Line, tote_until: float) -> Timeline:
-    base = run_from_events(line, _forced(line).to_table().to_pandas())
+    base = run_from_events(line, carrying_log(line).to_table().to_pandas())
     times = [110.0 + 0.1 * k for k in range(6)]
     run = Run(line=base.line, paths=base.paths, events=base.events,
               poses=_poses(line, times, tote_until))

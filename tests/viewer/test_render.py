@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pixels import near
+from pixels import carrying_log, near
 
 from twin.config import Line
 from twin.events import EventLog
@@ -25,13 +25,8 @@ def _scene(timeline: Timeline, hud: bool = False, labels: bool = False):  # noqa
 
 
 def _forced(line: Line) -> EventLog:
-    log = EventLog()
-    log.add(0.0, "R1", "robot", "charging", 0, 0.5)
-    names = list(line.layout.locations)
-    pid = names.index("S1") * len(names) + names.index("S3")
-    log.add_travel(100.0, "R1", "carrying", "S1", "S3", pid, 24.0, 4)
-    for sid in line.stations:
-        log.add(0.0, sid, "station", "processing", -1, 0.0)
+    """The carrying moment, with station S2 forced down at 50 s."""
+    log = carrying_log(line)
     log.add(50.0, "S2", "station", "down", -1, 0.0)
     return log
 

@@ -7,8 +7,8 @@ it checks its state of charge and goes to the nearest charger group below the th
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import simpy
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
  IDLE, DOWN, OFF_SHIFT) = ROBOT_STATES
 _OVERRIDDEN = frozenset({IDLE})
 _BREAK = object()  # wake-up sentinel: a break started
+T = TypeVar("T")
 
 
 class Robot:
@@ -267,14 +268,15 @@ class Dispatcher:
         self.pending: list[Trip] = []
         self.idle: list[Robot] = []
 
+    def _choose(self, candidates: list[T], distance: Callable[[T], float]) -> T:
+        """The nearest by ``distance`` (nearest_idle), else the one waiting longest."""
+        return min(candidates, key=distance) if self.nearest else candidates[0]
+
     def submit(self, trip: Trip) -> None:
         f = self.factory
         if self.idle and f.calendar.is_on(f.env.now):
-            if self.nearest:
-                d = f.walkways.dist
-                robot = min(self.idle, key=lambda r: d(r.location, trip.leg.src_loc))
-            else:
-                robot = self.idle[0]
+            d = f.walkways.dist
+            robot = self._choose(self.idle, lambda r: d(r.location, trip.leg.src_loc))
             self.idle.remove(robot)
             assert robot.wakeup is not None
             robot.wakeup.succeed(trip)
@@ -284,11 +286,8 @@ class Dispatcher:
     def robot_free(self, robot: Robot) -> Trip | None:
         f = self.factory
         if self.pending and f.calendar.is_on(f.env.now):
-            if self.nearest:
-                d = f.walkways.dist
-                trip = min(self.pending, key=lambda t: d(robot.location, t.leg.src_loc))
-            else:
-                trip = self.pending[0]
+            d = f.walkways.dist
+            trip = self._choose(self.pending, lambda t: d(robot.location, t.leg.src_loc))
             self.pending.remove(trip)
             return trip
         self.idle.append(robot)

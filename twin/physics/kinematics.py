@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from twin.motion import wrap_angle
+
 THIGH = 0.40
 SHANK = 0.40
 UPPER_ARM = 0.28
@@ -47,6 +49,5 @@ def arm_ik(x: float, y: float, z: float) -> tuple[float, float, float]:
     qz = -UPPER_ARM - FOREARM * math.cos(elbow)
     roll = math.asin(min(max(-y / qz, -1.0), 1.0))
     c = qz * math.cos(roll)
-    pitch = math.atan2(x, z) - math.atan2(qx, c)
-    pitch = (pitch + math.pi) % (2 * math.pi) - math.pi
+    pitch = wrap_angle(math.atan2(x, z) - math.atan2(qx, c))
     return (pitch, roll, elbow)

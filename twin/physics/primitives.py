@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pybullet as pb
 
+from twin.motion import wrap_angle
 from twin.physics.carry import Carry
 from twin.physics.humanoid import Humanoid
 from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
@@ -41,8 +42,15 @@ class Result:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def _wrap(angle: float) -> float:
-    return (angle + math.pi) % (2 * math.pi) - math.pi
+def _settle(robot: Humanoid, dt: float,
+            limit: float = math.inf) -> Generator[None, None, float]:
+    """Stop stepping and stand until the gait has settled; returns the time it took."""
+    t = 0.0
+    while not robot.gait.settled() and t < limit:
+        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
+        yield
+        t += dt
+    return t
 
 
 def _ticks(world: World, seconds: float) -> int:
@@ -98,7 +106,7 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
         j = int(np.searchsorted(starts, target_s, side="right") - 1)
         j = min(max(j, 0), len(seg) - 1)
         ahead = base[j] + seg[j] * min((target_s - starts[j]) / lengths[j], 1.0)
-        err = _wrap(math.atan2(ahead[1] - y, ahead[0] - x) - yaw)
+        err = wrap_angle(math.atan2(ahead[1] - y, ahead[0] - x) - yaw)
         v_ref = min(speed, accel * (t + 0.3), math.sqrt(2 * 0.8 * max(remaining - 0.02, 0.0)))
         v_ref *= max(0.0, 1.0 - abs(err) / 0.6)  # slow into bends, turn on the spot
         lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
@@ -110,16 +118,13 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
         t += dt
     if face is not None:
         for _ in range(_ticks(world, 6.0)):
-            err = _wrap(face - robot.pose()[2])
+            err = wrap_angle(face - robot.pose()[2])
             if abs(err) < 0.03:
                 break
             robot.gait.command(0.0, 0.0, float(np.clip(2.0 * err, -0.8, 0.8)))
             yield
             t += dt
-    while not robot.gait.settled():
-        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
-        yield
-        t += dt
+    t += yield from _settle(robot, dt)
     moved = robot.meter.distance_m - start_m
     return Result(ok=not robot.fallen, fell=robot.fallen, duration=t, distance=moved,
                   metrics={"path_m": total}, note="fell while walking" if robot.fallen else "")
@@ -135,7 +140,7 @@ def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
         px, py, yaw = robot.pose()
         c, s = math.cos(yaw), math.sin(yaw)
         dx, dy = x - px, y - py
-        return c * dx + s * dy, -s * dx + c * dy, _wrap(heading - yaw)
+        return c * dx + s * dy, -s * dx + c * dy, wrap_angle(heading - yaw)
 
     while t < limit:
         ex, ey, eh = error()
@@ -146,10 +151,7 @@ def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
                            float(np.clip(1.5 * eh, -0.6, 0.6)))
         yield
         t += dt
-    while not robot.gait.settled() and t < limit:
-        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
-        yield
-        t += dt
+    t += yield from _settle(robot, dt, limit - t)
     for _ in range(_ticks(world, 4.0)):
         ex, ey, eh = error()
         if math.hypot(ex, ey) < 0.3 * tol_pos and abs(eh) < 0.3 * tol_heading:
@@ -199,10 +201,7 @@ def back_off(world: World, robot: Humanoid, metres: float) -> Controller:
         robot.gait.command(-0.2, 0.0, 0.0)
         yield
         t += dt
-    while not robot.gait.settled():
-        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
-        yield
-        t += dt
+    t += yield from _settle(robot, dt)
     return Result(duration=t)
 
 
