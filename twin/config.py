@@ -43,6 +43,14 @@ class Location(_Model):
     y: Metres
     kind: LocationKind = "point"
     heading: float = Field(0.0, description="direction the robot faces there (deg)")
+    spots: int = Field(
+        1, ge=1, le=64, description="robots that can work here at once; others queue nearby "
+        "(a charger's spots are its count)"
+    )
+    holding: tuple[Metres, Metres] | None = Field(
+        None, description="where the queue for a full spot starts; default: one robot width "
+        "behind the spot, opposite its heading"
+    )
 
 
 class Obstacle(_Model):
@@ -63,6 +71,42 @@ class Obstacle(_Model):
         return self
 
 
+class Aisle(_Model):
+    """A marked aisle: its width sets how many robots pass abreast; it may be one-way."""
+
+    name: str = ""
+    start: tuple[Metres, Metres] = Field(alias="from", description="centreline start [x, y]")
+    end: tuple[Metres, Metres] = Field(alias="to", description="centreline end [x, y]")
+    width: Metres = Field(gt=0, description="marked width: robots abreast = width / robot width")
+    one_way: bool = Field(False, description="robots walk it only from 'from' to 'to'")
+
+    @model_validator(mode="after")
+    def _length(self) -> Aisle:
+        if self.start == self.end:
+            raise ValueError("an aisle needs 'from' and 'to' at different points")
+        return self
+
+
+class PassingBay(_Model):
+    """A widening in a narrow aisle where robots can stand aside to let others pass."""
+
+    x: Metres
+    y: Metres
+    spots: int = Field(1, ge=1, le=8, description="robots that can stand aside here")
+
+
+class Traffic(_Model):
+    """Robots share the floor: they reserve the stretch ahead and wait when it is taken."""
+
+    enabled: bool = Field(True, description="false: robots walk through each other (ghosts)")
+    cell: Metres = Field(
+        1.0, ge=0.25, le=5.0, description="length of the stretches robots reserve ahead"
+    )
+    gap: Metres = Field(
+        0.5, ge=0, le=5.0, description="free distance a robot keeps to the one ahead"
+    )
+
+
 class Floor(_Model):
     width: Metres = Field(gt=0, description="extent along x")
     depth: Metres = Field(gt=0, description="extent along y")
@@ -77,6 +121,9 @@ class Layout(_Model):
     )
     obstacles: list[Obstacle] = []
     locations: dict[str, Annotated[Location, BeforeValidator(_point)]]
+    aisles: list[Aisle] = Field([], description="marked aisles: widths and one-way rules")
+    passing_bays: list[PassingBay] = Field([], description="places to stand aside in aisles")
+    traffic: Traffic = Traffic()
 
 
 class Failures(_Model):
@@ -233,11 +280,24 @@ class ChargePolicy(_Model):
         return self
 
 
+class Zone(_Model):
+    """A group of robots that serves only the legs starting (or else ending) at its nodes."""
+
+    nodes: list[str] = Field(min_length=1, description="station, source or sink ids")
+    robots: int = Field(ge=1, description="robots of the fleet kept in this zone")
+
+
 class Fleet(_Model):
     robot: str | RobotSpec = Field("walker_s2", description="name under assets/robots/ or spec")
     count: int = Field(ge=0)
     home: str | None = Field(None, description="where idle robots start; default first charger")
     dispatch: Literal["nearest_idle", "longest_waiting"] = "nearest_idle"
+    zones: dict[str, Zone] = Field(
+        {}, description="zone -> nodes and robots; robots not in a zone serve every leg"
+    )
+    spot_policy: Literal["fifo", "carrying_first"] = Field(
+        "fifo", description="who enters a full work spot first: arrival order, or loaded robots"
+    )
     battery: EnergyBattery | DatasheetBattery = Field(EnergyBattery(), discriminator="model")
     charging: ChargePolicy = ChargePolicy()
     failures: Failures | None = Field(None, description="robot breakdowns on operating time")
@@ -317,7 +377,8 @@ def parse_clock(value: str) -> float:
 
 
 __all__ = [
-    "Charger", "ChargePolicy", "DatasheetBattery", "EnergyBattery", "Failures", "Fleet", "Floor",
-    "Layout", "Leg", "Line", "Location", "Obstacle", "Product", "RobotSpec", "Shifts", "Sink",
-    "Source", "Station", "Transport", "TransportPlan", "Window",
+    "Aisle", "Charger", "ChargePolicy", "DatasheetBattery", "EnergyBattery", "Failures", "Fleet",
+    "Floor", "Layout", "Leg", "Line", "Location", "Obstacle", "PassingBay", "Product",
+    "RobotSpec", "Shifts", "Sink", "Source", "Station", "Traffic", "Transport", "TransportPlan",
+    "Window", "Zone",
 ]
