@@ -1,0 +1,205 @@
+"""Balance and walking from joint torques alone: the LIPM preview pattern (pure numpy) and the
+``BalancedHumanoid`` in PyBullet with no external force or torque on any link."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pybullet as pb
+import pytest
+
+from twin.motion import GRAVITY, wrap_angle
+from twin.physics.balance import BalancedHumanoid
+from twin.physics.preview import PreviewGains, PreviewState
+from twin.physics.walking import FOOT_CENTRE, GaitParameters, Pose, WalkingPattern
+from twin.physics.world import World
+from twin.robot import ROBOTS_DIR, RobotSpec
+
+DT = 1.0 / 120.0
+
+
+# --- the pattern generator (no physics) ------------------------------------------------
+def test_preview_brings_the_pendulum_to_rest_over_a_new_zmp() -> None:
+    gains = PreviewGains.design(0.88, DT)
+    state = PreviewState.at_rest(np.zeros(2))
+    ref = np.tile([0.2, -0.1], (gains.samples + 1, 1))
+    for _ in range(round(3.0 / DT)):
+        state.step(gains, ref)
+    assert state.x[0] == pytest.approx([0.2, -0.1], abs=1e-3)
+    assert np.abs(state.x[1]).max() < 1e-3
+    assert state.zmp(gains) == pytest.approx([0.2, -0.1], abs=1e-3)
+
+
+def test_preview_zmp_obeys_the_pendulum_equation() -> None:
+    """The planned ZMP is c - zc/g c'' (LIPM), and tracks an alternating support."""
+    zc = 0.88
+    gains = PreviewGains.design(zc, DT)
+    state = PreviewState.at_rest(np.zeros(2))
+    n = round(6.0 / DT) + gains.samples + 1
+    t = np.arange(n) * DT
+    ref = np.zeros((n, 2))
+    ref[:, 1] = np.where(t > 1.0, 0.08 * np.sign(np.sin(math.pi * (t - 1.0) / 0.5)), 0.0)
+    errors = []
+    for k in range(round(6.0 / DT)):
+        state.step(gains, ref[k:k + gains.samples + 1])
+        c, acc = state.x[0], state.x[2]
+        assert state.zmp(gains) == pytest.approx(c - zc / GRAVITY * acc)
+        if t[k] > 2.0:
+            errors.append(abs(state.zmp(gains)[1] - ref[k + 1, 1]))
+    # away from the switches the ZMP sits on the foot
+    assert np.median(errors) < 0.01
+
+
+def _pattern(params: GaitParameters | None = None) -> WalkingPattern:
+    return WalkingPattern(Pose(0.0, 0.09, 0.0), Pose(0.0, -0.09, 0.0), 0.88, DT, params)
+
+
+def test_pattern_walks_at_the_commanded_speed_and_stops() -> None:
+    # without the swing-leg term the pendulum's own ZMP must stay on the stance sole
+    walk = _pattern(GaitParameters(swing_zmp=0.0))
+    xs = []
+    for _ in range(round(10.0 / DT)):
+        walk.command(0.8, 0.0, 0.0)
+        walk.update()
+        xs.append(walk.com.x[0, 0])
+        s = walk.step
+        if s is not None and 0.2 <= (s.t - s.double) / s.single <= 0.9:
+            stance = walk.feet[walk.stance() or "left"]
+            # once the weight is across, the planned ZMP stays on the stance sole
+            # (0.24 x 0.11 m, ankle 0.09 m from the heel)
+            zmp = walk.com.zmp(walk.gains)
+            ahead, side = stance.local(*zmp)
+            assert -0.09 <= ahead <= 0.15 and abs(side) <= 0.055
+    speed = (xs[-1] - xs[-round(4.0 / DT)]) / 4.0
+    assert speed == pytest.approx(0.8, rel=0.02)
+    for _ in range(round(3.0 / DT)):
+        walk.command(0.0, 0.0, 0.0, stepping=False)
+        walk.update()
+    assert walk.step is None and walk.settled()
+    left, right = walk.feet["left"], walk.feet["right"]
+    assert math.hypot(left.x - right.x, left.y - right.y) == pytest.approx(0.18, abs=0.03)
+
+
+def test_pattern_turns_in_place() -> None:
+    walk = _pattern()
+    for _ in range(round(4.0 / DT)):
+        walk.command(0.0, 0.0, 0.4)
+        walk.update()
+    for _ in range(round(3.0 / DT)):
+        walk.command(0.0, 0.0, 0.0, stepping=False)
+        walk.update()
+    assert walk.settled()
+    # turning at the commanded rate once the weight is on the first stance foot
+    assert walk.pelvis_yaw() == pytest.approx(0.4 * (4.0 - walk.params.start_time), abs=0.15)
+    centre = walk.com.x[0]
+    assert float(np.hypot(*centre)) < 0.1 + FOOT_CENTRE
+
+
+# --- the body in PyBullet --------------------------------------------------------------
+@pytest.fixture
+def no_external_push(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything applies an external force or torque to a body."""
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("external force or torque applied")
+    monkeypatch.setattr(pb, "applyExternalForce", forbidden)
+    monkeypatch.setattr(pb, "applyExternalTorque", forbidden)
+
+
+@pytest.fixture
+def body(spec: RobotSpec, no_external_push: None) -> Iterator[Callable[..., tuple]]:
+    worlds: list[World] = []
+
+    def make(x: float = 0.0, y: float = 0.0, heading: float = 0.0
+             ) -> tuple[World, BalancedHumanoid]:
+        world = World()
+        worlds.append(world)
+        robot = BalancedHumanoid(world.client, spec, Path(ROBOTS_DIR) / "humanoid.urdf",
+                                 x, y, heading, "r", world.settings.control_period)
+        return world, robot
+
+    yield make
+    for world in worlds:
+        world.close()
+
+
+def _tick(world: World, robot: BalancedHumanoid) -> None:
+    robot.control(world.settings.control_period)
+    for _ in range(world.settings.substeps):
+        pb.stepSimulation(physicsClientId=world.client)
+
+
+def _walk(world: World, robot: BalancedHumanoid, speed: float, metres: float,
+          heading: float) -> float:
+    """Walk along ``heading`` at ``speed`` (held on the measured pace, as ``prim.walk``
+    does); returns the speed over ``metres`` after the first metre, nan on a fall."""
+    dt = world.settings.control_period
+    x0, y0, _ = robot.pose()
+    t, integral, marks = 0.0, 0.0, []
+    while len(marks) < 2 and t < 3.0 * metres / speed + 5.0:
+        x, y, yaw = robot.pose()
+        done = math.hypot(x - x0, y - y0)
+        if (not marks and done >= 1.0) or (marks and done >= 1.0 + metres):
+            marks.append(t)
+        v_ref = min(speed, speed * t)
+        lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=world.client)
+        pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
+        if v_ref >= 0.95 * speed:
+            integral = float(np.clip(integral + (v_ref - pace) * dt, -0.3, 0.6))
+        turn = float(np.clip(1.5 * wrap_angle(heading - yaw), -0.5, 0.5))
+        robot.gait.command(v_ref + 0.6 * integral, 0.0, turn)
+        _tick(world, robot)
+        t += dt
+        if robot.fallen:
+            return math.nan
+    return metres / (marks[1] - marks[0]) if len(marks) == 2 else math.nan
+
+
+def _stop(world: World, robot: BalancedHumanoid, seconds: float = 3.0) -> None:
+    for _ in range(round(seconds / world.settings.control_period)):
+        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
+        _tick(world, robot)
+
+
+@pytest.mark.slow
+def test_stands_on_its_own(body) -> None:  # type: ignore[no-untyped-def]
+    world, robot = body()
+    _stop(world, robot, 3.0)
+    pos, _ = robot.pelvis()
+    assert not robot.fallen
+    assert pos[2] == pytest.approx(robot.pelvis_height, abs=0.01)
+    cop = robot.cop()
+    assert cop is not None and abs(cop[1]) < 0.09  # between the feet
+    assert max(abs(v) for v in robot.tilt) < 0.02
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_walks_ten_metres_at_half_a_metre_per_second(body, seed: int) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    heading = rng.uniform(-math.pi, math.pi)
+    world, robot = body(*rng.uniform(-0.02, 0.02, 2), heading)
+    speed = _walk(world, robot, 0.5, 10.0, heading)
+    assert not robot.fallen
+    assert speed == pytest.approx(0.5, rel=0.10)
+    _stop(world, robot)
+    assert not robot.fallen and robot.gait.settled()
+
+
+@pytest.mark.slow
+def test_turns_in_place_and_stops(body) -> None:  # type: ignore[no-untyped-def]
+    world, robot = body()
+    goal = 0.5 * math.pi
+    for _ in range(round(8.0 / world.settings.control_period)):
+        err = wrap_angle(goal - robot.pose()[2])
+        if abs(err) < 0.05:
+            break
+        robot.gait.command(0.0, 0.0, float(np.clip(1.0 * err, -0.5, 0.5)))
+        _tick(world, robot)
+    _stop(world, robot)
+    x, y, yaw = robot.pose()
+    assert not robot.fallen and robot.gait.settled()
+    assert abs(wrap_angle(goal - yaw)) < 0.15
+    assert math.hypot(x, y) < 0.2

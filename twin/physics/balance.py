@@ -1,0 +1,289 @@
+"""The humanoid body in a PyBullet world, balanced and walked by its joint motors alone.
+
+Each control period: measure the whole-body CoM and its capture point; re-anchor the walking
+plan (LIPM + ZMP preview, ``walking.py``) on the stance foot as measured; fold the capture-point
+error into the swing foot's foothold (stepping strategy); place the pelvis so that the CoM the
+joints produce follows the plan; level the swing sole against the measured pelvis tilt; solve
+the legs' IK for the planned ankle poses; swing the arms against the legs; and drive every
+joint through a position servo bounded by the URDF's torque limits (scaled by the robot YAML)
+and speed limits. No external force or torque acts on any link.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pybullet as pb
+
+from twin.motion import GRAVITY
+from twin.physics.energy import EnergyMeter
+from twin.physics.kinematics import ANKLE_HEIGHT, FOREARM, HIP_Y, HIP_Z, SHOULDER, arm_ik, leg_ik
+from twin.physics.walking import SIDES, GaitParameters, Pose, WalkingPattern, other
+from twin.robot import RobotSpec
+
+LEG = ("hip_yaw", "hip_roll", "hip_pitch", "knee", "ankle_pitch", "ankle_roll")
+ARM = ("shoulder_pitch", "shoulder_roll", "elbow")
+FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
+FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
+ARM_MARGIN = 1.0
+ARM_HOLD = 8.0  # N m at each shoulder to hold the empty arm in the carry pose
+CARRY_REACH = 0.42  # m from shoulder to grip in the carry pose
+PELVIS_HEIGHT = 0.84  # m, walking
+ARM_SWING = 1.0  # rad of shoulder pitch per metre between the feet
+STEP_GAIN = 1.0
+LEVEL_GAIN = 1.0  # foothold shift per metre of capture-point error
+
+
+def yaw_of(quat: tuple[float, ...] | list[float]) -> float:
+    """Heading (rad) of a quaternion (x, y, z, w)."""
+    x, y, z, w = quat
+    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+
+
+class BalancedHumanoid:
+    """One humanoid worker: body id, joints, walking pattern, arm targets, energy meter."""
+
+    def __init__(self, client: int, spec: RobotSpec, urdf: Path, x: float, y: float,
+                 heading: float, name: str, control_period: float = 1.0 / 120.0,
+                 params: GaitParameters | None = None) -> None:
+        self.client, self.spec, self.name = client, spec, name
+        self.dt = control_period
+        self.params = params or GaitParameters()
+        self.pelvis_height = PELVIS_HEIGHT
+        self.lean = 0.0
+        self.body = pb.loadURDF(str(urdf), [x, y, self.pelvis_height + 0.01],
+                                pb.getQuaternionFromEuler([0, 0, heading]),
+                                physicsClientId=client)
+        n = pb.getNumJoints(self.body, physicsClientId=client)
+        infos = [pb.getJointInfo(self.body, i, physicsClientId=client) for i in range(n)]
+        self.joint = {info[1].decode(): i for i, info in enumerate(infos)}
+        self.names = [info[1].decode() for info in infos]
+        self.order = list(range(n))
+        urdf_mass = sum(pb.getDynamicsInfo(self.body, i, physicsClientId=client)[0]
+                        for i in range(-1, n))
+        scale = spec.mass / urdf_mass
+        for i in range(-1, n):
+            info = pb.getDynamicsInfo(self.body, i, physicsClientId=client)
+            pb.changeDynamics(self.body, i, mass=info[0] * scale,
+                              localInertiaDiagonal=[v * scale for v in info[2]],
+                              physicsClientId=client)
+        self.masses = np.array([pb.getDynamicsInfo(self.body, i, physicsClientId=client)[0]
+                                for i in range(-1, n)])
+        for side in SIDES:
+            pb.changeDynamics(self.body, self.joint[f"{side}_ankle_roll"], lateralFriction=1.0,
+                              physicsClientId=client)
+        self.limits = np.array([info[10] for info in infos]) * spec.joint_torque_limit
+        self.speed_limits = np.array([info[11] for info in infos])
+        shoulder = ARM_MARGIN * (ARM_HOLD + GRAVITY * CARRY_REACH * spec.max_payload / 2)
+        arm_scale = shoulder / self.limits[self.joint["left_shoulder_pitch"]]
+        for i in self.order:
+            if "shoulder" in self.names[i] or "elbow" in self.names[i]:
+                self.limits[i] *= arm_scale
+        self.gains = np.array([0.3 if "shoulder" in nm or "elbow" in nm else 0.6
+                               for nm in self.names])
+        self.meter = EnergyMeter.for_robot(spec, self.limits)
+        self.waist = 0.0
+        self.grips: dict[str, np.ndarray | None] = {"left": None, "right": None}
+        self.targets = np.zeros(n)
+        self.fallen = False
+        self.falls = 0
+        self.tilt = np.zeros(2)
+        self.last_xy = np.array([x, y])
+        self._reset_pattern(x, y, heading)
+        self._compute_targets(np.array([x, y]), heading)
+        for i in self.order:
+            pb.resetJointState(self.body, i, self.targets[i], physicsClientId=client)
+        pb.setJointMotorControlArray(self.body, self.order, pb.VELOCITY_CONTROL,
+                                     forces=[0.0] * n, physicsClientId=client)
+        self.offset = self._com_offset(*self.pelvis())
+        self.tilt = np.zeros(2)
+        self._last_com = self._com()[:2]
+        self.com_vel = np.zeros(2)
+
+    def _reset_pattern(self, x: float, y: float, heading: float) -> None:
+        base = Pose(x, y, heading)
+        w = self.params.stance_width
+        left, right = base.compose(0.0, w), base.compose(0.0, -w)
+        zc = self.pelvis_height + 0.04  # CoM above the pelvis centre (measured)
+        self.gait = WalkingPattern(left, right, zc, self.dt, self.params)
+
+    def stand_up(self, x: float, y: float, heading: float) -> None:
+        """Reset to standing at (x, y, heading): the robot after its fall-recovery down time."""
+        c = self.client
+        self.waist = 0.0
+        self.lean = 0.0
+        self.pelvis_height = PELVIS_HEIGHT
+        self.grips = {"left": None, "right": None}
+        pb.resetBasePositionAndOrientation(self.body, [x, y, self.pelvis_height + 0.01],
+                                           pb.getQuaternionFromEuler([0, 0, heading]),
+                                           physicsClientId=c)
+        pb.resetBaseVelocity(self.body, [0, 0, 0], [0, 0, 0], physicsClientId=c)
+        self._reset_pattern(x, y, heading)
+        self._compute_targets(np.array([x, y]), heading)
+        for i in self.order:
+            pb.resetJointState(self.body, i, self.targets[i], 0.0, physicsClientId=c)
+        self.fallen = False
+        self.last_xy = np.array([x, y])
+
+    # --- state -------------------------------------------------------------------------
+    def pose(self) -> tuple[float, float, float]:
+        """Pelvis (x, y, heading rad) on the floor."""
+        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
+        return pos[0], pos[1], yaw_of(orn)
+
+    def pelvis(self) -> tuple[tuple[float, float, float], tuple[float, float, float, float]]:
+        """Pelvis position and orientation."""
+        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
+        return pos, orn
+
+    def _com(self) -> np.ndarray:
+        """Whole-body centre of mass (world)."""
+        c = self.client
+        base, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        states = pb.getLinkStates(self.body, self.order, physicsClientId=c)
+        pts = np.array([base] + [s[0] for s in states])
+        return (self.masses @ pts) / self.masses.sum()
+
+    def _com_offset(self, pos: Any, orn: Any) -> np.ndarray:
+        """Horizontal CoM offset from the pelvis with the pelvis held level: what the joint
+        angles put there, not what a tilt of the whole body does (that would feed back)."""
+        rot = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
+        local = rot.T @ (self._com() - np.array(pos))
+        yaw = yaw_of(orn)
+        c, s = math.cos(yaw), math.sin(yaw)
+        return np.array([c * local[0] - s * local[1], s * local[0] + c * local[1]])
+
+    @staticmethod
+    def _tilt(orn: Any) -> np.ndarray:
+        """Pelvis roll and pitch in its heading frame (rad)."""
+        rot = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
+        yaw = yaw_of(orn)
+        c, s = math.cos(yaw), math.sin(yaw)
+        z = rot[:, 2]  # pelvis up axis in world
+        ahead, left = c * z[0] + s * z[1], -s * z[0] + c * z[1]
+        return np.array([-math.asin(max(-1.0, min(1.0, left))),
+                         math.asin(max(-1.0, min(1.0, ahead)))])
+
+    def cop(self) -> np.ndarray | None:
+        """Measured centre of pressure of both feet (what sole force sensors report)."""
+        total, moment = 0.0, np.zeros(2)
+        for side in SIDES:
+            for cp in pb.getContactPoints(self.body, -1, self.joint[f"{side}_ankle_roll"],
+                                          physicsClientId=self.client):
+                total += cp[9]
+                moment += cp[9] * np.array(cp[6][:2])
+        return moment / total if total > 50.0 else None
+
+    def foot_pose(self, side: str) -> Pose:
+        """Measured ankle position on the floor and heading of one foot."""
+        pos, orn = self.link_frame(f"{side}_ankle_roll")
+        return Pose(pos[0], pos[1], yaw_of(orn))
+
+    def grip_point(self, side: str) -> np.ndarray:
+        """World position of one hand's grip point."""
+        state = pb.getLinkState(self.body, self.joint[f"{side}_elbow"],
+                                physicsClientId=self.client)
+        pos, _ = pb.multiplyTransforms(state[4], state[5], (0, 0, -FOREARM), (0, 0, 0, 1))
+        return np.array(pos)
+
+    def link_frame(self, link: str) -> tuple[Any, Any]:
+        """World frame (position, orientation) of the child link of joint ``link``."""
+        state = pb.getLinkState(self.body, self.joint[link], physicsClientId=self.client)
+        return state[4], state[5]
+
+    def to_body(self, point: Any) -> np.ndarray:
+        """A world point in the walking frame: (ahead, left, height above floor)."""
+        x, y, yaw = self.pose()
+        dx, dy = point[0] - x, point[1] - y
+        c, s = math.cos(yaw), math.sin(yaw)
+        return np.array([c * dx + s * dy, -s * dx + c * dy, point[2]])
+
+    def to_world(self, point: Any) -> np.ndarray:
+        """A walking-frame point (ahead, left, height) in world coordinates."""
+        x, y, yaw = self.pose()
+        c, s = math.cos(yaw), math.sin(yaw)
+        return np.array([x + c * point[0] - s * point[1], y + s * point[0] + c * point[1],
+                         point[2]])
+
+    # --- control -----------------------------------------------------------------------
+    def _compute_targets(self, pelvis_xy: np.ndarray, yaw: float) -> None:
+        t = self.targets
+        frame = Pose(float(pelvis_xy[0]), float(pelvis_xy[1]), yaw)
+        hip_z = self.pelvis_height + HIP_Z
+        for side in SIDES:
+            foot = self.gait.feet[side]
+            ax, ay = frame.local(foot.x, foot.y)
+            hy = HIP_Y if side == "left" else -HIP_Y
+            z = ANKLE_HEIGHT + self.gait.lift[side] - hip_z
+            fyaw = foot.yaw - yaw
+            for name, angle in zip(LEG, leg_ik(ax, ay - hy, z, fyaw), strict=True):
+                t[self.joint[f"{side}_{name}"]] = angle
+            if side != self.gait.stance() and self.gait.lift[side] > 0.0:
+                # land flat: the swing sole levelled against the measured pelvis tilt
+                t[self.joint[f"{side}_ankle_pitch"]] -= LEVEL_GAIN * self.tilt[1]
+                t[self.joint[f"{side}_ankle_roll"]] -= LEVEL_GAIN * self.tilt[0]
+        t[self.joint["waist_pitch"]] = self.waist
+        for side in SIDES:
+            grip = self.grips[side]
+            if grip is None:  # arms swing against the legs: their yaw momentum cancels
+                fx, _ = frame.local(self.gait.feet[side].x, self.gait.feet[side].y)
+                ox, _ = frame.local(self.gait.feet[other(side)].x,
+                                    self.gait.feet[other(side)].y)
+                swing = float(np.clip(ARM_SWING * (fx - ox), -0.6, 0.6))
+                q: tuple[float, ...] = (swing, 0.15 if side == "left" else -0.15, -0.3)
+            else:
+                torso_pos, torso_orn = self.link_frame("waist_pitch")
+                inv_pos, inv_orn = pb.invertTransform(torso_pos, torso_orn)
+                world = self.to_world(grip)
+                local, _ = pb.multiplyTransforms(inv_pos, inv_orn, world.tolist(), (0, 0, 0, 1))
+                sy = SHOULDER[1] if side == "left" else -SHOULDER[1]
+                q = arm_ik(local[0] - SHOULDER[0], local[1] - sy, local[2] - SHOULDER[2])
+            for name, qj in zip(ARM, q, strict=True):
+                t[self.joint[f"{side}_{name}"]] = qj
+
+    def control(self, dt: float) -> float:
+        """One control period: plan, balance, joint targets, motors, energy, falls. Returns W."""
+        c = self.client
+        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        self.offset = self._com_offset(pos, orn)
+        self.tilt = self._tilt(orn)
+        com = self._com()
+        vel = (com[:2] - self._last_com) / dt
+        self._last_com = com[:2]
+        self.com_vel += (vel - self.com_vel) * min(1.0, dt / 0.03)
+        stance = self.gait.stance()
+        if stance is not None:
+            self.gait.anchor(stance, self.foot_pose(stance))
+        plan_cp = self.gait.capture_point()
+        cp = com[:2] + self.com_vel / self.gait.omega
+        self.gait.nudge(cp - plan_cp, STEP_GAIN)
+        self.gait.update()
+        plan, _ = self.gait.planned_com()
+        yaw = self.gait.pelvis_yaw()
+        lean = self.lean * np.array([math.cos(yaw), math.sin(yaw)])
+        previous = self.targets.copy()
+        self._compute_targets(plan - self.offset - lean, yaw)
+        reach = self.speed_limits * dt  # targets move no faster than the drives turn
+        self.targets[:] = previous + np.clip(self.targets - previous, -reach, reach)
+        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
+                                     targetPositions=self.targets.tolist(),
+                                     forces=self.limits.tolist(),
+                                     positionGains=self.gains.tolist(), physicsClientId=c)
+        states = pb.getJointStates(self.body, self.order, physicsClientId=c)
+        torques = np.fromiter((s[3] for s in states), float, len(states))
+        speeds = np.fromiter((s[1] for s in states), float, len(states))
+        power = self.meter.add(torques, speeds, dt)
+        xy = np.array(pos[:2])
+        self.meter.distance_m += float(np.hypot(*(xy - self.last_xy)))
+        self.last_xy = xy
+        rot = pb.getMatrixFromQuaternion(orn)
+        if not self.fallen and (pos[2] < FALL_HEIGHT or math.acos(min(rot[8], 1.0)) > FALL_TILT):
+            self.fallen = True
+            self.falls += 1
+        return power
+
+
+__all__ = ["BalancedHumanoid", "yaw_of"]

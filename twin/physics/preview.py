@@ -1,0 +1,88 @@
+"""ZMP preview control of a linear inverted pendulum (Kajita et al., ICRA 2003).
+
+The centre of mass moves at a constant height ``zc``; its horizontal state (position, velocity,
+acceleration) is driven by jerk. The zero-moment point of the pendulum is ``c - zc/g * c''``.
+An LQ servo with integral action and a preview of the future ZMP reference gives the jerk that
+makes the ZMP track the reference: the CoM starts moving before the support changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import solve_discrete_are
+
+from twin.motion import GRAVITY
+
+
+@dataclass(frozen=True)
+class PreviewGains:
+    """Discrete LIPM and its preview-servo gains for one CoM height and period."""
+
+    dt: float
+    zc: float
+    a: np.ndarray  # (3, 3) state transition of (c, c', c'')
+    b: np.ndarray  # (3,) jerk input
+    c: np.ndarray  # (3,) state -> ZMP
+    gi: float  # integral gain on the ZMP error
+    gx: np.ndarray  # (3,) state feedback
+    gd: np.ndarray  # (n,) preview gains on the reference 1..n periods ahead
+
+    @classmethod
+    def design(cls, zc: float, dt: float, horizon: float = 1.6, qe: float = 1.0,
+               r: float = 1e-6) -> PreviewGains:
+        """Solve the servo's Riccati equation and roll out the preview gains."""
+        a = np.array([[1.0, dt, dt * dt / 2], [0.0, 1.0, dt], [0.0, 0.0, 1.0]])
+        b = np.array([dt**3 / 6, dt * dt / 2, dt])
+        c = np.array([1.0, 0.0, -zc / GRAVITY])
+        # augmented with the ZMP error integral: state (e_sum, c, c', c'')
+        aa = np.zeros((4, 4))
+        aa[0, 0] = 1.0
+        aa[0, 1:] = c @ a
+        aa[1:, 1:] = a
+        bb = np.concatenate([[c @ b], b]).reshape(4, 1)
+        q = np.diag([qe, 0.0, 0.0, 0.0])
+        p = solve_discrete_are(aa, bb, q, np.array([[r]]))
+        inv = 1.0 / (r + float((bb.T @ p @ bb)[0, 0]))
+        k = inv * (bb.T @ p @ aa).ravel()
+        closed = aa - bb @ k.reshape(1, 4)
+        n = max(2, round(horizon / dt))
+        gd = np.empty(n)
+        gd[0] = -k[0]
+        x = -closed.T @ p @ np.array([1.0, 0.0, 0.0, 0.0])
+        for j in range(1, n):
+            gd[j] = inv * float(bb.ravel() @ x)
+            x = closed.T @ x
+        return cls(dt, zc, a, b, c, float(k[0]), k[1:].copy(), gd)
+
+    @property
+    def samples(self) -> int:
+        """Future reference samples the preview looks at."""
+        return len(self.gd)
+
+
+@dataclass
+class PreviewState:
+    """The planned CoM in x and y: state (3, 2) and the ZMP error integral (2,)."""
+
+    x: np.ndarray
+    error: np.ndarray
+
+    @classmethod
+    def at_rest(cls, point: np.ndarray) -> PreviewState:
+        """CoM at rest above ``point`` (x, y)."""
+        x = np.zeros((3, 2))
+        x[0] = point
+        return cls(x, np.zeros(2))
+
+    def step(self, gains: PreviewGains, reference: np.ndarray) -> None:
+        """Advance one period; ``reference`` (n + 1, 2) is the ZMP reference from now on."""
+        g = gains
+        self.error += g.c @ self.x - reference[0]
+        u = -g.gi * self.error - g.gx @ self.x - g.gd @ reference[1:g.samples + 1]
+        self.x = g.a @ self.x + np.outer(g.b, u)
+
+    def zmp(self, gains: PreviewGains) -> np.ndarray:
+        """The pendulum's ZMP (x, y)."""
+        return gains.c @ self.x

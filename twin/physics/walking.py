@@ -1,0 +1,422 @@
+"""A walking pattern generator: footsteps from a commanded twist, a ZMP reference through them,
+the CoM from ZMP preview control, and swing-foot trajectories.
+
+Everything here is planned in the world frame on the floor, without PyBullet: the humanoid turns
+the plan (pelvis and ankle poses) into joint targets and closes the loop with its stabiliser.
+Steps not yet begun are re-planned each period from the latest command, so the preview sees the
+walk the robot will make; the swing target is adjusted by the capture-point error the robot
+measures (``adjust``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from twin.motion import wrap_angle
+from twin.physics.preview import PreviewGains, PreviewState
+
+SIDES = ("left", "right")
+FOOT_CENTRE = 0.03  # m the sole's centre lies ahead of the ankle
+
+
+def other(side: str) -> str:
+    """The other foot."""
+    return "right" if side == "left" else "left"
+
+
+@dataclass(frozen=True)
+class Pose:
+    """A pose on the floor: x, y (m), yaw (rad)."""
+
+    x: float
+    y: float
+    yaw: float
+
+    def compose(self, ahead: float, left: float, turn: float = 0.0) -> Pose:
+        """This pose moved by (ahead, left) in its own frame and turned by ``turn``."""
+        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        return Pose(self.x + c * ahead - s * left, self.y + s * ahead + c * left,
+                    self.yaw + turn)
+
+    def local(self, x: float, y: float) -> tuple[float, float]:
+        """World point (x, y) in this pose's frame."""
+        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        dx, dy = x - self.x, y - self.y
+        return c * dx + s * dy, -s * dx + c * dy
+
+    def xy(self) -> np.ndarray:
+        """Position as an array."""
+        return np.array([self.x, self.y])
+
+    def centre(self) -> np.ndarray:
+        """Centre of the sole of a foot whose ankle is at this pose."""
+        return self.compose(FOOT_CENTRE, 0.0).xy()
+
+
+def mid(a: Pose, b: Pose) -> Pose:
+    """The pose halfway between two poses."""
+    return Pose(0.5 * (a.x + b.x), 0.5 * (a.y + b.y), a.yaw + 0.5 * wrap_angle(b.yaw - a.yaw))
+
+
+@dataclass(frozen=True)
+class GaitParameters:
+    """Step timing and geometry. Cadence grows with speed (shorter steps in time)."""
+
+    stance_width: float = 0.09  # m from the pelvis centre line to each ankle
+    step_height: float = 0.06
+    period_slow: float = 0.56  # s per step standing still / slowly
+    period_fast: float = 0.30  # s per step at ``fast_speed``
+    fast_speed: float = 1.3
+    double_share: float = 0.06  # of a step spent on both feet
+    start_time: float = 0.8  # s to shift onto the first stance foot
+    stop_time: float = 0.5  # s to come back between the feet
+    max_step: float = 0.55  # m of advance per step
+    max_side: float = 0.10
+    max_turn: float = 0.35  # rad per step
+    min_gap: float = 0.15  # m between the ankles, sideways
+    zmp_inset: float = 0.02  # m the reference sits inside each sole
+    swing_zmp: float = 0.014  # s^2: ZMP shift per m/s^2 of swing-foot acceleration (legs' mass)
+
+    def period(self, speed: float) -> float:
+        """Duration of one step (s) at ``speed`` m/s."""
+        share = min(max(speed / self.fast_speed, 0.0), 1.0)
+        return self.period_slow + (self.period_fast - self.period_slow) * share
+
+
+@dataclass
+class Step:
+    """One step: double support shifting the ZMP onto ``support``, then ``swing`` flies from
+    ``start`` to ``target``."""
+
+    swing: str
+    support: Pose
+    start: Pose
+    target: Pose
+    zmp_from: np.ndarray
+    double: float
+    single: float
+    t: float = 0.0
+    nudge: tuple[float, float] = (0.0, 0.0)  # capture-point correction of the foothold
+    closing: bool = False  # the step that brings the feet together to stop
+
+    @property
+    def landing(self) -> Pose:
+        """Where the swing foot goes: the planned foothold plus the correction."""
+        return Pose(self.target.x + self.nudge[0], self.target.y + self.nudge[1],
+                    self.target.yaw)
+
+    @property
+    def duration(self) -> float:
+        return self.double + self.single
+
+
+def _smooth(s: float) -> float:
+    s = min(max(s, 0.0), 1.0)
+    return s * s * s * (10.0 - 15.0 * s + 6.0 * s * s)
+
+
+def _smooth_acc(s: np.ndarray) -> np.ndarray:
+    """Second derivative of ``_smooth``."""
+    return 60.0 * s - 180.0 * s * s + 120.0 * s * s * s
+
+
+class WalkingPattern:
+    """Footsteps, ZMP reference, CoM plan and swing trajectories for a twist command."""
+
+    def __init__(self, left: Pose, right: Pose, zc: float, dt: float,
+                 params: GaitParameters | None = None) -> None:
+        self.params = params or GaitParameters()
+        self.gains = PreviewGains.design(zc, dt)
+        self.dt = dt
+        self.feet = {"left": left, "right": right}
+        self.lift = {"left": 0.0, "right": 0.0}
+        self.twist = (0.0, 0.0, 0.0)
+        self.stepping = False
+        self.hold = False
+        self.shift = np.zeros(3)  # body offset over planted feet (ahead, left, yaw)
+        self.step: Step | None = None
+        self.steps = 0
+        self.com = PreviewState.at_rest(self._stand_point())
+        self._times = np.arange(self.gains.samples + 1) * dt
+
+    # --- commands ----------------------------------------------------------------------
+    def command(self, vx: float, vy: float, wz: float, stepping: bool = True,
+                shift: bool = False) -> None:
+        """Pelvis twist (m/s, m/s, rad/s, walking frame); ``shift`` moves the body over planted
+        feet instead of stepping (fine positioning)."""
+        self.twist = (vx, vy, wz)
+        self.stepping = stepping
+        self.hold = shift and not stepping
+
+    def _moving(self) -> bool:
+        vx, vy, wz = self.twist
+        return self.stepping and (abs(vx) > 0.01 or abs(vy) > 0.01 or abs(wz) > 0.02)
+
+    def speed(self) -> float:
+        vx, vy, wz = self.twist
+        return math.hypot(vx, vy) + 0.3 * abs(wz)
+
+    # --- geometry ----------------------------------------------------------------------
+    def _side_sign(self, side: str) -> float:
+        return 1.0 if side == "left" else -1.0
+
+    def frame(self) -> Pose:
+        """The walking frame: between the feet when standing, over the support when stepping."""
+        return mid(self.feet["left"], self.feet["right"])
+
+    def _stand_point(self) -> np.ndarray:
+        f = self.frame()
+        return f.compose(FOOT_CENTRE + self.shift[0], self.shift[1]).xy()
+
+    def _next_target(self, support: Pose, side: str, twist: tuple[float, float, float],
+                     period: float) -> Pose:
+        """Foothold of ``side`` for the step after landing on ``support``."""
+        p = self.params
+        vx, vy, wz = twist
+        pelvis = support.compose(0.0, -self._side_sign(other(side)) * p.stance_width)
+        ahead = float(np.clip(vx * period, -0.5 * p.max_step, p.max_step))
+        left = float(np.clip(vy * period, -p.max_side, p.max_side))
+        turn = float(np.clip(wz * period, -p.max_turn, p.max_turn))
+        nxt = pelvis.compose(ahead, left, turn)
+        target = nxt.compose(0.0, self._side_sign(side) * p.stance_width)
+        # keep the feet apart sideways (in the support's frame)
+        _, gap = support.local(target.x, target.y)
+        gap *= self._side_sign(side)
+        if gap < p.min_gap:
+            target = target.compose(0.0, self._side_sign(side) * (p.min_gap - gap))
+        return target
+
+    def _square(self, support: Pose, side: str) -> Pose:
+        pelvis = support.compose(0.0, -self._side_sign(other(side)) * self.params.stance_width)
+        return pelvis.compose(0.0, self._side_sign(side) * self.params.stance_width)
+
+    def _is_square(self) -> bool:
+        left, right = self.feet["left"], self.feet["right"]
+        sq = self._square(right, "left")
+        return (math.hypot(left.x - sq.x, left.y - sq.y) < 0.03
+                and abs(wrap_angle(left.yaw - right.yaw)) < 0.04)
+
+    def _inset(self, pose: Pose, side: str) -> np.ndarray:
+        return pose.compose(FOOT_CENTRE, -self._side_sign(side) * self.params.zmp_inset).xy()
+
+    def _first_swing(self) -> str:
+        vx, vy, wz = self.twist
+        if abs(vy) > 0.01:
+            return "left" if vy > 0 else "right"
+        if abs(wz) > 0.02:
+            return "left" if wz > 0 else "right"
+        return "left" if self.steps % 2 == 0 else "right"
+
+    def _new_step(self, swing: str, zmp_from: np.ndarray, double: float) -> Step:
+        support = self.feet[other(swing)]
+        period = self.params.period(self.speed())
+        moving = self._moving()
+        if moving:
+            target = self._next_target(support, swing, self.twist, period)
+        else:
+            target = self._square(support, swing)
+        return Step(swing, support, self.feet[swing], target, zmp_from, double,
+                    period * (1.0 - self.params.double_share), closing=not moving)
+
+    # --- the plan ----------------------------------------------------------------------
+    def update(self) -> None:
+        """Advance one period: step bookkeeping, ZMP reference, preview, swing foot."""
+        p, dt = self.params, self.dt
+        if self.step is None:
+            if self._moving():
+                swing = self._first_swing()
+                self.shift[:] = 0.0
+                self.step = self._new_step(swing, self._stand_point(), p.start_time)
+            elif self.hold:
+                self._shift_body()
+        else:
+            s = self.step
+            s.t += dt
+            if s.t < s.double:  # not lifted yet: the foothold follows the command
+                fresh = self._new_step(s.swing, s.zmp_from, s.double)
+                s.target, s.single, s.closing = fresh.target, fresh.single, fresh.closing
+            if s.t >= s.duration:
+                self._land(s)
+        self._swing_foot()
+        ref = self._reference()
+        self.com.step(self.gains, ref)
+
+    def _land(self, s: Step) -> None:
+        self.feet[s.swing] = s.landing
+        self.lift[s.swing] = 0.0
+        self.steps += 1
+        nxt = other(s.swing)
+        if self._moving() or not (s.closing or self._is_square()):
+            self.step = self._new_step(nxt, self._inset(s.support, other(s.swing)),
+                                       self.params.period(self.speed()) * self.params.double_share)
+        else:
+            self.step = None
+
+    def _shift_body(self) -> None:
+        vx, vy, wz = self.twist
+        self.shift += np.array([vx, vy, wz]) * self.dt
+        self.shift[0] = float(np.clip(self.shift[0], -0.05, 0.07))
+        self.shift[1] = float(np.clip(self.shift[1], -0.05, 0.05))
+        self.shift[2] = float(np.clip(self.shift[2], -0.15, 0.15))
+
+    def _swing_foot(self) -> None:
+        s = self.step
+        if s is None or s.t < s.double:
+            return
+        k = (s.t - s.double) / s.single
+        h = _smooth(k)
+        end = s.landing
+        self.feet[s.swing] = Pose(s.start.x + (end.x - s.start.x) * h,
+                                  s.start.y + (end.y - s.start.y) * h,
+                                  s.start.yaw + wrap_angle(end.yaw - s.start.yaw) * h)
+        self.lift[s.swing] = self.params.step_height * math.sin(math.pi * min(k, 1.0)) ** 2 \
+            if k < 1.0 else 0.0
+
+    def _knots(self) -> tuple[list[float], list[np.ndarray], list[tuple[float, float, np.ndarray]]]:
+        """Times (from now) and ZMP points of the piecewise-linear reference, and the swings
+        (start, duration, displacement) in the horizon."""
+        p = self.params
+        swings: list[tuple[float, float, np.ndarray]] = []
+        if self.step is None:
+            return [0.0], [self._stand_point()], swings
+        s = self.step
+        times: list[float] = []
+        points: list[np.ndarray] = []
+        t0 = -s.t
+        step = replace(s)
+        feet = dict(self.feet)
+        feet[s.swing] = s.landing
+        horizon = self.gains.samples * self.dt
+        moving = self._moving()
+        while True:
+            centre = self._inset(step.support, other(step.swing))
+            times += [t0, t0 + step.double, t0 + step.duration]
+            points += [step.zmp_from, centre, centre]
+            land = step.landing
+            swings.append((t0 + step.double, step.single,
+                           np.array([land.x - step.start.x, land.y - step.start.y])))
+            t0 += step.duration
+            feet[step.swing] = step.landing
+            if t0 > horizon + 0.1:
+                break
+            nxt = other(step.swing)
+            support = feet[other(nxt)]
+            period = p.period(self.speed())
+            square = self._square(support, nxt)
+            if moving:
+                target = self._next_target(support, nxt, self.twist, period)
+            else:
+                done = (math.hypot(feet[nxt].x - square.x, feet[nxt].y - square.y) < 0.03
+                        and abs(wrap_angle(feet[nxt].yaw - square.yaw)) < 0.04)
+                if done or step.closing:
+                    end = mid(feet["left"], feet["right"]).compose(FOOT_CENTRE, 0.0).xy()
+                    times.append(t0 + p.stop_time)
+                    points.append(end)
+                    break
+                target = square
+            step = Step(nxt, support, feet[nxt], target, centre, period * p.double_share,
+                        period * (1.0 - p.double_share), closing=not moving)
+        return times, points, swings
+
+    def _reference(self) -> np.ndarray:
+        times, points, swings = self._knots()
+        pts = np.array(points)
+        tt = self._times
+        out = np.empty((len(tt), 2))
+        out[:, 0] = np.interp(tt, times, pts[:, 0])
+        out[:, 1] = np.interp(tt, times, pts[:, 1])
+        k = self.params.swing_zmp
+        if k > 0.0:  # the swinging leg's reaction moves the ZMP: plan the CoM against it
+            for start, duration, move in swings:
+                lo, hi = np.searchsorted(tt, [start, start + duration])
+                if hi <= lo:
+                    continue
+                u = (tt[lo:hi] - start) / duration
+                out[lo:hi] -= k * np.outer(_smooth_acc(u) / duration**2, move)
+        return out
+
+    # --- feedback from the body ------------------------------------------------------
+    def anchor(self, side: str, measured: Pose) -> None:
+        """Move the whole plan rigidly so that planted foot ``side`` is where it is measured
+        (feet slip and turn a little on the floor; the plan rides on the stance foot)."""
+        plan = self.feet[side]
+        turn = wrap_angle(measured.yaw - plan.yaw)
+        if abs(turn) < 1e-4 and math.hypot(measured.x - plan.x, measured.y - plan.y) < 5e-4:
+            return
+        c, s = math.cos(turn), math.sin(turn)
+        rot = np.array([[c, -s], [s, c]])
+        origin, dest = plan.xy(), measured.xy()
+
+        def move(p: Pose) -> Pose:
+            x, y = rot @ (p.xy() - origin) + dest
+            return Pose(float(x), float(y), p.yaw + turn)
+
+        def point(v: np.ndarray) -> np.ndarray:
+            return rot @ (v - origin) + dest
+
+        self.feet = {k: move(f) for k, f in self.feet.items()}
+        self.com.x[0] = point(self.com.x[0])
+        self.com.x[1] = rot @ self.com.x[1]
+        self.com.x[2] = rot @ self.com.x[2]
+        self.com.error = rot @ self.com.error
+        st = self.step
+        if st is not None:
+            st.support, st.start, st.target = move(st.support), move(st.start), move(st.target)
+            st.nudge = tuple(rot @ np.array(st.nudge))  # type: ignore[assignment]
+            st.zmp_from = point(st.zmp_from)
+
+    def stance(self) -> str | None:
+        """The foot carrying the body (None: both, standing)."""
+        if self.step is None:
+            return None
+        return other(self.step.swing)
+
+    def nudge(self, error: np.ndarray, gain: float = 1.0, limit: float = 0.15) -> None:
+        """Shift the swing foothold by the measured capture-point error (world x, y), until
+        late in the swing."""
+        s = self.step
+        if s is None or s.t < s.double or (s.t - s.double) > 0.7 * s.single:
+            return
+        dx, dy = np.clip(gain * error, -limit, limit)
+        support = s.support
+        land = Pose(s.target.x + dx, s.target.y + dy, s.target.yaw)
+        _, gap = support.local(land.x, land.y)
+        gap *= 1.0 if s.swing == "left" else -1.0
+        if gap < self.params.min_gap:
+            land = land.compose(0.0, (1.0 if s.swing == "left" else -1.0)
+                                * (self.params.min_gap - gap))
+        s.nudge = (land.x - s.target.x, land.y - s.target.y)
+
+    def capture_point(self) -> np.ndarray:
+        """The planned capture point (x, y): CoM plus velocity over the pendulum's rate."""
+        return self.com.x[0] + self.com.x[1] / self.omega
+
+    @property
+    def omega(self) -> float:
+        return math.sqrt(9.81 / self.gains.zc)
+
+    # --- what the body follows ---------------------------------------------------------
+    def pelvis_yaw(self) -> float:
+        """Heading of the pelvis: between the feet, or the shift's turn when standing."""
+        left, right = self.feet["left"], self.feet["right"]
+        yaw = left.yaw + 0.5 * wrap_angle(right.yaw - left.yaw)
+        return yaw + (self.shift[2] if self.step is None else 0.0)
+
+    def planned_com(self) -> tuple[np.ndarray, np.ndarray]:
+        """Planned CoM position and velocity (x, y)."""
+        return self.com.x[0].copy(), self.com.x[1].copy()
+
+    def support_polygon_centre(self) -> np.ndarray:
+        """The current ZMP reference point."""
+        return self._reference()[0]
+
+    def settled(self) -> bool:
+        """Both feet down, squared, and the CoM at rest between them."""
+        if self.step is not None:
+            return False
+        rest = float(np.linalg.norm(self.com.x[1])) < 0.02
+        near = float(np.linalg.norm(self.com.x[0] - self._stand_point())) < 0.01
+        return rest and near
