@@ -146,7 +146,7 @@ def test_location_outside_the_floor_is_found_at_load() -> None:
 def test_walkways_go_around_walls() -> None:
     from math import dist
 
-    from twin.layout import build_walkways
+    from twin.floor import build_walkways
 
     line = load_line(DATA / "tote.yaml")
     ways = build_walkways(line.layout)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twin.config import Line, Transport
-from twin.layout import Walkways, blocked_location, build_walkways
+from twin.floor import Walkways, blocked_location, build_walkways, one_way_blocks
 from twin.robot import RobotSpec
 
 
@@ -210,6 +210,10 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
         must = {node_location(line, n) for leg in humanoid_legs for n in leg}
         must |= {ch.location for ch in line.chargers.values() if ch.count}
         start = _home(line)
+        blocks = one_way_blocks(ways, sorted(must | {start}))
+        out += [Problem(b.field, b.message) for b in blocks]
+        if blocks:
+            return out
         for loc in sorted(must):
             if ways.dist(start, loc) == float("inf"):
                 out.append(Problem(f"layout.locations.{loc}",

@@ -182,7 +182,7 @@ def _pct(x: float) -> str:
 def check(line: LineArg) -> None:
     """Validate a line: fields, references, reachability, payloads, charging; print the layout."""
     from twin.checks import leg_transport, node_location, routes
-    from twin.layout import build_walkways
+    from twin.floor import build_walkways
     from twin.motion import calibration_path
     from twin.robot import RobotSpec
 

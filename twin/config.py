@@ -54,21 +54,66 @@ class Location(_Model):
 
 
 class Obstacle(_Model):
-    """An axis-aligned rectangle robots cannot walk through: a wall, a machine body, a rack."""
+    """Floor robots cannot walk through: a wall, a machine body, a rack.
+
+    Written either as an axis-aligned box (``x0, y0, x1, y1``) or as a polygon
+    (``points: [[x, y], ...]``), not both.
+    """
 
     name: str = ""
-    x0: Metres
-    y0: Metres
-    x1: Metres
-    y1: Metres
+    x0: Metres | None = Field(None, description="box form: lower x")
+    y0: Metres | None = Field(None, description="box form: lower y")
+    x1: Metres | None = Field(None, description="box form: upper x")
+    y1: Metres | None = Field(None, description="box form: upper y")
+    points: list[tuple[Metres, Metres]] | None = Field(
+        None, description="polygon form: corners [[x, y], ...] in order (at least 3)"
+    )
     height: Metres = Field(2.5, gt=0, description="for the 3D scene only")
     kind: Literal["wall", "machine", "rack", "conveyor", "other"] = "wall"
 
     @model_validator(mode="after")
-    def _ordered(self) -> Obstacle:
-        if self.x1 <= self.x0 or self.y1 <= self.y0:
+    def _one_form(self) -> Obstacle:
+        box = (self.x0, self.y0, self.x1, self.y1)
+        if self.points is not None:
+            if any(v is not None for v in box):
+                raise ValueError("an obstacle is either a box (x0, y0, x1, y1) or a polygon "
+                                 "(points), not both")
+            self._check_polygon()
+            return self
+        if any(v is None for v in box):
+            raise ValueError("an obstacle needs a box (x0, y0, x1, y1: all four) or a polygon "
+                             "(points: [[x, y], ...])")
+        if self.x1 <= self.x0 or self.y1 <= self.y0:  # type: ignore[operator]
             raise ValueError("obstacle needs x0 < x1 and y0 < y1")
         return self
+
+    def _check_polygon(self) -> None:
+        """At least 3 distinct corners, some area, and no edge crossing another."""
+        import shapely  # lazily: loading a line needs no geometry unless it has polygons
+
+        pts = self.points or []
+        if len(pts) > 1 and pts[0] == pts[-1]:
+            pts = pts[:-1]
+        if len(pts) < 3 or len(set(pts)) != len(pts):
+            raise ValueError(f"an obstacle polygon needs at least 3 distinct corners, got "
+                             f"{[list(p) for p in self.points or []]}")
+        (ax, ay), (bx, by) = pts[0], pts[1]
+        if all(abs((bx - ax) * (y - ay) - (by - ay) * (x - ax)) < 1e-12 for x, y in pts):
+            raise ValueError("an obstacle polygon has no area: its corners lie on one line")
+        poly = shapely.Polygon(pts)
+        if not poly.is_valid:
+            reason = shapely.is_valid_reason(poly).lower().replace("[", " at [")
+            raise ValueError(f"an obstacle polygon must be simple, its edges not crossing "
+                             f"each other ({reason})")
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Its bounding box (x0, y0, x1, y1): the box itself for the box form."""
+        if self.points is not None:
+            xs = [p[0] for p in self.points]
+            ys = [p[1] for p in self.points]
+            return min(xs), min(ys), max(xs), max(ys)
+        return self.x0, self.y0, self.x1, self.y1  # type: ignore[return-value]
 
 
 class Aisle(_Model):

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from twin.checks import check_line
 from twin.config import Line
 from twin.events import EventLog
+from twin.floor import Walkways, build_walkways
 from twin.kpi import KPIs
-from twin.layout import Walkways, build_walkways
 from twin.loader import ConfigError, apply_overrides, dump, load_robot
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def simulate(line: Line, *, hours: float, seed: int = 0, warmup_hours: float | N
     kpis = measure(factory, horizon, warmup)
     return RunResult(line=line, kpis=kpis, seed=seed, hours=hours, warmup_hours=warmup / 3600,
                      log=factory.log, series_rows=series.rows, wall_s=time.perf_counter() - start,
-                     walkways_json=walkways.to_json())
+                     walkways_json=walkways.to_json(walkways.walked_path_ids()))
 
 
 class _Series:

@@ -6,7 +6,7 @@ import numpy as np
 
 from twin.config import Line
 from viewer.replay import Timeline
-from viewer.run import Run, empty_events, normalise_events
+from viewer.run import Run, empty_events, normalise_events, path_ids_of
 
 
 class LiveRun:
@@ -18,12 +18,12 @@ class LiveRun:
 
     def __init__(self, line: Line, seed: int = 0, hours: float = 8.0,
                  chunk: float = 900.0) -> None:
-        from twin.layout import build_walkways
+        from twin.floor import build_walkways
         from twin.line.factory import Factory
 
         walkways = build_walkways(line.layout)
-        n = len(walkways.names)
-        self.paths = {i * n + j: p for (i, j), p in walkways.paths.items()}
+        self.walkways = walkways
+        self.paths: dict[int, np.ndarray] = {}
         self.line = line
         self.factory = Factory(line, seed, log=True, walkways=walkways)
         self.warmup = float(line.warmup)
@@ -51,5 +51,6 @@ class LiveRun:
             return self.timeline
         self._run_to(float(np.clip(t + self.chunk, self.simulated_to, self.until)))
         events = normalise_events(self.factory.log.to_table().to_pandas())
+        self.paths.update(self.walkways.path_table(path_ids_of(events)))
         self.timeline = Timeline(Run(line=self.line, paths=self.paths, events=events))
         return self.timeline

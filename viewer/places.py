@@ -22,6 +22,7 @@ class Box:
     x1: float
     y1: float
     height: float
+    points: list[tuple[float, float]] | None = None  # a polygon footprint inside the box
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -35,8 +36,9 @@ def station_point(line: Line, station: str) -> tuple[float, float, float]:
 
 
 def _gap(o: Obstacle, x: float, y: float) -> float:
-    """Distance from a point to an obstacle's footprint (0 inside)."""
-    return math.hypot(max(o.x0 - x, 0.0, x - o.x1), max(o.y0 - y, 0.0, y - o.y1))
+    """Distance from a point to an obstacle's bounding box (0 inside)."""
+    x0, y0, x1, y1 = o.bounds
+    return math.hypot(max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1))
 
 
 def station_bodies(line: Line) -> dict[str, int]:
@@ -70,7 +72,7 @@ def station_body(line: Line, station: str) -> Box:
     index = station_bodies(line).get(station)
     if index is not None:
         o = line.layout.obstacles[index]
-        return Box(o.x0, o.y0, o.x1, o.y1, o.height)
+        return Box(*o.bounds, o.height, points=o.points)
     x, y, heading = station_point(line, station)
     w, d, h = MACHINE_SIZE
     cx, cy = x + math.cos(heading) * (0.35 + d / 2), y + math.sin(heading) * (0.35 + d / 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,16 @@ class Run:
     poses: pd.DataFrame | None = None
 
 
-def paths_of(line: Line) -> dict[int, np.ndarray]:
-    """Walkable paths by id, computed from the layout as the line model does."""
-    from twin.layout import build_walkways
+def paths_of(line: Line, path_ids: Iterable[int] | None = None) -> dict[int, np.ndarray]:
+    """Walkable paths by id (default: every pair), computed from the layout as the model does."""
+    from twin.floor import build_walkways
 
-    walkways = build_walkways(line.layout)
-    n = len(walkways.names)
-    return {i * n + j: p for (i, j), p in walkways.paths.items()}
+    return build_walkways(line.layout).path_table(path_ids)
+
+
+def path_ids_of(events: pd.DataFrame) -> list[int]:
+    """The path ids an event log's travel rows name."""
+    return sorted({int(p) for p in events["path"].to_numpy() if int(p) >= 0})
 
 
 def normalise_events(frame: pd.DataFrame, source: str = "event log") -> pd.DataFrame:
@@ -104,7 +108,7 @@ def load_run(run_dir: str | Path) -> Run:
         raw = _read_json(walk_file)
         paths = {int(k): np.asarray(v, dtype=float) for k, v in raw.get("paths", {}).items()}
     else:
-        paths = paths_of(line)
+        paths = paths_of(line, path_ids_of(events))
     kpis = _read_json(root / "kpis.json") if (root / "kpis.json").is_file() else None
     meta = _read_json(root / "run.json") if (root / "run.json").is_file() else {}
     return Run(line=line, paths=paths, events=events, kpis=kpis, meta=meta,
@@ -132,7 +136,8 @@ def _read_poses(path: Path) -> pd.DataFrame | None:
 
 def run_from_events(line: Line, events: pd.DataFrame) -> Run:
     """A run held in memory (live mode): same shape as one loaded from disk."""
-    return Run(line=line, paths=paths_of(line), events=normalise_events(events))
+    events = normalise_events(events)
+    return Run(line=line, paths=paths_of(line, path_ids_of(events)), events=events)
 
 
 def empty_events() -> pd.DataFrame:

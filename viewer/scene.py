@@ -33,6 +33,31 @@ def box(x0: float, y0: float, x1: float, y1: float, z0: float, z1: float) -> tri
     return mesh
 
 
+def prism(points: list[tuple[float, float]], z0: float, z1: float) -> trimesh.Trimesh:
+    """A polygon footprint extruded from z0 to z1 (caps from shapely's triangulation)."""
+    import shapely
+
+    poly = shapely.orient_polygons(shapely.Polygon(points))  # counter-clockwise outline
+    ring = np.asarray(poly.exterior.coords)[:-1]
+    tris = shapely.get_parts(shapely.constrained_delaunay_triangles(poly))
+    caps = shapely.get_coordinates(tris).reshape(-1, 4, 2)[:, :3]
+    u, v = caps[:, 1] - caps[:, 0], caps[:, 2] - caps[:, 0]
+    clockwise = u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0] < 0
+    caps = np.where(clockwise[:, None, None], caps[:, ::-1], caps)
+    n, k = len(ring), len(caps)
+    bottom = np.column_stack([caps.reshape(-1, 2), np.full(3 * k, z0)])
+    top = np.column_stack([caps.reshape(-1, 2), np.full(3 * k, z1)])
+    side = np.vstack([np.column_stack([ring, np.full(n, z0)]),
+                      np.column_stack([ring, np.full(n, z1)])])
+    idx = np.arange(3 * k).reshape(k, 3)
+    i, j = np.arange(n), (np.arange(n) + 1) % n
+    walls = np.vstack([np.column_stack([i, j, j + n]), np.column_stack([i, j + n, i + n])])
+    faces = np.vstack([idx[:, ::-1], idx + 3 * k, walls + 6 * k])
+    mesh = trimesh.Trimesh(vertices=np.vstack([bottom, top, side]), faces=faces)
+    mesh.merge_vertices()
+    return mesh
+
+
 def _strip(a: np.ndarray, b: np.ndarray, width: float, z: float) -> trimesh.Trimesh | None:
     """A flat painted stripe from a to b on the floor."""
     d = b - a
@@ -145,16 +170,24 @@ def static_pieces(line: Line, paths: list[np.ndarray], spacing: float = 0.75) ->
     for i, o in enumerate(line.layout.obstacles):
         if i in machines:
             continue
+        x0, y0, x1, y1 = o.bounds
         if i in cabinets:
-            pieces.append(Piece("charger", box(o.x0, o.y0, o.x1, o.y1, 0, o.height),
-                                style.CHARGER))
-            continue
-        if o.kind == "rack":
-            pieces += rack(o.x0, o.y0, o.x1, o.y1, o.height)
+            body = box(x0, y0, x1, y1, 0, o.height) if o.points is None else \
+                prism(o.points, 0, o.height)
+            pieces.append(Piece("charger", body, style.CHARGER))
+        elif o.points is not None:
+            colour = {"rack": style.RACK_FRAME, "conveyor": style.CONVEYOR_FRAME}.get(o.kind)
+            top = min(o.height, 0.9) if o.kind == "conveyor" else o.height
+            if colour is None:
+                walls.append(prism(o.points, 0, o.height))
+            else:
+                pieces.append(Piece(f"{o.kind}_frame", prism(o.points, 0, top), colour))
+        elif o.kind == "rack":
+            pieces += rack(x0, y0, x1, y1, o.height)
         elif o.kind == "conveyor":
-            pieces += conveyor(o.x0, o.y0, o.x1, o.y1, o.height)
+            pieces += conveyor(x0, y0, x1, y1, o.height)
         else:
-            walls.append(box(o.x0, o.y0, o.x1, o.y1, 0, o.height))
+            walls.append(box(x0, y0, x1, y1, 0, o.height))
     if walls:
         pieces.append(Piece("walls", _concat(walls), style.WALL))
     for c in line.chargers.values():
@@ -180,5 +213,6 @@ def station_meshes(line: Line) -> list[trimesh.Trimesh]:
     meshes = []
     for sid in line.stations:
         b = station_body(line, sid)
-        meshes.append(box(b.x0, b.y0, b.x1, b.y1, 0.0, b.height))
+        meshes.append(box(b.x0, b.y0, b.x1, b.y1, 0.0, b.height) if b.points is None
+                      else prism(b.points, 0.0, b.height))
     return meshes

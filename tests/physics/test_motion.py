@@ -11,7 +11,7 @@ import simpy
 
 from twin.config import Layout
 from twin.events import POSE_SCHEMA
-from twin.layout import build_walkways
+from twin.floor import build_walkways
 from twin.motion import MotionTask, Outcome
 from twin.physics.motion import Physics
 from twin.robot import RobotSpec

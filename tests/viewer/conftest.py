@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from twin.config import Line
-from twin.layout import build_walkways
+from twin.floor import build_walkways
 from viewer.synthetic import demo_line, demo_log
 
 

@@ -16,7 +16,7 @@ import simpy
 from twin.checks import leg_transport, node_location, routes
 from twin.config import Fleet, Line
 from twin.events import EventLog
-from twin.layout import Walkways, build_walkways
+from twin.floor import Walkways, build_walkways
 from twin.line.buffers import Inbox
 from twin.line.calendar import make_calendar
 from twin.line.chargers import ChargerGroup

@@ -84,8 +84,11 @@ class World:
         world = cls(settings, gui)
         for ob in layout.obstacles:
             height = ob.height if ob.kind == "wall" else min(ob.height, STAND_HEIGHT)
-            world.add_box((ob.x0 + ob.x1) / 2, (ob.y0 + ob.y1) / 2, 0.0,
-                          (ob.x1 - ob.x0, ob.y1 - ob.y0, height))
+            x0, y0, x1, y1 = ob.bounds
+            if ob.points is None:
+                world.add_box((x0 + x1) / 2, (y0 + y1) / 2, 0.0, (x1 - x0, y1 - y0, height))
+            else:
+                world.add_prism(ob.points, height)
         for name, loc in layout.locations.items():
             heading = math.radians(loc.heading)
             if loc.kind in SURFACE_KINDS:
@@ -106,6 +109,19 @@ class World:
         zc = half[2] if z is None else z
         return pb.createMultiBody(mass, shape, visual, [cx, cy, zc],
                                   pb.getQuaternionFromEuler([0, 0, yaw]), physicsClientId=c)
+
+    def add_prism(self, points: list[tuple[float, float]], height: float) -> list[int]:
+        """A static polygon footprint extruded to ``height``: one convex body per triangle."""
+        import shapely
+
+        c = self.client
+        bodies = []
+        tris = shapely.get_parts(shapely.constrained_delaunay_triangles(shapely.Polygon(points)))
+        for tri in tris:
+            verts = [[x, y, z] for x, y in list(tri.exterior.coords)[:3] for z in (0.0, height)]
+            shape = pb.createCollisionShape(pb.GEOM_MESH, vertices=verts, physicsClientId=c)
+            bodies.append(pb.createMultiBody(0.0, shape, -1, [0, 0, 0], physicsClientId=c))
+        return bodies
 
     def add_stand(self, name: str, x: float, y: float, heading: float) -> Stand:
         """A work surface in front of the standing point (x, y) facing ``heading``."""
