@@ -202,6 +202,7 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
                                            "the line has no charger points; add one"))
         if fleet.home is not None and fleet.home not in locs:
             out.append(Problem("fleet.home", f"no location {fleet.home!r}"))
+    out += floor_problems(line, humanoid_legs)
     if out:
         return out
     # reachability on the walkways
@@ -219,6 +220,76 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
                 out.append(Problem(f"layout.locations.{loc}",
                                    f"cannot be reached on foot from {start!r}: obstacles close "
                                    "it off (check walls and layout.clearance)"))
+    return out
+
+
+def floor_problems(line: Line, humanoid_legs: set[tuple[str, str]]) -> list[Problem]:
+    """Spots, holding points, marked aisles, passing bays and zones that cannot work."""
+    out: list[Problem] = []
+    layout = line.layout
+    robot_w = 2 * layout.clearance
+    w, d = layout.floor.width, layout.floor.depth
+
+    def off_floor(x: float, y: float) -> bool:
+        return not (0 <= x <= w and 0 <= y <= d)
+
+    for i, aisle in enumerate(layout.aisles):
+        field = f"layout.aisles.{i}"
+        if aisle.width + 1e-9 < robot_w:
+            out.append(Problem(f"{field}.width",
+                               f"{aisle.width:g} m is narrower than a robot (2 x clearance = "
+                               f"{robot_w:g} m): widen it or remove the aisle"))
+        for end, (x, y) in (("from", aisle.start), ("to", aisle.end)):
+            if off_floor(x, y):
+                out.append(Problem(f"{field}.{end}", f"({x:g}, {y:g}) is off the floor"))
+    for i, bay in enumerate(layout.passing_bays):
+        if off_floor(bay.x, bay.y):
+            out.append(Problem(f"layout.passing_bays.{i}", f"({bay.x:g}, {bay.y:g}) is off the "
+                                                           "floor"))
+    points_at: dict[str, int] = {}
+    for ch in line.chargers.values():
+        points_at[ch.location] = points_at.get(ch.location, 0) + ch.count
+    for name, loc in layout.locations.items():
+        if name in points_at and loc.spots not in (1, points_at[name]):
+            out.append(Problem(f"layout.locations.{name}.spots",
+                               f"{name} is a charger location: its spots are the charger's "
+                               f"{points_at[name]} points; remove 'spots' or set chargers' count"))
+        if loc.holding is not None and off_floor(*loc.holding):
+            out.append(Problem(f"layout.locations.{name}.holding",
+                               f"({loc.holding[0]:g}, {loc.holding[1]:g}) is off the floor"))
+    fleet = line.fleet
+    if fleet is None or not fleet.zones:
+        return out
+    nodes = set(line.stations) | set(line.sources) | set(line.sinks)
+    taken = 0
+    zone_of: dict[str, str] = {}
+    for name, zone in fleet.zones.items():
+        for node in zone.nodes:
+            if node not in nodes:
+                out.append(Problem(f"fleet.zones.{name}.nodes",
+                                   f"unknown node {node!r} (stations, sources and sinks)"))
+            elif node in zone_of:
+                out.append(Problem(f"fleet.zones.{name}.nodes",
+                                   f"{node!r} is already in zone {zone_of[node]!r}"))
+            else:
+                zone_of[node] = name
+        if taken >= fleet.count:
+            out.append(Problem(f"fleet.zones.{name}",
+                               f"no robot serves it: the fleet has {fleet.count} robots and the "
+                               f"zones before it take them all; raise fleet.count"))
+        taken += zone.robots
+        served = [leg for leg in humanoid_legs if leg[0] in zone.nodes or leg[1] in zone.nodes]
+        if not served:
+            out.append(Problem(f"fleet.zones.{name}.nodes",
+                               "no humanoid leg starts or ends at these nodes: its robots "
+                               "would never work"))
+    if taken >= fleet.count:
+        for a, b in sorted(humanoid_legs):
+            if a not in zone_of and b not in zone_of:
+                out.append(Problem("fleet.zones",
+                                   f"transport {a} -> {b} is in no zone and every robot is in "
+                                   "one: add a node to a zone or leave some robots unzoned"))
+                break
     return out
 
 

@@ -55,6 +55,27 @@ def _machine_repair(n: int, c: int, work: float, service: float) -> dict[str, fl
             "robots working (of 5)": n - at_station}
 
 
+def mean_value_analysis(n: int, service: float, delay: float) -> tuple[float, float]:
+    """Closed network of one FCFS exponential server and a pure delay (MVA): throughput per
+    second and each robot's share of time queueing, for ``n`` robots."""
+    queue = throughput = response = 0.0
+    for k in range(1, n + 1):
+        response = service * (1 + queue)
+        throughput = k / (response + delay)
+        queue = throughput * response
+    return throughput, (response - service) * throughput / n
+
+
+def _spot_theory(counts: tuple[int, ...]) -> dict[str, float]:
+    """spot_contention.yaml: pick 20 s at one spot; walk 20 m each way at 1 m/s; place 4 s."""
+    out = {}
+    for n in counts:
+        x, queueing = mean_value_analysis(n, 20.0, 20.0 + 20.0 + 4.0)
+        out[f"{n} robots: parts per hour"] = x * 3600
+        out[f"{n} robots: share queueing for the spot"] = queueing
+    return out
+
+
 def _charger_figures(r: RunResult) -> dict[str, float]:
     ch = r.kpis.chargers["swap"]
     working = sum(1 - v.waiting_charger - v.charging - v.docking - v.to_charger
@@ -129,6 +150,15 @@ LESSONS: tuple[Lesson, ...] = (
         "The swap station is busy only 80% of the time, yet a robot waits longer for it than a "
         "swap takes; a second station gives back most of a robot.",
         _charger_figures, _machine_repair(5, 1, 3600.0, 900.0), hours=600,
+    ),
+    Lesson(
+        "spot_contention.yaml", "Robots queueing for one pick spot",
+        "One rack face serves 180 parts an hour at most: a third robot still adds a third more "
+        "output, a sixth mostly adds to the queue beside the rack.",
+        lambda r: {"parts per hour": r.kpis.line.throughput_per_hour,
+                   "share queueing for the spot": r.kpis.line.waiting_spot_share},
+        _spot_theory((2, 3, 6)), hours=20, reps=6,
+        variants={f"{n} robots": {"fleet.count": n} for n in (2, 3, 6)},
     ),
 )
 

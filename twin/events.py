@@ -6,7 +6,8 @@ Schema (DESIGN.md): ``t`` (s), ``entity``, ``kind``, ``state``, ``part`` (-1 if 
 
 Kinds and their rows:
 - ``station``: state of server ``value`` of station ``entity``;
-- ``robot``: robot state, ``value`` = state of charge (0..1);
+- ``robot``: robot state, ``value`` = state of charge (0..1), ``target`` = the location where
+  the robot works or waits (for walking and ``waiting_traffic`` rows: where it is heading);
 - ``travel``: a robot starts walking ``origin`` -> ``target`` on ``path``; ``state`` is the
   robot state (carrying, walking_empty, to_charger), ``value`` = the walk's duration (s),
   ``part`` = units carried;
@@ -63,12 +64,14 @@ class EventLog:
         self.part: list[int] = []
         self.value: list[float] = []
         # sparse travel columns: row index -> (origin, target, path)
-        self.travel: dict[int, tuple[str, str, int]] = {}
+        self.travel: dict[int, tuple[str | None, str, int]] = {}
 
     def add(self, t: float, entity: str, kind: str, state: str, part: int = -1,
-            value: float = float("nan")) -> None:
+            value: float = float("nan"), where: str | None = None) -> None:
         if not self.enabled:
             return
+        if where is not None:
+            self.travel[len(self.t)] = (None, where, -1)
         self.t.append(t)
         self.entity.append(entity)
         self.kind.append(kind)

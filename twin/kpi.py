@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 STATION_STATES = ("processing", "setup", "starved", "blocked", "down", "off_shift")
 ROBOT_STATES = (
     "carrying", "walking_empty", "picking", "placing", "to_charger", "waiting_charger",
-    "docking", "charging", "idle", "down", "off_shift",
+    "docking", "charging", "idle", "down", "off_shift", "waiting_spot", "waiting_traffic",
 )
 LOSSES = (
     "planned_downtime", "breakdowns", "setup", "starved", "blocked", "speed", "scrap", "valuable",
@@ -64,6 +64,8 @@ class RobotKPIs(_K):
     idle: float
     down: float
     off_shift: float
+    waiting_spot: float
+    waiting_traffic: float
     energy_kwh: float
     kwh_per_unit: float
     charges: int
@@ -83,6 +85,36 @@ class ChargerKPIs(_K):
     mean_queue: float
     max_queue: int
     utilisation: float
+
+
+class SpotKPIs(_K):
+    """A place where robots work: its spots, how busy they were, the queue before them."""
+
+    spots: int
+    visits: int
+    utilisation: float  # robot-time working on the spots / (spots x horizon)
+    mean_queue: float  # robots waiting for a spot, time-averaged
+    max_queue: int
+    mean_wait_s: float  # per visit, waiting included only for those that waited
+
+
+class AisleKPIs(_K):
+    """A stretch of walkway: a marked aisle, or a traffic cell where robots were held."""
+
+    x: float
+    y: float
+    lanes: int  # robots abreast
+    passages_per_hour: float
+    blocked_s: float  # robot-seconds spent waiting to enter or inside it
+
+
+class TrafficKPIs(_K):
+    """Robots sharing the floor: how much of their time the traffic rules cost."""
+
+    enabled: bool
+    holds: int  # walks that had to wait at least once
+    deadlocks: int  # cyclic waits found and resolved (0 by construction: see docs/traffic.md)
+    aisles: dict[str, AisleKPIs]
 
 
 class LineKPIs(_K):
@@ -111,6 +143,8 @@ class LineKPIs(_K):
     charges: int
     mean_charger_wait_s: float
     robot_utilisation: float
+    waiting_spot_share: float = float("nan")  # fleet time queued for a full work spot
+    waiting_traffic_share: float = float("nan")  # fleet time held by aisle traffic
 
 
 class KPIs(_K):
@@ -120,3 +154,5 @@ class KPIs(_K):
     stations: dict[str, StationKPIs]
     robots: dict[str, RobotKPIs]
     chargers: dict[str, ChargerKPIs]
+    spots: dict[str, SpotKPIs] = {}
+    traffic: TrafficKPIs | None = None

@@ -85,7 +85,8 @@ class WalkFit(_Model):
 
 
 class ActFit(_Model):
-    """A primitive at one place: duration and energy linear in payload, with spread."""
+    """A primitive at one place: duration and energy linear in payload, with spread (durations
+    gamma-distributed with that mean and standard deviation, energies normal)."""
 
     duration_s: tuple[float, float] = Field(description="a + b * payload_kg")
     energy_j: tuple[float, float] = Field(description="a + b * payload_kg")
@@ -121,11 +122,12 @@ class Calibration(_Model):
                 duration_cv=spec.walk_cv,
                 energy_cv=spec.walk_cv,
             ),
-            pick=ActFit(duration_s=(spec.pick_time, 0.0),
+            pick=ActFit(duration_s=(spec.pick_time, 0.0), duration_sd=spec.act_cv * spec.pick_time,
                         energy_j=((hold + p.lifting) * spec.pick_time, lift_j)),
             place=ActFit(duration_s=(spec.place_time, 0.0),
+                         duration_sd=spec.act_cv * spec.place_time,
                          energy_j=((hold + p.lifting) * spec.place_time, 0.0)),
-            dock=ActFit(duration_s=(spec.dock_time, 0.0),
+            dock=ActFit(duration_s=(spec.dock_time, 0.0), duration_sd=spec.act_cv * spec.dock_time,
                         energy_j=((hold + 0.3 * p.walking) * spec.dock_time, 0.0)),
         )
 
@@ -198,8 +200,10 @@ class Surrogate:
         fit = {"pick": cal.pick, "place": cal.place, "dock": cal.dock}[task.kind]
         duration = fit.duration_s[0] + fit.duration_s[1] * m
         energy = fit.energy_j[0] + fit.energy_j[1] * m
-        if fit.duration_sd:
-            duration = max(duration + fit.duration_sd * rng.standard_normal(), 0.2 * duration)
+        if fit.duration_sd and duration > 0:
+            # gamma: positive, with the fitted mean and spread (exponential at cv 1)
+            shape = (duration / fit.duration_sd) ** 2
+            duration = float(rng.gamma(shape, duration / shape))
         if fit.energy_sd:
             energy = max(energy + fit.energy_sd * rng.standard_normal(), 0.2 * energy)
         retries = 0

@@ -60,6 +60,10 @@ class RobotSpec(_Model):
     place_time: Seconds = Field(7.0, ge=0, description="turn, set down precisely, release")
     dock_time: Seconds = Field(20.0, ge=0, description="fine approach to the dock pose")
     decision_latency: Seconds = Field(0.2, ge=0, description="perceive-decide-act per task")
+    act_cv: float = Field(
+        0.0, ge=0, le=3, description="spread (coefficient of variation) of pick, place and dock "
+        "times in the uncalibrated surrogate; 1 makes them exponential"
+    )
     walk_cv: float = Field(0.05, ge=0, description="spread of walking times (surrogate)")
     dock_tolerance: DockTolerance = DockTolerance()
     drive_efficiency: float = Field(0.65, gt=0, le=1, description="motor+drive efficiency")

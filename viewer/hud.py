@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from viewer.replay import ROBOT_STATES, STATION_STATES, Snapshot
+from twin.kpi import ROBOT_STATES, STATION_STATES
+from viewer.replay import Snapshot
 from viewer.style import ROBOT_COLOURS, STATION_COLOURS
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -11,18 +11,16 @@ import numpy as np
 import pandas as pd
 
 from twin.config import Line
+from twin.kpi import ROBOT_STATES
 from viewer.gait import STRIDE_M
 from viewer.poses import LinkFrame, PoseTable, yaw_of
 from viewer.run import Run
 
-STATION_STATES = ("processing", "setup", "starved", "blocked", "down", "off_shift")
-ROBOT_STATES = (
-    "carrying", "walking_empty", "picking", "placing", "to_charger", "waiting_charger",
-    "docking", "charging", "idle", "down", "off_shift",
-)
 # what a station with several servers shows: the most urgent state among them
 STATION_PRIORITY = ("down", "setup", "processing", "blocked", "starved", "off_shift")
 MOVING_STATES = frozenset({"carrying", "walking_empty", "to_charger"})
+WORKING_STATES = frozenset({"picking", "placing", "docking", "charging"})  # on the spot
+QUEUED_STATES = frozenset({"waiting_spot", "waiting_charger"})  # in the queue behind it
 SPACING_M = 0.75  # side-by-side spacing of robots standing at the same point
 
 
@@ -52,6 +50,16 @@ class Trips:
     duration: np.ndarray
     path: np.ndarray
     target: np.ndarray
+    held_t: np.ndarray  # start of each stop for traffic (waiting_traffic rows)
+    held_cum: np.ndarray  # traffic-held time before each stop's start (cumulative)
+    held_end: np.ndarray  # end of each stop
+
+    def held(self, t: float) -> float:
+        """Seconds held by traffic before time t (whole stops and the one under way)."""
+        k = int(np.searchsorted(self.held_t, t, side="right")) - 1
+        if k < 0:
+            return 0.0
+        return float(self.held_cum[k] + min(t, self.held_end[k]) - self.held_t[k])
 
 
 @dataclass(frozen=True)
@@ -147,11 +155,14 @@ class Timeline:
             soc = rows[(rows["kind"] == "robot") & rows["value"].notna()]
             self._soc.append((soc["t"].to_numpy(dtype=float), soc["value"].to_numpy(dtype=float)))
             trips = rows[rows["kind"] == "travel"]
+            held_t, held_end = _stops(rows)
             self._trips.append(Trips(
                 t=trips["t"].to_numpy(dtype=float),
                 duration=_durations(rows, trips),
                 path=trips["path"].to_numpy(dtype=np.int64),
                 target=trips["target"].to_numpy(dtype=object),
+                held_t=held_t, held_end=held_end,
+                held_cum=np.concatenate([[0.0], np.cumsum(held_end - held_t)[:-1]]),
             ))
         self._levels = {
             str(k): _step(g) for k, g in by_kind.get("buffer", empty).groupby("entity", sort=True)
@@ -175,6 +186,8 @@ class Timeline:
             key=lambda s: _ideal_cycle(self.line, s) / self.line.stations[s].servers,
         )
         self._home = self._home_point()
+        self._holding = {name: loc.holding for name, loc in run.line.layout.locations.items()
+                         if loc.holding is not None}
         self.poses = PoseTable(run.poses) if run.poses is not None and len(run.poses) else None
         self.buffer_names = sorted(self._levels)
         self.routes = self._routes()
@@ -240,9 +253,12 @@ class Timeline:
         if k >= 0:
             pid = int(trips.path[k])
             elapsed, duration = t - trips.t[k], trips.duration[k]
-            if pid in self.paths and elapsed < duration and state in MOVING_STATES:
+            walking = state in MOVING_STATES or state == "waiting_traffic"
+            if pid in self.paths and elapsed < duration and walking:
+                held = trips.held(t) - trips.held(trips.t[k])  # stops on this walk so far
                 length = self._cum[pid][-1]
-                s = length * elapsed / duration
+                moving = duration - _held_between(trips, trips.t[k], trips.t[k] + duration)
+                s = length * (elapsed - held) / moving if moving > 0 else length
                 x, y, heading = self._walk(pid, s)
                 return x, y, heading, 2 * math.pi * s / STRIDE_M, ""
             place = str(trips.target[k])
@@ -281,7 +297,7 @@ class Timeline:
             states.append(state)
             places.append(place)
         heading = np.where(np.isnan(heading), 0.0, heading)
-        self._spread(xy, heading, places, states)
+        self._spread(xy, heading, places, states, self._holding)
         links = None
         if self.poses is not None:  # physics runs: the recorded pose wins where it exists
             links = self.poses.frame(self.robots, t)
@@ -321,19 +337,50 @@ class Timeline:
         return float(min(max(_ideal_cycle(self.line, b) * good / pbt, 0.0), 1.0))
 
     @staticmethod
-    def _spread(xy: np.ndarray, heading: np.ndarray, places: list[str],
-                states: list[str]) -> None:
-        """Robots at the same point stand side by side; those waiting queue up behind it."""
+    def _spread(xy: np.ndarray, heading: np.ndarray, places: list[str], states: list[str],
+                holding: dict[str, tuple[float, float]] | None = None) -> None:
+        """Robots at one place never overlap: those working stand side by side on its spots,
+        those queued line up from its holding point, the rest stand aside beyond the spots."""
         groups: dict[str, list[int]] = defaultdict(list)
         for i, place in enumerate(places):
             if place:
                 groups[place].append(i)
-        for members in groups.values():
-            waiting = [i for i in members if states[i] == "waiting_charger"]
-            present = [i for i in members if states[i] != "waiting_charger"]
-            for rank, i in enumerate(waiting):
-                back = (rank + 1.4) * SPACING_M
-                xy[i] -= back * np.array([math.cos(heading[i]), math.sin(heading[i])])
-            for rank, i in enumerate(present):
-                off = (rank - (len(present) - 1) / 2) * SPACING_M
-                xy[i] += off * np.array([-math.sin(heading[i]), math.cos(heading[i])])
+        for place, members in groups.items():
+            i0 = members[0]
+            spot = xy[i0].copy()
+            facing = np.array([math.cos(heading[i0]), math.sin(heading[i0])])
+            side = np.array([-facing[1], facing[0]])
+            working = [i for i in members if states[i] in WORKING_STATES]
+            queued = [i for i in members if states[i] in QUEUED_STATES]
+            aside = [i for i in members if i not in working and i not in queued]
+            for rank, i in enumerate(working):
+                xy[i] = spot + (rank - (len(working) - 1) / 2) * SPACING_M * side
+            hold = holding.get(place) if holding else None
+            if hold is not None:
+                start = np.asarray(hold, dtype=float)
+                away = start - spot
+                norm = float(np.hypot(*away))
+                back = away / norm if norm > 0 else -facing
+            else:
+                start, back = spot - 1.4 * SPACING_M * facing, -facing
+            for rank, i in enumerate(queued):
+                xy[i] = start + rank * SPACING_M * back
+            first = (len(working) + 1) / 2 if working else 0.0  # alone: on the point itself
+            for rank, i in enumerate(aside):
+                xy[i] = spot + (first + rank) * SPACING_M * side
+
+
+def _stops(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of each traffic stop of one robot (rows in log order)."""
+    robot = rows[rows["kind"] == "robot"]
+    times = robot["t"].to_numpy(dtype=float)
+    states = robot["state"].to_numpy(dtype=object)
+    starts, ends = [], []
+    for k in np.flatnonzero(states == "waiting_traffic"):
+        starts.append(times[k])
+        ends.append(times[k + 1] if k + 1 < len(times) else times[k])
+    return np.asarray(starts, dtype=float), np.asarray(ends, dtype=float)
+
+
+def _held_between(trips: Trips, a: float, b: float) -> float:
+    return trips.held(b) - trips.held(a)

@@ -24,6 +24,8 @@ ROBOT_COLOURS: dict[str, str] = {
     "idle": "#e0e0e0",
     "down": "#d62728",
     "off_shift": "#505050",
+    "waiting_spot": "#ff8c42",
+    "waiting_traffic": "#c0392b",
 }
 FLOOR = "#d8d6cf"
 GRID = "#b8b5aa"

@@ -17,7 +17,7 @@ from twin.study.runner import run_study
 from twin.study.store import Store
 
 EVIL = "</script><script>alert('x')</script><img src=x onerror=alert(1)>"
-FIGURES = 8
+FIGURES = 9
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,12 @@ from twin.line.calendar import Calendar
 
 
 class StateClock:
-    __slots__ = ("acc", "state", "since", "cal", "overridden", "log", "entity", "kind", "tag")
+    __slots__ = ("acc", "state", "since", "cal", "overridden", "log", "entity", "kind", "tag",
+                 "where")
 
     def __init__(self, states: tuple[str, ...], initial: str, now: float, cal: Calendar,
                  overridden: frozenset[str], log: EventLog, entity: str, kind: str,
-                 tag: float = float("nan")) -> None:
+                 tag: float = float("nan"), where: str | None = None) -> None:
         self.acc = dict.fromkeys(states, 0.0)
         self.state = initial
         self.since = now
@@ -26,8 +27,9 @@ class StateClock:
         self.entity = entity
         self.kind = kind
         self.tag = tag  # logged in `value` (server index for stations)
+        self.where = where  # logged in `target`: the location a robot works or waits at
         if log.enabled:
-            log.add(now, entity, kind, self.shown(now), -1, tag)
+            log.add(now, entity, kind, self.shown(now), -1, tag, where)
 
     def shown(self, now: float) -> str:
         """The state as the log and viewer see it now (off_shift where the calendar says)."""
@@ -47,18 +49,20 @@ class StateClock:
         self.since = now
 
     def set(self, now: float, state: str, value: float | None = None,
-            logged: bool = True) -> None:
+            logged: bool = True, where: str | None = None) -> None:
         self._flush(now)
         self.state = state
+        if where is not None:
+            self.where = where
         if logged and self.log.enabled:
             self.log.add(now, self.entity, self.kind, self.shown(now), -1,
-                         self.tag if value is None else value)
+                         self.tag if value is None else value, self.where)
 
     def relog(self, now: float, value: float | None = None) -> None:
         """Log the shown state again (at a shift boundary)."""
         if self.log.enabled and self.state in self.overridden:
             self.log.add(now, self.entity, self.kind, self.shown(now), -1,
-                         self.tag if value is None else value)
+                         self.tag if value is None else value, self.where)
 
     def reset(self, now: float) -> None:
         self._flush(now)

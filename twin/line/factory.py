@@ -8,7 +8,7 @@ step, creation time), so the hot loop touches no dicts of dicts.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
@@ -17,14 +17,17 @@ from twin.checks import leg_transport, node_location, routes
 from twin.config import Fleet, Line
 from twin.events import EventLog
 from twin.floor import Walkways, build_walkways
+from twin.floor.lanes import build_lanes
 from twin.line.buffers import Inbox
 from twin.line.calendar import make_calendar
 from twin.line.chargers import ChargerGroup
 from twin.line.fleet import Dispatcher, Robot
+from twin.line.spots import WorkSpot
 from twin.line.station import Station
 from twin.line.streams import RandomStreams
+from twin.line.traffic import Traffic
 from twin.line.transport import ConveyorLeg, HumanoidLeg, Sink, Source, StationPort
-from twin.motion import MotionModel, Surrogate
+from twin.motion import MotionModel, MotionTask, Outcome, Surrogate
 from twin.robot import RobotSpec
 
 
@@ -61,16 +64,30 @@ class Factory:
                          if c.count > 0}
         self.dispatcher = Dispatcher(self, self.fleet_spec.dispatch)
         self.robots: dict[str, Robot] = {}
+        self.traffic: Traffic | None = None
+        self.plan_walk: Callable[[Robot, MotionTask], Outcome] | None = None
+        self.zoned = bool(self.fleet_spec.zones)
         if self.fleet_spec.count:
             spec = self.fleet_spec.robot
             assert isinstance(spec, RobotSpec), "load the line with twin.load_line"
             self.motion = motion or Surrogate(spec)
+            self.plan_walk = getattr(self.motion, "plan", None)
+            if line.layout.traffic.enabled:
+                if self.plan_walk is None:
+                    raise ValueError(
+                        "traffic needs a motion model that plans walks ahead (the surrogate); "
+                        "with physics motion set layout.traffic.enabled: false")
+                self.traffic = Traffic(build_lanes(line.layout), line.layout.traffic)
             home = self.fleet_spec.home or next(iter(self.chargers.values())).location
             soc = self.fleet_spec.charging.initial_soc
             width = len(str(self.fleet_spec.count))
+            zones = [z for z, spec_z in self.fleet_spec.zones.items()
+                     for _ in range(spec_z.robots)]
             for k in range(self.fleet_spec.count):
                 rid = f"robot{k + 1:0{width}d}"
-                self.robots[rid] = Robot(self, rid, spec, self.motion, home, soc)
+                zone = zones[k] if k < len(zones) else None
+                self.robots[rid] = Robot(self, rid, spec, self.motion, home, soc, zone)
+        self.spots: dict[str, WorkSpot] = {}
         self.legs: list[HumanoidLeg | ConveyorLeg] = []
         self._connect()
 
@@ -108,8 +125,22 @@ class Factory:
                 self.legs.append(ConveyorLeg(self, a, b, spec, port, inbox))
             else:
                 ports[b] = None
-                self.legs.append(HumanoidLeg(self, a, b, spec, port, inbox,
-                                             node_location(line, a), node_location(line, b)))
+                src_loc, dst_loc = node_location(line, a), node_location(line, b)
+                leg = HumanoidLeg(self, a, b, spec, port, inbox, src_loc, dst_loc)
+                leg.zone = self._zone_of(a, b)
+                self.legs.append(leg)
+                for loc in (src_loc, dst_loc):
+                    if loc not in self.spots:
+                        spots = line.layout.locations[loc].spots
+                        self.spots[loc] = WorkSpot(self, loc, spots)
+
+    def _zone_of(self, a: str, b: str) -> str | None:
+        """The zone of a leg: the one holding its start node, else the one holding its end."""
+        for node in (a, b):
+            for name, zone in self.fleet_spec.zones.items():
+                if node in zone.nodes:
+                    return name
+        return None
 
     # ------------------------------------------------------------------ units
     def reset_counts(self) -> None:
@@ -223,6 +254,10 @@ class Factory:
         for group in self.chargers.values():
             group.queue_area_until(now)
             group.reset_counts()
+        for spot in self.spots.values():
+            spot.reset_counts()
+        if self.traffic is not None:
+            self.traffic.reset_counts(now)
         self.log.add(now, "line", "line", "warmup_end")
 
     def run(self, until: float, warmup: float = 0.0) -> None:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from twin.line.factory import Factory
 
 (CARRYING, WALKING_EMPTY, PICKING, PLACING, TO_CHARGER, WAITING_CHARGER, DOCKING, CHARGING,
- IDLE, DOWN, OFF_SHIFT) = ROBOT_STATES
+ IDLE, DOWN, OFF_SHIFT, WAITING_SPOT, WAITING_TRAFFIC) = ROBOT_STATES
+_STANDING = frozenset({IDLE, WAITING_CHARGER, DOWN, WAITING_SPOT, WAITING_TRAFFIC})
 _OVERRIDDEN = frozenset({IDLE})
 _BREAK = object()  # wake-up sentinel: a break started
 T = TypeVar("T")
@@ -32,9 +33,10 @@ T = TypeVar("T")
 
 class Robot:
     def __init__(self, factory: Factory, rid: str, spec: RobotSpec, motion: MotionModel,
-                 home: str, soc: float) -> None:
+                 home: str, soc: float, zone: str | None = None) -> None:
         self.factory = factory
         self.id = rid
+        self.zone = zone  # None: serves every leg
         self.spec = spec
         self.motion = motion
         self.rng: np.random.Generator = factory.streams.stream(f"robot:{rid}:motion")
@@ -51,7 +53,7 @@ class Robot:
             self.charge_time = self.datasheet.charge_time.sampler(brng)
             self.drain_w = spec.battery / max(self.runtime(), 1.0)
         self.clock = StateClock(ROBOT_STATES, IDLE, factory.env.now, factory.calendar,
-                                _OVERRIDDEN, factory.log, rid, "robot", soc)
+                                _OVERRIDDEN, factory.log, rid, "robot", soc, home)
         failures = factory.fleet_spec.failures
         if failures is not None:
             frng = factory.streams.stream(f"robot:{rid}:failures")
@@ -80,11 +82,12 @@ class Robot:
         self.energy -= joules
         self.used_j += joules
 
-    def set(self, state: str, logged: bool = True) -> None:
-        """Enter ``state``, paying the standing draw of the state being left."""
+    def set(self, state: str, logged: bool = True, where: str | None = None) -> None:
+        """Enter ``state`` at ``where`` (default: the robot's location), paying the standing
+        draw of the state being left."""
         now = self.factory.env.now
         clock = self.clock
-        if clock.state in (IDLE, WAITING_CHARGER, DOWN):
+        if clock.state in _STANDING:
             dt = now - clock.since
             if self.datasheet is not None:
                 # a datasheet runtime is time away from the charger: queueing there is rest
@@ -95,11 +98,16 @@ class Robot:
                 self.draw(on * self.idle_power + (dt - on) * self.spec.power.standby)
             else:
                 self.draw(dt * self.idle_power)
-        clock.set(now, state, self.soc, logged)
+        clock.set(now, state, self.soc, logged, where or self.location)
 
     def do(self, state: str, task: MotionTask) -> Generator[simpy.Event, Any, Outcome]:
-        self.set(state)
+        self.set(state, where=task.target)
         outcome = yield from self.motion.execute(self.factory.env, self, task)
+        yield from self.settle(task, outcome)
+        return outcome
+
+    def settle(self, task: MotionTask, outcome: Outcome) -> Generator[simpy.Event, Any, None]:
+        """Pay for a primitive that ended, move the robot, and suffer what it brought."""
         if self.datasheet is not None:
             self.draw(self.drain_w * outcome.duration)
         else:
@@ -120,7 +128,6 @@ class Robot:
                 self.set(DOWN)
                 yield self.factory.env.timeout(self.ttr())
                 self.ttf_left = self.ttf()
-        return outcome
 
     def walk(self, state: str, target: str, payload: float,
              units: int = -1) -> Generator[simpy.Event, Any, None]:
@@ -128,17 +135,54 @@ class Robot:
         ways = f.walkways
         if target == self.location:
             return
-        task = MotionTask("walk", self.location, target, payload,
-                          distance=ways.dist(self.location, target),
-                          path=ways.path(self.location, target),
-                          heading_deg=f.line.layout.locations[target].heading,
+        origin = self.location
+        path = ways.path(origin, target)
+        pid = ways.path_id(origin, target)
+        task = MotionTask("walk", origin, target, payload, distance=ways.dist(origin, target),
+                          path=path, heading_deg=f.line.layout.locations[target].heading,
                           start_heading_deg=self.heading)
-        row = f.log.add_travel(f.env.now, self.id, state, self.location, target,
-                               ways.path_id(self.location, target), float("nan"), units)
-        start = f.env.now
-        yield from self.do(state, task)
-        if row >= 0:
-            f.log.value[row] = f.env.now - start
+        env = f.env
+        if f.traffic is None:
+            row = f.log.add_travel(env.now, self.id, state, origin, target, pid, float("nan"),
+                                   units)
+            start = env.now
+            yield from self.do(state, task)
+            if row >= 0:
+                f.log.value[row] = env.now - start
+            return
+        assert f.plan_walk is not None  # checked at construction: traffic needs plans
+        outcome = f.plan_walk(self, task)
+        holds = f.traffic.book(pid, path, env.now, outcome.duration)
+        if holds and holds[0].s == 0.0:
+            first = holds.pop(0)
+            self.set(WAITING_TRAFFIC, where=origin)
+            yield env.timeout(first.wait)
+        total = outcome.duration + sum(h.wait for h in holds)
+        f.log.add_travel(env.now, self.id, state, origin, target, pid, total, units)
+        self.set(state, where=target)
+        moved = env.now
+        for hold in holds:
+            yield env.timeout(max(hold.start - env.now, 0.0))
+            self.set(WAITING_TRAFFIC, where=target)
+            yield env.timeout(hold.wait)
+            self.set(state, where=target)
+        yield env.timeout(max(moved + total - env.now, 0.0))
+        yield from self.settle(task, outcome)
+
+    def enter(self, location: str, loaded: bool
+              ) -> Generator[simpy.Event, Any, Any]:
+        """Take a work spot at ``location``, queueing at its holding point if it is full."""
+        f = self.factory
+        spot = f.spots[location]
+        request = spot.request(loaded)
+        arrived = f.env.now
+        if not request.triggered:
+            self.set(WAITING_SPOT, where=location)
+            spot.queued(+1)
+            yield request
+            spot.queued(-1)
+        spot.entered(f.env.now - arrived)
+        return request
 
     # ------------------------------------------------------------------ the robot's day
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -181,8 +225,11 @@ class Robot:
             yield env.timeout(self.spec.decision_latency)
         yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
         payload = leg.payload(trip.units)
+        spot = f.spots[leg.src_loc]
+        request = yield from self.enter(leg.src_loc, False)
         outcome = yield from self.do(PICKING, MotionTask("pick", leg.src_loc, leg.src_loc,
                                                          payload))
+        spot.left(request)
         if not outcome.ok:
             self.failed_tasks += 1
             f.log.add(env.now, self.id, "robot", "task_failed", trip.units, payload)
@@ -190,7 +237,10 @@ class Robot:
             return
         parts = leg.port.remove(leg.dst, trip.units)
         yield from self.walk(CARRYING, leg.dst_loc, payload, trip.units)
+        spot = f.spots[leg.dst_loc]
+        request = yield from self.enter(leg.dst_loc, True)
         yield from self.do(PLACING, MotionTask("place", leg.dst_loc, leg.dst_loc, payload))
+        spot.left(request)
         leg.inbox.reserved -= trip.units
         for part in parts:
             leg.inbox.put(part)
@@ -274,9 +324,11 @@ class Dispatcher:
 
     def submit(self, trip: Trip) -> None:
         f = self.factory
-        if self.idle and f.calendar.is_on(f.env.now):
+        zone = trip.leg.zone
+        idle = [r for r in self.idle if r.zone is None or r.zone == zone] if f.zoned else self.idle
+        if idle and f.calendar.is_on(f.env.now):
             d = f.walkways.dist
-            robot = self._choose(self.idle, lambda r: d(r.location, trip.leg.src_loc))
+            robot = self._choose(idle, lambda r: d(r.location, trip.leg.src_loc))
             self.idle.remove(robot)
             assert robot.wakeup is not None
             robot.wakeup.succeed(trip)
@@ -285,9 +337,12 @@ class Dispatcher:
 
     def robot_free(self, robot: Robot) -> Trip | None:
         f = self.factory
-        if self.pending and f.calendar.is_on(f.env.now):
+        pending = self.pending
+        if f.zoned and robot.zone is not None:
+            pending = [t for t in pending if t.leg.zone == robot.zone]
+        if pending and f.calendar.is_on(f.env.now):
             d = f.walkways.dist
-            trip = self._choose(self.pending, lambda t: d(robot.location, t.leg.src_loc))
+            trip = self._choose(pending, lambda t: d(robot.location, t.leg.src_loc))
             self.pending.remove(trip)
             return trip
         self.idle.append(robot)
@@ -299,8 +354,8 @@ class Dispatcher:
 
     def shift_started(self) -> None:
         """Hand out trips that piled up off shift."""
-        while self.pending and self.idle:
-            trip = self.pending.pop(0)
+        waiting, self.pending = self.pending, []
+        for trip in waiting:
             self.submit(trip)
 
     def break_started(self) -> None:

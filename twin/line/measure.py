@@ -8,17 +8,25 @@ from twin.kpi import (
     LOSSES,
     ROBOT_STATES,
     STATION_STATES,
+    AisleKPIs,
     ChargerKPIs,
     KPIs,
     LineKPIs,
     RobotKPIs,
+    SpotKPIs,
     StationKPIs,
+    TrafficKPIs,
 )
 from twin.line.factory import Factory
 from twin.units import J_PER_KWH
 
 NAN = float("nan")
 WORKING = ("carrying", "walking_empty", "picking", "placing")
+
+
+def _fleet_share(robots: dict[str, RobotKPIs], state: str) -> float:
+    """The fleet's share of time in ``state`` (robot-time over robots x horizon)."""
+    return sum(getattr(r, state) for r in robots.values()) / len(robots) if robots else NAN
 
 
 def _ratio(a: float, b: float) -> float:
@@ -76,8 +84,32 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
         losses_s=losses, fleet_energy_kwh=fleet_energy,
         kwh_per_unit=_ratio(fleet_energy, good), charges=charges,
         mean_charger_wait_s=_ratio(waits, charges), robot_utilisation=util,
+        waiting_spot_share=_fleet_share(robots, "waiting_spot"),
+        waiting_traffic_share=_fleet_share(robots, "waiting_traffic"),
     )
-    return KPIs(line=line, stations=stations, robots=robots, chargers=chargers)
+    spots = {}
+    for name, spot in f.spots.items():
+        busy, queue = spot.totals()
+        spots[name] = SpotKPIs(
+            spots=spot.spots, visits=spot.visits, utilisation=busy / (spot.spots * horizon),
+            mean_queue=queue / horizon, max_queue=spot.queue_max,
+            mean_wait_s=_ratio(spot.wait_sum, spot.visits),
+        )
+    return KPIs(line=line, stations=stations, robots=robots, chargers=chargers, spots=spots,
+                traffic=_traffic(f, horizon))
+
+
+def _traffic(f: Factory, horizon: float) -> TrafficKPIs:
+    t = f.traffic
+    if t is None:
+        return TrafficKPIs(enabled=False, holds=0, deadlocks=0, aisles={})
+    marked = [(a.name or f"aisle {k + 1}", a.start, a.end, a.width)
+              for k, a in enumerate(f.line.layout.aisles)]
+    hours = horizon / 3600.0
+    aisles = {name: AisleKPIs(x=x, y=y, lanes=lanes, passages_per_hour=passages / hours,
+                              blocked_s=blocked)
+              for name, (x, y, lanes, passages, blocked) in t.aisle_stats(marked).items()}
+    return TrafficKPIs(enabled=True, holds=t.holds, deadlocks=t.deadlocks, aisles=aisles)
 
 
 def _station(st: object, now: float, horizon: float) -> StationKPIs:

@@ -186,6 +186,7 @@ class HumanoidLeg:
         self.wake = Wake(factory.env)
         self.failed_in_a_row = 0
         self.disabled = False
+        self.zone: str | None = None  # robots of this zone (or of none) serve the leg
         port.watch(dst, self.wake)
         inbox.watchers.append(self.wake)
         factory.shift_watchers.append(self.wake)

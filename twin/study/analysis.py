@@ -34,6 +34,7 @@ class Results:
     robots: pd.DataFrame
     chargers: pd.DataFrame
     traces: pd.DataFrame
+    spots: pd.DataFrame
 
     @property
     def cost(self) -> CostModel:
@@ -69,7 +70,7 @@ def load(store: Store) -> Results:
     line = line.merge(_costs(line, robots, chargers, plan.cost or CostModel()), on="key",
                       how="left")
     return Results(plan, meta, scenarios, runs, line, _frame(store, "station_kpis"), robots,
-                   chargers, _frame(store, "traces", "trace"))
+                   chargers, _frame(store, "traces", "trace"), _frame(store, "spot_kpis"))
 
 
 def _costs(line: pd.DataFrame, robots: pd.DataFrame, chargers: pd.DataFrame,

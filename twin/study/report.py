@@ -27,7 +27,8 @@ COLOURS = {
     "down": "#d62728", "off_shift": "#7f7f7f", "carrying": "#2ca02c",
     "walking_empty": "#98df8a", "picking": "#1f77b4", "placing": "#17becf",
     "to_charger": "#ffbb78", "waiting_charger": "#d62728", "docking": "#9467bd",
-    "charging": "#ff7f0e", "idle": "#c7c7c7",
+    "charging": "#ff7f0e", "idle": "#c7c7c7", "waiting_spot": "#e377c2",
+    "waiting_traffic": "#8c564b",
 }
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;
@@ -174,6 +175,30 @@ def fig_chargers(res: Results, scenario: int) -> go.Figure:
     return fig
 
 
+def fig_waits(res: Results, scenario: int) -> go.Figure:
+    """Where robots wait: the queue before each work spot, and the fleet's time lost to
+    queueing for spots and to aisle traffic, in one scenario."""
+    fig = go.Figure()
+    spots = res.spots[res.spots.scenario == scenario] if not res.spots.empty else res.spots
+    line = res.line[res.line.scenario == scenario]
+    name = esc(res.name(scenario))
+    if spots.empty:
+        fig.update_layout(title=f"Where robots wait ({name}): no robots work at spots")
+        return fig
+    per = spots.groupby("spot")["mean_queue"].mean().sort_values(ascending=False)
+    fig.add_trace(go.Bar(x=[esc(s) for s in per.index], y=per.to_numpy(float),
+                         name="robots queued for a spot (time-average)",
+                         marker_color=COLOURS["waiting_spot"]))
+    spot_share = float(line["waiting_spot_share"].mean()) if len(line) else math.nan
+    traffic_share = float(line["waiting_traffic_share"].mean()) if len(line) else math.nan
+    fig.update_layout(
+        title=(f"Where robots wait ({name}): fleet time queued for spots "
+               f"{_num(100 * spot_share, 2)}%, held by aisle traffic "
+               f"{_num(100 * traffic_share, 2)}%"),
+        yaxis_title="robots waiting")
+    return fig
+
+
 def fig_traces(res: Results, scenario: int, what: str, title: str, y: str) -> go.Figure:
     """One replication's trace per entity (state of charge, charger queue) over time."""
     fig = go.Figure()
@@ -283,7 +308,7 @@ def render(res: Results) -> str:
                 f"{' (MSER-5)' if plan.warmup == 'auto' else ''}, seed {plan.seed}, "
                 f"code {res.meta.get('code_version', '?')}")
     figures = [fig_throughput(res), fig_waterfall(res, focus), fig_stations(res, focus),
-               fig_robots(res), fig_chargers(res, focus),
+               fig_robots(res), fig_waits(res, focus), fig_chargers(res, focus),
                fig_traces(res, focus, "queue", "Charger queue over time", "robots waiting"),
                fig_traces(res, focus, "soc", "State of charge", "state of charge"),
                fig_cost(res)]

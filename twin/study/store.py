@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel
 
-from twin.kpi import LOSSES, ChargerKPIs, LineKPIs, RobotKPIs, StationKPIs
+from twin.kpi import LOSSES, ChargerKPIs, LineKPIs, RobotKPIs, SpotKPIs, StationKPIs
 from twin.study.plan import RunSpec, Scenario
 from twin.study.worker import RunOutcome
 
@@ -56,6 +56,7 @@ def schema() -> dict[str, dict[str, str]]:
         "station_kpis": _columns(StationKPIs, "station"),
         "robot_kpis": _columns(RobotKPIs, "robot"),
         "charger_kpis": _columns(ChargerKPIs, "charger"),
+        "spot_kpis": _columns(SpotKPIs, "spot"),
         "series": {"key": "VARCHAR", "t_end": "DOUBLE", "good_units": "DOUBLE",
                    "wip_mean": "DOUBLE"},
         "traces": {"key": "VARCHAR", "what": "VARCHAR", "entity": "VARCHAR", "t": "DOUBLE",
@@ -69,7 +70,8 @@ def schema() -> dict[str, dict[str, str]]:
 
 
 _KEY = re.compile(r"^[0-9a-f]{8,64}$")
-RESULT_TABLES = ("line_kpis", "station_kpis", "robot_kpis", "charger_kpis", "series", "traces")
+RESULT_TABLES = ("line_kpis", "station_kpis", "robot_kpis", "charger_kpis", "spot_kpis", "series",
+                 "traces")
 
 
 class Store:
@@ -209,6 +211,7 @@ class Store:
 def _script(con: duckdb.DuckDBPyConnection, sql: str, new_runs: pa.Table,
             new_line_kpis: pa.Table | None = None, new_station_kpis: pa.Table | None = None,
             new_robot_kpis: pa.Table | None = None, new_charger_kpis: pa.Table | None = None,
+            new_spot_kpis: pa.Table | None = None,
             new_series: pa.Table | None = None, new_traces: pa.Table | None = None) -> None:
     """Run ``sql``, whose ``FROM new_<table>`` clauses read these Arrow tables by name
     (DuckDB's replacement scans look them up among this function's locals)."""

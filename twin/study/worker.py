@@ -77,7 +77,7 @@ def _flat(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def kpi_rows(kpis: Any) -> dict[str, Rows]:
-    """KPI model -> rows for the line, station, robot and charger tables."""
+    """KPI model -> rows for the line, station, robot, charger and work-spot tables."""
     return {
         "line_kpis": [_flat(kpis.line.model_dump())],
         "station_kpis": [{"station": k, **_flat(v.model_dump())}
@@ -85,6 +85,7 @@ def kpi_rows(kpis: Any) -> dict[str, Rows]:
         "robot_kpis": [{"robot": k, **_flat(v.model_dump())} for k, v in kpis.robots.items()],
         "charger_kpis": [{"charger": k, **_flat(v.model_dump())}
                          for k, v in kpis.chargers.items()],
+        "spot_kpis": [{"spot": k, **_flat(v.model_dump())} for k, v in kpis.spots.items()],
     }
 
 

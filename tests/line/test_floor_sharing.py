@@ -1,0 +1,178 @@
+"""Robots share the floor: work spots hold their stated number of robots, traffic cells never
+hold more robots than fit abreast, and the closed-network answer of spot contention holds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import twin
+from twin.config import Layout
+from twin.demo import mean_value_analysis
+from twin.floor.lanes import build_lanes
+from twin.line.traffic import Traffic
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lines"))
+from lines_helpers import TEACHING, all_lines, assert_in_ci, replicate  # noqa: E402
+
+WORK = {"picking", "placing"}
+DOCKED = {"docking", "charging"}
+
+
+def _max_overlap(starts: np.ndarray, ends: np.ndarray) -> int:
+    """Most intervals open at one instant (an interval ends before one starting then)."""
+    events = sorted([(s, 1) for s in starts] + [(e, -1) for e in ends], key=lambda x: (x[0], x[1]))
+    best = cur = 0
+    for _, step in events:
+        cur += step
+        best = max(best, cur)
+    return best
+
+
+def _working_intervals(ev: pd.DataFrame, states: set[str]) -> dict[str, list[tuple[float, float]]]:
+    """Location -> (start, end) of every stretch a robot spent in ``states`` there, from the log."""
+    rows = ev[ev.kind.isin(["robot", "travel"])].sort_values("t", kind="stable")
+    out: dict[str, list[tuple[float, float]]] = {}
+    for _, r in rows.groupby("entity", observed=True):
+        t = r.t.to_numpy()
+        state = r.state.astype(str).to_numpy()
+        where = r.target.astype(object).to_numpy()
+        for k in range(len(r) - 1):
+            if state[k] in states and r.kind.iloc[k] == "robot":
+                out.setdefault(str(where[k]), []).append((t[k], t[k + 1]))
+    return out
+
+
+@pytest.mark.parametrize("path", all_lines(), ids=lambda p: p.stem)
+def test_no_location_ever_holds_more_robots_than_its_spots(path: Path) -> None:
+    line = twin.load_line(path)
+    if line.fleet is None or line.fleet.count == 0:
+        pytest.skip("no robots")
+    more = max(line.fleet.count, 6)  # crowd the floor
+    res = twin.simulate(line, hours=10, seed=3, warmup_hours=0, events=True,
+                        overrides={"fleet.count": more})
+    ev = res.log.to_table().to_pandas()
+    worked = 0
+    for loc, spans in _working_intervals(ev, WORK).items():
+        a = np.array(spans)
+        worked += len(a)
+        assert _max_overlap(a[:, 0], a[:, 1]) <= line.layout.locations[loc].spots, loc
+    points: dict[str, int] = {}
+    for ch in line.chargers.values():
+        points[ch.location] = points.get(ch.location, 0) + ch.count
+    for loc, spans in _working_intervals(ev, DOCKED).items():
+        a = np.array(spans)
+        assert _max_overlap(a[:, 0], a[:, 1]) <= points[loc], loc
+    robot_rows = ev[ev.kind == "robot"]
+    assert robot_rows.target.notna().all(), "every robot row names where the robot is"
+    if any(leg.kind == "humanoid" for leg in [line.transport.default, *line.transport.legs]):
+        assert worked > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("robots", [1, 3, 6])
+def test_spot_contention_matches_mean_value_analysis(robots: int) -> None:
+    line = twin.load_line(TEACHING / "spot_contention.yaml")
+    robot = line.fleet.robot  # type: ignore[union-attr]
+    assert not isinstance(robot, str)
+    d = 20.0  # rack (2, 5) to bench (22, 5) in an empty hall
+    s = robot.pick_time
+    z = d / robot.speed_empty + d / robot.speed_loaded + robot.place_time
+    x, queueing = mean_value_analysis(robots, s, z)
+    runs = replicate(TEACHING / "spot_contention.yaml", lambda r: (
+        r.kpis.line.throughput_per_hour, r.kpis.line.waiting_spot_share,
+    ), reps=20, hours=20, overrides={"fleet.count": robots})
+    assert_in_ci(runs[:, 0], x * 3600, f"parts per hour with {robots} robots")
+    if robots > 1:
+        assert_in_ci(runs[:, 1], queueing, f"share queueing with {robots} robots")
+
+
+def _corridor() -> Layout:
+    """A 1 m wide corridor (one robot at a time) between two halls."""
+    return Layout.model_validate({
+        "floor": {"width": 30, "depth": 9},
+        "clearance": 0.35,
+        "obstacles": [{"x0": 10, "y0": 0, "x1": 20, "y1": 4},
+                      {"x0": 10, "y0": 5, "x1": 20, "y1": 9}],
+        "locations": {"a": [2, 4.5], "b": [28, 4.5]},
+    })
+
+
+def test_lanes_measure_the_corridor_and_the_halls() -> None:
+    grid = build_lanes(_corridor())
+    assert grid.capacity(grid.index(15, 4.5)) == 1  # 1 m wide / 0.7 m robots
+    assert grid.capacity(grid.index(5, 4.5)) == 4  # open hall: capped
+    wide = _corridor().model_copy(update={"aisles": []})
+    wide.obstacles[1].y0 = 5.8  # 1.8 m: two abreast
+    grid2 = build_lanes(wide)
+    assert grid2.capacity(grid2.index(15, 4.5)) == 2
+
+
+def test_oncoming_robot_waits_for_the_single_lane_corridor() -> None:
+    layout = _corridor()
+    traffic = Traffic(build_lanes(layout), layout.traffic)
+    east = np.array([[2.0, 4.5], [28.0, 4.5]])
+    west = east[::-1].copy()
+    assert traffic.book(1, east, 0.0, 26.0) == []  # 1 m/s, the corridor from 8 s to 18 s
+    holds = traffic.book(2, west, 0.0, 26.0)
+    assert holds, "the oncoming robot must wait"
+    # it may only enter the corridor (x = 20) after the first robot has left it (x = 10, t 8 s)
+    waited = sum(h.wait for h in holds)
+    assert waited >= 18.0 - 8.0 - 1e-6
+    _assert_capacity(traffic)
+
+
+def test_a_follower_keeps_its_gap_and_never_overtakes_in_one_lane() -> None:
+    layout = _corridor()
+    traffic = Traffic(build_lanes(layout), layout.traffic)
+    inside = np.array([[10.5, 4.5], [19.5, 4.5]])  # within the corridor
+    assert traffic.book(1, inside, 0.0, 18.0) == []  # slow leader: 0.5 m/s
+    holds = traffic.book(1, inside, 1.0, 9.0)  # fast follower, at 1 m/s, a second later
+    assert holds
+    arrive = 1.0 + 9.0 + sum(h.wait for h in holds)
+    assert arrive >= 18.0  # never past the leader, which leaves at 18 s
+    _assert_capacity(traffic)
+
+
+def test_random_walks_never_overfill_a_cell() -> None:
+    layout = _corridor()
+    traffic = Traffic(build_lanes(layout), layout.traffic)
+    rng = np.random.default_rng(7)
+    t = 0.0
+    for _ in range(200):
+        t += float(rng.exponential(3.0))
+        path = np.array([[2.0, 4.5], [28.0, 4.5]])
+        key = int(rng.random() < 0.5)  # the cells along a path are cached by its key
+        if key:
+            path = path[::-1].copy()
+        traffic.book(key, path, t, float(rng.uniform(20.0, 40.0)))
+    _assert_capacity(traffic)
+    assert traffic.holds > 0 and traffic.deadlocks == 0
+
+
+def _assert_capacity(traffic: Traffic) -> None:
+    for cell in traffic.cells.values():
+        if cell.starts:
+            assert _max_overlap(np.array(cell.starts), np.array(cell.ends)) <= cell.lanes
+
+
+def test_zones_keep_robots_to_their_own_legs() -> None:
+    line = twin.load_line(Path(__file__).resolve().parents[2] / "lines" / "tote_line.yaml")
+    zones = {"front": {"nodes": ["rack", "frame", "harness"], "robots": 2},
+             "back": {"nodes": ["regulator", "trim", "check"], "robots": 2}}
+    res = twin.simulate(line, hours=8, seed=1, warmup_hours=0, events=True,
+                        overrides={"fleet.count": 4, "fleet.zones": zones})
+    ev = res.log.to_table().to_pandas()
+    carry = ev[(ev.kind == "travel") & (ev.state == "carrying")]
+    front = {"rack", "frame", "harness"}
+    for rid, rows in carry.groupby("entity", observed=True):
+        origins = set(rows.origin.astype(str))
+        if rid in ("robot1", "robot2"):
+            assert origins <= front, (rid, origins)
+        else:
+            assert origins <= {"regulator", "trim", "check"}, (rid, origins)
+    assert res.kpis.line.good_units > 0

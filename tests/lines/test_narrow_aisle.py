@@ -1,0 +1,30 @@
+"""The narrow-aisle line: head-on meetings in a one-robot passage cost output, visible as
+``waiting_traffic``, and a one-way loop wins it back (the figures in the line's header)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from lines_helpers import LINES, replicate
+
+ONE_WAY = {"layout.aisles.0.one_way": True, "layout.aisles.1.one_way": True}
+
+
+def _runs(overrides: dict[str, object]) -> np.ndarray:
+    return replicate(LINES / "narrow_aisle.yaml", lambda r: (
+        r.kpis.line.throughput_per_hour, r.kpis.line.waiting_traffic_share,
+        r.kpis.traffic.deadlocks,  # type: ignore
+    ), reps=3, hours=40, overrides=overrides)
+
+
+@pytest.mark.slow
+def test_one_way_loop_recovers_what_head_on_traffic_costs() -> None:
+    built, loop = _runs({}), _runs(ONE_WAY)
+    ghosts = _runs({"layout.traffic.enabled": False})
+    assert built[:, 1].mean() > 0.10, "robots wait for oncoming traffic in the passage"
+    assert loop[:, 1].mean() < 0.01, "a one-way loop has no oncoming traffic"
+    lost = ghosts[:, 0].mean() - built[:, 0].mean()
+    recovered = loop[:, 0].mean() - built[:, 0].mean()
+    assert lost > 0.1 * ghosts[:, 0].mean()
+    assert recovered > 0.8 * lost, (lost, recovered)
+    assert (built[:, 2] == 0).all() and (loop[:, 2] == 0).all()
