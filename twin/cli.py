@@ -107,6 +107,10 @@ def _physics_motion(spec: Any) -> Any:
     if not isinstance(robot, RobotSpec):
         fail("--motion physics needs a fleet of robots in the line")
         return None
+    if spec.layout.traffic.enabled and spec.fleet.count > 1:
+        from twin.line.factory import TRAFFIC_NEEDS_PLANS
+
+        fail(f"{spec.name}: {TRAFFIC_NEEDS_PLANS}")
     tote = spec.transport.default.tote_mass
     return Physics(spec.layout, robot, tote_mass=tote)
 

@@ -31,6 +31,11 @@ from twin.motion import MotionModel, MotionTask, Outcome, Surrogate
 from twin.robot import RobotSpec
 
 
+TRAFFIC_NEEDS_PLANS = (
+    "robots in physics do not follow the traffic rules yet: with more than one robot and "
+    "--motion physics, set layout.traffic.enabled=false")
+
+
 class Factory:
     """A line ready to run: ``Factory(line, seed).run(until)``."""
 
@@ -72,11 +77,10 @@ class Factory:
             assert isinstance(spec, RobotSpec), "load the line with twin.load_line"
             self.motion = motion or Surrogate(spec)
             self.plan_walk = getattr(self.motion, "plan", None)
-            if line.layout.traffic.enabled:
+            alone = self.fleet_spec.count == 1  # one robot never meets another
+            if line.layout.traffic.enabled and not alone:
                 if self.plan_walk is None:
-                    raise ValueError(
-                        "traffic needs a motion model that plans walks ahead (the surrogate); "
-                        "with physics motion set layout.traffic.enabled: false")
+                    raise ValueError(TRAFFIC_NEEDS_PLANS)
                 self.traffic = Traffic(build_lanes(line.layout), line.layout.traffic)
             home = self.fleet_spec.home or next(iter(self.chargers.values())).location
             soc = self.fleet_spec.charging.initial_soc
