@@ -93,6 +93,8 @@ def render(
     target: str | None = typer.Option(None, "--target", help="robot or station to look at"),
     width: int = typer.Option(1280, "--width"),
     height: int = typer.Option(720, "--height"),
+    congestion: bool = typer.Option(
+        False, "--congestion", help="shade the floor where robots waited for traffic"),
     hours: float = HOURS,
     seed: int = SEED,
 ) -> None:
@@ -104,7 +106,7 @@ def render(
             raise ValueError(f"{out}: --out must end in .png, .gif or .mp4")
         from viewer.render import ViewerScene, render_png, render_video
 
-        scene = ViewerScene(timeline, window_size=(width, height))
+        scene = ViewerScene(timeline, window_size=(width, height), congestion=congestion)
         scene.camera(camera, target)
         if out.suffix.lower() == ".png":
             render_png(scene, t_at if t_at is not None else timeline.horizon, out)

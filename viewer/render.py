@@ -16,6 +16,7 @@ from viewer.hud import Hud
 from viewer.places import buffer_anchor, station_body, station_point
 from viewer.replay import Snapshot, Timeline
 from viewer.robots import RobotBatch
+from viewer.scene import congestion as congestion_pieces
 from viewer.scene import static_pieces, station_meshes
 from viewer.urdf import robot_urdf
 
@@ -38,7 +39,8 @@ class ViewerScene:
     """A plotter holding the static layout and the batched dynamic actors of one run."""
 
     def __init__(self, timeline: Timeline, window_size: tuple[int, int] = (1280, 720),
-                 off_screen: bool = True, hud: bool = True, labels: bool = True) -> None:
+                 off_screen: bool = True, hud: bool = True, labels: bool = True,
+                 congestion: bool = False) -> None:
         self.timeline = timeline
         line = timeline.line
         if off_screen and not os.environ.get("DISPLAY"):
@@ -47,9 +49,14 @@ class ViewerScene:
         self.plotter: Any = pv.Plotter(off_screen=off_screen, window_size=list(window_size))
         pl: Any = self.plotter
         pl.set_background(style.BACKGROUND)
-        for piece in static_pieces(line, drawn_paths(timeline)):
-            pl.add_mesh(to_pv(piece.mesh), color=piece.colour, name=piece.name,
-                        pickable=False, lighting=piece.name not in ("grid", "aisles"))
+        pieces = static_pieces(line, drawn_paths(timeline))
+        if congestion:
+            pieces += congestion_pieces(timeline.congestion(line.layout.traffic.cell),
+                                        line.layout.traffic.cell)
+        for piece in pieces:
+            pl.add_mesh(to_pv(piece.mesh), color=piece.colour, name=piece.name, pickable=False,
+                        lighting=piece.name not in ("grid", "aisles")
+                        and not piece.name.startswith("congestion"))
         self._stations = pv.merge([to_pv(m) for m in station_meshes(line)], merge_points=False)
         cells = [m.faces.shape[0] for m in station_meshes(line)]
         self._station_of_cell = np.repeat(np.arange(len(cells)), cells)

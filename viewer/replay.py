@@ -155,7 +155,7 @@ class Timeline:
             soc = rows[(rows["kind"] == "robot") & rows["value"].notna()]
             self._soc.append((soc["t"].to_numpy(dtype=float), soc["value"].to_numpy(dtype=float)))
             trips = rows[rows["kind"] == "travel"]
-            held_t, held_end = _stops(rows)
+            held_t, held_end = _stops(rows, self.horizon)
             self._trips.append(Trips(
                 t=trips["t"].to_numpy(dtype=float),
                 duration=_durations(rows, trips),
@@ -324,6 +324,17 @@ class Timeline:
             robot_links=links,
         )
 
+    def congestion(self, cell: float = 1.0) -> list[tuple[float, float, float]]:
+        """Where robots were held by traffic: (x, y, robot-seconds) per floor square of side
+        ``cell``, from the log's ``waiting_traffic`` stops and the robots' positions then."""
+        held: dict[tuple[int, int], float] = defaultdict(float)
+        for i, trips in enumerate(self._trips):
+            for t0, t1 in zip(trips.held_t, trips.held_end, strict=True):
+                x, y, *_ = self._robot_pose(i, float(t0), "waiting_traffic")
+                held[(int(x // cell), int(y // cell))] += float(t1 - t0)
+        return [((ix + 0.5) * cell, (iy + 0.5) * cell, s) for (ix, iy), s in sorted(held.items())
+                if s > 0]
+
     def _oee(self, t: float, good: int) -> float:
         """ISO 22400 OEE so far, A x E x Q = PRI x GQ / PBT, at the bottleneck station.
 
@@ -370,15 +381,16 @@ class Timeline:
                 xy[i] = spot + (first + rank) * SPACING_M * side
 
 
-def _stops(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end of each traffic stop of one robot (rows in log order)."""
+def _stops(rows: pd.DataFrame, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of each traffic stop of one robot (rows in log order); a stop still under
+    way when the log ends lasts until ``horizon``."""
     robot = rows[rows["kind"] == "robot"]
     times = robot["t"].to_numpy(dtype=float)
     states = robot["state"].to_numpy(dtype=object)
     starts, ends = [], []
     for k in np.flatnonzero(states == "waiting_traffic"):
         starts.append(times[k])
-        ends.append(times[k + 1] if k + 1 < len(times) else times[k])
+        ends.append(times[k + 1] if k + 1 < len(times) else max(horizon, times[k]))
     return np.asarray(starts, dtype=float), np.asarray(ends, dtype=float)
 
 

@@ -106,6 +106,22 @@ def aisles(paths: list[np.ndarray]) -> Piece | None:
     return Piece("aisles", merged, style.AISLE) if merged is not None else None
 
 
+def congestion(held: list[tuple[float, float, float]], cell: float = 1.0) -> list[Piece]:
+    """Floor squares where robots waited for traffic, coloured by how long: three shades on a
+    log scale from the least to the most waited-at square."""
+    if not held:
+        return []
+    low, high = math.log(min(s for *_, s in held)), math.log(max(s for *_, s in held))
+    shades: list[list[trimesh.Trimesh]] = [[], [], []]
+    for x, y, s in held:
+        level = min(int(3 * (math.log(s) - low) / (high - low)), 2) if high > low else 2
+        h = cell / 2 * 0.9
+        shades[level].append(box(x - h, y - h, x + h, y + h, 0.003, 0.006))
+    return [Piece(f"congestion_{k}", _concat(meshes), colour)
+            for k, (meshes, colour) in enumerate(zip(shades, style.CONGESTION, strict=True))
+            if meshes]
+
+
 def rack(x0: float, y0: float, x1: float, y1: float, h: float) -> list[Piece]:
     """Pallet rack: blue uprights, orange beams, totes on the shelves."""
     post = 0.08

@@ -30,6 +30,7 @@ ROBOT_COLOURS: dict[str, str] = {
 FLOOR = "#d8d6cf"
 GRID = "#b8b5aa"
 AISLE = "#f2c200"
+CONGESTION = ("#ffd59e", "#ff9f43", "#e8372c")  # robots held by traffic: little, more, most
 WALL = "#a7adb5"
 RACK_FRAME = "#2f5d9e"
 RACK_SHELF = "#e88a1a"

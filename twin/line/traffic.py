@@ -162,14 +162,19 @@ class Traffic:
             if len(c.starts) > 4:
                 c.prune(now)
         dep = now
+        forced = [0.0] * len(cells)  # waits imposed at the mouths of narrow stretches
         for _ in range(MAX_REPLANS):
-            plan = self._try(route, rel_in, rel_out, dep)
+            plan = self._try(route, rel_in, rel_out, dep, forced)
             if isinstance(plan, list):
                 break
-            dep = plan
+            mouth, extra = plan
+            if mouth == 0 and route.starts_narrow:
+                dep += extra  # the stretch starts where the robot stands: set off later
+            else:
+                forced[mouth] += extra  # wait on the open floor before the stretch
         else:
             dep = max(max(c.ends, default=now) for c in cells)
-            plan = self._try(route, rel_in, rel_out, dep)
+            plan = self._try(route, rel_in, rel_out, dep, [0.0] * len(cells))
             assert isinstance(plan, list), "after every booking the way is clear"
         holds: list[Hold] = []
         if dep > now:
@@ -192,27 +197,33 @@ class Traffic:
             self.holds += 1
         return holds
 
-    def _try(self, route: Route, rel_in: list[float], rel_out: list[float],
-             dep: float) -> list[float] | float:
-        """Per-cell waits for a departure at ``dep``, or a later departure to try."""
-        cells = route.cells
-        delays = [0.0] * len(cells)
+    def _try(self, route: Route, rel_in: list[float], rel_out: list[float], dep: float,
+             forced: list[float]) -> list[float] | tuple[int, float]:
+        """Per-cell waits for a departure at ``dep``, or where to wait longer and how long:
+        (the first cell of the narrow stretch that could not be held, the extra wait)."""
+        cells, linked = route.cells, route.linked
+        delays = forced.copy()
         prefix = 0.0  # waits before cell k
+        mouth = 0  # first cell of the narrow stretch cell k belongs to
         for k, c in enumerate(cells):
+            if not linked[k]:
+                mouth = k
+            prefix += delays[k]
             a = dep + rel_in[k] + prefix
             b = dep + rel_out[k] + prefix
             free = c.clash(a, b)
             while free is not None:
                 extra = free - a
-                if k == 0 and route.starts_narrow:
-                    return dep + extra  # wait at the start, off the aisle
-                if k > 0 and route.linked[k]:
+                if not linked[k]:
+                    if k == 0 and route.starts_narrow:
+                        return 0, extra  # wait at the start, off the aisle
+                    # on the open floor before a narrow stretch robots stand aside freely
+                else:
                     # stand in cell k-1 for `extra` more: it must stay ours that long
                     prev_in = dep + rel_in[k - 1] + prefix - delays[k]
                     prev_out = dep + rel_out[k - 1] + prefix
                     if cells[k - 1].clash(prev_in, prev_out + extra) is not None:
-                        return dep + extra  # cannot stand there: set off later instead
-                # else it waits on open floor, where robots stand aside freely
+                        return mouth, extra  # wait before the stretch instead
                 delays[k] += extra
                 prefix += extra
                 a += extra
