@@ -130,6 +130,8 @@ def _print_kpis(k: Any, name: str, hours: float, wall: float) -> None:
         ("fleet_energy_kwh", line.fleet_energy_kwh), ("kwh_per_unit", line.kwh_per_unit),
         ("charges", line.charges), ("mean_charger_wait_s", line.mean_charger_wait_s),
         ("robot_utilisation", line.robot_utilisation),
+        ("waiting_spot_share", line.waiting_spot_share),
+        ("waiting_traffic_share", line.waiting_traffic_share),
     ]
     for key, value in rows:
         t.add_row(key, _fmt(value))
@@ -158,7 +160,8 @@ def _print_kpis(k: Any, name: str, hours: float, wall: float) -> None:
         rcols = {"carrying": "carry", "walking_empty": "walk", "picking": "pick",
                  "placing": "place", "to_charger": "to chg", "waiting_charger": "wait chg",
                  "docking": "dock", "charging": "charge", "idle": "idle", "down": "down",
-                 "off_shift": "off"}
+                 "off_shift": "off", "waiting_spot": "wait spot",
+                 "waiting_traffic": "wait traffic"}
         rt.add_column("robot")
         for c in (*rcols.values(), "kWh", "chg", "trips"):
             rt.add_column(c, justify="right")
@@ -176,6 +179,30 @@ def _print_kpis(k: Any, name: str, hours: float, wall: float) -> None:
                        _fmt(c.max_wait_s), _fmt(c.mean_queue), str(c.max_queue),
                        _pct(c.utilisation))
         out.print(ct)
+    _print_floor(k)
+
+
+def _print_floor(k: Any) -> None:
+    """Work spots that saw a queue, and the aisles and stretches where robots waited."""
+    queued = {name: s for name, s in k.spots.items() if s.max_queue > 0}
+    if queued:
+        sp = Table(title="work spots with a queue", title_justify="left")
+        for c in ("location", "spots", "visits", "busy", "mean queue", "max queue",
+                  "mean wait s"):
+            sp.add_column(c, justify="right")
+        for name, s in queued.items():
+            sp.add_row(name, str(s.spots), str(s.visits), _pct(s.utilisation),
+                       _fmt(s.mean_queue), str(s.max_queue), _fmt(s.mean_wait_s))
+        out.print(sp)
+    traffic = k.traffic
+    if traffic is not None and traffic.enabled and traffic.aisles:
+        at = Table(title=f"aisle traffic ({traffic.holds} walks held, "
+                         f"{traffic.deadlocks} deadlocks)", title_justify="left")
+        for c in ("aisle or stretch", "robots abreast", "robots/h", "blocked robot-h"):
+            at.add_column(c, justify="right")
+        for name, a in list(traffic.aisles.items())[:12]:
+            at.add_row(name, str(a.lanes), _fmt(a.passages_per_hour), _fmt(a.blocked_s / 3600))
+        out.print(at)
 
 
 def _pct(x: float) -> str:

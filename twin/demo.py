@@ -274,12 +274,16 @@ def headline(out: Path, counts: tuple[int, ...] = (1, 2, 3, 4), reps: int = 3,
             "oee": mean(r.kpis.line.oee for r in runs),
             "robots_busy_on_shift": mean(_busy_on_shift(r) for r in runs),
             "charger_wait_s": mean(r.kpis.line.mean_charger_wait_s for r in runs),
+            "waiting_spot_share": mean(r.kpis.line.waiting_spot_share for r in runs),
+            "waiting_traffic_share": mean(r.kpis.line.waiting_traffic_share for r in runs),
         })
-    print(f"  {'robots':>6} {'doors/h':>16} {'OEE':>6} {'robots busy':>12} {'swap wait':>10}")
+    print(f"  {'robots':>6} {'doors/h':>16} {'OEE':>6} {'robots busy':>12} {'swap wait':>10} "
+          f"{'spot queue':>11} {'traffic':>8}")
     for row in rows:
         rate_text = f"{row['doors_per_on_shift_hour']:.1f} +/- {row['ci95']:.1f}"
         print(f"  {row['robots']:>6.0f} {rate_text:>16} {row['oee']:>6.2f} "
-              f"{row['robots_busy_on_shift']:>12.0%} {row['charger_wait_s']:>9.0f}s")
+              f"{row['robots_busy_on_shift']:>12.0%} {row['charger_wait_s']:>9.0f}s "
+              f"{row['waiting_spot_share']:>11.1%} {row['waiting_traffic_share']:>8.1%}")
     top = max(rows, key=lambda r: r["doors_per_on_shift_hour"])
     best = top["doors_per_on_shift_hour"]
     # the smallest fleet whose confidence interval reaches the best one's

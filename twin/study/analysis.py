@@ -149,6 +149,9 @@ def recommendation(res: Results) -> tuple[Option | None, str]:
     if target.kpi not in res.line:
         return None, f"The target names {target.kpi!r}, which is not a line KPI."
     opts = options(res, target)
+    if not opts:
+        return None, (f"No run measured {target.kpi} (for a per-shift-hour KPI: the measured "
+                      "window holds no on-shift time); lengthen --hours or change the target.")
     chosen = recommend(opts, target)
     if chosen is None:
         bound = (lambda o: -o.kpi.high) if target.lower_is_better else (lambda o: o.kpi.low)
