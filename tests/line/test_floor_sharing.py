@@ -176,3 +176,34 @@ def test_zones_keep_robots_to_their_own_legs() -> None:
         else:
             assert origins <= {"regulator", "trim", "check"}, (rid, origins)
     assert res.kpis.line.good_units > 0
+
+
+TOTE = Path(__file__).resolve().parents[2] / "lines" / "tote_line.yaml"
+
+
+@pytest.mark.parametrize(("overrides", "words"), [
+    ({"layout.locations.rack.spots": 0}, r"layout\.locations\.rack\.spots.*greater than or equal"),
+    ({"layout.aisles": [{"from": [10, 5], "to": [30, 5], "width": 0.5}]},
+     r"layout\.aisles\.0\.width: 0\.5 m is narrower than a robot"),
+    ({"layout.aisles": [{"from": [-5, 5], "to": [30, 5], "width": 1.5}]},
+     r"layout\.aisles\.0\.from.*off the floor"),
+    ({"layout.locations.swap.spots": 3}, r"layout\.locations\.swap\.spots.*charger"),
+    ({"fleet.zones": {"a": {"nodes": ["frame"], "robots": 3},
+                      "b": {"nodes": ["trim"], "robots": 1}}},
+     r"fleet\.zones\.b: no robot serves it"),
+    ({"fleet.zones": {"a": {"nodes": ["nowhere"], "robots": 1}}},
+     r"fleet\.zones\.a\.nodes: unknown node 'nowhere'"),
+    ({"fleet.zones": {"a": {"nodes": ["frame"], "robots": 3}}},
+     r"fleet\.zones: transport .* is in no zone and every robot is in one"),
+    ({"layout.passing_bays": [{"x": 500, "y": 1}]}, r"layout\.passing_bays\.0.*off the floor"),
+])
+def test_floor_mistakes_get_one_line_at_check(overrides: dict[str, object], words: str) -> None:
+    with pytest.raises(twin.ConfigError, match=words):
+        twin.load_line(TOTE, overrides)
+
+
+def test_a_one_way_scheme_that_cuts_a_location_off_is_refused() -> None:
+    # one-way eastward across the whole floor depth between the stations: no way back west
+    aisle = {"from": [40, 10], "to": [41, 10], "width": 40, "one_way": True}
+    with pytest.raises(twin.ConfigError, match=r"layout\.aisles.*one-way rule makes"):
+        twin.load_line(TOTE, {"layout.aisles": [aisle]})
