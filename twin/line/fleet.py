@@ -7,7 +7,7 @@ it checks its state of charge and goes to the nearest charger group below the th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -61,6 +61,7 @@ class Robot:
             self.ttr = failures.ttr.sampler(frng)
             self.ttf_left = self.ttf()
         self.wakeup: simpy.Event | None = None
+        self.idle_since = factory.env.now  # when it last joined the dispatcher's idle list
         self.reset_counts()
 
     def reset_counts(self) -> None:
@@ -310,57 +311,74 @@ class Robot:
 
 
 class Dispatcher:
-    """Matches transport trips with robots: nearest idle robot, or longest-waiting first."""
+    """Matches transport trips with robots: nearest idle robot, or longest-waiting first.
+
+    Trips wait in one queue per zone (None: legs in no zone) and idle robots in one list per
+    zone (None: robots that serve every leg), so a match only looks at the robots and trips
+    that may meet: the cost of a dispatch grows with a zone, not with the plant.
+    """
 
     def __init__(self, factory: Factory, policy: str) -> None:
         self.factory = factory
         self.nearest = policy == "nearest_idle"
-        self.pending: list[Trip] = []
-        self.idle: list[Robot] = []
-
-    def _choose(self, candidates: list[T], distance: Callable[[T], float]) -> T:
-        """The nearest by ``distance`` (nearest_idle), else the one waiting longest."""
-        return min(candidates, key=distance) if self.nearest else candidates[0]
+        self.pending: dict[str | None, list[Trip]] = {}
+        self.idle: dict[str | None, list[Robot]] = {}
 
     def submit(self, trip: Trip) -> None:
         f = self.factory
         zone = trip.leg.zone
-        idle = [r for r in self.idle if r.zone is None or r.zone == zone] if f.zoned else self.idle
-        if idle and f.calendar.is_on(f.env.now):
-            d = f.walkways.dist
-            robot = self._choose(idle, lambda r: d(r.location, trip.leg.src_loc))
-            self.idle.remove(robot)
+        groups = [g for g in (self.idle.get(zone), self.idle.get(None) if zone else None) if g]
+        if groups and f.calendar.is_on(f.env.now):
+            if self.nearest:
+                d = f.walkways.dist
+                src = trip.leg.src_loc
+                group, robot = min(((g, r) for g in groups for r in g),
+                                   key=lambda gr: d(gr[1].location, src))
+            else:  # the robot idle longest: the earliest at the head of its list
+                group = min(groups, key=lambda g: g[0].idle_since)
+                robot = group[0]
+            group.remove(robot)
             assert robot.wakeup is not None
             robot.wakeup.succeed(trip)
         else:
-            self.pending.append(trip)
+            self.pending.setdefault(zone, []).append(trip)
 
     def robot_free(self, robot: Robot) -> Trip | None:
         f = self.factory
-        pending = self.pending
-        if f.zoned and robot.zone is not None:
-            pending = [t for t in pending if t.leg.zone == robot.zone]
-        if pending and f.calendar.is_on(f.env.now):
-            d = f.walkways.dist
-            trip = self._choose(pending, lambda t: d(robot.location, t.leg.src_loc))
-            self.pending.remove(trip)
+        if robot.zone is not None:
+            queues = [q for q in (self.pending.get(robot.zone),) if q]
+        else:
+            queues = [q for q in self.pending.values() if q]
+        if queues and f.calendar.is_on(f.env.now):
+            if self.nearest:
+                d = f.walkways.dist
+                here = robot.location
+                queue, trip = min(((q, t) for q in queues for t in q),
+                                  key=lambda qt: d(here, qt[1].leg.src_loc))
+            else:  # the trip waiting longest
+                queue = min(queues, key=lambda q: q[0].created)
+                trip = queue[0]
+            queue.remove(trip)
             return trip
-        self.idle.append(robot)
+        robot.idle_since = f.env.now
+        self.idle.setdefault(robot.zone, []).append(robot)
         return None
 
     def withdraw(self, robot: Robot) -> None:
-        if robot in self.idle:
-            self.idle.remove(robot)
+        group = self.idle.get(robot.zone)
+        if group and robot in group:
+            group.remove(robot)
 
     def shift_started(self) -> None:
-        """Hand out trips that piled up off shift."""
-        waiting, self.pending = self.pending, []
+        """Hand out trips that piled up off shift, oldest first."""
+        waiting = sorted((t for q in self.pending.values() for t in q), key=lambda t: t.created)
+        self.pending = {}
         for trip in waiting:
             self.submit(trip)
 
     def break_started(self) -> None:
-        for robot in list(self.idle):
-            if robot.wakeup is not None and not robot.wakeup.triggered:
-                self.idle.remove(robot)
-                robot.wakeup.succeed(_BREAK)
-
+        for group in self.idle.values():
+            for robot in list(group):
+                if robot.wakeup is not None and not robot.wakeup.triggered:
+                    group.remove(robot)
+                    robot.wakeup.succeed(_BREAK)
