@@ -30,7 +30,6 @@ from twin.line.transport import ConveyorLeg, HumanoidLeg, Sink, Source, StationP
 from twin.motion import MotionModel, MotionTask, Outcome, Surrogate
 from twin.robot import RobotSpec
 
-
 TRAFFIC_NEEDS_PLANS = (
     "robots in physics do not follow the traffic rules yet: with more than one robot and "
     "--motion physics, set layout.traffic.enabled=false")
