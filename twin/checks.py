@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from twin.config import Line, Transport
-from twin.floor import Walkways, blocked_location, build_walkways, one_way_blocks
+from twin.floor import (
+    Walkways,
+    blocked_location,
+    build_walkways,
+    floor_geometry,
+    one_way_blocks,
+)
+from twin.floor.geometry import obstacle_label
 from twin.robot import RobotSpec
 
 
@@ -257,6 +266,13 @@ def floor_problems(line: Line, humanoid_legs: set[tuple[str, str]]) -> list[Prob
         if loc.holding is not None and off_floor(*loc.holding):
             out.append(Problem(f"layout.locations.{name}.holding",
                                f"({loc.holding[0]:g}, {loc.holding[1]:g}) is off the floor"))
+        elif loc.holding is not None and layout.obstacles:
+            hit = int(floor_geometry(layout).inside(np.array([loc.holding], dtype=float))[0])
+            if hit >= 0:
+                out.append(Problem(f"layout.locations.{name}.holding",
+                                   f"({loc.holding[0]:g}, {loc.holding[1]:g}) is inside "
+                                   f"{obstacle_label(layout.obstacles[hit])} or within the "
+                                   "robot clearance of it: robots could not queue there"))
     fleet = line.fleet
     if fleet is None or not fleet.zones:
         return out

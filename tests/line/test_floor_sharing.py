@@ -196,6 +196,8 @@ TOTE = Path(__file__).resolve().parents[2] / "lines" / "tote_line.yaml"
     ({"fleet.zones": {"a": {"nodes": ["frame"], "robots": 3}}},
      r"fleet\.zones: transport .* is in no zone and every robot is in one"),
     ({"layout.passing_bays": [{"x": 500, "y": 1}]}, r"layout\.passing_bays\.0.*off the floor"),
+    ({"layout.locations.frame.holding": [14, 10]},
+     r"layout\.locations\.frame\.holding: \(14, 10\) is inside frame prep"),
 ])
 def test_floor_mistakes_get_one_line_at_check(overrides: dict[str, object], words: str) -> None:
     with pytest.raises(twin.ConfigError, match=words):
