@@ -315,6 +315,27 @@ def demo(
         tour.demo(out_dir, view=view)
 
 
+@app.command()
+def plant(
+    rows: Annotated[int, typer.Option(help="parallel door lines in the hall")] = 10,
+    stations_per_row: Annotated[int, typer.Option(help="stations in each row")] = 5,
+    robots_per_row: Annotated[int, typer.Option(help="humanoids in each row's zone")] = 4,
+    out_file: Annotated[Path, typer.Option(
+        "--out", help="the line YAML to write; its name is the file's stem")] = Path("plant.yaml"),
+) -> None:
+    """Write a car-plant hall of door lines (rows, aisles, kitting, swap docks, zones) as YAML."""
+    from twin import plant as hall
+
+    try:
+        doc = hall.plant(rows, stations_per_row, robots_per_row, name=out_file.stem)
+    except ValueError as exc:
+        fail(f"--{str(exc).replace('_', '-')}")
+        return
+    text = hall.to_yaml(doc, hall.header(rows, stations_per_row, robots_per_row))
+    out_file.write_text(text, encoding="utf-8")
+    out.print(f"[green]wrote[/] {out_file}: {doc['description']}")
+
+
 def _register_extras() -> None:
     """Commands whose modules live with their part; each imports its heavy libraries lazily."""
     from twin.study import commands as study_commands
