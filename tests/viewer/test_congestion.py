@@ -33,3 +33,25 @@ def test_congestion_sits_at_the_narrow_passage(tmp_path: Path) -> None:
     assert passage > 0.5 * total and at_start + passage > 0.99 * total
     pieces = congestion(held)
     assert pieces and {p.name for p in pieces} <= {"congestion_0", "congestion_1", "congestion_2"}
+
+
+def test_robots_standing_at_one_place_never_overlap(tmp_path: Path) -> None:
+    import numpy as np
+
+    line = twin.load_line(LINES / "teaching" / "spot_contention.yaml")
+    res = twin.simulate(line, hours=1, seed=2, warmup_hours=0, events=True,
+                        overrides={"fleet.count": 6})
+    res.write(tmp_path / "run")
+    timeline = Timeline(load_run(tmp_path / "run"))
+    queued_seen = 0
+    for t in np.linspace(60.0, 3500.0, 120):
+        snap = timeline.at(float(t))
+        standing = np.flatnonzero(~snap.robot_walking)
+        queued_seen += sum(snap.robot_state[i] == "waiting_spot" for i in standing)
+        xy = snap.robot_xy[standing]
+        if len(xy) < 2:
+            continue
+        gaps = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        np.fill_diagonal(gaps, np.inf)
+        assert gaps.min() > 0.7, f"two robots drawn on top of each other at t={t:.0f}"
+    assert queued_seen > 0, "six robots at one pick spot must queue"
