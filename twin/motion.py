@@ -28,7 +28,7 @@ LIFT_HEIGHT = 1.0  # m a tote is raised, for the potential-energy part of a lift
 TaskKind = Literal["walk", "pick", "place", "dock"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MotionTask:
     """One primitive: ``walk`` along ``path`` from origin to target, or act at ``target``."""
 
@@ -137,16 +137,20 @@ def wrap_angle(angle: float) -> float:
     return (angle + math.pi) % (2 * math.pi) - math.pi
 
 
-def walk_turns(task: MotionTask) -> float:
+def path_ends(path: np.ndarray) -> tuple[float, float]:
+    """Directions (rad) a path sets off in and arrives in."""
+    (ax, ay), (bx, by) = path[:2].tolist()
+    (cx, cy), (dx, dy) = path[-2:].tolist()
+    return math.atan2(by - ay, bx - ax), math.atan2(dy - cy, dx - cx)
+
+
+def walk_turns(task: MotionTask, ends: tuple[float, float] | None = None) -> float:
     """Radians turned on the spot: to face along the path, and at the end to face the target's
-    working direction."""
+    working direction (``ends``: the path's directions, if known)."""
     path = task.path
     if path is None or len(path) < 2 or task.start_heading_deg is None:
         return 0.0
-    first = path[1] - path[0]
-    last = path[-1] - path[-2]
-    out_dir = math.atan2(first[1], first[0])
-    in_dir = math.atan2(last[1], last[0])
+    out_dir, in_dir = ends or path_ends(path)
     return (abs(wrap_angle(out_dir - math.radians(task.start_heading_deg)))
             + abs(wrap_angle(math.radians(task.heading_deg) - in_dir)))
 
@@ -172,6 +176,8 @@ class Surrogate:
         fitted = self.calibration.constant_w
         # a scenario with another on-board computer or radio than the calibrated robot's
         self.extra_w = 0.0 if fitted is None else spec.power.constant - fitted
+        # path directions by walk, kept with the path they were read from
+        self._ends: dict[tuple[str, str], tuple[np.ndarray, tuple[float, float]]] = {}
 
     def plan(self, robot: Worker, task: MotionTask) -> Outcome:
         """The outcome of ``task``, drawn from the robot's own random stream."""
@@ -188,8 +194,12 @@ class Surrogate:
                 return Outcome(0.0, 0.0)
             v = spec.speed(m) * max(w.speed_ratio[0] + w.speed_ratio[1] * m, 0.05)
             duration = w.overhead_s + task.distance / v
-            if w.turn_s_per_rad and task.start_heading_deg is not None:
-                duration += w.turn_s_per_rad * walk_turns(task)
+            if w.turn_s_per_rad and task.start_heading_deg is not None and task.path is not None:
+                key = (task.origin, task.target)
+                known = self._ends.get(key)
+                if known is None or known[0] is not task.path:
+                    known = self._ends[key] = (task.path, path_ends(task.path))
+                duration += w.turn_s_per_rad * walk_turns(task, known[1])
             power = w.power_w[0] + w.power_w[1] * v + w.power_w[2] * m
             if w.duration_cv:
                 duration *= max(1.0 + w.duration_cv * rng.standard_normal(), 0.5)

@@ -170,20 +170,16 @@ class Robot:
         yield env.timeout(max(moved + total - env.now, 0.0))
         yield from self.settle(task, outcome)
 
-    def enter(self, location: str, loaded: bool
-              ) -> Generator[simpy.Event, Any, Any]:
+    def enter(self, location: str, loaded: bool) -> Generator[simpy.Event, Any, None]:
         """Take a work spot at ``location``, queueing at its holding point if it is full."""
         f = self.factory
         spot = f.spots[location]
-        request = spot.request(loaded)
-        arrived = f.env.now
-        if not request.triggered:
+        wake = spot.take(loaded)
+        if wake is not None:
+            arrived = f.env.now
             self.set(WAITING_SPOT, where=location)
-            spot.queued(+1)
-            yield request
-            spot.queued(-1)
-        spot.entered(f.env.now - arrived)
-        return request
+            yield wake
+            spot.waited(f.env.now - arrived)
 
     # ------------------------------------------------------------------ the robot's day
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -226,11 +222,10 @@ class Robot:
             yield env.timeout(self.spec.decision_latency)
         yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
         payload = leg.payload(trip.units)
-        spot = f.spots[leg.src_loc]
-        request = yield from self.enter(leg.src_loc, False)
+        yield from self.enter(leg.src_loc, False)
         outcome = yield from self.do(PICKING, MotionTask("pick", leg.src_loc, leg.src_loc,
                                                          payload))
-        spot.left(request)
+        f.spots[leg.src_loc].leave()
         if not outcome.ok:
             self.failed_tasks += 1
             f.log.add(env.now, self.id, "robot", "task_failed", trip.units, payload)
@@ -238,10 +233,9 @@ class Robot:
             return
         parts = leg.port.remove(leg.dst, trip.units)
         yield from self.walk(CARRYING, leg.dst_loc, payload, trip.units)
-        spot = f.spots[leg.dst_loc]
-        request = yield from self.enter(leg.dst_loc, True)
+        yield from self.enter(leg.dst_loc, True)
         yield from self.do(PLACING, MotionTask("place", leg.dst_loc, leg.dst_loc, payload))
-        spot.left(request)
+        f.spots[leg.dst_loc].leave()
         leg.inbox.reserved -= trip.units
         for part in parts:
             leg.inbox.put(part)

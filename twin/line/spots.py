@@ -10,6 +10,7 @@ charger's (``waiting_charger``), with as many spots as the charger has points.
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 import simpy
@@ -19,22 +20,26 @@ if TYPE_CHECKING:
 
 
 class WorkSpot:
-    """The spots of one location: a priority resource with time-weighted statistics."""
+    """The spots of one location and the queue before them, with time-weighted statistics.
+
+    A free spot is taken at once, without a SimPy event; a robot that finds them all taken
+    waits on an event that the robot leaving a spot hands it (the spot passes directly).
+    """
 
     def __init__(self, factory: Factory, name: str, spots: int) -> None:
         self.factory = factory
         self.name = name
         self.spots = spots
-        self.resource = simpy.PriorityResource(factory.env, capacity=spots)
+        self.queue: list[tuple[int, int, simpy.Event]] = []  # (priority, arrival no., wake)
+        self._arrivals = 0
         self._busy = 0
-        self._queue = 0
         self.reset_counts()
 
     def reset_counts(self) -> None:
         self.since = self.factory.env.now
         self.busy_area = 0.0
         self.queue_area = 0.0
-        self.queue_max = self._queue
+        self.queue_max = len(self.queue)
         self.visits = 0
         self.waits = 0
         self.wait_sum = 0.0
@@ -42,32 +47,40 @@ class WorkSpot:
     def _advance(self) -> None:
         now = self.factory.env.now
         dt = now - self.since
-        self.busy_area += self._busy * dt
-        self.queue_area += self._queue * dt
-        self.since = now
+        if dt:
+            self.busy_area += self._busy * dt
+            self.queue_area += len(self.queue) * dt
+            self.since = now
 
-    def request(self, loaded: bool) -> simpy.resources.resource.PriorityRequest:
+    def take(self, loaded: bool) -> simpy.Event | None:
+        """Take a spot now (None), or join the queue: the event fires when a spot is handed
+        over. Loaded robots go first under ``spot_policy: carrying_first``."""
+        self._advance()
+        self.visits += 1
+        if self._busy < self.spots and not self.queue:
+            self._busy += 1
+            return None
         policy = self.factory.fleet_spec.spot_policy
         priority = 0 if (policy == "fifo" or loaded) else 1
-        return self.resource.request(priority=priority)
+        wake = self.factory.env.event()
+        self._arrivals += 1
+        bisect.insort(self.queue, (priority, self._arrivals, wake), key=lambda q: q[:2])
+        self.queue_max = max(self.queue_max, len(self.queue))
+        return wake
 
-    def queued(self, delta: int) -> None:
-        self._advance()
-        self._queue += delta
-        self.queue_max = max(self.queue_max, self._queue)
-
-    def entered(self, waited: float) -> None:
-        self._advance()
-        self._busy += 1
-        self.visits += 1
-        if waited > 0:
+    def waited(self, seconds: float) -> None:
+        if seconds > 0:
             self.waits += 1
-            self.wait_sum += waited
+            self.wait_sum += seconds
 
-    def left(self, request: simpy.resources.resource.PriorityRequest) -> None:
+    def leave(self) -> None:
+        """Step off a spot: the first robot in the queue takes it over."""
         self._advance()
-        self._busy -= 1
-        self.resource.release(request)
+        if self.queue:
+            _, _, wake = self.queue.pop(0)
+            wake.succeed()
+        else:
+            self._busy -= 1
 
     def totals(self) -> tuple[float, float]:
         """Busy and queue robot-seconds since the last reset."""
