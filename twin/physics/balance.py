@@ -33,8 +33,12 @@ ARM_HOLD = 8.0  # N m at each shoulder to hold the empty arm in the carry pose
 CARRY_REACH = 0.42  # m from shoulder to grip in the carry pose
 PELVIS_HEIGHT = 0.84  # m, walking
 ARM_SWING = 1.0  # rad of shoulder pitch per metre between the feet
-STEP_GAIN = 1.0
-LEVEL_GAIN = 1.0  # foothold shift per metre of capture-point error
+STEP_GAIN = 1.0  # foothold shift per metre of capture-point error
+LEVEL_GAIN = 1.0  # swing sole levelled against this share of the pelvis tilt
+HIP_PITCH = 0.5  # stance hip turns the pelvis back upright: rad per rad of tilt
+HIP_ROLL = 0.3
+STATE_GAIN = 0.0125  # share of the measured CoM state folded into the plan per period
+STATE_SPEED = 0.5  # m/s at which that share is reached
 
 
 def yaw_of(quat: tuple[float, ...] | list[float]) -> float:
@@ -225,6 +229,9 @@ class BalancedHumanoid:
                 # land flat: the swing sole levelled against the measured pelvis tilt
                 t[self.joint[f"{side}_ankle_pitch"]] -= LEVEL_GAIN * self.tilt[1]
                 t[self.joint[f"{side}_ankle_roll"]] -= LEVEL_GAIN * self.tilt[0]
+            else:  # hip strategy: the stance hips turn the pelvis back upright
+                t[self.joint[f"{side}_hip_pitch"]] -= HIP_PITCH * self.tilt[1]
+                t[self.joint[f"{side}_hip_roll"]] -= HIP_ROLL * self.tilt[0]
         t[self.joint["waist_pitch"]] = self.waist
         for side in SIDES:
             grip = self.grips[side]
@@ -260,6 +267,12 @@ class BalancedHumanoid:
         plan_cp = self.gait.capture_point()
         cp = com[:2] + self.com_vel / self.gait.omega
         self.gait.nudge(cp - plan_cp, STEP_GAIN)
+        pull = STATE_GAIN * min(1.0, abs(self.gait.twist[0]) / STATE_SPEED)
+        if pull > 0 and stance is not None:  # walking, the pattern restarts from where the
+            # body is, a little each tick (not when stepping on the spot or standing)
+            x = self.gait.com.x
+            x[0] += pull * (com[:2] - x[0])
+            x[1] += pull * (self.com_vel - x[1])
         self.gait.update()
         plan, _ = self.gait.planned_com()
         yaw = self.gait.pelvis_yaw()

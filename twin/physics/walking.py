@@ -67,7 +67,7 @@ class GaitParameters:
 
     stance_width: float = 0.09  # m from the pelvis centre line to each ankle
     step_height: float = 0.06
-    period_slow: float = 0.56  # s per step standing still / slowly
+    period_slow: float = 0.44  # s per step standing still / slowly
     period_fast: float = 0.30  # s per step at ``fast_speed``
     fast_speed: float = 1.3
     double_share: float = 0.06  # of a step spent on both feet
@@ -77,6 +77,9 @@ class GaitParameters:
     max_side: float = 0.10
     max_turn: float = 0.35  # rad per step
     min_gap: float = 0.15  # m between the ankles, sideways
+    accel: float = 1.5  # m/s^2 the planned speed may rise
+    decel: float = 1.0  # m/s^2 it may fall (stopping takes a few steps)
+    turn_accel: float = 2.0  # rad/s^2
     zmp_inset: float = 0.02  # m the reference sits inside each sole
     swing_zmp: float = 0.014  # s^2: ZMP shift per m/s^2 of swing-foot acceleration (legs' mass)
 
@@ -133,7 +136,8 @@ class WalkingPattern:
         self.dt = dt
         self.feet = {"left": left, "right": right}
         self.lift = {"left": 0.0, "right": 0.0}
-        self.twist = (0.0, 0.0, 0.0)
+        self.twist = (0.0, 0.0, 0.0)  # what the footsteps are planned for
+        self.wanted = (0.0, 0.0, 0.0)  # the last command
         self.stepping = False
         self.hold = False
         self.shift = np.zeros(3)  # body offset over planted feet (ahead, left, yaw)
@@ -147,13 +151,24 @@ class WalkingPattern:
                 shift: bool = False) -> None:
         """Pelvis twist (m/s, m/s, rad/s, walking frame); ``shift`` moves the body over planted
         feet instead of stepping (fine positioning)."""
-        self.twist = (vx, vy, wz)
+        self.wanted = (vx, vy, wz)
         self.stepping = stepping
         self.hold = shift and not stepping
 
+    def _ramp(self) -> None:
+        """The planned twist follows the command within the gait's acceleration limits."""
+        p, dt = self.params, self.dt
+        goal = self.wanted if self.stepping else (0.0, 0.0, 0.0)
+        out = []
+        for now, want, (up, down) in zip(self.twist, goal, ((p.accel, p.decel),) * 2
+                                         + ((p.turn_accel, p.turn_accel),), strict=True):
+            rate = up if abs(want) > abs(now) and want * now >= 0 else down
+            out.append(now + float(np.clip(want - now, -rate * dt, rate * dt)))
+        self.twist = (out[0], out[1], out[2])
+
     def _moving(self) -> bool:
         vx, vy, wz = self.twist
-        return self.stepping and (abs(vx) > 0.01 or abs(vy) > 0.01 or abs(wz) > 0.02)
+        return abs(vx) > 0.01 or abs(vy) > 0.01 or abs(wz) > 0.02
 
     def speed(self) -> float:
         vx, vy, wz = self.twist
@@ -225,6 +240,7 @@ class WalkingPattern:
     def update(self) -> None:
         """Advance one period: step bookkeeping, ZMP reference, preview, swing foot."""
         p, dt = self.params, self.dt
+        self._ramp()
         if self.step is None:
             if self._moving():
                 swing = self._first_swing()
@@ -256,7 +272,7 @@ class WalkingPattern:
             self.step = None
 
     def _shift_body(self) -> None:
-        vx, vy, wz = self.twist
+        vx, vy, wz = self.wanted
         self.shift += np.array([vx, vy, wz]) * self.dt
         self.shift[0] = float(np.clip(self.shift[0], -0.05, 0.07))
         self.shift[1] = float(np.clip(self.shift[1], -0.05, 0.05))
