@@ -112,3 +112,14 @@ def test_car_plant_is_what_the_generator_makes() -> None:
     assert rows * stations >= 50, "a hall of lines, not one line"
     expected = yaml.safe_load(to_yaml(plant(rows, stations, robots, name="car_plant")))
     assert yaml.safe_load(text) == expected
+
+
+def test_narrow_row_aisles_cost_traffic_and_wide_ones_do_not() -> None:
+
+    shares = {}
+    for aisle in (1.2, 3.0):
+        line = Line.model_validate(plant(2, 3, 3, aisle=aisle, name="p"))
+        res = twin.simulate(line, hours=14, seed=1, warmup_hours=0)
+        shares[aisle] = res.kpis.line.waiting_traffic_share
+    assert shares[1.2] > 0.005, "robots meet head-on in one-robot row aisles"
+    assert shares[3.0] == 0.0, "four abreast is open floor"

@@ -320,6 +320,9 @@ def plant(
     rows: Annotated[int, typer.Option(help="parallel door lines in the hall")] = 10,
     stations_per_row: Annotated[int, typer.Option(help="stations in each row")] = 5,
     robots_per_row: Annotated[int, typer.Option(help="humanoids in each row's zone")] = 4,
+    aisle: Annotated[float, typer.Option(
+        help="width of each row's aisle in m: 3 lets four robots abreast, 1.2 one at a time")]
+    = 3.0,
     out_file: Annotated[Path, typer.Option(
         "--out", help="the line YAML to write; its name is the file's stem")] = Path("plant.yaml"),
 ) -> None:
@@ -327,11 +330,12 @@ def plant(
     from twin import plant as hall
 
     try:
-        doc = hall.plant(rows, stations_per_row, robots_per_row, name=out_file.stem)
+        doc = hall.plant(rows, stations_per_row, robots_per_row, aisle=aisle,
+                         name=out_file.stem)
     except ValueError as exc:
         fail(f"--{str(exc).replace('_', '-')}")
         return
-    text = hall.to_yaml(doc, hall.header(rows, stations_per_row, robots_per_row))
+    text = hall.to_yaml(doc, hall.header(rows, stations_per_row, robots_per_row, aisle))
     out_file.write_text(text, encoding="utf-8")
     out.print(f"[green]wrote[/] {out_file}: {doc['description']}")
 

@@ -209,3 +209,29 @@ def test_a_one_way_scheme_that_cuts_a_location_off_is_refused() -> None:
     aisle = {"from": [40, 10], "to": [41, 10], "width": 40, "one_way": True}
     with pytest.raises(twin.ConfigError, match=r"layout\.aisles.*one-way rule makes"):
         twin.load_line(TOTE, {"layout.aisles": [aisle]})
+
+
+@pytest.mark.parametrize("replans", [64, 1])
+def test_a_jammed_corridor_still_gives_every_robot_a_clear_plan(
+        replans: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walks that start inside a one-robot corridor, both ways, faster than it can clear:
+    the search may give up shifting waits (forced at once with 1 replan) and send a robot
+    after every booking on its path ends."""
+    import twin.line.traffic as traffic_module
+
+    monkeypatch.setattr(traffic_module, "MAX_REPLANS", replans)
+    layout = _corridor()
+    traffic = Traffic(build_lanes(layout), layout.traffic)
+    rng = np.random.default_rng(11)
+    east = np.array([[10.5, 4.5], [19.5, 4.5]])
+    t = 0.0
+    ends = []
+    for _ in range(300):
+        t += float(rng.exponential(0.5))
+        key = int(rng.random() < 0.5)
+        path = east[::-1].copy() if key else east
+        moving = float(rng.uniform(8.0, 20.0))
+        holds = traffic.book(key, path, t, moving)
+        ends.append(t + moving + sum(h.wait for h in holds))
+    _assert_capacity(traffic)
+    assert max(ends) > t  # they queue: the corridor is the bottleneck

@@ -173,7 +173,9 @@ class Traffic:
             else:
                 forced[mouth] += extra  # wait on the open floor before the stretch
         else:
-            dep = max(max(c.ends, default=now) for c in cells)
+            # after the last booking on the path ends (its first cell is held from rel_in[0])
+            last = max(max(c.ends, default=now) for c in cells)
+            dep = max(now, last - min(rel_in) + 1e-6)
             plan = self._try(route, rel_in, rel_out, dep, [0.0] * len(cells))
             assert isinstance(plan, list), "after every booking the way is clear"
         holds: list[Hold] = []
