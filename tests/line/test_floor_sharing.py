@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -235,3 +236,34 @@ def test_a_jammed_corridor_still_gives_every_robot_a_clear_plan(
         ends.append(t + moving + sum(h.wait for h in holds))
     _assert_capacity(traffic)
     assert max(ends) > t  # they queue: the corridor is the bottleneck
+
+
+@pytest.mark.parametrize(("policy", "first"), [("fifo", "empty"), ("carrying_first", "loaded")])
+def test_spot_policy_orders_the_queue(policy: str, first: str) -> None:
+    import simpy
+
+    from twin.config import Fleet
+    from twin.line.spots import WorkSpot
+
+    env = simpy.Environment()
+    factory = SimpleNamespace(env=env, fleet_spec=Fleet(count=3, spot_policy=policy))
+    spot = WorkSpot(factory, "rack", 1)  # type: ignore[arg-type]
+    order: list[str] = []
+
+    def robot(name: str, loaded: bool, arrive: float, work: float):  # type: ignore[no-untyped-def]
+        yield env.timeout(arrive)
+        wake = spot.take(loaded)
+        if wake is not None:
+            yield wake
+        order.append(name)
+        yield env.timeout(work)
+        spot.leave()
+
+    env.process(robot("holder", False, 0.0, 10.0))
+    env.process(robot("empty", False, 1.0, 5.0))
+    env.process(robot("loaded", True, 2.0, 5.0))
+    env.run()
+    assert order == ["holder", first, "loaded" if first == "empty" else "empty"]
+    busy, queue = spot.totals()
+    assert busy == pytest.approx(20.0)  # one spot busy from 0 to 20 s
+    assert queue == pytest.approx((10 - 1) + (10 - 2) + 5)  # both wait, then the second 5 more
