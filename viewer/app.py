@@ -23,12 +23,13 @@ class App:
 
     def __init__(self, timeline: Timeline, kpis: dict[str, Any] | None = None,
                  start: float = 0.0, speed: float = 60.0, off_screen: bool = False,
-                 window_size: tuple[int, int] = (1280, 720), live: LiveRun | None = None
-                 ) -> None:
+                 window_size: tuple[int, int] = (1280, 720), live: LiveRun | None = None,
+                 congestion: bool = False) -> None:
         self.live = live
         if live is not None:
             timeline = live.advance(start)
-        self.scene = ViewerScene(timeline, window_size=window_size, off_screen=off_screen)
+        self.scene = ViewerScene(timeline, window_size=window_size, off_screen=off_screen,
+                                 congestion=congestion)
         self.timeline = timeline
         self.kpis = kpis or {}
         self.t = float(start)

@@ -60,6 +60,8 @@ def view(
     seed: int = SEED,
     at: str = typer.Option("0", "--at", help='start time: seconds or "6 h"'),
     speed: float = typer.Option(60.0, "--speed", help="sim seconds per wall second, 1..1000"),
+    congestion: bool = typer.Option(
+        False, "--congestion", help="replay: shade the floor where robots waited for traffic"),
 ) -> None:
     """Open the 3D viewer on a line (simulated now) or on a finished run (--replay)."""
     from viewer.app import App
@@ -74,7 +76,7 @@ def view(
             app = App(live.timeline, None, start=start, speed=speed, live=live)
         else:
             timeline, kpis = _source(line, replay, hours, seed)
-            app = App(timeline, kpis, start=start, speed=speed)
+            app = App(timeline, kpis, start=start, speed=speed, congestion=congestion)
     except ValueError as exc:
         raise _fail(exc) from None
     app.run()
