@@ -4,7 +4,8 @@ A robot's centre keeps ``layout.clearance`` from every obstacle, so navigation w
 obstacles *grown* by the clearance (mitred, so a box stays a box) and treats the robot as a
 point. Segment and point tests run in bulk against an STRtree of the grown obstacles, shrunk
 by a hair so that walking along a grown edge, or through a gap exactly one robot wide, is
-allowed.
+allowed. The segment test also runs one segment at a time in plain floats (``blocked_one``,
+the same arithmetic), for string-pulling, whose every test depends on the one before.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class FloorGeometry:
     wall_tree: shapely.STRtree  # over ``walls``
     bounds: np.ndarray  # (w, 4) bounding boxes of ``walls``
     is_box: np.ndarray  # (w,) True where a wall is its bounding box
+    boxes: list[tuple[float, float, float, float, bool]]  # ``bounds`` and ``is_box`` as floats
 
     def blocked(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """For segments a[i]-b[i] ((k, 2) each): True where one enters an obstacle.
@@ -72,13 +74,15 @@ class FloorGeometry:
             return out
         segs = shapely.linestrings(np.stack([a, b], axis=1))
         seg, ob = self.wall_tree.query(segs)
-        hit = _meets_box(a[seg], b[seg], self.bounds[ob])
-        sure = hit & self.is_box[ob]
-        out[seg[sure]] = True
-        maybe = np.flatnonzero(hit & ~self.is_box[ob] & ~out[seg])
-        if len(maybe):
-            touch = shapely.intersects(segs[seg[maybe]], self.walls[ob[maybe]])
-            out[seg[maybe[touch]]] = True
+        if len(seg):
+            hit = _meets_box(a[seg], b[seg], self.bounds[ob])
+            box = self.is_box[ob]
+            out[seg[hit & box]] = True
+            maybe = np.flatnonzero(hit & ~box)
+            if len(maybe):
+                maybe = maybe[~out[seg[maybe]]]
+                touch = shapely.intersects(segs[seg[maybe]], self.walls[ob[maybe]])
+                out[seg[maybe[touch]]] = True
         edge = np.flatnonzero(~out & self._along_edge(a, b))
         if len(edge):
             seg, ob = self.tree.query(segs[edge], predicate="dwithin", distance=2 * EPS)
@@ -86,12 +90,34 @@ class FloorGeometry:
             out[edge[seg[along > 2 * EPS]]] = True
         return out
 
+    def blocked_one(self, a: tuple[float, float], b: tuple[float, float]) -> bool:
+        """``blocked`` for the one segment a-b, in plain floats: the same tests without numpy's
+        cost per call, for callers that must test segments one at a time."""
+        if not self.boxes:
+            return False
+        (ax, ay), (bx, by) = a, b
+        segs = shapely.linestrings([[a, b]])  # an array of one: cheaper to query than one
+        seg = segs[0]
+        dx, dy = bx - ax, by - ay
+        for k in self.wall_tree.query(segs)[1].tolist():
+            x0, y0, x1, y1, box = self.boxes[k]
+            if _meets_one_box(ax, ay, dx, dy, x0, y0, x1, y1) and (
+                    box or shapely.intersects(seg, self.walls[k])):
+                return True
+        w, d = self.width, self.depth
+        if (max(abs(ax), abs(bx)) <= EPS or max(abs(ay), abs(by)) <= EPS
+                or max(abs(ax - w), abs(bx - w)) <= EPS or max(abs(ay - d), abs(by - d)) <= EPS):
+            near = self.tree.query(seg, predicate="dwithin", distance=2 * EPS)
+            return bool((shapely.length(shapely.intersection(seg, self.grown[near]))
+                         > 2 * EPS).any())
+        return False
+
     def _along_edge(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """True for segments lying on one edge of the floor rectangle."""
-        on = np.zeros(len(a), dtype=bool)
-        for axis, value in ((0, 0.0), (0, self.width), (1, 0.0), (1, self.depth)):
-            on |= (np.abs(a[:, axis] - value) <= EPS) & (np.abs(b[:, axis] - value) <= EPS)
-        return on
+        size = np.array([self.width, self.depth])
+        low = np.maximum(np.abs(a), np.abs(b)) <= EPS
+        high = np.maximum(np.abs(a - size), np.abs(b - size)) <= EPS
+        return (low | high).any(axis=1)
 
     def on_floor(self, xy: np.ndarray) -> np.ndarray:
         """True for points (k, 2) on the floor rectangle, edges included."""
@@ -124,10 +150,13 @@ def floor_geometry(layout: Layout) -> FloorGeometry:
     bounds = shapely.bounds(walls).reshape(-1, 4) if len(walls) else np.zeros((0, 4))
     box_area = (bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])
     is_box = np.isclose(shapely.area(walls), box_area, rtol=1e-9, atol=1e-12)
+    is_box = np.asarray(is_box, dtype=bool).reshape(-1)
+    boxes = [(x0, y0, x1, y1, flag)
+             for (x0, y0, x1, y1), flag in zip(bounds.tolist(), is_box.tolist(), strict=True)]
     return FloorGeometry(width=float(layout.floor.width), depth=float(layout.floor.depth),
                          grown=grown, solid=solid, tree=shapely.STRtree(solid), walls=walls,
-                         wall_tree=shapely.STRtree(walls), bounds=bounds,
-                         is_box=np.asarray(is_box, dtype=bool).reshape(-1))
+                         wall_tree=shapely.STRtree(walls), bounds=bounds, is_box=is_box,
+                         boxes=boxes)
 
 
 def _shrink(polys: np.ndarray) -> np.ndarray:
@@ -154,20 +183,41 @@ def _merge_touching(grown: np.ndarray) -> np.ndarray:
 
 
 def _meets_box(a: np.ndarray, b: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """True where segment a[i]-b[i] meets the closed box[i] (x0, y0, x1, y1): Liang-Barsky."""
+    """True where segment a[i]-b[i] meets the closed box[i] (x0, y0, x1, y1): Liang-Barsky.
+
+    Per axis, the segment enters the box's slab at ``near`` and leaves it at ``far`` (as
+    fractions of its length); a segment parallel to a slab must start inside it.
+    """
     d = b - a
-    t0 = np.zeros(len(a))
-    t1 = np.ones(len(a))
-    ok = np.ones(len(a), dtype=bool)
+    low, high = box[:, :2], box[:, 2:]
     with np.errstate(divide="ignore", invalid="ignore"):
-        for p, q in ((-d[:, 0], a[:, 0] - box[:, 0]), (d[:, 0], box[:, 2] - a[:, 0]),
-                     (-d[:, 1], a[:, 1] - box[:, 1]), (d[:, 1], box[:, 3] - a[:, 1])):
-            flat = p == 0
-            ok &= ~(flat & (q < 0))
-            r = q / p
-            t0 = np.where(p < 0, np.maximum(t0, r), t0)
-            t1 = np.where(p > 0, np.minimum(t1, r), t1)
-    return ok & (t0 <= t1)
+        to_low = (low - a) / d
+        to_high = (high - a) / d
+    rising, falling = d > 0, d < 0
+    near = np.where(rising, to_low, np.where(falling, to_high, -np.inf))
+    far = np.where(rising, to_high, np.where(falling, to_low, np.inf))
+    in_slab = (d != 0) | ((a >= low) & (a <= high))
+    return in_slab.all(axis=1) & (np.maximum(near.max(axis=1), 0.0)
+                                  <= np.minimum(far.min(axis=1), 1.0))
+
+
+def _meets_one_box(ax: float, ay: float, dx: float, dy: float,
+                   x0: float, y0: float, x1: float, y1: float) -> bool:
+    """``_meets_box`` for one segment (start, direction) and one box, in plain floats."""
+    t0, t1 = 0.0, 1.0
+    if dx > 0:
+        t0, t1 = max(t0, (x0 - ax) / dx), min(t1, (x1 - ax) / dx)
+    elif dx < 0:
+        t0, t1 = max(t0, (x1 - ax) / dx), min(t1, (x0 - ax) / dx)
+    elif not x0 <= ax <= x1:
+        return False
+    if dy > 0:
+        t0, t1 = max(t0, (y0 - ay) / dy), min(t1, (y1 - ay) / dy)
+    elif dy < 0:
+        t0, t1 = max(t0, (y1 - ay) / dy), min(t1, (y0 - ay) / dy)
+    elif not y0 <= ay <= y1:
+        return False
+    return t0 <= t1
 
 
 def obstacle_label(o: Obstacle) -> str:

@@ -63,6 +63,13 @@ class NavGraph:
             ok[idx[self.rules.forbidden(a[idx], b[idx])]] = False
         return ok
 
+    def walkable_one(self, a: tuple[float, float], b: tuple[float, float]) -> bool:
+        """``walkable`` for the one stretch a-b, in plain floats (see ``blocked_one``)."""
+        if self.geometry.blocked_one(a, b):
+            return False
+        return not (len(self.rules.aisles)
+                    and self.rules.forbidden(np.array([a]), np.array([b]))[0])
+
     def reach(self, nodes: np.ndarray, lift: int | None = None,
               two_way: bool = False) -> np.ndarray:
         """(k, k) bool: which of ``nodes`` reach which, optionally with aisle ``lift``'s rule

@@ -4,20 +4,24 @@
 constrained Delaunay triangulation plus straight edges to each node's nearest neighbours, the
 triangulation guaranteeing that any two points of one piece of free floor are joined). Nothing
 is solved at load. The first ``dist`` or ``path`` from a location runs one Dijkstra from it
-(scipy.sparse.csgraph) and caches the whole row, so the dispatcher's repeated ``dist`` calls
-are a dict and a list lookup.
+(scipy.sparse.csgraph) and keeps its shortest-path tree; each pair asked for is then
+string-pulled once and its distance kept, so the dispatcher's repeated ``dist`` calls are two
+dict lookups. A run asks for a few dozen of the destinations from a location, so only those
+are pulled, and each straight stretch is tested for walkability once.
 
-Graph paths zig-zag through the nodes the graph happens to have, so each row is string-pulled
+Graph paths zig-zag through the nodes the graph happens to have, so each path is string-pulled
 along the shortest-path tree, Theta*-style: walking down the tree, a node is reached straight
 from its parent's waypoint, or from the waypoint before that, whenever that stretch is walkable
-(misses obstacles and obeys one-way aisles); otherwise from its parent. A path through open
-floor becomes one straight stretch, and on layouts small enough for the graph to be the full
-visibility graph, paths are the exact shortest polylines. ``dist`` is the length of the
-pulled path, so walking times and drawn paths agree.
+(misses obstacles and obeys one-way aisles); otherwise from its parent. A node's waypoints
+depend only on the tree above it, so pulling one path at a time gives the paths that pulling
+the whole tree would. A path through open floor becomes one straight stretch, and on layouts
+small enough for the graph to be the full visibility graph, paths are the exact shortest
+polylines. ``dist`` is the length of the pulled path, so walking times and drawn paths agree.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -25,6 +29,70 @@ from scipy.sparse.csgraph import dijkstra
 
 from twin.config import Layout
 from twin.floor.graph import NavGraph, build_graph
+
+
+class _Sight:
+    """Line of sight between graph nodes (a walkable straight stretch), each pair tested once."""
+
+    def __init__(self, graph: NavGraph) -> None:
+        self.graph = graph
+        self.xy: list[tuple[float, float]] = [(x, y) for x, y in graph.points.tolist()]
+        self.known: dict[int, bool] = {}  # key: from * nodes + to
+
+    def __call__(self, a: int, b: int) -> bool:
+        key = a * len(self.xy) + b
+        ok = self.known.get(key)
+        if ok is None:
+            ok = self.known[key] = self.graph.walkable_one(self.xy[a], self.xy[b])
+        return ok
+
+
+class _Tree:
+    """One source's shortest-path tree, string-pulled as far as paths were asked for."""
+
+    def __init__(self, source: int, pred: np.ndarray) -> None:
+        self.pred = pred  # parent of each node; negative at the source and where unreachable
+        self.anchor = {source: source}  # waypoint before each pulled node
+        self.length = {source: 0.0}  # pulled length (m) from the source to each pulled node
+
+    def reaches(self, v: int) -> bool:
+        return v in self.anchor or bool(self.pred[v] >= 0)
+
+    def pull(self, target: int, sees: _Sight, points: np.ndarray) -> float:
+        """Length of the pulled path to ``target`` (reachable), pulling the nodes above it
+        that are not pulled yet, from the top down (see the module docstring)."""
+        pred, anchor, length = self.pred, self.anchor, self.length
+        chain = []
+        v = target
+        while v not in anchor:
+            chain.append(v)
+            v = int(pred[v])
+        chain.reverse()
+        best = []
+        for v in chain:
+            u = int(pred[v])
+            c1 = anchor[u]
+            c2 = anchor[c1]
+            if c2 != c1 and sees(c2, v):
+                b = c2
+            elif c1 != u and sees(c1, v):
+                b = c1
+            else:
+                b = u
+            anchor[v] = b
+            best.append(b)
+        if chain:
+            step = np.hypot(*(points[chain] - points[best]).T).tolist()
+            for v, b, s in zip(chain, best, step, strict=True):
+                length[v] = length[b] + s
+        return length[target]
+
+    def waypoints(self, target: int) -> list[int]:
+        """Nodes of the pulled path to ``target`` (pulled already), source first."""
+        way = [target]
+        while self.anchor[way[-1]] != way[-1]:
+            way.append(self.anchor[way[-1]])
+        return way[::-1]
 
 
 class Walkways:
@@ -35,18 +103,18 @@ class Walkways:
         self.points = graph.points[:graph.n_loc]
         self.index = {name: k for k, name in enumerate(names)}
         self.graph = graph
-        self._rows: dict[int, list[float]] = {}
-        self._anchors: dict[int, np.ndarray] = {}
+        self._dist: dict[str, dict[str, float]] = {name: {name: 0.0} for name in names}
+        self._trees: dict[int, _Tree] = {}
+        self._sight = _Sight(graph)
         self._paths: dict[int, np.ndarray] = {}
         self._walked: set[int] = set()
 
     def dist(self, a: str, b: str) -> float:
         """Walking distance (m) from a to b; inf where b cannot be reached from a."""
-        i = self.index[a]
-        row = self._rows.get(i)
-        if row is None:
-            row = self._solve(i)
-        return row[self.index[b]]
+        try:
+            return self._dist[a][b]
+        except KeyError:
+            return self._pull(self.index[a], self.index[b])
 
     def path(self, a: str, b: str) -> np.ndarray:
         """Waypoints (k, 2) from a to b, both ends included; KeyError if b is unreachable."""
@@ -91,81 +159,20 @@ class Walkways:
         else:
             if self.dist(self.names[i], self.names[j]) == float("inf"):
                 raise KeyError(f"no walkable path from {self.names[i]!r} to {self.names[j]!r}")
-            anchor = self._anchors[i]
-            chain = [j]
-            while chain[-1] != i:
-                chain.append(int(anchor[chain[-1]]))
-            way = self.graph.points[chain[::-1]]
+            way = self.graph.points[self._trees[i].waypoints(j)]
         self._paths[pid] = way
         return way
 
-    def _solve(self, i: int) -> list[float]:
-        """One Dijkstra from location i, string-pulled to every location; caches the row."""
-        _, pred = dijkstra(self.graph.arcs, directed=True, indices=i, return_predecessors=True)
-        anchor, walked = pull_strings(self.graph, i, pred, np.arange(self.graph.n_loc))
-        row = walked[:self.graph.n_loc].copy()
-        row[i] = 0.0
-        self._anchors[i] = anchor
-        self._rows[i] = row.tolist()
-        return self._rows[i]
-
-
-def pull_strings(graph: NavGraph, source: int, pred: np.ndarray,
-                 targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Waypoint before each node (``anchor``) and pulled length from ``source``, on the
-    shortest-path tree ``pred``, for the targets and the tree nodes leading to them.
-
-    Nodes off those paths keep anchor -1 and length inf.
-    """
-    n = len(graph.points)
-    pts = graph.points
-    anchor = np.full(n, -1, dtype=np.int64)
-    length = np.full(n, np.inf)
-    anchor[source], length[source] = source, 0.0
-    depth = _depths(pred, source, targets[(pred[targets] >= 0) | (targets == source)])
-    if len(depth) == 0:
-        return anchor, length
-    nodes = np.flatnonzero(depth > 0)
-    order = nodes[np.argsort(depth[nodes], kind="stable")]
-    levels = np.split(order, np.flatnonzero(np.diff(depth[order])) + 1) if len(order) else []
-    for v in levels:
-        u = pred[v]
-        c1 = anchor[u]
-        c2 = anchor[c1]
-        ok1 = np.zeros(len(v), dtype=bool)
-        ok2 = np.zeros(len(v), dtype=bool)
-        try1, try2 = np.flatnonzero(c1 != u), np.flatnonzero(c2 != c1)
-        if len(try1) or len(try2):
-            ok = graph.walkable(pts[np.concatenate([c1[try1], c2[try2]])],
-                                pts[np.concatenate([v[try1], v[try2]])])
-            ok1[try1], ok2[try2] = ok[:len(try1)], ok[len(try1):]
-        best = np.where(ok2, c2, np.where(ok1, c1, u))
-        anchor[v] = best
-        length[v] = length[best] + np.hypot(*(pts[v] - pts[best]).T)
-    return anchor, length
-
-
-def _depths(pred: np.ndarray, source: int, targets: np.ndarray) -> np.ndarray:
-    """Hops from ``source`` on the tree for the targets and their ancestors; -1 elsewhere."""
-    n = len(pred)
-    need = np.zeros(n, dtype=bool)
-    frontier = np.unique(targets)
-    while len(frontier):
-        need[frontier] = True
-        parents = pred[frontier]
-        parents = parents[parents >= 0]
-        frontier = np.unique(parents[~need[parents]])
-    depth = np.full(n, -1, dtype=np.int64)
-    depth[source] = 0
-    todo = np.flatnonzero(need)
-    todo = todo[todo != source]
-    while len(todo):
-        ready = depth[pred[todo]] >= 0
-        if not ready.any():
-            break
-        depth[todo[ready]] = depth[pred[todo[ready]]] + 1
-        todo = todo[~ready]
-    return depth
+    def _pull(self, i: int, j: int) -> float:
+        """Length of the path from location i to j, pulled now and kept (see ``dist``)."""
+        tree = self._trees.get(i)
+        if tree is None:
+            _, pred = dijkstra(self.graph.arcs, directed=True, indices=i,
+                               return_predecessors=True)
+            tree = self._trees[i] = _Tree(i, pred.astype(np.int32))
+        length = tree.pull(j, self._sight, self.graph.points) if tree.reaches(j) else math.inf
+        self._dist[self.names[i]][self.names[j]] = length
+        return length
 
 
 def build_walkways(layout: Layout) -> Walkways:
