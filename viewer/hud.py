@@ -57,14 +57,15 @@ def station_lines(snap: Snapshot) -> list[tuple[str, str]]:
 class Hud:
     """Text actors on a plotter, created once and updated in place each frame."""
 
-    def __init__(self, plotter: Any, font_size: int = 11) -> None:
+    def __init__(self, plotter: Any, font_size: int = 11, robots: bool = True) -> None:
         step = 2.25 * font_size / plotter.window_size[1]  # one text line, as a viewport share
         self._main = plotter.add_text(
             "", position=(0.01, 1 - 5.2 * step), viewport=True, font_size=font_size + 1,
             color="white", font="courier", name="hud_main")
         self._style(self._main)
         self._robots = self._legend(plotter, "Robots", "hud_robots", "hud_robot",
-                                    ROBOT_STATES, ROBOT_COLOURS, 0.805, step, font_size)
+                                    ROBOT_STATES, ROBOT_COLOURS, 0.805, step, font_size
+                                    ) if robots else []  # no robots, no robot legend
         self._stations = self._legend(plotter, "Stations", "hud_st", "hud_station",
                                       STATION_STATES, STATION_COLOURS, 0.01, step, font_size)
 
@@ -92,7 +93,8 @@ class Hud:
     def update(self, snap: Snapshot, name: str, speed: float | None = None) -> None:
         """Rewrite every HUD line for this snapshot."""
         self._main.SetInput("\n".join(summary_lines(snap, name, speed)))
-        for actor, (text, _) in zip(self._robots, robot_lines(snap), strict=True):
+        for actor, (text, _) in zip(self._robots, robot_lines(snap) if self._robots else [],
+                                    strict=True):
             actor.SetInput(text)
         for actor, (text, _) in zip(self._stations, station_lines(snap), strict=True):
             actor.SetInput(text)

@@ -81,7 +81,8 @@ class ViewerScene:
         self._tags: dict[str, Any] = {}
         if labels:
             self._add_labels(max(6, round(13 * window_size[1] / 720)))
-        self.hud = Hud(pl, font_size=max(5, round(10 * window_size[1] / 720))) if hud else None
+        self.hud = Hud(pl, font_size=max(5, round(10 * window_size[1] / 720)),
+                       robots=bool(timeline.robots)) if hud else None
         self.snapshot: Snapshot | None = None
         self._view: tuple[str, str | None] = ("overview", None)
         self.camera("overview")

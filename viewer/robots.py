@@ -129,7 +129,8 @@ class RobotBatch:
         for part, sl in zip(self.parts, self._slices, strict=True):
             if part.role in FIXED:
                 self._colours[:, sl] = rgb(FIXED[part.role])
-        self.mesh.point_data["rgb"] = self._colours.reshape(-1, 3)
+        if count:  # a line without robots draws none (VTK refuses empty colour arrays)
+            self.mesh.point_data["rgb"] = self._colours.reshape(-1, 3)
         self._state_rgb = {s: rgb(c) for s, c in ROBOT_COLOURS.items()}
         # the walk clip plays one cycle per stride, scaled from the clip's by hip height
         self.clip = walk_clip()
