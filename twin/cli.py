@@ -47,10 +47,11 @@ def _fmt(x: Any, digits: int = 3) -> str:
 @app.command()
 def run(
     line: LineArg,
-    hours: Annotated[float, typer.Option(help="measured horizon after warm-up")] = 24.0,
-    warmup: Annotated[float | None, typer.Option(help="warm-up hours (default: the line's)")]
-    = None,
-    seed: Annotated[int, typer.Option(help="random seed of the run")] = 0,
+    hours: Annotated[str, typer.Option(
+        help='measured horizon after warm-up: hours, or a duration such as "90 min"')] = "24",
+    warmup: Annotated[str | None, typer.Option(
+        help='warm-up: hours, or a duration such as "30 min" (default: the line\'s)')] = None,
+    seed: Annotated[int, typer.Option(help="random seed of the run (0 to 2^63-1)")] = 0,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="override a field: path=value, e.g. fleet.count=6 (repeatable)")] = None,
     out_dir: Annotated[Path | None, typer.Option(
@@ -61,26 +62,31 @@ def run(
     = "surrogate",
 ) -> None:
     """Run a line and print its KPIs (ISO 22400 OEE, throughput, robots, chargers)."""
+    from twin import options
     from twin.sim import simulate
 
     try:
+        horizon = options.hours(hours)
+        warm = options.warmup(warmup)
+        options.seed(seed)
+        if motion not in ("surrogate", "physics"):
+            fail(f"--motion {motion!r}: give surrogate or physics")
+        if out_dir is not None:
+            options.out_dir(out_dir)
         spec = load_line(line, parse_set(set_ or []))
-        if hours <= 0:
-            fail(f"--hours must be positive, got {hours:g}")
-        if warmup is not None and warmup < 0:
-            fail(f"--warmup must be >= 0, got {warmup:g}")
         model = None
         if motion == "physics":
             model = _physics_motion(spec)
-        elif motion != "surrogate":
-            fail(f"--motion must be surrogate or physics, got {motion!r}")
-        result = simulate(spec, hours=hours, seed=seed, warmup_hours=warmup,
+        result = simulate(spec, hours=horizon, seed=seed, warmup_hours=warm,
                           events=out_dir is not None, motion=model)
-    except ConfigError as exc:
+    except (ConfigError, options.OptionError) as exc:
         fail(str(exc))
         return
     if out_dir is not None:
-        result.write(out_dir)
+        try:
+            result.write(out_dir)
+        except OSError as exc:
+            fail(f"--out {out_dir}: cannot write the run ({exc.strerror or exc})")
         if model is not None:
             import pyarrow.parquet as pq
 
@@ -90,7 +96,7 @@ def run(
     if as_json:
         sys.stdout.write(result.kpis.model_dump_json(indent=1) + "\n")
         return
-    _print_kpis(result.kpis, spec.name, hours, result.wall_s)
+    _print_kpis(result.kpis, spec.name, horizon, result.wall_s)
     if out_dir is not None:
         out.print(f"\noutputs: [bold]{out_dir}[/] (events.parquet, kpis.json, line.json, "
                   "walkways.json, run.json)")
@@ -356,8 +362,36 @@ _register_extras()
 
 
 def main() -> None:
-    """Entry point of the ``twin`` script."""
-    app()
+    """Entry point of the ``twin`` script: option mistakes end in one line too, not a box."""
+    import os
+
+    from typer.exceptions import Abort, TyperException
+
+    try:
+        code = app(standalone_mode=False)
+    except TyperException as exc:  # typer's (vendored click's) usage and parameter errors
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stdout.write(ctx.get_help() + "\n")  # `twin study` with nothing: its help
+        else:
+            where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            message = " ".join(exc.format_message().split())
+            err.print(f"[bold red]error:[/] {message}{where}", highlight=False, soft_wrap=True)
+        code = 2
+    except (Abort, KeyboardInterrupt):
+        err.print("interrupted", highlight=False)
+        code = 130
+    except ConfigError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        code = 2
+    except Exception as exc:
+        if os.environ.get("TWIN_DEBUG"):
+            raise
+        err.print(f"[bold red]error:[/] internal error ({type(exc).__name__}: "
+                  f"{str(exc).splitlines()[0] if str(exc) else ''}); set TWIN_DEBUG=1 for the "
+                  "traceback and report it", highlight=False, soft_wrap=True)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,35 @@ from pydantic import (
     model_validator,
 )
 
-from twin.distributions import Constant, Distribution
+from twin.distributions import Constant, Distribution, mean_at_least
 from twin.robot import RobotSpec
 from twin.units import Kilograms, Metres, Seconds, Watts
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+
+# Bounds on sizes: each robot, server, spare and spot is a SimPy process or resource slot, and
+# a run's memory and events grow with them. The maxima are far above any real line.
+MAX_SERVERS = 100
+MAX_ROBOTS = 1000
+MAX_BUFFER = 100_000
+MAX_FLOOR = 5000.0
+MAX_WARMUP_S = 1000 * 3600.0
+
+Cycle = Annotated[Distribution, mean_at_least(
+    1.0, "a processing time", "a humanoid's pick and place alone take seconds; model faster "
+    "work as batches, or time never advances")]
+Interarrival = Annotated[Distribution, mean_at_least(
+    1.0, "an interarrival time", "model faster arrivals as batches, or time never advances")]
+TimeToFailure = Annotated[Distribution, mean_at_least(
+    60.0, "a time to failure", "failing more than once a minute is a speed loss, not a "
+    "breakdown")]
+SwapTime = Annotated[Distribution, mean_at_least(
+    1.0, "a swap time", "an exchange takes seconds at least")]
+BatteryTime = Annotated[Distribution, mean_at_least(
+    60.0, "a battery runtime or charge time", "a robot must finish a trip between charges")]
 
 
 def _point(value: object) -> object:
@@ -42,7 +64,9 @@ class Location(_Model):
     x: Metres
     y: Metres
     kind: LocationKind = "point"
-    heading: float = Field(0.0, description="direction the robot faces there (deg)")
+    heading: float = Field(
+        0.0, ge=-360, le=360, description="direction the robot faces there (deg, -360..360)"
+    )
     spots: int = Field(
         1, ge=1, le=64, description="robots that can work here at once; others queue nearby "
         "(a charger's spots are its count)"
@@ -68,7 +92,7 @@ class Obstacle(_Model):
     points: list[tuple[Metres, Metres]] | None = Field(
         None, description="polygon form: corners [[x, y], ...] in order (at least 3)"
     )
-    height: Metres = Field(2.5, gt=0, description="for the 3D scene only")
+    height: Metres = Field(2.5, gt=0, le=100, description="for the 3D scene only (m, <= 100)")
     kind: Literal["wall", "machine", "rack", "conveyor", "other"] = "wall"
 
     @model_validator(mode="after")
@@ -153,8 +177,11 @@ class Traffic(_Model):
 
 
 class Floor(_Model):
-    width: Metres = Field(gt=0, description="extent along x")
-    depth: Metres = Field(gt=0, description="extent along y")
+    width: Metres = Field(
+        gt=0, le=MAX_FLOOR, description="extent along x (at most 5 km: the walkway graph and "
+        "traffic cells grow with the floor)"
+    )
+    depth: Metres = Field(gt=0, le=MAX_FLOOR, description="extent along y (at most 5 km)")
 
 
 class Layout(_Model):
@@ -162,7 +189,8 @@ class Layout(_Model):
 
     floor: Floor
     clearance: Metres = Field(
-        0.35, ge=0, description="distance a robot's centre keeps from obstacles (half width)"
+        0.35, ge=0, le=10, description="distance a robot's centre keeps from obstacles (half "
+        "width; at most 10 m)"
     )
     obstacles: list[Obstacle] = []
     locations: dict[str, Annotated[Location, BeforeValidator(_point)]]
@@ -174,7 +202,9 @@ class Layout(_Model):
 class Failures(_Model):
     """Breakdowns: time to failure counted on operating time, time to repair."""
 
-    ttf: Distribution = Field(description="operating time between failures (MTBF)")
+    ttf: TimeToFailure = Field(
+        description="operating time between failures (MTBF); averages at least 60 s"
+    )
     ttr: Distribution = Field(description="time to repair (MTTR)")
 
 
@@ -186,7 +216,7 @@ def _process_kind(value: object) -> str:
 
 
 ProcessTime = Annotated[
-    Annotated[Distribution, Tag("one")] | Annotated[dict[str, Distribution], Tag("per_product")],
+    Annotated[Cycle, Tag("one")] | Annotated[dict[str, Cycle], Tag("per_product")],
     Discriminator(_process_kind),
 ]
 
@@ -195,9 +225,13 @@ class Station(_Model):
     """A work station: servers in parallel, per-product times, setups, failures, scrap."""
 
     location: str | None = Field(None, description="where robots serve it; default: its id")
-    servers: int = Field(1, ge=1)
+    servers: int = Field(
+        1, ge=1, le=MAX_SERVERS, description="units worked at once (at most 100: each is a "
+        "SimPy process; more is several stations)"
+    )
     process: ProcessTime = Field(
-        description="processing time, or a map product -> processing time"
+        description="processing time, or a map product -> processing time; each averages at "
+        "least 1 s (time must advance)"
     )
     ideal_cycle: Seconds | None = Field(
         None, gt=0, description="planned runtime per item (ISO 22400 PRI); default: mean time"
@@ -207,17 +241,21 @@ class Station(_Model):
     scrap: float = Field(0.0, ge=0, le=1, description="probability a processed unit is scrap")
     rework: float = Field(0.0, ge=0, le=1, description="probability it is processed again")
     input_buffer: int | None = Field(
-        None, ge=0, description="waiting room before the station; null = unlimited"
+        None, ge=0, le=MAX_BUFFER, description="waiting room before the station; null = "
+        "unlimited (at most 100,000: larger is unlimited in practice, write null)"
     )
     output_buffer: int = Field(
-        0, ge=0, description="finished units waiting for transport (0: hand over directly)"
+        0, ge=0, le=MAX_BUFFER, description="finished units waiting for transport (0: hand "
+        "over directly; at most 100,000)"
     )
-    assemble: dict[str, int] = Field(
+    assemble: dict[str, Annotated[int, Field(le=1000)]] = Field(
         {}, description="components each unit made here consumes: product -> quantity; a "
-        "component's routing ends here and a unit waits (starved) until every one is in stock"
+        "component's routing ends here and a unit waits (starved) until every one is in stock "
+        "(at most 1000 each)"
     )
     kit_buffer: int | None = Field(
-        None, ge=1, description="room for each component waiting here; null = unlimited"
+        None, ge=1, le=MAX_BUFFER, description="room for each component waiting here; null = "
+        "unlimited (at most 100,000)"
     )
 
     @model_validator(mode="after")
@@ -234,7 +272,9 @@ class Source(_Model):
 
     location: str
     kind: Literal["rack", "arrivals"] = "rack"
-    interarrival: Distribution | None = Field(None, description="time between arrivals")
+    interarrival: Interarrival | None = Field(
+        None, description="time between arrivals; averages at least 1 s (time must advance)"
+    )
     follows_shifts: bool = Field(False, description="arrivals pause off shift")
 
     @model_validator(mode="after")
@@ -251,7 +291,9 @@ class Sink(_Model):
 
 
 class Product(_Model):
-    share: float = Field(1.0, gt=0, description="share of the mix from its source")
+    share: float = Field(
+        1.0, gt=0, le=1e6, description="share of the mix from its source (relative weight)"
+    )
     routing: list[str] = Field(min_length=1, description="stations in order")
     source: str | None = Field(None, description="default: the only source")
     sink: str | None = Field(None, description="default: the only sink")
@@ -262,12 +304,18 @@ class Transport(_Model):
 
     kind: Literal["instant", "conveyor", "humanoid"] = "humanoid"
     time: Distribution | None = Field(None, description="conveyor travel time")
-    capacity: int | None = Field(None, ge=1, description="conveyor: units on it at once")
-    tote_units: int = Field(4, ge=1, description="humanoid: units per tote")
-    tote_mass: Kilograms = Field(2.0, ge=0, description="humanoid: empty tote mass")
-    unit_mass: Kilograms = Field(2.0, ge=0, description="humanoid: mass of one unit")
+    capacity: int | None = Field(
+        None, ge=1, le=MAX_BUFFER, description="conveyor: units on it at once (at most 100,000)"
+    )
+    tote_units: int = Field(
+        4, ge=1, le=1000, description="humanoid: units per tote (at most 1000: a tote is carried "
+        "in two arms)"
+    )
+    tote_mass: Kilograms = Field(2.0, ge=0, le=1000, description="humanoid: empty tote mass")
+    unit_mass: Kilograms = Field(2.0, ge=0, le=1000, description="humanoid: mass of one unit")
     min_load: int | None = Field(
-        None, ge=1, description="humanoid: units needed before a trip; default tote_units"
+        None, ge=1, le=1000, description="humanoid: units needed before a trip; default "
+        "tote_units"
     )
 
     @model_validator(mode="after")
@@ -302,8 +350,12 @@ class DatasheetBattery(_Model):
     """For a planner who only has the vendor's figures."""
 
     model: Literal["datasheet"]
-    runtime: Distribution = Field(description="working time on a full battery")
-    charge_time: Distribution = Field(description="plug charge from empty to full")
+    runtime: BatteryTime = Field(
+        description="working time on a full battery; averages at least 60 s"
+    )
+    charge_time: BatteryTime = Field(
+        description="plug charge from empty to full; averages at least 60 s"
+    )
 
 
 class EnergyBattery(_Model):
@@ -329,12 +381,17 @@ class Zone(_Model):
     """A group of robots that serves only the legs starting (or else ending) at its nodes."""
 
     nodes: list[str] = Field(min_length=1, description="station, source or sink ids")
-    robots: int = Field(ge=1, description="robots of the fleet kept in this zone")
+    robots: int = Field(
+        ge=1, le=MAX_ROBOTS, description="robots of the fleet kept in this zone"
+    )
 
 
 class Fleet(_Model):
     robot: str | RobotSpec = Field("walker_s2", description="name under assets/robots/ or spec")
-    count: int = Field(ge=0)
+    count: int = Field(
+        ge=0, le=MAX_ROBOTS, description="humanoids in the fleet (at most 1000: each is a SimPy "
+        "process with its own walk and battery state)"
+    )
     home: str | None = Field(None, description="where idle robots start; default first charger")
     dispatch: Literal["nearest_idle", "longest_waiting"] = "nearest_idle"
     zones: dict[str, Zone] = Field(
@@ -347,7 +404,8 @@ class Fleet(_Model):
     charging: ChargePolicy = ChargePolicy()
     failures: Failures | None = Field(None, description="robot breakdowns on operating time")
     depleted_recovery: Seconds = Field(
-        1800.0, ge=0, description="down time when a battery runs flat on the floor"
+        1800.0, ge=1, description="down time when a battery runs flat on the floor (at least "
+        "1 s: the recovery must take time)"
     )
 
 
@@ -355,16 +413,23 @@ class Charger(_Model):
     """A group of charging points or battery-swap stations at one location."""
 
     location: str
-    count: int = Field(1, ge=0)
+    count: int = Field(
+        1, ge=0, le=MAX_SERVERS, description="charge points or swap stations here (at most 100)"
+    )
     mode: Literal["plug", "swap"] = "plug"
-    power: Watts = Field(1500.0, gt=0, description="plug power, or spare recharge power")
+    power: Watts = Field(
+        1500.0, gt=0, le=1e6, description="plug power, or spare recharge power (at most 1 MW)"
+    )
     taper_above: float = Field(
         1.0, gt=0, le=1, description="plug: above this SOC power falls linearly to 10%"
     )
-    swap_time: Distribution = Field(
-        Constant(value=180.0), description="swap: battery exchange (about 3 min)"
+    swap_time: SwapTime = Field(
+        Constant(value=180.0), description="swap: battery exchange (about 3 min; averages at "
+        "least 1 s)"
     )
-    spares: int = Field(2, ge=0, description="swap: spare batteries per swap station")
+    spares: int = Field(
+        2, ge=0, le=1000, description="swap: spare batteries per swap station (at most 1000)"
+    )
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -388,6 +453,37 @@ class Shifts(_Model):
     breaks: list[Window] = []
     days_off: list[Weekday] = []
 
+    @model_validator(mode="after")
+    def _works(self) -> Shifts:
+        if working_minutes(self) == 0:
+            raise ValueError("the calendar has no working time: its breaks and days off cover "
+                             "every shift; shorten the breaks or work on some day")
+        return self
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def working_minutes(spec: Shifts) -> int:
+    """On-shift minutes a week (the calendar's own minute resolution)."""
+    import numpy as np
+
+    on = np.zeros(7 * 24 * 60, dtype=bool)
+
+    def mark(day: int, w: Window, value: bool) -> None:
+        s, e = int(parse_clock(w.start) // 60), int(parse_clock(w.end) // 60)
+        e += 24 * 60 if e <= s else 0
+        on[np.arange(day * 1440 + s, day * 1440 + e) % on.size] = value
+
+    for day in range(7):
+        if _DAYS[day] not in spec.days_off:
+            for w in spec.shifts:
+                mark(day, w, True)
+    for day in range(7):
+        for w in spec.breaks:
+            mark(day, w, False)
+    return int(on.sum())
+
 
 class Line(_Model):
     """A humanoid-served production line."""
@@ -403,7 +499,10 @@ class Line(_Model):
     fleet: Fleet | None = Field(None, description="the humanoid robots, if any leg uses them")
     chargers: dict[str, Charger] = Field({}, description="charger group id -> charger group")
     shifts: Literal["24/7"] | Shifts = Field("24/7", description="working calendar")
-    warmup: Seconds = Field(0.0, ge=0, description="default warm-up before statistics")
+    warmup: Seconds = Field(
+        0.0, ge=0, le=MAX_WARMUP_S, description="default warm-up before statistics (at most "
+        "1000 h: a line not settled by then will not settle)"
+    )
     facts: dict[str, str] = Field(
         default_factory=dict, description="field -> id of the fact in seeds/ it comes from"
     )

@@ -13,16 +13,19 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from twin.units import Seconds, parse_duration
 
 Sampler = Callable[[], float]
 BATCH = 512
+MAX_CV = 10.0
+CV_WHY = ("coefficient of variation, at most 10: beyond it one draw in millions outweighs the "
+          "rest of a run and replications never agree")
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @property
     def mean(self) -> float:  # pragma: no cover - overridden
@@ -140,7 +143,7 @@ class LogNormal(_Dist):
 
     dist: Literal["lognormal"]
     mean_: Seconds = Field(alias="mean", gt=0)
-    cv: float = Field(ge=0)
+    cv: float = Field(ge=0, le=MAX_CV, description=CV_WHY)
 
     @property
     def mean(self) -> float:
@@ -157,7 +160,10 @@ class Gamma(_Dist):
 
     dist: Literal["gamma"]
     mean_: Seconds = Field(alias="mean", gt=0)
-    cv: float = Field(gt=0)
+    cv: float = Field(
+        ge=1e-3, le=MAX_CV, description="at least 0.001 (shape 1/cv^2 stays a float; use a "
+        "constant for no spread); " + CV_WHY
+    )
 
     @property
     def mean(self) -> float:
@@ -170,7 +176,10 @@ class Gamma(_Dist):
 
 class Weibull(_Dist):
     dist: Literal["weibull"]
-    shape: float = Field(gt=0)
+    shape: float = Field(
+        ge=0.1, le=100, description="0.1 to 100: below 0.1 the mean is over a million scales "
+        "(one draw dominates a run); above 100 it is a constant"
+    )
     scale: Seconds = Field(gt=0)
 
     @property
@@ -195,8 +204,10 @@ class Empirical(_Dist):
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError("empirical weights must have one entry per value")
-            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-                raise ValueError("empirical weights must be >= 0 and not all zero")
+            total = sum(self.weights)
+            if any(w < 0 for w in self.weights) or not 0 < total < math.inf:
+                raise ValueError("empirical weights must be >= 0, not all zero, and sum to a "
+                                 "finite number")
         return self
 
     @property
@@ -245,3 +256,16 @@ Distribution = Annotated[
     Field(discriminator="dist"),
     BeforeValidator(_shorthand),
 ]
+
+
+def mean_at_least(seconds: float, what: str, why: str) -> AfterValidator:
+    """A check that a distribution's mean is at least ``seconds``: times that must advance the
+    clock (a cycle, an interarrival) cannot be zero, or a run never leaves its first instant."""
+
+    def check(dist: _Dist) -> _Dist:
+        if not dist.mean >= seconds:
+            raise ValueError(f"{what} must average at least {seconds:g} s ({why}); this "
+                             f"{dist.dist} averages {dist.mean:.3g} s")  # type: ignore[attr-defined]
+        return dist
+
+    return AfterValidator(check)

@@ -8,6 +8,7 @@ where known, the field path and what to do. Semantic checks that pydantic cannot
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from twin.checks import check_line
 from twin.config import Line
+from twin.distributions import DIST_NAMES
 from twin.robot import RobotSpec, robot_path
 
 
@@ -26,11 +28,90 @@ class ConfigError(ValueError):
 # --------------------------------------------------------------------------- YAML with lines
 
 
+MAX_NODES = 200_000
+"""Values a YAML document may hold once its aliases are expanded: the largest shipped line
+(car_plant) has about 5,000; an alias bomb ("billion laughs") has billions."""
+MAX_DEPTH = 64
+"""Nesting depth a YAML document may have; a line needs about 8."""
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Safe loader that remembers the line of every mapping key and sequence item."""
+    """Safe loader that remembers the line of every mapping key and sequence item.
+
+    Before building anything it measures the document: aliases expanded and nesting depth are
+    capped, so an alias bomb or a deep nest is one error instead of gigabytes or a crash.
+    """
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _measure(node)
+        return self.construct_document(node)
+
+
+class _TooBig(yaml.YAMLError):
+    def __init__(self, problem: str, node: yaml.Node) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = node.start_mark
+
+
+def _measure(root: yaml.Node) -> None:
+    """Refuse a node graph too large once expanded, too deep, or referring to itself."""
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def walk(node: yaml.Node, depth: int) -> tuple[int, int]:
+        key = id(node)
+        if key in sizes:
+            return sizes[key], depths[key]
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"nested deeper than {MAX_DEPTH} levels; a line needs about 8", node)
+        if key in open_:
+            raise _TooBig("an alias refers to the value that contains it", node)
+        open_.add(key)
+        size, below = 1, 0
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        for child in children:
+            n, d = walk(child, depth + 1)
+            size += n
+            below = max(below, d + 1)
+            if size > MAX_NODES:
+                raise _TooBig(f"more than {MAX_NODES:,} values once its aliases (*name) are "
+                              "expanded; write the values out or use fewer aliases", node)
+            if depth + below > MAX_DEPTH:
+                raise _TooBig(f"nested deeper than {MAX_DEPTH} levels; a line needs about 8",
+                              child)
+        open_.discard(key)
+        sizes[key], depths[key] = size, below
+        return size, below
+
+    walk(root, 0)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            first = seen.get(key)
+            seen.setdefault(key, line)
+        except TypeError:  # an unhashable key; SafeLoader reports it below
+            continue
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}: first on line {first}, again on line {line}"
+                " (the second would silently replace the first); keep one", key_node.start_mark)
     mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
     lines = {}
     for key_node, _ in node.value:
@@ -85,27 +166,54 @@ def _line_of(doc: Any, loc: tuple[Any, ...]) -> int | None:
     return found
 
 
-def read_yaml(path: Path) -> Any:
-    """Safe-load a YAML file keeping line numbers; ConfigError for unreadable or empty files."""
+def read_yaml(path: Path, *, empty_ok: bool = False) -> Any:
+    """Safe-load a YAML file keeping line numbers; ConfigError for unreadable or empty files
+    (``empty_ok``: an empty file is an empty mapping)."""
     try:
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a folder; give a YAML file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MB; a line file "
+                              "is a few kB")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: no such file") from exc
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+                          f"at offset {exc.start}); save the file as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from exc
+    doc = parse_yaml(text, str(path))
+    if doc is None and empty_ok:
+        return {}
     if doc is None:
         raise ConfigError(f"{path}: the file is empty; a line needs name, layout, products, "
                           "sources, sinks and stations (see lines/tote_line.yaml)")
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: expected a mapping of fields at the top, got "
                           f"{type(doc).__name__}")
+    return doc
+
+
+MAX_FILE_BYTES = 16 * 2**20
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """Safe-load YAML text with line numbers, aliases, depth and duplicate keys checked;
+    ``where`` (a file, or an option like ``--set x``) starts every error."""
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark is not None and where[:2] != "--" else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        ours = isinstance(exc, _TooBig) or problem.startswith("duplicate key")
+        raise ConfigError(f"{where}{at}: {'' if ours else 'malformed YAML: '}{problem}"
+                          ) from None
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deep to read; a line needs about 8 levels"
+                          ) from None
     return doc
 
 
@@ -122,26 +230,99 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 _HINTS = {
     "extra_forbidden": "unknown field; check its spelling against `twin schema`",
     "missing": "required field is missing",
+    "string_pattern_mismatch": "not a usable name",
 }
+_BOUNDS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number",
+           "string_pattern_mismatch", "int_parsing_size"}
 
 
-def validation_message(exc: ValidationError, path: Path | str, doc: Any = None) -> str:
-    """One readable message for a pydantic error, first problem first."""
-    lines = []
-    for err in exc.errors()[:5]:
-        # drop pydantic's union tags (e.g. 'exponential', 'function-before[...]') from paths
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or "(" in p)))
-        line = _line_of(doc, loc) if doc is not None else None
-        where = f"{path}:{line}" if line else f"{path}"
-        msg = err["msg"].removeprefix("Value error, ")
-        msg = _HINTS.get(err["type"], msg)
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown field {loc[-1]!r}; check its spelling against `twin schema`"
-        lines.append(f"{where}: {_format_loc(loc)}: {msg}")
-    more = len(exc.errors()) - 5
-    if more > 0:
-        lines.append(f"... and {more} more")
-    return "\n".join(lines)
+@functools.cache
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema(by_alias=True)
+
+
+def _description(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> str | None:
+    """The field description (which states its bounds and why) at ``loc`` in ``model``."""
+    if model is None:
+        return None
+    root = _schema(model)
+    defs = root.get("$defs", {})
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = defs.get(node["$ref"].rsplit("/", 1)[-1], {})
+        return node
+
+    def step(node: dict[str, Any], part: Any) -> dict[str, Any] | None:
+        node = resolve(node)
+        for option in node.get("anyOf", []) + node.get("oneOf", []):
+            found = step(option, part)
+            if found is not None:
+                return found
+        if isinstance(part, str) and part in node.get("properties", {}):
+            return node["properties"][part]  # type: ignore[no-any-return]
+        if isinstance(part, str) and isinstance(node.get("additionalProperties"), dict):
+            return node["additionalProperties"]  # type: ignore[no-any-return]
+        if isinstance(part, int) and isinstance(node.get("items"), dict):
+            return node["items"]  # type: ignore[no-any-return]
+        return None
+
+    node: dict[str, Any] | None = root
+    for part in loc:
+        node = step(node, part) if node is not None else None
+    if node is None:
+        return None
+    return node.get("description") or resolve(node).get("description")
+
+
+_TAGS = frozenset({"one", "per_product", *DIST_NAMES})
+
+
+def _user_loc(loc: tuple[Any, ...], doc: Any) -> tuple[Any, ...]:
+    """``loc`` without pydantic's union tags ('one', 'exponential', 'function-before[...]')."""
+    out: list[Any] = []
+    node = doc
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or "(" in part):
+            continue
+        if part in _TAGS and not (isinstance(node, dict) and part in node):
+            continue
+        out.append(part)
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+    return tuple(out)
+
+
+def _has(node: dict[Any, Any] | list[Any], part: Any) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(part, int) and 0 <= part < len(node)
+
+
+def validation_message(exc: ValidationError, path: Path | str, doc: Any = None,
+                       model: type[BaseModel] | None = None) -> str:
+    """One readable message for a pydantic error, first problem first; a broken bound also
+    quotes the field's description, which says what the bound is and why."""
+    errors = exc.errors()
+    # in a union ("24/7" or a calendar), the branch the planner meant is the one that is not
+    # a mere type or literal mismatch
+    vague = ("literal_error", "union_tag_invalid") + tuple(
+        e["type"] for e in errors if e["type"].endswith("_type"))
+    errors = [e for e in errors if e["type"] not in vague] or errors
+    err = errors[0]
+    loc = _user_loc(err["loc"], doc)
+    line = _line_of(doc, loc) if doc is not None else None
+    where = f"{path}:{line}" if line else f"{path}"
+    msg = err["msg"].removeprefix("Value error, ")
+    msg = _HINTS.get(err["type"], msg)
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown field {loc[-1]!r}; check its spelling against `twin schema`"
+    if err["type"] in _BOUNDS:
+        about = _description(model, loc)
+        if about:
+            msg = f"{msg} ({about})"
+    more = len(errors) - 1
+    rest = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{where}: {_format_loc(loc)}: {msg}{rest}"
 
 
 # --------------------------------------------------------------------------- robots
@@ -160,7 +341,7 @@ def load_robot(ref: str | RobotSpec, base: Path | None = None) -> RobotSpec:
     try:
         return RobotSpec.model_validate(_plain(doc))
     except ValidationError as exc:
-        raise ConfigError(validation_message(exc, path, doc)) from None
+        raise ConfigError(validation_message(exc, path, doc, RobotSpec)) from None
 
 
 # --------------------------------------------------------------------------- lines
@@ -182,7 +363,7 @@ def load_line(path: str | Path, overrides: dict[str, Any] | None = None) -> Line
     try:
         line = Line.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(validation_message(exc, path, doc)) from None
+        raise ConfigError(validation_message(exc, path, doc, Line)) from None
     if line.fleet is not None and isinstance(line.fleet.robot, str):
         spec = load_robot(line.fleet.robot, path.parent)
         line = line.model_copy(update={"fleet": line.fleet.model_copy(update={"robot": spec})})
@@ -205,7 +386,7 @@ def apply_overrides(line: Line, overrides: dict[str, Any]) -> Line:
     try:
         new = Line.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(validation_message(exc, "overrides")) from None
+        raise ConfigError(validation_message(exc, "overrides", model=Line)) from None
     problems = check_line(new)
     if problems:
         raise ConfigError(f"overrides: {problems[0].field}: {problems[0].message}")
@@ -219,7 +400,8 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set {item!r}: write it as path=value, e.g. fleet.count=6")
-        out[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        out[key.strip()] = (_plain(parse_yaml(value, f"--set {item}")) if value.strip()
+                            else None)
     return out
 
 

@@ -46,7 +46,10 @@ class DockTolerance(_Model):
 class RobotSpec(_Model):
     """A humanoid worker: body, gait, payload, battery and power draws."""
 
-    name: str
+    name: str = Field(
+        pattern=r"^[^/\\\x00-\x1f.:][^/\\\x00-\x1f:]{0,63}$", description="short id, also the "
+        "file name of its calibration: up to 64 characters, no slash, colon, or leading dot"
+    )
     description: str = ""
     height: Metres = Field(1.7, gt=0)
     mass: Kilograms = Field(70.0, gt=0)
@@ -61,10 +64,14 @@ class RobotSpec(_Model):
     dock_time: Seconds = Field(20.0, ge=0, description="fine approach to the dock pose")
     decision_latency: Seconds = Field(0.2, ge=0, description="perceive-decide-act per task")
     act_cv: float = Field(
-        0.0, ge=0, le=3, description="spread (coefficient of variation) of pick, place and dock "
+        0.0, ge=0, le=3, allow_inf_nan=False,
+        description="spread (coefficient of variation) of pick, place and dock "
         "times in the uncalibrated surrogate; 1 makes them exponential"
     )
-    walk_cv: float = Field(0.05, ge=0, description="spread of walking times (surrogate)")
+    walk_cv: float = Field(
+        0.05, ge=0, le=3, allow_inf_nan=False, description="spread (coefficient of variation) "
+        "of walking times (surrogate); at most 3"
+    )
     dock_tolerance: DockTolerance = DockTolerance()
     drive_efficiency: float = Field(0.65, gt=0, le=1, description="motor+drive efficiency")
     joint_torque_limit: float = Field(

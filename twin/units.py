@@ -6,6 +6,7 @@ taken to be in the SI unit already (seconds for durations).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -30,11 +31,16 @@ SPEED_UNITS = {"": 1.0, "m/s": 1.0, "km/h": 1 / 3.6, "m/min": 1 / 60}
 ANGLE_UNITS = {"": 1.0, "deg": 1.0, "rad": 57.29577951308232}
 
 
+MAX_SECONDS = 1e9
+"""Longest duration a line may state (about 32 years): far beyond any horizon, and small enough
+that clock sums never overflow or lose sub-microsecond resolution."""
+
+
 def _parse(value: object, units: dict[str, float], what: str, case_sensitive: bool) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a {what}, got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _finite(float(value) if abs(value) < 1e308 else math.inf, value, what)
     if not isinstance(value, str):
         raise ValueError(f"expected a {what} such as {_example(what)}, got {value!r}")
     match = _QUANTITY.match(value)
@@ -45,7 +51,21 @@ def _parse(value: object, units: dict[str, float], what: str, case_sensitive: bo
     if key not in units:
         known = ", ".join(sorted(u for u in units if u))
         raise ValueError(f"unknown unit {unit!r} in {value!r} for a {what}; use one of: {known}")
-    return float(number) * units[key]
+    return _finite(float(number) * units[key], value, what)
+
+
+def _finite(number: float, value: object, what: str) -> float:
+    """``number`` if it is finite; infinities, NaN and overflows (``1e400 s``) are mistakes."""
+    if not math.isfinite(number):
+        raise ValueError(f"{_show(value)} is not a finite {what}; write a number such as "
+                         f"{_example(what)}")
+    return number
+
+
+def _show(value: object) -> str:
+    """A value as the planner wrote it, cut short: a 400-digit number is no help in a message."""
+    text = repr(value)
+    return text if len(text) <= 24 else text[:20] + "..."
 
 
 def _example(what: str) -> str:
@@ -61,8 +81,13 @@ def _example(what: str) -> str:
 
 
 def parse_duration(value: object) -> float:
-    """Seconds from "90 s", "3 min", "8 h", "2 d" or a plain number of seconds."""
-    return _parse(value, TIME_UNITS, "duration", case_sensitive=False)
+    """Seconds from "90 s", "3 min", "8 h", "2 d" or a plain number of seconds (at most
+    ``MAX_SECONDS`` either way)."""
+    seconds = _parse(value, TIME_UNITS, "duration", case_sensitive=False)
+    if abs(seconds) > MAX_SECONDS:
+        raise ValueError(f"duration {_show(value)} is longer than {MAX_SECONDS:.0e} s (about 32 "
+                         "years); leave the part out instead of giving it an endless time")
+    return seconds
 
 
 def parse_mass(value: object) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -26,37 +27,100 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _warmup(text: str | None) -> float | str | None:
-    if text is None:
-        return None
-    if text.strip().lower() == "auto":
-        return "auto"
-    from twin.units import parse_duration
+MAX_VALUES = 10_000
+"""Values one factor may take: a range of more is a typo (a missing step) or days of runs."""
+MAX_RUNS = 100_000
+"""Runs one study may plan (scenarios x replications): more take days; narrow the factors."""
+COST_KPIS = ("robots", "charge_points", "capex", "cost_per_year", "cost_per_unit",
+             "payback_years")
+"""Target-able columns the analysis adds to the line KPIs (twin.study.analysis._costs)."""
 
-    try:
-        value = text.strip()
-        return float(value) if value.replace(".", "", 1).isdigit() else \
-            parse_duration(value) / 3600.0
-    except ValueError as exc:
-        raise PlanError(f"--warmup {text!r}: give hours, a duration like '8 h', or auto") from exc
+
+def _check_values(where: str, text: str) -> None:
+    """Refuse a factor's values that are not YAML, or a range too long or not finite, before
+    ``parse_values`` would build it."""
+    from twin.loader import parse_yaml
+
+    parts = [p.strip() for p in text.replace(",", ":").split(":")]
+    numbers = []
+    for part in parts:
+        if not part:
+            continue
+        value = parse_yaml(part, where)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise PlanError(f"{where}: {part!r} is not a finite number")
+        numbers.append(value)
+    is_range = ":" in text and "," not in text and len(parts) in (2, 3) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers)
+    if is_range:
+        start, stop = numbers[0], numbers[1]
+        step = numbers[2] if len(numbers) == 3 else 1
+        if step and (stop - start) / step + 1 > MAX_VALUES:
+            raise PlanError(f"{where}: {text!r} has over {MAX_VALUES:,} values; use a larger "
+                            "step or a narrower range")
+    elif text.count(",") >= MAX_VALUES:
+        raise PlanError(f"{where}: over {MAX_VALUES:,} values; give fewer")
 
 
 def build_plan(line: Path | None, plan_file: Path | None, vary: list[str],
                options: dict[str, Any]) -> tuple[Path, StudyPlan]:
     """The study plan from a study YAML and/or CLI options (options win)."""
-    base = load_plan(plan_file) if plan_file else StudyPlan()
-    data = base.model_dump(exclude_unset=True)
-    if vary:
-        data["factors"] = {**base.factors, **parse_vary(vary)}
+    import yaml
+
+    from twin.loader import ConfigError, read_yaml
+
+    for item in vary:
+        _, sep, values = item.partition("=")
+        if sep:
+            _check_values(f"--vary {item}", values)
+    if plan_file is not None:  # read safely first: encoding, alias bombs, duplicate keys
+        doc = read_yaml(plan_file, empty_ok=True)
+        if not isinstance(doc, dict):
+            raise ConfigError(f"{plan_file}: a study YAML is a mapping of settings")
+        factors = doc.get("factors")
+        if isinstance(factors, dict):
+            for name, values in factors.items():
+                if isinstance(values, str):
+                    _check_values(f"{plan_file}: factors.{name}", values)
+                elif isinstance(values, list) and len(values) > MAX_VALUES:
+                    raise PlanError(f"{plan_file}: factors.{name}: over {MAX_VALUES:,} values")
+    try:
+        base = load_plan(plan_file) if plan_file else StudyPlan()
+        data = base.model_dump(exclude_unset=True)
+        if vary:
+            data["factors"] = {**base.factors, **parse_vary(vary)}
+    except yaml.YAMLError as exc:
+        raise PlanError(f"--vary: malformed YAML value: {getattr(exc, 'problem', exc)}"
+                        ) from None
     data.update({k: v for k, v in options.items() if v is not None})
     try:
         plan = StudyPlan.model_validate(data)
     except ValueError as exc:
-        raise PlanError(" ".join(str(exc).splitlines()[:3])) from exc
+        raise PlanError(" ".join(" ".join(str(exc).splitlines()[:3]).split())) from exc
+    runs = math.prod(len(v) for v in plan.factors.values()) * plan.replications
+    if runs > MAX_RUNS:
+        raise PlanError(f"the study plans {runs:,} runs (factor values multiplied, times "
+                        f"replications); at most {MAX_RUNS:,}: narrow the factors")
+    if plan.target is not None:
+        _check_target(plan.target.kpi)
     path = line or (Path(plan.line) if plan.line else None)
     if path is None:
         raise PlanError("give a line YAML (twin study LINE) or 'line:' in the study YAML")
     return path, plan
+
+
+def _check_target(kpi: str) -> None:
+    """A target must name a line KPI a run records; found out now, not after the study."""
+    from twin.study.store import schema
+
+    names = [c for c, t in schema()["line_kpis"].items() if t != "VARCHAR"] + list(COST_KPIS)
+    if kpi not in names:
+        import difflib
+
+        close = difflib.get_close_matches(kpi, names, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise PlanError(f"--target {kpi!r} is not a line KPI; {hint}use one of: "
+                        + ", ".join(names))
 
 
 def study(
@@ -65,7 +129,8 @@ def study(
         "--vary", "-v", help="factor path=4:12:2 (inclusive) or path=a,b,c; repeat")] = None,
     plan_file: Annotated[Path | None, typer.Option("--plan", help="study YAML")] = None,
     replications: Annotated[int | None, typer.Option("--replications", "-r")] = None,
-    hours: Annotated[float | None, typer.Option(help="simulated hours per run")] = None,
+    hours: Annotated[str | None, typer.Option(
+        help='simulated hours per run, or a duration such as "1 week"')] = None,
     warmup: Annotated[str | None, typer.Option(
         help='warm-up hours, a duration ("8 h") or auto (MSER-5); default: the line\'s')] = None,
     target: Annotated[str | None, typer.Option(help="e.g. throughput_per_hour>=120")] = None,
@@ -85,6 +150,7 @@ def study(
     simulator: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Run a capacity study: scenarios x replications into a DuckDB store, resuming."""
+    from twin import options as check
     from twin.loader import ConfigError, load_line
     from twin.study.analysis import load, recommendation
     from twin.study.executors import make_executor
@@ -93,20 +159,32 @@ def study(
     from twin.study.store import Store
 
     try:
+        check.seed(seed)
+        check.count(replications, "--replications", 1, 10_000)
+        check.count(workers, "--workers", 0, check.MAX_WORKERS,
+                    "0 runs in this process; default: all cores")
+        check.number(half_width, "--half-width", 1e-6, 1.0)
+        check.scheduler(scheduler)
+        check.store(store)
+        if report is not None:
+            check.out_file(report, "--report")
         path, plan = build_plan(line, plan_file, vary or [], {
-            "replications": replications, "hours": hours, "warmup": _warmup(warmup),
+            "replications": replications,
+            "hours": None if hours is None else check.hours(hours),
+            "warmup": check.study_warmup(warmup),
             "target": target, "seed": seed, "half_width": half_width,
             "keep_events": keep_events or None, "simulator": simulator,
         })
+        check.hours(plan.hours, "hours")
         model = load_line(path)
         check_overrides(model, scenarios(model, plan.factors))
-    except (PlanError, ConfigError) as exc:
+    except (PlanError, ConfigError, check.OptionError) as exc:
         raise _fail(str(exc)) from None
     console = Console(stderr=True)
     try:
         executor = make_executor(workers, scheduler)
-    except OSError as exc:
-        raise _fail(f"cannot reach scheduler {scheduler}: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise _fail(f"--scheduler {scheduler}: cannot reach it ({exc})") from None
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("[red]{task.fields[failed]} failed"), TimeElapsedColumn(),
@@ -145,6 +223,17 @@ def study(
     except (PlanError, ConfigError) as exc:
         executor.close(cancel=True)
         raise _fail(str(exc)) from None
+    except Exception as exc:
+        import duckdb
+
+        executor.close(cancel=True)
+        if isinstance(exc, duckdb.InterruptException):  # Ctrl-C landed inside a DuckDB call
+            console.print(f"interrupted: every finished run is kept in {store}; run the same "
+                          "command again to resume")
+            raise typer.Exit(130) from None
+        if isinstance(exc, duckdb.Error):
+            raise _fail(f"--store {store}: {' '.join(str(exc).split())[:300]}") from None
+        raise
     executor.close()
     console.print(f"{result.done} runs done, {result.failed} failed, {result.skipped} "
                   f"skipped in {time.perf_counter() - start:.1f} s; store {store}")
