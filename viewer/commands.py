@@ -30,8 +30,23 @@ def _seconds(value: str | None, name: str) -> float | None:
         raise ValueError(f"{name} {value!r}: {exc}") from exc
 
 
+def _check(hours: float, seed: int, speed: float | None = None, fps: float | None = None,
+           size: tuple[int, int] | None = None) -> None:
+    """Options checked before anything loads; each mistake is one ValueError line."""
+    from twin import options
+
+    options.hours(hours)
+    options.seed(seed)
+    options.number(speed, "--speed", 1.0, 1000.0)
+    options.number(fps, "--fps", 1.0, 120.0)
+    if size is not None:
+        options.count(size[0], "--width", 16, 7680, "pixels")
+        options.count(size[1], "--height", 16, 4320, "pixels")
+
+
 def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {str(exc).splitlines()[0] if str(exc) else exc!r}", err=True)
+    text = str(exc).splitlines()[0] if str(exc) else repr(exc)
+    typer.echo(f"error: {text}", err=True)
     return typer.Exit(2)
 
 
@@ -67,6 +82,7 @@ def view(
     from viewer.app import App
 
     try:
+        _check(hours, seed, speed=speed)
         start = _seconds(at, "--at") or 0.0
         if line is not None and replay is None:  # live: the model runs as the viewer plays
             import twin
@@ -102,6 +118,12 @@ def render(
 ) -> None:
     """Render a frame or a video offscreen, with no display."""
     try:
+        _check(hours, seed, speed=speed, fps=fps, size=(width, height))
+        if out.suffix.lower() not in (".png", ".gif", ".mp4", ".mov", ".mkv"):
+            raise ValueError(f"{out}: --out must end in .png, .gif or .mp4")
+        from twin import options
+
+        options.out_file(out)
         timeline, _ = _source(line, replay, hours, seed)
         t_at, t0, t1 = _seconds(at, "--at"), _seconds(start, "--from"), _seconds(stop, "--to")
         if out.suffix.lower() not in (".png", ".gif", ".mp4", ".mov", ".mkv"):
@@ -133,8 +155,14 @@ def export(
 ) -> None:
     """Export the layout as glTF for other 3D tools, or a moment of a run as HTML."""
     try:
+        _check(hours, seed)
         if glb is None and html is None:
             raise ValueError("give --glb FILE and/or --html FILE")
+        from twin import options
+
+        for path, name in ((glb, "--glb"), (html, "--html")):
+            if path is not None:
+                options.out_file(path, name)
         from viewer.export import write_glb, write_html
         from viewer.render import drawn_paths
         from viewer.robots import RobotBatch
