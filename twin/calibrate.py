@@ -248,6 +248,7 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
     """
     import pybullet  # noqa: F401  (fail early, with a clear ImportError, if physics is missing)
 
+    from twin.physics.loads import ExternalLoads
     from twin.physics.settings import PhysicsSettings
 
     spec = load_robot(robot_yaml)
@@ -255,19 +256,20 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
     say = progress or (lambda _msg: None)
     runs = Runs()
     start = time.perf_counter()
-    for seed in seeds:
-        rng = np.random.default_rng([seed, 17])
-        for distance in grid.distances:
+    with ExternalLoads.watch() as loads:
+        for seed in seeds:
+            rng = np.random.default_rng([seed, 17])
+            for distance in grid.distances:
+                for payload in grid.payloads:
+                    for factor in grid.speed_factors:
+                        _walk_run(spec, distance, payload, factor, rng, runs)
+                        say(f"walk seed={seed} d={distance:g} m={payload:g} f={factor:g}")
             for payload in grid.payloads:
-                for factor in grid.speed_factors:
-                    _walk_run(spec, distance, payload, factor, rng, runs)
-                    say(f"walk seed={seed} d={distance:g} m={payload:g} f={factor:g}")
-        for payload in grid.payloads:
-            _act_runs(spec, max(payload, 0.5), rng, runs)
-            say(f"pick/place seed={seed} m={payload:g}")
-        for _ in range(grid.dock_runs):
-            _dock_run(spec, rng, runs)
-        say(f"dock seed={seed}")
+                _act_runs(spec, max(payload, 0.5), rng, runs)
+                say(f"pick/place seed={seed} m={payload:g}")
+            for _ in range(grid.dock_runs):
+                _dock_run(spec, rng, runs)
+            say(f"dock seed={seed}")
     cal, errors = fit(spec, runs)
     settings = PhysicsSettings()
     cal.provenance.update({
@@ -277,6 +279,10 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
         "seeds": list(seeds),
         "settings": settings.model_dump(),
         "fit_error": errors,
+        # the largest external push on any body during the runs (twin.physics.loads): the
+        # assisted body (humanoid.py) pushes its pelvis; 0 means joints, contacts and gravity
+        "external_force_max_n": loads.force,
+        "external_torque_max_nm": loads.torque,
         "wall_time_s": round(time.perf_counter() - start, 1),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "method": "twin.calibrate: least squares over physics runs (twin.physics)",

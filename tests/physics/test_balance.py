@@ -157,16 +157,22 @@ def _walk(world: World, robot: BalancedHumanoid, speed: float, metres: float,
     return metres / (marks[1] - marks[0]) if len(marks) == 2 else math.nan
 
 
-def _stop(world: World, robot: BalancedHumanoid, seconds: float = 3.0) -> None:
-    for _ in range(round(seconds / world.settings.control_period)):
+def _stop(world: World, robot: BalancedHumanoid, limit: float = 6.0) -> float:
+    """Stop and stand until settled (plan and body at rest); returns the time it took."""
+    t = 0.0
+    while not robot.settled() and t < limit:
         robot.gait.command(0.0, 0.0, 0.0, stepping=False)
         _tick(world, robot)
+        t += world.settings.control_period
+    return t
 
 
 @pytest.mark.slow
 def test_stands_on_its_own(body) -> None:  # type: ignore[no-untyped-def]
     world, robot = body()
-    _stop(world, robot, 3.0)
+    for _ in range(round(3.0 / world.settings.control_period)):
+        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
+        _tick(world, robot)
     pos, _ = robot.pelvis()
     assert not robot.fallen
     assert pos[2] == pytest.approx(robot.pelvis_height, abs=0.01)
@@ -185,8 +191,8 @@ def test_walks_ten_metres_at_the_commanded_speed(body, command: float, seed: int
     speed = _walk(world, robot, command, 10.0, heading)
     assert not robot.fallen
     assert speed == pytest.approx(command, rel=0.10)
-    _stop(world, robot)
-    assert not robot.fallen and robot.gait.settled()
+    assert _stop(world, robot) < 6.0
+    assert not robot.fallen
 
 
 @pytest.mark.slow
@@ -199,8 +205,34 @@ def test_turns_in_place_and_stops(body) -> None:  # type: ignore[no-untyped-def]
             break
         robot.gait.command(0.0, 0.0, float(np.clip(1.0 * err, -0.5, 0.5)))
         _tick(world, robot)
-    _stop(world, robot)
+    assert _stop(world, robot) < 6.0
     x, y, yaw = robot.pose()
-    assert not robot.fallen and robot.gait.settled()
+    assert not robot.fallen
     assert abs(wrap_angle(goal - yaw)) < 0.15
     assert math.hypot(x, y) < 0.2
+
+
+def test_external_loads_are_measured_while_watched() -> None:
+    """The watch that calibration uses to prove no link was pushed does see a push."""
+    from twin.physics.loads import ExternalLoads
+
+    client = pb.connect(pb.DIRECT)
+    try:
+        box = pb.createMultiBody(1.0, pb.createCollisionShape(pb.GEOM_BOX, halfExtents=[0.1] * 3,
+                                                              physicsClientId=client),
+                                 physicsClientId=client)
+        with ExternalLoads.watch() as quiet:
+            pb.stepSimulation(physicsClientId=client)
+        with ExternalLoads.watch() as pushed:
+            pb.applyExternalForce(box, -1, [3.0, 4.0, 0.0], [0, 0, 0], pb.WORLD_FRAME,
+                                  physicsClientId=client)
+            pb.applyExternalTorque(box, -1, [0.0, 0.0, 2.0], pb.WORLD_FRAME,
+                                   physicsClientId=client)
+            pb.stepSimulation(physicsClientId=client)
+        assert (quiet.calls, quiet.force, quiet.torque) == (0, 0.0, 0.0)
+        assert pushed.calls == 2
+        assert pushed.force == pytest.approx(5.0) and pushed.torque == pytest.approx(2.0)
+        # the hooks are gone once the watch closes
+        assert getattr(pb.applyExternalForce, "__module__", None) != "twin.physics.loads"
+    finally:
+        pb.disconnect(client)

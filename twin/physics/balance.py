@@ -39,6 +39,10 @@ HIP_PITCH = 0.5  # stance hip turns the pelvis back upright: rad per rad of tilt
 HIP_ROLL = 0.3
 STATE_GAIN = 0.0125  # share of the measured CoM state folded into the plan per period
 STATE_SPEED = 0.5  # m/s at which that share is reached
+STAND_GAIN = 0.005  # the same while standing (damps rocking on the soles)
+OFFSET_FILTER = 0.05  # s
+LEG_GAIN = 0.3  # position gain of the leg servos (PyBullet's motor error reduction)
+ANKLE_GAIN = 0.2  # position gain of the ankle servos (lower: the soles give to the floor)
 
 
 def yaw_of(quat: tuple[float, ...] | list[float]) -> float:
@@ -86,7 +90,8 @@ class BalancedHumanoid:
         for i in self.order:
             if "shoulder" in self.names[i] or "elbow" in self.names[i]:
                 self.limits[i] *= arm_scale
-        self.gains = np.array([0.3 if "shoulder" in nm or "elbow" in nm else 0.6
+        self.gains = np.array([0.3 if "shoulder" in nm or "elbow" in nm
+                               else ANKLE_GAIN if "ankle" in nm else LEG_GAIN
                                for nm in self.names])
         self.meter = EnergyMeter.for_robot(spec, self.limits)
         self.waist = 0.0
@@ -171,6 +176,11 @@ class BalancedHumanoid:
         return np.array([-math.asin(max(-1.0, min(1.0, left))),
                          math.asin(max(-1.0, min(1.0, ahead)))])
 
+    def settled(self) -> bool:
+        """Standing still: the plan at rest and the body with it."""
+        return (self.gait.settled() and float(np.linalg.norm(self.com_vel)) < 0.03
+                and float(np.abs(self.tilt).max()) < 0.03)
+
     def cop(self) -> np.ndarray | None:
         """Measured centre of pressure of both feet (what sole force sensors report)."""
         total, moment = 0.0, np.zeros(2)
@@ -229,7 +239,8 @@ class BalancedHumanoid:
                 # land flat: the swing sole levelled against the measured pelvis tilt
                 t[self.joint[f"{side}_ankle_pitch"]] -= LEVEL_GAIN * self.tilt[1]
                 t[self.joint[f"{side}_ankle_roll"]] -= LEVEL_GAIN * self.tilt[0]
-            else:  # hip strategy: the stance hips turn the pelvis back upright
+            elif self.gait.stance() == side:  # hip strategy: the stance hip turns the
+                # pelvis back upright (not on two feet: both hips would fight)
                 t[self.joint[f"{side}_hip_pitch"]] -= HIP_PITCH * self.tilt[1]
                 t[self.joint[f"{side}_hip_roll"]] -= HIP_ROLL * self.tilt[0]
         t[self.joint["waist_pitch"]] = self.waist
@@ -255,21 +266,29 @@ class BalancedHumanoid:
         """One control period: plan, balance, joint targets, motors, energy, falls. Returns W."""
         c = self.client
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
-        self.offset = self._com_offset(pos, orn)
+        # the CoM offset the joints produce, smoothed: read raw it would feed the vibration
+        # of the stance back into the pelvis target
+        self.offset += (self._com_offset(pos, orn) - self.offset) * min(1.0, dt / OFFSET_FILTER)
         self.tilt = self._tilt(orn)
         com = self._com()
         vel = (com[:2] - self._last_com) / dt
         self._last_com = com[:2]
         self.com_vel += (vel - self.com_vel) * min(1.0, dt / 0.03)
         stance = self.gait.stance()
-        if stance is not None:
-            self.gait.anchor(stance, self.foot_pose(stance))
+        # the plan rides on the foot that carries the body (the left one when standing)
+        anchor = stance or "left"
+        self.gait.anchor(anchor, self.foot_pose(anchor))
+        free = "right" if stance is None else other(stance)
+        self.gait.plant(free, self.foot_pose(free))
         plan_cp = self.gait.capture_point()
         cp = com[:2] + self.com_vel / self.gait.omega
         self.gait.nudge(cp - plan_cp, STEP_GAIN)
-        pull = STATE_GAIN * min(1.0, abs(self.gait.twist[0]) / STATE_SPEED)
-        if pull > 0 and stance is not None:  # walking, the pattern restarts from where the
-            # body is, a little each tick (not when stepping on the spot or standing)
+        if stance is None:
+            pull = STAND_GAIN
+        else:  # walking, the pattern restarts from where the body is, a little each tick
+            # (not when stepping on the spot)
+            pull = STATE_GAIN * min(1.0, abs(self.gait.twist[0]) / STATE_SPEED)
+        if pull > 0:
             x = self.gait.com.x
             x[0] += pull * (com[:2] - x[0])
             x[1] += pull * (self.com_vel - x[1])

@@ -384,6 +384,20 @@ class WalkingPattern:
             st.nudge = tuple(rot @ np.array(st.nudge))  # type: ignore[assignment]
             st.zmp_from = point(st.zmp_from)
 
+    def plant(self, side: str, measured: Pose) -> None:
+        """Take a foot that is down but does not carry the plan (the other foot while
+        standing, the next swing foot in double support) where it is measured."""
+        st = self.step
+        if st is not None and (side == self.stance() or st.t >= st.double):
+            return
+        now = self.feet[side]
+        if math.hypot(measured.x - now.x, measured.y - now.y) < 0.003 \
+                and abs(wrap_angle(measured.yaw - now.yaw)) < 0.005:
+            return  # within the sensing noise of a planted foot
+        self.feet[side] = measured
+        if st is not None:
+            st.start = measured
+
     def stance(self) -> str | None:
         """The foot carrying the body (None: both, standing)."""
         if self.step is None:
