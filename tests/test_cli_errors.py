@@ -219,3 +219,11 @@ def test_the_script_prints_no_box() -> None:
                           timeout=60, check=False)
     _one_line(proc.returncode, proc.stderr, "--seed")
     assert "╭" not in proc.stderr
+
+
+def test_traffic_cells_of_a_huge_floor_are_refused(capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 5 km hall in 1 m cells once took minutes and 20 GB to set up; now one line."""
+    code, err = _twin(["run", str(TOTE), "--set", "layout.floor.width=5000", "--set",
+                       "layout.floor.depth=5000"], capsys, monkeypatch)
+    _one_line(code, err, "fleet", "traffic", "layout.traffic.cell")

@@ -6,6 +6,7 @@ This module imports no SimPy, PyBullet or PyVista.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -15,6 +16,8 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -34,6 +37,18 @@ MAX_ROBOTS = 1000
 MAX_BUFFER = 100_000
 MAX_FLOOR = 5000.0
 MAX_WARMUP_S = 1000 * 3600.0
+MAX_TRAFFIC_WORK = 1_000_000
+"""Traffic cells times the width-measuring passes over them (twin.floor.lanes): about 3 s and
+200 MB of set-up at the limit; a 300 x 300 m hall in 1 m cells is well inside."""
+
+
+def traffic_work(layout: Layout) -> int:
+    """Set-up work of a layout's traffic cells: cells x passes of the raster width measure."""
+    cell = layout.traffic.cell
+    cells = math.ceil(layout.floor.width / cell) * math.ceil(layout.floor.depth / cell)
+    res = cell / 4  # raster pixels per cell side in twin.floor.lanes
+    cap = 4 * max(2 * layout.clearance, res) + res  # four robots abreast count as open floor
+    return cells * max(int(cap / 2 / res), 1)
 
 Cycle = Annotated[Distribution, mean_at_least(
     1.0, "a processing time", "a humanoid's pick and place alone take seconds; model faster "
@@ -189,8 +204,8 @@ class Layout(_Model):
 
     floor: Floor
     clearance: Metres = Field(
-        0.35, ge=0, le=10, description="distance a robot's centre keeps from obstacles (half "
-        "width; at most 10 m)"
+        0.35, ge=0, le=2, description="distance a robot's centre keeps from obstacles (half "
+        "width; at most 2 m)"
     )
     obstacles: list[Obstacle] = []
     locations: dict[str, Annotated[Location, BeforeValidator(_point)]]
@@ -506,6 +521,21 @@ class Line(_Model):
     facts: dict[str, str] = Field(
         default_factory=dict, description="field -> id of the fact in seeds/ it comes from"
     )
+
+    @field_validator("fleet")
+    @classmethod
+    def _traffic_size(cls, fleet: Fleet | None, info: ValidationInfo) -> Fleet | None:
+        layout = info.data.get("layout")
+        if fleet is None or fleet.count < 2 or layout is None or not layout.traffic.enabled:
+            return fleet
+        work = traffic_work(layout)
+        if work > MAX_TRAFFIC_WORK:
+            raise ValueError(
+                f"{fleet.count} robots share a {layout.floor.width:g} x {layout.floor.depth:g} m "
+                f"floor in {layout.traffic.cell:g} m traffic cells: {work:,} units of set-up "
+                f"work, at most {MAX_TRAFFIC_WORK:,} (time and memory grow with it); use "
+                "larger layout.traffic.cell, a smaller floor or layout.traffic.enabled: false")
+        return fleet
 
 
 def parse_clock(value: str) -> float:
