@@ -12,7 +12,7 @@ import twin
 LINE_FILES = all_lines()
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(150)  # car_plant (40 robots, 50 stations) takes ~15 s a run
 @pytest.mark.parametrize("path", LINE_FILES, ids=lambda p: p.relative_to(LINES).as_posix())
 def test_line_runs_and_is_deterministic(path: Path) -> None:
     line = twin.load_line(path)
