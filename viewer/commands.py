@@ -65,7 +65,17 @@ def _source(line: Path | None, replay: Path | None, hours: float,
 
     model = twin.load_line(line)  # type: ignore[arg-type]
     result = twin.simulate(model, hours=hours, seed=seed, events=True)
-    return Timeline(run_from_events(model, result.events)), result.kpis.model_dump(mode="json")
+    timeline = Timeline(run_from_events(model, result.events))
+    timeline.end = max(timeline.end, 3600.0 * (result.warmup_hours + result.hours))
+    return timeline, result.kpis.model_dump(mode="json")
+
+
+def _within(timeline: Timeline, t: float | None, option: str) -> None:
+    """A time past the simulated window would show its last state under a later clock."""
+    if t is not None and t > timeline.end + 1e-6:
+        raise ValueError(f"{option} {t / 3600:g} h is past the end of the run "
+                         f"({timeline.end / 3600:g} h): pick a time within it, or simulate "
+                         "longer with --hours")
 
 
 def view(
@@ -126,6 +136,8 @@ def render(
         options.out_file(out)
         timeline, _ = _source(line, replay, hours, seed)
         t_at, t0, t1 = _seconds(at, "--at"), _seconds(start, "--from"), _seconds(stop, "--to")
+        for t, option in ((t_at, "--at"), (t0, "--from"), (t1, "--to")):
+            _within(timeline, t, option)
         if out.suffix.lower() not in (".png", ".gif", ".mp4", ".mov", ".mkv"):
             raise ValueError(f"{out}: --out must end in .png, .gif or .mp4")
         from viewer.render import ViewerScene, render_png, render_video

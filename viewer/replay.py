@@ -133,6 +133,10 @@ class Timeline:
         self.paths = run.paths
         ev = run.events
         self.horizon = float(ev["t"].iloc[-1]) if len(ev) else 0.0
+        meta = run.meta or {}
+        # the simulated window ends at warm-up + hours (the log may end a little before)
+        self.end = max(self.horizon, 3600.0 * (float(meta.get("warmup_hours") or 0.0)
+                                               + float(meta.get("hours") or 0.0)))
         by_kind = {k: g for k, g in ev.groupby("kind", sort=False)}
         empty = ev.iloc[:0]
         self.stations = list(run.line.stations)

@@ -21,3 +21,11 @@ def test_render_draws_every_teaching_line(path: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     image = iio.imread(out)
     assert image.shape[:2] == (180, 320) and image.std() > 5  # a picture, not a blank frame
+
+
+def test_render_refuses_a_time_past_the_run(tmp_path: Path) -> None:
+    path = LINES / "teaching" / "mm1.yaml"
+    result = CliRunner().invoke(app, ["render", str(path), "--out", str(tmp_path / "x.png"),
+                                      "--hours", "1", "--at", "3 h"])
+    assert result.exit_code == 2
+    assert "past the end of the run (1 h)" in result.output
