@@ -1,6 +1,7 @@
 """Walking from joint torques alone (``twin.physics.balance``): falls and achieved speed over
-seeds at commanded speeds, and the cost of a control period against bare PyBullet stepping the
-same body with the same motors, in one run.
+seeds at commanded speeds, empty and with a tote of the rated payload held in both hands, and
+the cost of a control period against bare PyBullet stepping the same body with the same motors,
+in one run.
 
     .venv/bin/python benchmarks/physics_bench.py [--seeds 20] [--speeds 0.5,0.9,1.2]
 """
@@ -16,47 +17,10 @@ import numpy as np
 import pybullet as pb
 
 from twin.calibrate import load_robot
-from twin.motion import wrap_angle
 from twin.physics.balance import BalancedHumanoid
+from twin.physics.trials import URDF, walk_trial
 from twin.physics.world import World
 from twin.robot import ROBOTS_DIR, RobotSpec
-
-URDF = Path(ROBOTS_DIR) / "humanoid.urdf"
-
-
-def walk_trial(spec: RobotSpec, speed: float, seed: int, metres: float = 10.0
-               ) -> tuple[bool, float]:
-    """Start at a random heading, walk ``metres`` after the first metre holding the measured
-    pace (as ``prim.walk`` does); returns (fell, achieved speed)."""
-    rng = np.random.default_rng(seed)
-    heading = float(rng.uniform(-math.pi, math.pi))
-    world = World()
-    try:
-        x0, y0 = rng.uniform(-0.02, 0.02, 2)
-        robot = BalancedHumanoid(world.client, spec, URDF, x0, y0, heading, "r",
-                                 world.settings.control_period)
-        dt = world.settings.control_period
-        t, integral, marks = 0.0, 0.0, []
-        while len(marks) < 2 and t < 3.0 * metres / speed + 5.0 and not robot.fallen:
-            x, y, yaw = robot.pose()
-            done = math.hypot(x - x0, y - y0)
-            if (not marks and done >= 1.0) or (marks and done >= 1.0 + metres):
-                marks.append(t)
-            v_ref = min(speed, speed * t)
-            lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=world.client)
-            pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
-            if v_ref >= 0.95 * speed:
-                integral = float(np.clip(integral + (v_ref - pace) * dt, -0.3, 0.6))
-            robot.gait.command(v_ref + 0.6 * integral, 0.0,
-                               float(np.clip(1.5 * wrap_angle(heading - yaw), -0.5, 0.5)))
-            robot.control(dt)
-            for _ in range(world.settings.substeps):
-                pb.stepSimulation(physicsClientId=world.client)
-            t += dt
-        achieved = metres / (marks[1] - marks[0]) if len(marks) == 2 else math.nan
-        return robot.fallen, achieved
-    finally:
-        world.close()
 
 
 def step_cost(spec: RobotSpec, count: int, seconds: float) -> tuple[float, float]:
@@ -98,15 +62,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--counts", default="1,4,16")
     args = parser.parse_args(argv)
     spec = load_robot(args.robot)
-    print(f"{'command':>8} {'runs':>5} {'falls':>6} {'speed mean':>11} {'min':>6} {'max':>6}")
-    for speed in (float(s) for s in args.speeds.split(",")):
-        results = [walk_trial(spec, speed, seed) for seed in range(args.seeds)]
-        speeds = np.array([v for fell, v in results if not fell and math.isfinite(v)])
-        falls = sum(fell for fell, _ in results)
-        lo, hi, mean = ((speeds.min(), speeds.max(), speeds.mean()) if len(speeds)
-                        else (math.nan,) * 3)
-        print(f"{speed:>8.2f} {len(results):>5d} {falls:>6d} {mean:>11.3f} {lo:>6.3f} {hi:>6.3f}",
-              flush=True)
+    print(f"{'command':>8} {'payload':>8} {'runs':>5} {'falls':>6} {'speed mean':>11} "
+          f"{'min':>6} {'max':>6}")
+    for payload in (0.0, spec.max_payload):
+        for speed in (float(s) for s in args.speeds.split(",")):
+            results = [walk_trial(spec, speed, seed, payload) for seed in range(args.seeds)]
+            speeds = np.array([v for fell, v in results if not fell and math.isfinite(v)])
+            falls = sum(fell for fell, _ in results)
+            lo, hi, mean = ((speeds.min(), speeds.max(), speeds.mean()) if len(speeds)
+                            else (math.nan,) * 3)
+            print(f"{speed:>8.2f} {payload:>8.1f} {len(results):>5d} {falls:>6d} {mean:>11.3f} "
+                  f"{lo:>6.3f} {hi:>6.3f}", flush=True)
     print(f"\n{'humanoids':>9} {'balanced ms':>12} {'bare ms':>8} {'ratio':>6}")
     for count in (int(c) for c in args.counts.split(",")):
         ours, bare = step_cost(spec, count, 2.0 / math.sqrt(count))

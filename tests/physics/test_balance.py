@@ -236,3 +236,13 @@ def test_external_loads_are_measured_while_watched() -> None:
         assert getattr(pb.applyExternalForce, "__module__", None) != "twin.physics.loads"
     finally:
         pb.disconnect(client)
+
+
+@pytest.mark.slow
+def test_carries_the_rated_payload_ten_metres(spec: RobotSpec, no_external_push: None) -> None:
+    """A tote of ``max_payload`` kg in both hands, at the loaded speed: no fall, no drop."""
+    from twin.physics.trials import walk_trial
+
+    failed, speed = walk_trial(spec, spec.speed_loaded, seed=4, payload=spec.max_payload)
+    assert not failed
+    assert speed == pytest.approx(spec.speed_loaded, rel=0.10)

@@ -1,0 +1,90 @@
+"""Measured trials of the balanced humanoid (``twin.physics.balance``): hold a tote in both
+hands, walk a straight line at a commanded speed holding the measured pace. Shared by
+``benchmarks/physics_bench.py`` (20 seeds) and the tests (a few)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pybullet as pb
+
+from twin.motion import wrap_angle
+from twin.physics.balance import BalancedHumanoid
+from twin.physics.carry import Carry
+from twin.physics.world import HANDLE, TOTE_SIZE, World
+from twin.robot import ROBOTS_DIR, RobotSpec
+
+URDF = Path(ROBOTS_DIR) / "humanoid.urdf"
+
+
+def _tick(world: World, robot: BalancedHumanoid) -> None:
+    robot.control(world.settings.control_period)
+    for _ in range(world.settings.substeps):
+        pb.stepSimulation(physicsClientId=world.client)
+
+
+def hold_tote(world: World, robot: BalancedHumanoid, mass: float) -> Carry:
+    """Raise both hands to the carry pose, close them on a tote of ``mass`` kg hung there,
+    and hold the body's own CoM back so that robot and tote stand over the feet."""
+    dt = world.settings.control_period
+    half = TOTE_SIZE[1] / 2 + HANDLE
+    rest = {s: np.array([0.2, 0.25 * sign, 1.0]) for s, sign in (("left", 1), ("right", -1))}
+    carry = {s: np.array([0.34, half * sign, 1.30]) for s, sign in (("left", 1), ("right", -1))}
+    n = round(1.0 / dt)
+    for i in range(1, n + 1):
+        for side in carry:
+            robot.grips[side] = rest[side] + (carry[side] - rest[side]) * i / n
+        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
+        _tick(world, robot)
+    mid = (robot.grip_point("left") + robot.grip_point("right")) / 2
+    tote = world.add_tote(mass, mid[0], mid[1], robot.pose()[2],
+                          z=mid[2] - TOTE_SIZE[2] + 0.03)
+    Carry.ignore_hands(world, robot, tote)
+    held = Carry.grasp(world, robot, tote)
+    lean = mass * 0.40 / (mass + robot.spec.mass)
+    for i in range(1, n + 1):
+        robot.lean = lean * i / n
+        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
+        _tick(world, robot)
+    return held
+
+
+def walk_trial(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
+               metres: float = 10.0) -> tuple[bool, float]:
+    """Start at a random heading (holding a tote of ``payload`` kg), walk ``metres`` after the
+    first metre holding the measured pace (as ``prim.walk`` does); returns (fell or dropped,
+    achieved speed)."""
+    rng = np.random.default_rng(seed)
+    heading = float(rng.uniform(-math.pi, math.pi))
+    world = World()
+    try:
+        x0, y0 = rng.uniform(-0.02, 0.02, 2)
+        robot = BalancedHumanoid(world.client, spec, URDF, x0, y0, heading, "r",
+                                 world.settings.control_period)
+        held = hold_tote(world, robot, payload) if payload > 0 else None
+        x0, y0, _ = robot.pose()
+        dt = world.settings.control_period
+        t, integral = 0.0, 0.0
+        marks: list[float] = []
+        while len(marks) < 2 and t < 3.0 * metres / speed + 5.0 and not robot.fallen:
+            x, y, yaw = robot.pose()
+            done = math.hypot(x - x0, y - y0)
+            if (not marks and done >= 1.0) or (marks and done >= 1.0 + metres):
+                marks.append(t)
+            v_ref = min(speed, speed * t)
+            lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=world.client)
+            pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
+            if v_ref >= 0.95 * speed:
+                integral = float(np.clip(integral + (v_ref - pace) * dt, -0.3, 1.0))
+            robot.gait.command(v_ref + integral, 0.0,
+                               float(np.clip(1.5 * wrap_angle(heading - yaw), -0.5, 0.5)))
+            _tick(world, robot)
+            t += dt
+            if held is not None and held.dropped():
+                return True, math.nan
+        achieved = metres / (marks[1] - marks[0]) if len(marks) == 2 else math.nan
+        return robot.fallen, achieved
+    finally:
+        world.close()
