@@ -105,7 +105,6 @@ class Traffic:
         self.routes: dict[int, Route] = {}
         self.holds = 0
         self.deadlocks = 0  # see the module docstring: none can form
-        self.since = 0.0
 
     def cell(self, k: int) -> Cell:
         c = self.cells.get(k)
@@ -115,7 +114,6 @@ class Traffic:
 
     def reset_counts(self, now: float) -> None:
         self.holds = 0
-        self.since = now
         for c in self.cells.values():
             c.passages = 0
             c.blocked = 0.0

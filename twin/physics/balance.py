@@ -20,7 +20,8 @@ import pybullet as pb
 
 from twin.motion import GRAVITY
 from twin.physics.energy import EnergyMeter
-from twin.physics.kinematics import ANKLE_HEIGHT, FOREARM, HIP_Y, HIP_Z, SHOULDER, arm_ik, leg_ik
+from twin.physics.frames import BodyFrames, yaw_of
+from twin.physics.kinematics import ANKLE_HEIGHT, HIP_Y, HIP_Z, SHOULDER, arm_ik, leg_ik
 from twin.physics.walking import SIDES, GaitParameters, Pose, WalkingPattern, other
 from twin.robot import RobotSpec
 
@@ -45,13 +46,7 @@ LEG_GAIN = 0.3  # position gain of the leg servos (PyBullet's motor error reduct
 ANKLE_GAIN = 0.2  # position gain of the ankle servos (lower: the soles give to the floor)
 
 
-def yaw_of(quat: tuple[float, ...] | list[float]) -> float:
-    """Heading (rad) of a quaternion (x, y, z, w)."""
-    x, y, z, w = quat
-    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-
-
-class BalancedHumanoid:
+class BalancedHumanoid(BodyFrames):
     """One humanoid worker: body id, joints, walking pattern, arm targets, energy meter."""
 
     def __init__(self, client: int, spec: RobotSpec, urdf: Path, x: float, y: float,
@@ -138,16 +133,6 @@ class BalancedHumanoid:
         self.last_xy = np.array([x, y])
 
     # --- state -------------------------------------------------------------------------
-    def pose(self) -> tuple[float, float, float]:
-        """Pelvis (x, y, heading rad) on the floor."""
-        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
-        return pos[0], pos[1], yaw_of(orn)
-
-    def pelvis(self) -> tuple[tuple[float, float, float], tuple[float, float, float, float]]:
-        """Pelvis position and orientation."""
-        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
-        return pos, orn
-
     def _com(self) -> np.ndarray:
         """Whole-body centre of mass (world)."""
         c = self.client
@@ -195,32 +180,6 @@ class BalancedHumanoid:
         """Measured ankle position on the floor and heading of one foot."""
         pos, orn = self.link_frame(f"{side}_ankle_roll")
         return Pose(pos[0], pos[1], yaw_of(orn))
-
-    def grip_point(self, side: str) -> np.ndarray:
-        """World position of one hand's grip point."""
-        state = pb.getLinkState(self.body, self.joint[f"{side}_elbow"],
-                                physicsClientId=self.client)
-        pos, _ = pb.multiplyTransforms(state[4], state[5], (0, 0, -FOREARM), (0, 0, 0, 1))
-        return np.array(pos)
-
-    def link_frame(self, link: str) -> tuple[Any, Any]:
-        """World frame (position, orientation) of the child link of joint ``link``."""
-        state = pb.getLinkState(self.body, self.joint[link], physicsClientId=self.client)
-        return state[4], state[5]
-
-    def to_body(self, point: Any) -> np.ndarray:
-        """A world point in the walking frame: (ahead, left, height above floor)."""
-        x, y, yaw = self.pose()
-        dx, dy = point[0] - x, point[1] - y
-        c, s = math.cos(yaw), math.sin(yaw)
-        return np.array([c * dx + s * dy, -s * dx + c * dy, point[2]])
-
-    def to_world(self, point: Any) -> np.ndarray:
-        """A walking-frame point (ahead, left, height) in world coordinates."""
-        x, y, yaw = self.pose()
-        c, s = math.cos(yaw), math.sin(yaw)
-        return np.array([x + c * point[0] - s * point[1], y + s * point[0] + c * point[1],
-                         point[2]])
 
     # --- control -----------------------------------------------------------------------
     def _compute_targets(self, pelvis_xy: np.ndarray, yaw: float) -> None:

@@ -19,8 +19,9 @@ import pybullet as pb
 
 from twin.motion import GRAVITY
 from twin.physics.energy import EnergyMeter
+from twin.physics.frames import BodyFrames, yaw_of
 from twin.physics.gait import SIDES, Gait
-from twin.physics.kinematics import FOREARM, SHOULDER, WAIST_Z, arm_ik, leg_ik
+from twin.physics.kinematics import SHOULDER, WAIST_Z, arm_ik, leg_ik
 from twin.robot import RobotSpec
 
 LEG = ("hip_yaw", "hip_roll", "hip_pitch", "knee", "ankle_pitch", "ankle_roll")
@@ -44,13 +45,7 @@ class AssistLimits:
     yaw_torque: float = 60.0
 
 
-def yaw_of(quat: tuple[float, ...] | list[float]) -> float:
-    """Heading (rad) of a quaternion (x, y, z, w)."""
-    x, y, z, w = quat
-    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-
-
-class Humanoid:
+class Humanoid(BodyFrames):
     """One humanoid worker: body id, joints, gait, arm targets, energy meter."""
 
     def __init__(self, client: int, spec: RobotSpec, urdf: Path, x: float, y: float,
@@ -120,43 +115,6 @@ class Humanoid:
 
     def _name(self, index: int) -> str:
         return next(k for k, v in self.joint.items() if v == index)
-
-    # --- state -------------------------------------------------------------------------
-    def pose(self) -> tuple[float, float, float]:
-        """Pelvis (x, y, heading rad) on the floor."""
-        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
-        return pos[0], pos[1], yaw_of(orn)
-
-    def pelvis(self) -> tuple[tuple[float, float, float], tuple[float, float, float, float]]:
-        """Pelvis position and orientation."""
-        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
-        return pos, orn
-
-    def grip_point(self, side: str) -> np.ndarray:
-        """World position of one hand's grip point."""
-        state = pb.getLinkState(self.body, self.joint[f"{side}_elbow"],
-                                physicsClientId=self.client)
-        pos, _ = pb.multiplyTransforms(state[4], state[5], (0, 0, -FOREARM), (0, 0, 0, 1))
-        return np.array(pos)
-
-    def link_frame(self, link: str) -> tuple[Any, Any]:
-        """World frame (position, orientation) of the child link of joint ``link``."""
-        state = pb.getLinkState(self.body, self.joint[link], physicsClientId=self.client)
-        return state[4], state[5]
-
-    def to_body(self, point: Any) -> np.ndarray:
-        """A world point in the walking frame: (ahead, left, height above floor)."""
-        x, y, yaw = self.pose()
-        dx, dy = point[0] - x, point[1] - y
-        c, s = math.cos(yaw), math.sin(yaw)
-        return np.array([c * dx + s * dy, -s * dx + c * dy, point[2]])
-
-    def to_world(self, point: Any) -> np.ndarray:
-        """A walking-frame point (ahead, left, height) in world coordinates."""
-        x, y, yaw = self.pose()
-        c, s = math.cos(yaw), math.sin(yaw)
-        return np.array([x + c * point[0] - s * point[1], y + s * point[0] + c * point[1],
-                         point[2]])
 
     # --- control -----------------------------------------------------------------------
     def _compute_targets(self) -> None:
