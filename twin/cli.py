@@ -348,6 +348,7 @@ def plant(
 
 def _register_extras() -> None:
     """Commands whose modules live with their part; each imports its heavy libraries lazily."""
+    from twin import datacommands as data_commands
     from twin.study import commands as study_commands
     from viewer import commands as viewer_commands
 
@@ -356,6 +357,7 @@ def _register_extras() -> None:
     app.command()(viewer_commands.view)
     app.command()(viewer_commands.render)
     app.command()(viewer_commands.export)
+    app.command()(data_commands.fit)
 
 
 _register_extras()

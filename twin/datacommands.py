@@ -1,0 +1,189 @@
+"""Commands that bring plant data in: ``twin fit`` (input distributions from observed times, or
+from a station log)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from twin.units import TIME_UNITS
+
+
+def _fail(message: str) -> None:
+    from twin.cli import fail
+
+    fail(message)
+
+
+def _read_column(path: Path, column: str | None, censored: str | None,
+                 unit: str) -> tuple[np.ndarray, np.ndarray | None, str]:
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read it as CSV ({exc})")
+        raise
+    if column is None:
+        numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])
+                   and c != censored]
+        if len(numeric) != 1:
+            _fail(f"{path}: say which column holds the times with --column (columns: "
+                  f"{', '.join(map(str, df.columns))})")
+        column = str(numeric[0])
+    for name, option in ((column, "--column"), (censored, "--censored")):
+        if name is not None and name not in df.columns:
+            _fail(f"{path}: {option} {name}: no such column (columns: "
+                  f"{', '.join(map(str, df.columns))})")
+    values = pd.to_numeric(df[column], errors="coerce")
+    if values.isna().any():
+        row = int(np.argmax(values.isna().to_numpy()))
+        _fail(f"{path}: row {row + 2}, column {column}: {df[column].iloc[row]!r} is not a "
+              "number; remove the row or fix the value")
+    times = values.to_numpy(dtype=float) * TIME_UNITS[unit]
+    flags = None
+    if censored is not None:
+        raw = df[censored].astype(str).str.strip().str.lower()
+        truth = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False,
+                 "1.0": True, "0.0": False}
+        bad = ~raw.isin(list(truth))
+        if bad.any():
+            row = int(np.argmax(bad.to_numpy()))
+            _fail(f"{path}: row {row + 2}, column {censored}: {df[censored].iloc[row]!r}: write "
+                  "1 (censored: still running when the record ended) or 0 (failed)")
+        flags = raw.map(truth).to_numpy(dtype=bool)
+    return times, flags, column
+
+
+def fit(
+    data: Annotated[Path | None, typer.Argument(
+        help="CSV of observed times (cycle, repair, interarrival, time to failure)")] = None,
+    column: Annotated[str | None, typer.Option(
+        help="column of times (default: the only numeric one)")] = None,
+    censored: Annotated[str | None, typer.Option(
+        help="column flagging right-censored times: 1 = still running when the record ended")]
+    = None,
+    unit: Annotated[str, typer.Option(help="unit of the times: s, min, h ...")] = "s",
+    station_log: Annotated[Path | None, typer.Option(
+        "--station-log", help="a station log CSV (station, event, time [, unit]): fit every "
+        "station's process, ttf and ttr")] = None,
+    bootstrap: Annotated[int, typer.Option(
+        help="bootstrap samples for the goodness-of-fit p-values (0 to 10000)")] = 199,
+    seed: Annotated[int, typer.Option(help="random seed of the bootstrap")] = 0,
+    plot: Annotated[Path | None, typer.Option(
+        help="SVG to write (with --station-log: a directory, one SVG per fitted sample)")]
+    = None,
+) -> None:
+    """Fit twin's distributions to observed times, rank them, print the YAML to paste."""
+    from twin import fit as fitting
+
+    if (data is None) == (station_log is None):
+        _fail("give either a CSV of times (twin fit DATA.csv) or --station-log LOG.csv")
+    if unit.lower() not in TIME_UNITS or not unit:
+        _fail(f"--unit {unit!r}: use one of s, min, h, d")
+    unit = unit.lower()
+    if not 0 <= bootstrap <= 10_000:
+        _fail(f"--bootstrap {bootstrap}: give 0 to 10000 samples (0 skips the p-values)")
+    if not 0 <= seed < 2**63:
+        _fail(f"--seed {seed}: give 0 to 2^63-1")
+    if station_log is not None:
+        _fit_station_log(station_log, bootstrap, seed, plot)
+        return
+    assert data is not None
+    times, flags, column = _read_column(data, column, censored, unit)
+    try:
+        sample = fitting.Sample.of(times, flags)
+    except fitting.FitError as exc:
+        _fail(f"{data}: column {column}: {exc}")
+        return
+    _report(sample, f"{data}:{column}", bootstrap, seed, plot)
+
+
+def _report(sample: object, what: str, bootstrap: int, seed: int, plot: Path | None,
+            key: str = "") -> str:
+    """Fit, print the ranking and the YAML; return the best YAML (or empirical)."""
+    from rich.table import Table
+
+    from twin import fit as fitting
+    from twin.cli import out
+
+    assert isinstance(sample, fitting.Sample)
+    fits, skipped = fitting.fit_all(sample, bootstrap=bootstrap, seed=seed)
+    n, events = sample.times.size, int(sample.event.sum())
+    cens = f", {n - events} right-censored" if sample.censored else ""
+    test = "Kolmogorov distance to Kaplan-Meier" if sample.censored else "Anderson-Darling A2"
+    t = Table(title=f"{what}: {n} times{cens}; ranked: not rejected at 5% first, then AIC",
+              title_justify="left")
+    for c in ("rank", "distribution (YAML)", "mean", "cv", test, "bootstrap p", "AIC"):
+        t.add_column(c, justify="left" if c.startswith("dist") else "right")
+    for i, f in enumerate(fits, 1):
+        p = "-" if np.isnan(f.p_value) else f"{f.p_value:.3f}"
+        t.add_row(str(i), f.yaml(), fitting.duration(f.mean), f"{f.cv:.3g}",
+                  f"{f.statistic:.4g}", p + (" rejected" if f.rejected else ""), f"{f.aic:.1f}")
+    out.print(t)
+    for family, why in skipped.items():
+        out.print(f"  {family}: not fitted, {why}", highlight=False)
+    emp = fitting.flow_yaml(fitting.empirical(sample))
+    best = fits[0].yaml() if fits and not fits[0].rejected else emp
+    label = f"{key}: " if key else ""
+    out.print(f"\n# paste ({'best fit' if best != emp else 'no family fits: empirical'}):",
+              highlight=False)
+    out.print(f"{label}{best}", highlight=False, soft_wrap=True)
+    if best != emp:
+        out.print(f"# or the {'Kaplan-Meier ' if sample.censored else ''}empirical one:",
+                  highlight=False)
+        out.print(f"{label}{emp}", highlight=False, soft_wrap=True)
+    if plot is not None and fits:
+        from twin.fitplot import svg
+
+        try:
+            plot.write_text(svg(sample, fits, what), encoding="utf-8")
+        except OSError as exc:
+            _fail(f"--plot {plot}: cannot write it ({exc.strerror or exc})")
+        out.print(f"plot: {plot}", highlight=False)
+    return best
+
+
+def _fit_station_log(path: Path, bootstrap: int, seed: int, plot_dir: Path | None) -> None:
+    from twin import fit as fitting
+    from twin import stationlog
+    from twin.cli import out
+
+    try:
+        per_station = stationlog.samples(stationlog.read_log(path), path)
+    except stationlog.LogError as exc:
+        _fail(str(exc))
+        return
+    if plot_dir is not None:
+        try:
+            plot_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _fail(f"--plot {plot_dir}: cannot make the directory ({exc.strerror or exc})")
+    lines = ["stations:"]
+    for sid, s in per_station.items():
+        lines.append(f"  {sid}:")
+        parts = (("process", s.process, None), ("ttf", s.ttf, s.ttf_censored),
+                 ("ttr", s.ttr, s.ttr_censored))
+        found: dict[str, str] = {}
+        for key, times, flags in parts:
+            try:
+                sample = fitting.Sample.of(times, flags)
+            except fitting.FitError as exc:
+                found[key] = f"# {key}: not fitted: {exc}"
+                continue
+            svg_path = plot_dir / f"{sid}_{key}.svg" if plot_dir is not None else None
+            found[key] = _report(sample, f"{sid} {key}", bootstrap, seed, svg_path, key)
+        if found["process"].startswith("#"):
+            lines.append(f"    {found['process']}")
+        else:
+            lines.append(f"    process: {found['process']}")
+        if all(not found[k].startswith("#") for k in ("ttf", "ttr")):
+            lines += ["    failures:", f"      ttf: {found['ttf']}", f"      ttr: {found['ttr']}"]
+        else:
+            lines += [f"    {found[k]}" for k in ("ttf", "ttr") if found[k].startswith("#")]
+    out.print("\n# paste into the line's stations (merge with their other fields):",
+              highlight=False)
+    out.print("\n".join(lines), highlight=False, soft_wrap=True)
