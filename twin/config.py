@@ -515,7 +515,8 @@ class Line(_Model):
     chargers: dict[str, Charger] = Field({}, description="charger group id -> charger group")
     shifts: Literal["24/7"] | Shifts = Field("24/7", description="working calendar")
     warmup: Seconds = Field(
-        0.0, ge=0, le=MAX_WARMUP_S, description="default warm-up before statistics (at most "
+        0.0, ge=0, le=MAX_WARMUP_S, description="default warm-up before statistics, in working "
+        "(on-shift) time (at most "
         "1000 h: a line not settled by then will not settle)"
     )
     facts: dict[str, str] = Field(

@@ -82,7 +82,8 @@ def _checked(line: Line, walkways: Walkways) -> Line:
 def simulate(line: Line, *, hours: float, seed: int = 0, warmup_hours: float | None = None,
              overrides: dict[str, Any] | None = None, events: bool = False,
              series_bin_s: float = 3600.0, motion: MotionModel | None = None) -> RunResult:
-    """Run ``line`` for ``hours`` after a warm-up (default: the line's ``warmup``)."""
+    """Run ``line`` for ``hours`` of clock time after a warm-up of ``warmup_hours`` of working
+    (on-shift) time (default: the line's ``warmup``); t = 0 is Monday 00:00."""
     from twin.line.factory import Factory
     from twin.line.measure import measure
 
@@ -99,7 +100,9 @@ def simulate(line: Line, *, hours: float, seed: int = 0, warmup_hours: float | N
     if series_bin_s > 0:
         factory.env.process(series.run())
     horizon = hours * 3600.0
-    factory.run(until=warmup + horizon, warmup=warmup)
+    # the warm-up is working time: 1 h on a line whose shift starts at 06:00 ends at 07:00
+    start_s = factory.calendar.advance(0.0, warmup) if warmup > 0 else 0.0
+    factory.run(until=start_s + horizon, warmup=start_s)
     if series_bin_s > 0:
         series.close_bin()
     kpis = measure(factory, horizon, warmup)

@@ -46,11 +46,20 @@ def off_time(line: Line, t0: float, t1: float) -> float:
     return float((~on[minutes % on.size]).sum() * 60.0)
 
 
+def working_end(line: Line, hours: float) -> float:
+    """The clock time (s) at which ``hours`` of working time have passed since Monday 00:00."""
+    if hours <= 0 or not isinstance(line.shifts, Shifts):
+        return hours * 3600
+    on = np.tile(on_minutes(line.shifts), 1 + int(hours // 24))
+    return float((np.searchsorted(np.cumsum(on), round(hours * 60)) + 1) * 60)
+
+
 @pytest.mark.parametrize(("warmup_h", "hours"), [(0.0, 168.0), (24.0, 168.0), (30.5, 100.0)])
 def test_planned_downtime_is_the_calendars_off_time(warmup_h: float, hours: float) -> None:
     line = data_line("shifts")
     k = simulate(line, hours=hours, warmup_hours=warmup_h, seed=1).kpis
-    t0 = warmup_h * 3600
+    t0 = working_end(line, warmup_h)  # the warm-up is working time
+    assert k.line.window_start_s == pytest.approx(t0, abs=1e-6)
     off = off_time(line, t0, t0 + hours * 3600)
     if hours == 168.0:
         assert off == pytest.approx(78 * 3600.0)  # the fixture's own arithmetic
@@ -108,9 +117,9 @@ def _parts(ev: pd.DataFrame) -> pd.DataFrame:
 def test_warmup_resets_statistics_but_not_the_run(name: str) -> None:
     line = data_line(name)
     warm, hours = 20.0, 30.0
-    w = warm * 3600
+    w = working_end(line, warm)  # the warm-up is working time
     measured = simulate(line, hours=hours, warmup_hours=warm, seed=8, events=True)
-    whole = simulate(line, hours=warm + hours, warmup_hours=0, seed=8, events=True)
+    whole = simulate(line, hours=w / 3600 + hours, warmup_hours=0, seed=8, events=True)
     # the warm-up changes what is counted, not what happens
     pd.testing.assert_frame_equal(_parts(measured.events), _parts(whole.events))
     ev = whole.events
@@ -118,12 +127,13 @@ def test_warmup_resets_statistics_but_not_the_run(name: str) -> None:
     state = parts.state.astype(str)
     after = parts.t > w
     k = measured.kpis.line
-    assert k.warmup_s == w and k.horizon_s == hours * 3600
+    assert k.warmup_s == warm * 3600 and k.window_start_s == w and k.horizon_s == hours * 3600
     assert k.good_units == int(((state == "done") & after).sum())
     assert k.scrap_units == int(((state == "scrap") & after).sum())
     assert k.started_units == int(((state == "created") & after).sum())
     done_after = parts[(state == "done") & after]
-    assert k.mean_lead_time_s == pytest.approx(float(done_after.value.mean()), rel=1e-9)
+    assert k.mean_finished_lead_time_s == pytest.approx(float(done_after.value.mean()),
+                                                        rel=1e-9)
     # WIP at the warm-up end + started after = good + scrap + WIP at the end
     wip_at_w = int(((state == "created") & ~after).sum() - (state.isin(["done", "scrap"])
                                                               & ~after).sum())

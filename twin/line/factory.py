@@ -156,6 +156,11 @@ class Factory:
         self.lead_n = 0
         self.wip_area = 0.0
         self.wip_since = now
+        # censored lead time (twin.kpi): units inside count from the window start
+        self.window_start = now
+        self.wip_start = self.wip
+        self.stay_sum = 0.0  # unit-seconds in the window of the units that left
+        self.entry_sum = self.wip * now  # sum of max(created, window start) of units inside
 
     def _wip(self, delta: int) -> None:
         now = self.env.now
@@ -165,12 +170,19 @@ class Factory:
         self.wip_since = now
         self.wip += delta
 
+    def _left(self, part: int) -> None:
+        """A unit leaves (good, scrap or consumed): add its time inside the window."""
+        entered = max(self.part_created[part], self.window_start)
+        self.stay_sum += self.env.now - entered
+        self.entry_sum -= entered
+
     def new_part(self, product: int, where: str) -> int:
         part = len(self.part_product)
         self.part_product.append(product)
         self.part_step.append(1)  # index of the node it is heading for
         self.part_created.append(self.env.now)
         self.started += 1
+        self.entry_sum += self.env.now
         self._wip(+1)
         if self.log.enabled:
             self.log.add(self.env.now, where, "part", "created", part, float(product))
@@ -182,6 +194,7 @@ class Factory:
         self.good_ever += 1
         self.lead_sum += now - self.part_created[part]
         self.lead_n += 1
+        self._left(part)
         self._wip(-1)
         if self.log.enabled:
             self.log.add(now, where, "part", "done", part, now - self.part_created[part])
@@ -189,12 +202,14 @@ class Factory:
     def consume(self, part: int, where: str) -> None:
         """A component built into a unit at an assembly station: it leaves as a unit."""
         self.consumed += 1
+        self._left(part)
         self._wip(-1)
         if self.log.enabled:
             self.log.add(self.env.now, where, "part", "consumed", part)
 
     def scrap(self, part: int, where: str) -> None:
         self.scrapped += 1
+        self._left(part)
         self._wip(-1)
         if self.log.enabled:
             self.log.add(self.env.now, where, "part", "scrap", part)

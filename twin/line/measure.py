@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
+from twin import kpi
 from twin.kpi import (
     LOSSES,
     ROBOT_STATES,
     STATION_STATES,
+    WORKING_STATES,
     AisleKPIs,
     ChargerKPIs,
     KPIs,
@@ -21,16 +21,12 @@ from twin.line.factory import Factory
 from twin.units import J_PER_KWH
 
 NAN = float("nan")
-WORKING = ("carrying", "walking_empty", "picking", "placing")
+_ratio = kpi.ratio
 
 
 def _fleet_share(robots: dict[str, RobotKPIs], state: str) -> float:
     """The fleet's share of time in ``state`` (robot-time over robots x horizon)."""
     return sum(getattr(r, state) for r in robots.values()) / len(robots) if robots else NAN
-
-
-def _ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else NAN
 
 
 def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
@@ -55,35 +51,39 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
             max_wait_s=g.wait_max, mean_queue=g.queue_area_until(now) / horizon,
             max_queue=g.queue_max, utilisation=g.busy_time / (g.spec.count * horizon),
         )
-    # the bottleneck: highest processing share of its planned busy time
-    bn = max(stations, key=lambda s: (stations[s].processing, s))
+    bn = kpi.bottleneck({sid: st.processing for sid, st in stations.items()})
     b = stations[bn]
     servers = b.servers
     losses = {k: v / servers for k, v in b.losses_s.items()}
     produced = good + f.scrapped
-    quality = _ratio(good, produced)
+    quality = kpi.quality_ratio(good, produced)
     fleet_energy = sum(r.energy_kwh for r in robots.values())
     charges = sum(g.charges for g in f.chargers.values())
     waits = sum(g.wait_sum for g in f.chargers.values())
-    util = (sum(sum(getattr(r, s) for s in WORKING) for r in robots.values()) / len(robots)
-            if robots else NAN)
+    start = now - horizon
+    shift_s = f.calendar.on_time(start, now)
+    busy = sum(sum(getattr(r, s) for s in WORKING_STATES) for r in robots.values()) * horizon
     f._wip(0)
-    shift_hours = f.calendar.on_time(now - horizon, now) / 3600.0
+    departed = good + f.scrapped + f.consumed
+    # units still inside count their age within the window (censoring): see twin.kpi
+    stay = f.stay_sum + f.wip * now - f.entry_sum
     line = LineKPIs(
-        horizon_s=horizon, warmup_s=warmup,
-        throughput_per_hour=good / (horizon / 3600.0),
-        shift_hours=shift_hours, throughput_per_shift_hour=_ratio(good, shift_hours),
+        horizon_s=horizon, warmup_s=warmup, window_start_s=start,
+        throughput_per_hour=kpi.per_hour(good, horizon),
+        shift_hours=shift_s / 3600.0, throughput_per_shift_hour=kpi.per_hour(good, shift_s),
         produced_units=produced, good_units=good, scrap_units=f.scrapped,
         rework_units=sum(st.reworked for st in f.stations.values()),
         availability=b.availability, effectiveness=b.effectiveness, quality_ratio=quality,
-        oee=b.availability * b.effectiveness * quality
-        if math.isfinite(b.availability * b.effectiveness) else NAN,
-        bottleneck=bn, mean_lead_time_s=_ratio(f.lead_sum, f.lead_n),
-        wip_mean=f.wip_area / horizon, wip_end=f.wip, started_units=f.started,
-        consumed_units=f.consumed,
+        oee=kpi.oee(b.availability, b.effectiveness, quality),
+        bottleneck=bn, mean_lead_time_s=kpi.lead_time_s(stay, departed),
+        mean_finished_lead_time_s=_ratio(f.lead_sum, f.lead_n),
+        wip_mean=f.wip_area / horizon, wip_end=f.wip, wip_start=f.wip_start,
+        started_units=f.started, consumed_units=f.consumed, departed_units=departed,
+        departures_per_hour=kpi.per_hour(departed, horizon),
         losses_s=losses, fleet_energy_kwh=fleet_energy,
         kwh_per_unit=_ratio(fleet_energy, good), charges=charges,
-        mean_charger_wait_s=_ratio(waits, charges), robot_utilisation=util,
+        mean_charger_wait_s=_ratio(waits, charges),
+        robot_utilisation=kpi.utilisation(busy, len(robots), shift_s),
         waiting_spot_share=_fleet_share(robots, "waiting_spot"),
         waiting_traffic_share=_fleet_share(robots, "waiting_traffic"),
     )
@@ -123,9 +123,9 @@ def _station(st: object, now: float, horizon: float) -> StationKPIs:
     c = len(st.servers)
     pbt = c * horizon - totals["off_shift"]
     apt = totals["processing"]
-    availability = _ratio(apt, pbt)
-    effectiveness = _ratio(st.ideal_time, apt)
-    quality = _ratio(st.good, st.produced)
+    availability = kpi.availability(apt, pbt)
+    effectiveness = kpi.effectiveness(st.ideal_time, apt)
+    quality = kpi.quality_ratio(st.good, st.produced)
     losses = {
         "planned_downtime": totals["off_shift"],
         "breakdowns": totals["down"],
@@ -141,7 +141,7 @@ def _station(st: object, now: float, horizon: float) -> StationKPIs:
         servers=c,
         **{s: totals[s] / (c * horizon) for s in STATION_STATES},
         availability=availability, effectiveness=effectiveness, quality_ratio=quality,
-        oee=availability * effectiveness * quality,
+        oee=kpi.oee(availability, effectiveness, quality),
         produced_units=st.produced, good_units=st.good, scrap_units=st.scrapped,
         rework_units=st.reworked, failures=st.failures,
         mtbf_s=_ratio(apt, st.failures), mttr_s=_ratio(totals["down"], st.failures),
