@@ -350,10 +350,12 @@ def _register_extras() -> None:
     """Commands whose modules live with their part; each imports its heavy libraries lazily."""
     from twin import datacommands as data_commands
     from twin.study import commands as study_commands
+    from twin.study.optimize_command import optimize
     from viewer import commands as viewer_commands
 
     app.command("study")(study_commands.study)
     app.command("report")(study_commands.report)
+    app.command()(optimize)
     app.command()(viewer_commands.view)
     app.command()(viewer_commands.render)
     app.command()(viewer_commands.export)

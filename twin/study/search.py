@@ -1,0 +1,285 @@
+"""The search behind ``twin optimize``: the cheapest configuration whose KPI meets a target.
+
+Configurations are visited in order of cost. Before the cheapest undecided one is checked, the
+search checks its *probes*: the same configuration with the most expensive factor kept and the
+cheaper factors raised to their largest values, one factor at a time. When a probe misses the
+target, every configuration it dominates misses it too, if the KPI only improves as resources
+grow (monotonicity); those are set aside without a run. That assumption is checked, not
+trusted: the cheapest configuration set aside is run against the probe with common random
+numbers, every pair of checked configurations that are ordered is compared the same way, and a
+factor along which fewer resources did significantly better loses its inference (the
+configurations it set aside are reopened). Each check is the sequential feasibility test of
+``twin.study.selection``; the procedure is deterministic given the run results, so it decides
+the same wherever the runs execute.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from twin.study.selection import FeasibilityCheck, PairCheck, Verdict, pair_check
+
+Request = tuple[int, int]  # (configuration id, replication)
+Sampler = Callable[[list[Request]], dict[Request, float]]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One configuration of the grid: its scenario id, factor values, name and cost."""
+
+    id: int
+    values: tuple[Any, ...]
+    name: str
+    cost: float
+
+
+@dataclass
+class Step:
+    """One line of the decision log: what happened to which configuration, on what evidence."""
+
+    step: int
+    runs: int
+    scenario: int
+    name: str
+    event: str
+    replications: int
+    mean: float
+    detail: str
+
+
+@dataclass
+class Search:
+    """Cost-ordered feasibility screening with checked monotone inference."""
+
+    candidates: Sequence[Candidate]
+    factors: Sequence[str]
+    check: FeasibilityCheck
+    batch: int = 4
+    max_replications: int = 1000
+    monotone: list[bool] = field(default_factory=list)
+    """Per factor: may a miss be inferred along it? (numeric factors only)"""
+    rank: list[int] = field(default_factory=list)
+    """Factor indices from the most to the least expensive per unit."""
+    data: dict[int, list[float]] = field(default_factory=dict)
+    status: dict[int, str] = field(default_factory=dict)
+    verdicts: dict[int, Verdict] = field(default_factory=dict)
+    witness: dict[int, int] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+    pairs: dict[tuple[int, int], PairCheck] = field(default_factory=dict)
+    answer: int | None = None
+    on_step: Callable[[Step], None] | None = None
+
+    def __post_init__(self) -> None:
+        m = len(self.factors)
+        numeric = [all(_is_number(c.values[f]) for c in self.candidates) for f in range(m)]
+        if not self.monotone:
+            self.monotone = numeric
+        self.monotone = [a and b for a, b in zip(self.monotone, numeric, strict=True)]
+        if not self.rank:
+            self.rank = list(range(m))
+        varying = {f for f in range(m) if len({c.values[f] for c in self.candidates}) > 1}
+        self.rank = [f for f in self.rank if f in varying]
+        self.by_id = {c.id: c for c in self.candidates}
+        self.by_values = {c.values: c.id for c in self.candidates}
+        self.order = sorted(self.candidates, key=lambda c: (c.cost, c.id))
+        self.top = [max((c.values[f] for c in self.candidates), default=None)
+                    if self.monotone[f] else None for f in range(m)]
+        for c in self.candidates:
+            self.status.setdefault(c.id, "open")
+            self.data.setdefault(c.id, [])
+
+    # ------------------------------------------------------------------ the procedure
+
+    def run(self, sample: Sampler) -> Candidate | None:
+        """Search until the cheapest feasible configuration is found (or none is)."""
+        self.sample = sample
+        while True:
+            x = self._cheapest_open()
+            if x is None:
+                self._log(-1, "none", 0, math.nan, "every configuration misses the target")
+                return None
+            restart = False
+            for y in self._probes(x):
+                if self.status[y] == "feasible":
+                    continue
+                if self.status[y] != "open":  # a miss above x: x misses too
+                    self._infer(y, [x.id])
+                    restart = True
+                    break
+                if y != x.id:
+                    self._log(y, "probe", len(self.data[y]), math.nan,
+                              f"on the way to {self._name(x.id)}: the cheaper factors at their "
+                              "largest; if this misses, everything below it misses too")
+                if self._test(y) == "infeasible":
+                    below = [c.id for c in self.order if self.status[c.id] == "open"
+                             and self._dominates(y, c.id)]
+                    self._infer(y, below)
+                    restart = True
+                    break
+                if self._reopened_before(x):  # a broken monotonicity reopened cheaper ones
+                    restart = True
+                    break
+            if not restart:
+                self.answer = x.id
+                self.status[x.id] = "chosen"
+                self._log(x.id, "chosen", len(self.data[x.id]), self.verdicts[x.id].mean,
+                          "the cheapest configuration not set aside, and it meets the target")
+                return x
+
+    def _test(self, cid: int) -> str:
+        """Add replications in batches until the sequential check decides."""
+        v = self.check.decide(self.data[cid])
+        while v.state == "open":
+            have = len(self.data[cid])
+            want = self.check.n0 if have < self.check.n0 else min(
+                have + self.batch, v.need, self.max_replications)
+            if want <= have:  # the replication cap: decide on the sign, without guarantee
+                ok = v.mean >= self.check.threshold if self.check.higher_is_better else (
+                    v.mean <= self.check.threshold)
+                v = Verdict("feasible" if ok else "infeasible", have, v.mean, v.sd, 0.0,
+                            v.need)
+                self.verdicts[cid] = v
+                self._log(cid, "cap", have, v.mean, f"replication cap {self.max_replications} "
+                          f"reached before the check closed (it needs {v.need}); decided on "
+                          "the mean alone, without the guarantee")
+                break
+            self._ensure(cid, want)
+            v = self.check.decide(self.data[cid])
+        self.verdicts[cid] = v
+        self.status[cid] = v.state
+        side = "meets" if v.state == "feasible" else "misses"
+        self._log(cid, v.state, v.at, v.mean,
+                  f"{side} the target: mean {v.mean:.4g} after {v.at} replications, "
+                  f"continuation region ±{v.bound:.3g} (sd {v.sd:.3g})")
+        self._compare(cid)
+        return v.state
+
+    def _infer(self, witness: int, below: list[int]) -> None:
+        """Set aside what ``witness`` (a miss) dominates; then check the cheapest of them."""
+        below = [b for b in below if b != witness and self.status[b] == "open"]
+        if not below:
+            return
+        for b in below:
+            self.status[b] = "inferred"
+            self.witness[b] = witness
+        names = ", ".join(self._name(b) for b in below[:6]) + (" ..." if len(below) > 6 else "")
+        self._log(witness, "set aside", len(self.data[witness]), math.nan,
+                  f"{len(below)} configuration(s) with no more of any factor miss too "
+                  f"(monotone): {names}")
+        spot = min(below, key=lambda b: (self.by_id[b].cost, b))
+        self._ensure(spot, max(self.check.n0, 2))
+        result = self._pair(spot, witness)
+        self._log(spot, "spot check", result.n, _mean(self.data[spot]),
+                  f"against {self._name(witness)} with common random numbers: advantage of "
+                  f"fewer resources {result.gain:.3g} (one-sided bound {result.half:.3g})"
+                  + (": monotonicity broken" if result.violated else ": consistent"))
+
+    # ------------------------------------------------------------------ monotonicity
+
+    def _compare(self, cid: int) -> None:
+        """Compare a newly decided configuration with every ordered, decided one."""
+        for other, verdict in list(self.verdicts.items()):
+            if other == cid or verdict.state == "open":
+                continue
+            if self._below(other, cid):
+                self._pair(other, cid)
+            elif self._below(cid, other):
+                self._pair(cid, other)
+
+    def _pair(self, lower: int, upper: int) -> PairCheck:
+        result = pair_check(lower, upper, self.data[lower], self.data[upper],
+                            self.check.higher_is_better)
+        self.pairs[(lower, upper)] = result
+        if result.violated:
+            self._broken(lower, upper, result)
+        return result
+
+    def _broken(self, lower: int, upper: int, result: PairCheck) -> None:
+        lo, up = self.by_id[lower].values, self.by_id[upper].values
+        hit = [f for f in range(len(self.factors)) if lo[f] != up[f] and self.monotone[f]]
+        if not hit:
+            return
+        for f in hit:
+            self.monotone[f] = False
+            self.top[f] = None
+        reopened = [b for b, w in self.witness.items()
+                    if self.status[b] == "inferred" and not self._dominates(w, b)]
+        for b in reopened:
+            self.status[b] = "open"
+            del self.witness[b]
+        self._log(lower, "not monotone", result.n, _mean(self.data[lower]),
+                  f"{self._name(lower)} did better than {self._name(upper)} by "
+                  f"{result.gain:.3g} ± {result.half:.3g} over {result.n} paired replications: "
+                  f"no more inference along {', '.join(self.factors[f] for f in hit)}; "
+                  f"{len(reopened)} configuration(s) reopened")
+
+    # ------------------------------------------------------------------ helpers
+
+    def _probes(self, x: Candidate) -> list[int]:
+        """x with the k most expensive factors kept and the rest raised, k = 1 .. all."""
+        chain: list[int] = []
+        for k in range(1, len(self.rank) + 1):
+            keep = set(self.rank[:k])
+            values = tuple(x.values[f] if f in keep or self.top[f] is None else self.top[f]
+                           for f in range(len(self.factors)))
+            cid = self.by_values[values]
+            if cid not in chain:
+                chain.append(cid)
+        if x.id not in chain:
+            chain.append(x.id)
+        return chain
+
+    def _dominates(self, upper: int, lower: int) -> bool:
+        """Every monotone factor at least as high, every other factor equal."""
+        up, lo = self.by_id[upper].values, self.by_id[lower].values
+        return all((u >= v) if self.monotone[f] else (u == v)
+                   for f, (u, v) in enumerate(zip(up, lo, strict=True)))
+
+    def _below(self, lower: int, upper: int) -> bool:
+        """Strictly fewer resources in the numeric order (whatever the monotone flags)."""
+        lo, up = self.by_id[lower].values, self.by_id[upper].values
+        if lo == up:
+            return False
+        return all((a <= b) if _is_number(a) and _is_number(b) else (a == b)
+                   for a, b in zip(lo, up, strict=True))
+
+    def _reopened_before(self, x: Candidate) -> bool:
+        first = self._cheapest_open()
+        return first is not None and (first.cost, first.id) < (x.cost, x.id)
+
+    def _cheapest_open(self) -> Candidate | None:
+        return next((c for c in self.order if self.status[c.id] == "open"), None)
+
+    def _ensure(self, cid: int, n: int) -> None:
+        have = len(self.data[cid])
+        if n <= have:
+            return
+        asked = [(cid, r) for r in range(have, n)]
+        got = self.sample(asked)
+        self.data[cid].extend(got[q] for q in asked)
+
+    @property
+    def runs(self) -> int:
+        """Replications the search asked for, over every configuration."""
+        return sum(len(v) for v in self.data.values())
+
+    def _name(self, cid: int) -> str:
+        return self.by_id[cid].name
+
+    def _log(self, cid: int, event: str, reps: int, mean: float, detail: str) -> None:
+        name = self._name(cid) if cid in self.by_id else ""
+        step = Step(len(self.steps) + 1, self.runs, cid, name, event, reps, mean, detail)
+        self.steps.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
