@@ -46,7 +46,8 @@ class RunResult:
 
     @property
     def series(self) -> pd.DataFrame:
-        """Per time bin from t=0 (warm-up included): ``t_end``, ``good_units``, ``wip_mean``."""
+        """Per bin of working time from t=0 (warm-up included): ``t_end`` (working seconds at
+        the bin end), ``good_units``, ``wip_mean``."""
         import pandas as pd
 
         return pd.DataFrame(self.series_rows, columns=["t_end", "good_units", "wip_mean"])
@@ -112,17 +113,26 @@ def simulate(line: Line, *, hours: float, seed: int = 0, warmup_hours: float | N
 
 
 class _Series:
-    """Per-bin throughput and WIP from t=0, from totals the warm-up reset does not clear."""
+    """Per-bin throughput and WIP from t=0, from totals the warm-up reset does not clear.
+
+    Bins are ``step`` seconds of working (on-shift) time, and ``t_end`` is the working time at
+    the bin end: nights and weekends fold away, so warm-up detection (MSER) and charts see the
+    line while it works. On a 24/7 line working time is clock time. ``wip_mean`` is the WIP
+    averaged over the bin's clock span (a bin that spans a night holds the units parked in it).
+    """
 
     def __init__(self, factory: Factory, step: float) -> None:
         self.factory = factory
         self.step = step
         self.rows: list[tuple[float, int, float]] = []
-        self.last = (0.0, 0, 0.0)  # time, good units, WIP area at the last bin end
+        self.last = (0.0, 0, 0.0)  # clock time, good units, WIP area at the last bin end
 
     def run(self) -> Generator[Any, Any, None]:
+        env, cal = self.factory.env, self.factory.calendar
+        k = 0
         while True:
-            yield self.factory.env.timeout(self.step)
+            k += 1
+            yield env.timeout(max(cal.advance(0.0, k * self.step) - env.now, 0.0))
             self.close_bin()
 
     def close_bin(self) -> None:
@@ -132,5 +142,6 @@ class _Series:
         now = f.env.now
         if now <= t0:
             return
-        self.rows.append((now, f.good_ever - good0, (f.wip_area_ever - area0) / (now - t0)))
+        work = f.calendar.on_time(0.0, now)
+        self.rows.append((work, f.good_ever - good0, (f.wip_area_ever - area0) / (now - t0)))
         self.last = (now, f.good_ever, f.wip_area_ever)
