@@ -93,6 +93,10 @@ def run(
             pq.write_table(model.poses(), out_dir / "poses.parquet", compression="zstd")
     if model is not None:
         model.close()
+    from twin.kpi import warnings
+
+    for warning in warnings(result.kpis):
+        err.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if as_json:
         sys.stdout.write(result.kpis.model_dump_json(indent=1) + "\n")
         return
@@ -129,7 +133,8 @@ def _print_kpis(k: Any, name: str, hours: float, wall: float) -> None:
         ("throughput_per_hour", line.throughput_per_hour),
         ("throughput_per_shift_hour", line.throughput_per_shift_hour),
         ("good_units", line.good_units),
-        ("scrap_units", line.scrap_units), ("oee", line.oee),
+        ("scrap_units", line.scrap_units),
+        ("departures_per_hour", line.departures_per_hour), ("oee", line.oee),
         ("availability", line.availability), ("effectiveness", line.effectiveness),
         ("quality_ratio", line.quality_ratio), ("bottleneck", line.bottleneck),
         ("mean_lead_time_s", line.mean_lead_time_s), ("wip_mean", line.wip_mean),
