@@ -45,16 +45,21 @@ class _Model(BaseModel):
 class CostModel(_Model):
     """Prices for cost per unit and payback against a human-staffed baseline (USD)."""
 
-    robot_price: float = Field(default=10000.0, ge=0, description="per humanoid (seed < 10k)")
+    robot_price: float = Field(default=30000.0, ge=0, description=(
+        "per humanoid today (seeds/facts.csv humanoid_cost_today: 'several tens of thousands of "
+        "USD'; the USD 10,000 of humanoid_target_price is a future target, not today's price)"))
     charger_price: float = Field(default=2000.0, ge=0, description="per charge or swap point")
     energy_price_kwh: float = Field(default=0.15, ge=0, description="electricity per kWh")
-    labour_cost_per_year: float = Field(default=14300.0, ge=0,
-                                        description="one worker (seed: 14,295)")
+    labour_cost_per_year: float = Field(default=14295.0, ge=0,
+                                        description="one worker (seeds/facts.csv mfg_wage_2021)")
     baseline_workers: float | None = Field(default=
-        None, ge=0, description="humans staffing the baseline line; default: one per robot"
+        None, ge=0, description="humans staffing the baseline line; default: one per robot "
+        "and shift (a robot on two shifts does two people's hours)"
     )
     amortisation_years: float = Field(default=5.0, gt=0, description="capital written off over")
-    hours_per_year: float = Field(default=8760.0, gt=0, description="hours the line runs a year")
+    hours_per_year: float = Field(default=8760.0, gt=0, description=(
+        "calendar hours a year the measured window stands for (8,760: the simulated weeks, "
+        "nights and weekends included, repeated all year)"))
 
 
 class Target(_Model):
