@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from viewer.hud import clock
+from viewer.hud import PAD, clock, short_clock
 from viewer.live import LiveRun
 from viewer.render import ViewerScene
 from viewer.replay import Timeline
 
+SLIDER_PX = 48  # the band an interactive window keeps for its time slider
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 FRAME_MS = 50
 KEYS = ("space play/pause   +/- speed   Right/Left step   1 overview   2 top\n"
@@ -30,7 +31,10 @@ class App:
             timeline = live.advance(start)
         self.scene = ViewerScene(timeline, window_size=window_size, off_screen=off_screen,
                                  congestion=congestion)
+        self.scene.reserved_bottom = SLIDER_PX  # the time slider's own band, over the legends
+        self.scene.camera("overview")
         self.timeline = timeline
+        self.slider: Any = None
         self.kpis = kpis or {}
         self.t = float(start)
         self.speed = float(min(SPEEDS, key=lambda s: abs(s - speed)))
@@ -39,10 +43,16 @@ class App:
         self._station = -1
         self._last = time.perf_counter()
         plotter = self.scene.plotter
-        self._info = plotter.add_text("", position=(0.3, 0.02), viewport=True, font_size=10,
-                                      color="black", font="courier", name="info")
-        plotter.add_text(KEYS, position=(0.3, 0.93), viewport=True, font_size=8,
-                         color="#333333", name="keys")
+        width, height = plotter.window_size
+        top = height - self.scene.free_rect()[3]  # the HUD's top band, right of its block
+        keys = plotter.add_text(KEYS, position=(0.0, 0.0), font_size=8, color="#333333",
+                                name="keys")
+        keys.GetTextProperty().SetJustificationToRight()
+        keys.SetPosition(width - PAD, height - top + PAD)
+        self._info = plotter.add_text("", position=(0.0, 0.0), font_size=10, color="black",
+                                      font="courier", name="info")
+        self._info.GetTextProperty().SetJustificationToRight()
+        self._info.SetPosition(width - PAD, height - top + PAD + 36)
         self.draw()
 
     @property
@@ -56,6 +66,10 @@ class App:
             self.timeline = self.live.advance(self.t)
             self.scene.use(self.timeline)
         self.scene.show(self.t, self.speed)
+        if self.slider is not None:  # the slider follows the clock and reads it
+            rep = self.slider.GetRepresentation()
+            rep.SetValue(self.t)
+            rep.SetTitleText(short_clock(self.t))
 
     def tick(self) -> None:
         """Advance by wall time x speed while playing (the timer calls this)."""
@@ -146,8 +160,11 @@ class App:
                     "3": lambda: self.camera("follow"), "4": lambda: self.camera("station")}
         for key, action in bindings.items():
             pl.add_key_event(key, action)
-        pl.add_slider_widget(self.jump, (0.0, max(self.horizon, 1.0)), value=self.t,
-                             title="time (s)", pointa=(0.25, 0.08), pointb=(0.75, 0.08),
-                             style="modern", interaction_event="end")
+        y = (self.scene.free_rect()[1] - PAD - SLIDER_PX / 2) / pl.window_size[1]
+        self.slider = pl.add_slider_widget(
+            self.jump, (0.0, max(self.horizon, 1.0)), value=self.t, title=short_clock(self.t),
+            pointa=(0.25, y), pointb=(0.75, y), style="modern", interaction_event="end",
+            fmt=" ")  # the title reads the clock ("Tue 08:30"); no raw seconds
+        self.slider.GetRepresentation().SetShowSliderLabel(False)
         pl.enable_surface_point_picking(callback=self.pick, show_point=False,
                                         show_message=False, left_clicking=True)

@@ -66,7 +66,7 @@ def _source(line: Path | None, replay: Path | None, hours: float,
     model = twin.load_line(line)  # type: ignore[arg-type]
     result = twin.simulate(model, hours=hours, seed=seed, events=True)
     timeline = Timeline(run_from_events(model, result.events))
-    timeline.end = max(timeline.end, 3600.0 * (result.warmup_hours + result.hours))
+    timeline.end = max(timeline.end, timeline.window_start + 3600.0 * result.hours)
     return timeline, result.kpis.model_dump(mode="json")
 
 
@@ -83,7 +83,8 @@ def view(
     replay: Path | None = REPLAY,
     hours: float = HOURS,
     seed: int = SEED,
-    at: str = typer.Option("0", "--at", help='start time: seconds or "6 h"'),
+    at: str | None = typer.Option(
+        None, "--at", help='start time: seconds or "6 h" (default: the first shift)'),
     speed: float = typer.Option(60.0, "--speed", help="sim seconds per wall second, 1..1000"),
     congestion: bool = typer.Option(
         False, "--congestion", help="replay: shade the floor where robots waited for traffic"),
@@ -93,16 +94,19 @@ def view(
 
     try:
         _check(hours, seed, speed=speed)
-        start = _seconds(at, "--at") or 0.0
+        start = _seconds(at, "--at")
         if line is not None and replay is None:  # live: the model runs as the viewer plays
             import twin
             from viewer.live import LiveRun
 
             live = LiveRun(twin.load_line(line), seed=seed, hours=hours)
-            app = App(live.timeline, None, start=start, speed=speed, live=live)
+            first = live.timeline.first_shift() if start is None else start
+            app = App(live.timeline, None, start=first, speed=speed, live=live)
         else:
             timeline, kpis = _source(line, replay, hours, seed)
-            app = App(timeline, kpis, start=start, speed=speed, congestion=congestion)
+            first = timeline.first_shift() if start is None else start
+            _within(timeline, first, "--at")
+            app = App(timeline, kpis, start=first, speed=speed, congestion=congestion)
     except ValueError as exc:
         raise _fail(exc) from None
     app.run()
@@ -113,7 +117,8 @@ def render(
     replay: Path | None = REPLAY,
     out: Path = typer.Option(..., "--out", help="PNG (one frame), GIF or MP4"),
     at: str | None = typer.Option(None, "--at", help='PNG: time of the frame ("7.5 h")'),
-    start: str | None = typer.Option(None, "--from", help="video: first frame time"),
+    start: str | None = typer.Option(
+        None, "--from", help="video: first frame time (default: the first shift)"),
     stop: str | None = typer.Option(None, "--to", help="video: last frame time"),
     fps: float = typer.Option(20.0, "--fps", help="video frames per second"),
     speed: float = typer.Option(60.0, "--speed", help="video: sim seconds per video second"),
@@ -147,7 +152,7 @@ def render(
         if out.suffix.lower() == ".png":
             render_png(scene, t_at if t_at is not None else timeline.horizon, out)
         else:
-            first = t0 if t0 is not None else 0.0
+            first = t0 if t0 is not None else min(timeline.first_shift(), timeline.horizon)
             render_video(scene, out, first, t1 if t1 is not None else timeline.horizon,
                          fps=fps, speed=speed)
         scene.close()

@@ -26,7 +26,9 @@ class LiveRun:
         self.paths: dict[int, np.ndarray] = {}
         self.line = line
         self.factory = Factory(line, seed, log=True, walkways=walkways)
-        self.warmup = float(line.warmup)
+        # the warm-up is working time, as twin.simulate counts it
+        cal = self.factory.calendar
+        self.warmup = float(cal.advance(0.0, line.warmup)) if line.warmup > 0 else 0.0
         self.until = self.warmup + hours * 3600.0
         self.chunk = chunk
         self.simulated_to = 0.0

@@ -12,7 +12,8 @@ import pyvista as pv
 
 from viewer import style
 from viewer.buffers import BufferTotes
-from viewer.hud import Hud
+from viewer.hud import PAD, Hud, Rect, text_size
+from viewer.markers import RobotMarkers, pixels_per_metre
 from viewer.places import buffer_anchor, station_body, station_point
 from viewer.replay import Snapshot, Timeline
 from viewer.robots import RobotBatch
@@ -21,6 +22,8 @@ from viewer.scene import static_pieces, station_meshes
 from viewer.urdf import robot_urdf
 
 CAMERAS = ("overview", "top", "follow", "station")
+LEGENDS_FROM_PX = 400  # a window less high than this shows the HUD's main block only
+SHORT_TAGS_ABOVE = 12  # stations; more get name-only tags
 HOLDING = frozenset({"carrying", "placing"})  # states with a tote in the hands
 
 
@@ -76,13 +79,18 @@ class ViewerScene:
         if line.fleet is not None and not isinstance(line.fleet.robot, str):
             height = line.fleet.robot.height
         self.robots = RobotBatch(len(timeline.robots), height, robot_urdf(line))
+        self.markers: RobotMarkers | None = None
         if timeline.robots:
             pl.add_mesh(self.robots.mesh, scalars="rgb", rgb=True, name="robots")
+            self.markers = RobotMarkers(pl, len(timeline.robots), height, window_size[1])
+        self.hud = Hud(pl, font_size=max(5, round(10 * window_size[1] / 720)),
+                       robots=bool(timeline.robots),
+                       legends=window_size[1] >= LEGENDS_FROM_PX) if hud else None
+        self.reserved_bottom = 0  # pixels an interactive window keeps for its slider
         self._tags: dict[str, Any] = {}
+        self._labels: list[tuple[Any, tuple[float, float, float]]] = []  # placed in order
         if labels:
             self._add_labels(max(6, round(13 * window_size[1] / 720)))
-        self.hud = Hud(pl, font_size=max(5, round(10 * window_size[1] / 720)),
-                       robots=bool(timeline.robots)) if hud else None
         self.snapshot: Snapshot | None = None
         self._view: tuple[str, str | None] = ("overview", None)
         self.camera("overview")
@@ -104,33 +112,91 @@ class ViewerScene:
             points.append((loc.x + 1.2 * math.cos(h), loc.y + 1.2 * math.sin(h), 2.4))
             docks = "dock" if c.count == 1 else "docks"
             names.append(f"{name.replace('_', ' ')} - {c.count} {c.mode} {docks}")
-        if points:
-            self.plotter.add_point_labels(
-                np.array(points, dtype=float), names, font_size=font_size, point_size=1,
-                shape_color="#fdfdfd", shape_opacity=0.85, text_color="#1a1a1a",
-                show_points=False, always_visible=True, name="labels", pickable=False)
-        for sid in line.stations:
-            b = station_body(line, sid)
+        def billboard(name: str, at: tuple[float, float, float]) -> Any:
             tag = vtkBillboardTextActor3D()
-            tag.SetPosition(*b.centre, b.height + 0.5)
+            tag.SetPosition(*at)
             prop = tag.GetTextProperty()
             prop.SetFontSize(font_size)
             prop.SetBold(True)
             prop.SetJustificationToCentered()
+            prop.SetVerticalJustificationToBottom()
             prop.SetBackgroundOpacity(0.92)
             prop.SetFrame(True)
             prop.SetFrameColor(0.1, 0.1, 0.1)
             tag.SetPickable(False)
-            self.plotter.add_actor(tag, name=f"tag_{sid}", reset_camera=False)
-            self._tags[sid] = tag
+            self.plotter.add_actor(tag, name=name, reset_camera=False)
+            self._labels.append((tag, at))
+            return tag
+
+        for sid in line.stations:  # station tags first: they win a contested place
+            b = station_body(line, sid)
+            self._tags[sid] = billboard(f"tag_{sid}", (*b.centre, b.height + 0.5))
+        for k, (at, text) in enumerate(zip(points, names, strict=True)):
+            tag = billboard(f"label_{k}", at)
+            tag.SetInput(text)
+            prop = tag.GetTextProperty()
+            prop.SetBackgroundColor(0.99, 0.99, 0.99)
+            prop.SetColor(0.1, 0.1, 0.1)
+
+    def _place_labels(self) -> None:
+        """Move labels apart on screen: each keeps its place if free, else tries just above,
+        below, or beside it, else is hidden; none covers another or the HUD."""
+        width, height = self.plotter.window_size
+        dpi = int(self.plotter.ren_win.GetDPI())
+        taken: list[Rect] = list(self.hud.rects()) if self.hud is not None else []
+        for tag, at in self._labels:
+            tag.SetDisplayOffset(0, 0)
+            text = tag.GetInput() or ""
+            if not text:
+                tag.SetVisibility(False)
+                continue
+            col, row = self._display(*at)
+            w, h = text_size(tag.GetTextProperty(), text, dpi)
+            w, h = w + 4, h + 4  # the frame around the text
+            placed = None
+            for dx, dy in ((0, 0), (0, h + 2), (0, -h - 2), (w + 2, 0), (-w - 2, 0),
+                           (0, 2 * (h + 2)), (w + 2, h + 2), (-w - 2, h + 2)):
+                rect = (col + dx - w / 2, row + dy, col + dx + w / 2, row + dy + h)
+                inside = rect[0] >= 0 and rect[1] >= 0 and rect[2] <= width and rect[3] <= height
+                if inside and not any(_overlap(rect, r) for r in taken):
+                    placed = (dx, dy, rect)
+                    break
+            tag.SetVisibility(placed is not None)
+            if placed is not None:
+                tag.SetDisplayOffset(int(placed[0]), int(placed[1]))
+                taken.append(placed[2])
+
+    def label_rects(self) -> list[Rect]:
+        """Pixel rectangles of the labels on screen now (x0, y0, x1, y1 from bottom left)."""
+        dpi = int(self.plotter.ren_win.GetDPI())
+        out = []
+        for tag, at in self._labels:
+            if not tag.GetVisibility():
+                continue
+            col, row = self._display(*at)
+            dx, dy = tag.GetDisplayOffset()
+            w, h = text_size(tag.GetTextProperty(), tag.GetInput(), dpi)
+            out.append((col + dx - w / 2 - 2, row + dy, col + dx + w / 2 + 2, row + dy + h + 4))
+        return out
+
+    def _display(self, x: float, y: float, z: float) -> tuple[float, float]:
+        """Display column and row (from the bottom) of a world point."""
+        renderer = self.plotter.renderer
+        renderer.SetWorldPoint(x, y, z, 1.0)
+        renderer.WorldToDisplay()
+        col, row, _ = renderer.GetDisplayPoint()
+        return float(col), float(row)
 
     def _update_tags(self, snap: Snapshot) -> None:
+        # a hall of many stations gets short tags (the name; the colour says the state), so
+        # the tags leave the machines in sight
+        short = len(self._tags) > SHORT_TAGS_ABOVE
         for sid, tag in self._tags.items():
             state = snap.stations[sid]
             wip = [f"{side} {int(snap.buffers[b])}" for side in ("in", "out")
                    if (b := f"{sid}.{side}") in snap.buffers]
-            text = f"{sid}: {state.replace('_', ' ')}"
-            tag.SetInput(text + (f"\n{'  '.join(wip)}" if wip else ""))
+            text = sid if short else f"{sid}: {state.replace('_', ' ')}"
+            tag.SetInput(text + (f"\n{'  '.join(wip)}" if wip and not short else ""))
             prop = tag.GetTextProperty()
             colour = style.rgb(style.STATION_COLOURS.get(state, "#ffffff")) / 255.0
             prop.SetBackgroundColor(*colour)
@@ -164,7 +230,20 @@ class ViewerScene:
         self.snapshot = snap
         if self._view[0] == "follow":
             self.camera(*self._view)
+        else:
+            self._place_labels()
+        self._mark(snap)
         return snap
+
+    def _mark(self, snap: Snapshot) -> None:
+        """Markers over the robots, sized for the camera as it is now."""
+        if self.markers is None:
+            return
+        heads = np.column_stack([snap.robot_xy, np.full(len(snap.robot_xy),
+                                                        self.markers.height)])
+        self.markers.update(snap.robot_xy, snap.robot_state,
+                            pixels_per_metre(self.plotter.camera, heads,
+                                             self.plotter.window_size[1]))
 
     def camera(self, preset: str = "overview", target: str | None = None) -> None:
         """Camera presets: overview, top (orthographic plan), follow a robot, station close-up."""
@@ -178,11 +257,13 @@ class ViewerScene:
             cam.position = (w / 2, d / 2, max(w, d) * 2)
             cam.up = (0.0, 1.0, 0.0)
             cam.parallel_scale = max(d / 2, w / 2 * 720 / 1280) * 1.05
-            self.plotter.reset_camera_clipping_range()
+            self._fit(self._layout_corners())
+            self._after_camera()
             return
         self.plotter.disable_parallel_projection()
         if preset == "overview":
             self._overview(w, d)
+            self._after_camera()
             return
         elif preset == "follow":
             i = self.timeline.robots.index(target) if target else 0
@@ -203,22 +284,70 @@ class ViewerScene:
         cam.up = (0.0, 0.0, 1.0)
         cam.view_angle = 30.0
         self.plotter.reset_camera_clipping_range()
+        self._after_camera()
+
+    def _after_camera(self) -> None:
+        if self.snapshot is not None:
+            self._place_labels()
+            self._mark(self.snapshot)
+
+    def _layout_corners(self) -> np.ndarray:
+        """The corners of the hall's box: floor and everything standing on it."""
+        line = self.timeline.line
+        w, d = line.layout.floor.width, line.layout.floor.depth
+        top = min(max([o.height for o in line.layout.obstacles] + [2.0]), 3.0)
+        return np.array([(x, y, z) for x in (0.0, w) for y in (0.0, d) for z in (0.0, top)])
+
+    def free_rect(self) -> Rect:
+        """The part of the window the layout may take: between the HUD's bands."""
+        width, height = self.plotter.window_size
+        top = self.hud.top if self.hud is not None else PAD
+        bottom = (self.hud.bottom if self.hud is not None else PAD) + self.reserved_bottom
+        return (PAD, bottom + PAD, width - PAD, height - top - PAD)
+
+    def _fit(self, corners: np.ndarray) -> None:
+        """Dolly (or scale) and pan until the projected corners fill the free rectangle."""
+        cam = self.plotter.camera
+        height = self.plotter.window_size[1]
+        x0w, y0w, x1w, y1w = self.free_rect()
+        if y1w - y0w < 0.3 * height:  # a window too small for the HUD's bands: use it all
+            y0w, y1w = PAD, height - PAD
+        for _ in range(6):
+            pts = np.array([self._display(*c) for c in corners])
+            (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+            scale = min((x1w - x0w) / max(x1 - x0, 1e-6), (y1w - y0w) / max(y1 - y0, 1e-6),
+                        4.0)
+            dx, dy = (x0w + x1w - x0 - x1) / 2, (y0w + y1w - y0 - y1) / 2
+            if abs(scale - 1) < 2e-3 and abs(dx) < 0.5 and abs(dy) < 0.5:
+                break
+            eye, focus = np.array(cam.position), np.array(cam.focal_point)
+            view = (focus - eye) / np.linalg.norm(focus - eye)
+            right = np.cross(view, np.array(cam.up))
+            right /= np.linalg.norm(right)
+            up = np.cross(right, view)
+            if cam.parallel_projection:
+                per_px = 2 * cam.parallel_scale / height
+            else:
+                per_px = 2 * np.linalg.norm(focus - eye) * math.tan(
+                    math.radians(cam.view_angle) / 2) / height
+            shift = -(dx * right + dy * up) * per_px
+            cam.focal_point, cam.position = tuple(focus + shift), tuple(eye + shift)
+            if cam.parallel_projection:
+                cam.parallel_scale = cam.parallel_scale / scale
+            else:
+                cam.Dolly(scale ** 0.9)  # perspective: a little under, converging
+            self.plotter.reset_camera_clipping_range()
 
     def _overview(self, w: float, d: float, elevation: float = 55.0) -> None:
-        """From the south, tilted, zoomed so the floor fills the width (or the height)."""
+        """From the south, tilted, zoomed so the hall fills the window between the HUD's
+        bands (its top block and its legend rows)."""
         cam, el = self.plotter.camera, math.radians(elevation)
         cam.focal_point = (w / 2, d / 2, 0.0)
         cam.position = (w / 2, d / 2 - 100 * math.cos(el), 100 * math.sin(el))
         cam.up = (0.0, 0.0, 1.0)
         cam.view_angle = 30.0
-        # the floor sits a little above the middle, clear of the legends at the bottom
-        self.plotter.reset_camera(bounds=(0, w, -0.22 * d, d, 0, 2.0))
-        r = math.hypot(w, 1.22 * d) / 2
-        width, height = self.plotter.window_size
-        fit_w = 2 * r * (width / height) * 0.88 / w
-        fit_h = 2 * r / (1.6 * d * math.sin(el))
-        cam.zoom(min(fit_w, fit_h))
-        self.plotter.reset_camera_clipping_range()
+        self.plotter.reset_camera(bounds=(0, w, 0, d, 0, 2.0))
+        self._fit(self._layout_corners())
 
     def image(self) -> np.ndarray:
         """Render and return the frame as an (h, w, 3) uint8 array."""
@@ -273,3 +402,7 @@ def render_video(scene: ViewerScene, out: Path, start: float, stop: float, fps: 
             scene.show(float(t), speed)
             writer.append_data(scene.image())
     return out
+
+
+def _overlap(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from twin import kpi
 from twin.config import Line
 from twin.kpi import ROBOT_STATES
+from twin.line.calendar import make_calendar
 from viewer.gait import STRIDE_M
 from viewer.poses import LinkFrame, PoseTable, yaw_of
 from viewer.run import Run
@@ -78,12 +80,15 @@ class Snapshot:
     robot_units: np.ndarray
     buffers: dict[str, float]
     charger_queue: dict[str, float]
-    produced: int
-    scrap: int
-    throughput_per_hour: float
-    oee: float
+    produced: int  # good units out in the KPI window so far
+    scrap: int  # units scrapped in the KPI window so far
+    throughput_per_hour: float  # good units per on-shift hour over the KPI window so far
+    oee: float  # line OEE over the KPI window so far (NaN before any on-shift time)
     on_shift: bool
     robot_links: LinkFrame | None = None  # physics runs: every link's world frame
+    bottleneck: str = ""  # the KPI window's bottleneck so far (twin.kpi.bottleneck)
+    window_start: float = 0.0  # where the KPI window starts: the warm-up end, else 0
+    warming_up: bool = False  # t is inside the warm-up (figures are since t = 0)
 
     def robots_by_state(self) -> dict[str, int]:
         counts = dict.fromkeys(ROBOT_STATES, 0)
@@ -133,11 +138,7 @@ class Timeline:
         self.paths = run.paths
         ev = run.events
         self.horizon = float(ev["t"].iloc[-1]) if len(ev) else 0.0
-        meta = run.meta or {}
-        # the simulated window ends at warm-up + hours (the log may end a little before)
-        self.end = max(self.horizon, 3600.0 * (float(meta.get("warmup_hours") or 0.0)
-                                               + float(meta.get("hours") or 0.0)))
-        by_kind = {k: g for k, g in ev.groupby("kind", sort=False)}
+        by_kind = {str(k): g for k, g in ev.groupby("kind", sort=False)}
         empty = ev.iloc[:0]
         self.stations = list(run.line.stations)
         self._servers: dict[str, list[Step]] = {}
@@ -168,9 +169,7 @@ class Timeline:
                 held_t=held_t, held_end=held_end,
                 held_cum=np.concatenate([[0.0], np.cumsum(held_end - held_t)[:-1]]),
             ))
-        self._levels = {
-            str(k): _step(g) for k, g in by_kind.get("buffer", empty).groupby("entity", sort=True)
-        }
+        self._levels = self._levels_of(by_kind, empty)
         self._queues = {
             str(k): _step(g) for k, g in by_kind.get("charger", empty).groupby("entity", sort=True)
         }
@@ -180,21 +179,40 @@ class Timeline:
         at_sink = done[done["entity"].isin(sink_names)]
         self._done = (at_sink if len(at_sink) else done)["t"].to_numpy(dtype=float)
         self._scrap = parts[parts["state"] == "scrap"]["t"].to_numpy(dtype=float)
-        self._shift = _step(by_kind.get("line", empty).pipe(
-            lambda g: g[g["state"].isin(["on_shift", "off_shift"])]))
-        # before the first shift row the line is in the opposite state
-        self._shift_start = not len(self._shift.t) or self._shift.state[0] == "off_shift"
+        # the shift state comes from the line's calendar, not from the log's shift rows (a
+        # live log that has not reached the first shift change has none)
+        self.calendar = make_calendar(run.line.shifts)
+        line_rows = by_kind.get("line", empty)
+        warm = line_rows[line_rows["state"] == "warmup_end"]["t"].to_numpy(dtype=float)
+        meta = run.meta or {}
+        # the KPI window starts where the warm-up's working time ends: the log says where;
+        # a log not yet there (live) or without warm-up rows goes by run.json or the line
+        warmup = 3600.0 * float(meta["warmup_hours"]) if meta.get("warmup_hours") is not None \
+            else float(run.line.warmup)
+        self.window_start = float(warm[0]) if len(warm) else (
+            float(self.calendar.advance(0.0, warmup)) if warmup > 0 else 0.0)
+        # the simulated window ends ``hours`` after the warm-up (the log may end a little
+        # before); the warm-up is working time, so its end is read from the log
+        self.end = max(self.horizon, self.window_start + 3600.0 * float(meta.get("hours") or 0))
+        self._counts = _StationCounts(self._servers, self._levels_of(by_kind, empty),
+                                      parts, run.line)
         self._cum = {pid: self._cumlen(p) for pid, p in self.paths.items()}
-        self.bottleneck = max(
-            self.stations,
-            key=lambda s: _ideal_cycle(self.line, s) / self.line.stations[s].servers,
-        )
         self._home = self._home_point()
         self._holding = {name: loc.holding for name, loc in run.line.layout.locations.items()
                          if loc.holding is not None}
         self.poses = PoseTable(run.poses) if run.poses is not None and len(run.poses) else None
         self.buffer_names = sorted(self._levels)
         self.routes = self._routes()
+
+    @staticmethod
+    def _levels_of(by_kind: dict[str, pd.DataFrame], empty: pd.DataFrame) -> dict[str, Step]:
+        return {str(k): _step(g)
+                for k, g in by_kind.get("buffer", empty).groupby("entity", sort=True)}
+
+    def first_shift(self) -> float:
+        """The first on-shift instant from Monday 00:00 (where a view starts)."""
+        cal = self.calendar
+        return 0.0 if cal.is_on(0.0) else float(cal.next_change(0.0))
 
     def _routes(self) -> set[int]:
         """Path ids of the product routes (source, stations, sink), when the log has no walks."""
@@ -224,19 +242,6 @@ class Timeline:
         for charger in self.line.chargers.values():
             return charger.location
         return next(iter(locations))
-
-    def _on_shift_time(self, t: float) -> float:
-        times, states = self._shift.t, self._shift.state
-        if not len(times):
-            return t
-        total, last, on = 0.0, 0.0, self._shift_start
-        for when, state in zip(times, states, strict=True):
-            if when > t:
-                break
-            if on:
-                total += when - last
-            last, on = when, state == "on_shift"
-        return total + (t - last if on else 0.0)
 
     def _walk(self, pid: int, s: float) -> tuple[float, float, float]:
         points, cum = self.paths[pid], self._cum[pid]
@@ -309,8 +314,12 @@ class Timeline:
             posed = links.posed
             xy[posed] = links.pos[posed, base, :2]
             heading[posed] = yaw_of(links.quat[posed, base])
-        produced = int(np.searchsorted(self._done, t, side="right"))
-        scrap = int(np.searchsorted(self._scrap, t, side="right"))
+        w = self._window(t)
+        produced = int(np.searchsorted(self._done, t, side="right")
+                       - np.searchsorted(self._done, w, side="right"))
+        scrap = int(np.searchsorted(self._scrap, t, side="right")
+                    - np.searchsorted(self._scrap, w, side="right"))
+        rate, oee, bottleneck = self.kpis_between(w, t)
         return Snapshot(
             t=t, stations=stations, servers=servers, robot_xy=xy, robot_heading=heading,
             robot_phase=phase, robot_walking=walking, robot_state=states,
@@ -320,12 +329,9 @@ class Timeline:
             charger_queue={c: float(s.value[j]) if (j := s.index(t)) >= 0 else 0.0
                            for c, s in self._queues.items()},
             produced=produced, scrap=scrap,
-            throughput_per_hour=produced * 3600.0 / on if (on := self._on_shift_time(t)) > 0
-            else 0.0,
-            oee=self._oee(t, produced),
-            on_shift=self._shift_start if (j := self._shift.index(t)) < 0
-            else self._shift.state[j] == "on_shift",
-            robot_links=links,
+            throughput_per_hour=rate, oee=oee, on_shift=bool(self.calendar.is_on(t)),
+            robot_links=links, bottleneck=bottleneck, window_start=w,
+            warming_up=t < self.window_start,
         )
 
     def congestion(self, cell: float = 1.0) -> list[tuple[float, float, float]]:
@@ -339,17 +345,33 @@ class Timeline:
         return [((ix + 0.5) * cell, (iy + 0.5) * cell, s) for (ix, iy), s in sorted(held.items())
                 if s > 0]
 
-    def _oee(self, t: float, good: int) -> float:
-        """ISO 22400 OEE so far, A x E x Q = PRI x GQ / PBT, at the bottleneck station.
+    def _window(self, t: float) -> float:
+        """Start of the KPI window shown at t: the warm-up end, or 0 while warming up."""
+        return self.window_start if t >= self.window_start else 0.0
 
-        Station rows mark state changes only, so the bottleneck's output is taken as the
-        line's good output (a serial line produces at its bottleneck's pace).
-        """
-        b = self.bottleneck
-        pbt = self._on_shift_time(t) * self.line.stations[b].servers
-        if pbt <= 0:
-            return 0.0
-        return float(min(max(_ideal_cycle(self.line, b) * good / pbt, 0.0), 1.0))
+    def kpis_between(self, a: float, b: float) -> tuple[float, float, str]:
+        """Good units per shift hour, line OEE and bottleneck over [a, b], by twin.kpi's
+        definitions (the figures ``twin run`` reports for its window when a and b are its
+        ends). Station processing time and shift time are exact; a station's produced count
+        is read from its input buffer (units taken, reworks added, units on a server
+        subtracted), exact for one product and within the servers' units of work otherwise."""
+        good = int(np.searchsorted(self._done, b, side="right")
+                   - np.searchsorted(self._done, a, side="right"))
+        scrap = int(np.searchsorted(self._scrap, b, side="right")
+                    - np.searchsorted(self._scrap, a, side="right"))
+        shift_s = self.calendar.on_time(a, b)
+        if not self.stations or b <= a:
+            return kpi.per_hour(good, shift_s), math.nan, ""
+        c = self._counts
+        servers = {s: self.line.stations[s].servers for s in self.stations}
+        span = b - a
+        busy = {s: c.processing(s, b) - c.processing(s, a) for s in self.stations}
+        neck = kpi.bottleneck({s: busy[s] / (servers[s] * span) for s in self.stations})
+        ideal = _ideal_cycle(self.line, neck) * (c.produced(neck, b) - c.produced(neck, a))
+        oee = kpi.oee(kpi.availability(busy[neck], servers[neck] * shift_s),
+                      kpi.effectiveness(ideal, busy[neck]),
+                      kpi.quality_ratio(good, good + scrap))
+        return kpi.per_hour(good, shift_s), oee, neck
 
     @staticmethod
     def _spread(xy: np.ndarray, heading: np.ndarray, places: list[str], states: list[str],
@@ -400,3 +422,68 @@ def _stops(rows: pd.DataFrame, horizon: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _held_between(trips: Trips, a: float, b: float) -> float:
     return trips.held(b) - trips.held(a)
+
+
+class _StationCounts:
+    """Per station: processing seconds and units produced up to any time, from the log."""
+
+    HOLDING = ("processing", "setup", "down")  # a server in these states has a unit on it
+
+    def __init__(self, servers: dict[str, list[Step]], levels: dict[str, Step],
+                 parts: pd.DataFrame, line: Line) -> None:
+        self._busy: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._steps = servers
+        for sid, steps in servers.items():
+            rows = []
+            for st in steps:
+                on = st.state == "processing"
+                cum = np.concatenate([[0.0], np.cumsum(np.diff(st.t) * on[:-1])])
+                rows.append((st.t, on, cum))
+            self._busy[sid] = rows
+        self._taken: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for sid in servers:
+            inbox = levels.get(f"{sid}.in")
+            if inbox is None:
+                self._taken[sid] = (np.zeros(0), np.zeros(0))
+                continue
+            drops = np.maximum(-np.diff(inbox.value, prepend=0.0), 0.0)
+            self._taken[sid] = (inbox.t, np.cumsum(drops))
+        # a unit handed straight to a waiting server leaves no buffer row: the server's move
+        # from starved to work (setup or processing; off-shift rows skipped) marks it
+        self._handed: dict[str, list[np.ndarray]] = {}
+        for sid, steps in servers.items():
+            self._handed[sid] = []
+            for st in steps:
+                handed, before = [], "starved"  # every server starts waiting
+                for when, state in zip(st.t, st.state, strict=True):
+                    if state == "off_shift":
+                        continue
+                    if before == "starved" and state in ("processing", "setup"):
+                        handed.append(when)
+                    before = str(state)
+                self._handed[sid].append(np.asarray(handed, dtype=float))
+        rework = parts[parts["state"] == "rework"]
+        self._rework = {sid: np.sort(rework[rework["entity"] == sid]["t"].to_numpy(dtype=float))
+                        for sid in servers}
+
+    def processing(self, sid: str, t: float) -> float:
+        """Server-seconds spent processing at station sid in [0, t]."""
+        total = 0.0
+        for times, on, cum in self._busy[sid]:
+            j = int(np.searchsorted(times, t, side="right")) - 1
+            if j >= 0:
+                total += float(cum[j] + (t - times[j]) * on[j])
+        return total
+
+    def produced(self, sid: str, t: float) -> float:
+        """Units finished at station sid by t (reworks count again, as ISO 22400's PQ)."""
+        times, taken = self._taken[sid]
+        j = int(np.searchsorted(times, t, side="right")) - 1
+        started = float(taken[j]) if j >= 0 else 0.0
+        reworks = float(np.searchsorted(self._rework[sid], t, side="right"))
+        handed = sum(int(np.searchsorted(h, t, side="right")) for h in self._handed[sid])
+        holding = 0
+        for st in self._steps[sid]:
+            k = st.index(t)
+            holding += int(k >= 0 and st.state[k] in self.HOLDING)
+        return started + handed + reworks - holding

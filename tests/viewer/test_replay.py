@@ -73,7 +73,8 @@ def test_replay_equals_memory(run_dir: Path, line: Line) -> None:
 def test_hud_text(run_dir: Path) -> None:
     snap = Timeline(load_run(run_dir)).at(900.0)
     lines = summary_lines(snap, "demo")
-    assert "Mon 00:15:00" in lines[0] and "units/h" in lines[1] and "OEE" in lines[2]
+    assert "Mon 00:15:00" in lines[0] and "units per shift hour" in lines[1]
+    assert "OEE" in lines[1] and "since Mon 00:00" in lines[2]
     assert clock(86400 * 8 + 3661) == "Tue wk2 01:01:01"
 
 
