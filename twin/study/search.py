@@ -101,6 +101,8 @@ class Search:
             if x is None:
                 self._log(-1, "none", 0, math.nan, "every configuration misses the target")
                 return None
+            if self.status[x.id] == "feasible":  # it met the target as a probe
+                return self._choose(x)
             restart = False
             for y in self._probes(x):
                 if self.status[y] == "feasible":
@@ -123,11 +125,15 @@ class Search:
                     restart = True
                     break
             if not restart:
-                self.answer = x.id
-                self.status[x.id] = "chosen"
-                self._log(x.id, "chosen", len(self.data[x.id]), self.verdicts[x.id].mean,
-                          "the cheapest configuration not set aside, and it meets the target")
-                return x
+                return self._choose(x)
+
+    def _choose(self, x: Candidate) -> Candidate:
+        self.answer = x.id
+        self.status[x.id] = "chosen"
+        self._log(x.id, "chosen", len(self.data[x.id]), self.verdicts[x.id].mean,
+                  "every cheaper configuration misses the target (checked or set aside), and "
+                  "this one meets it")
+        return x
 
     def _test(self, cid: int) -> str:
         """Add replications in batches until the sequential check decides."""
@@ -251,7 +257,8 @@ class Search:
         return first is not None and (first.cost, first.id) < (x.cost, x.id)
 
     def _cheapest_open(self) -> Candidate | None:
-        return next((c for c in self.order if self.status[c.id] == "open"), None)
+        """The cheapest configuration not known to miss (undecided, or met as a probe)."""
+        return next((c for c in self.order if self.status[c.id] in ("open", "feasible")), None)
 
     def _ensure(self, cid: int, n: int) -> None:
         have = len(self.data[cid])
