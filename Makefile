@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: install system-deps demo test test-fast lint bench clean
+.PHONY: install system-deps demo test test-fast lint bench clean readme-image
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ system-deps:
 
 demo: install
 	$(BIN)/twin demo --headline --out $(OUT)/demo
+
+# The README's picture: tote_line as shipped (3 robots, 1 swap dock), Monday 08:30.
+readme-image: $(STAMP)
+	$(BIN)/twin render lines/tote_line.yaml --hours 4 --seed 1 --at "8.5 h" --out docs/viewer.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check twin viewer tests benchmarks
