@@ -365,6 +365,7 @@ def _register_extras() -> None:
     app.command()(viewer_commands.render)
     app.command()(viewer_commands.export)
     app.command()(data_commands.fit)
+    app.command("export-ocel")(data_commands.export_ocel)
 
 
 _register_extras()

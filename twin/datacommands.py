@@ -187,3 +187,56 @@ def _fit_station_log(path: Path, bootstrap: int, seed: int, plot_dir: Path | Non
     out.print("\n# paste into the line's stations (merge with their other fields):",
               highlight=False)
     out.print("\n".join(lines), highlight=False, soft_wrap=True)
+
+
+def export_ocel(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory written by twin run --out")],
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="OCEL 2.0 JSON file to write")] = None,
+    sqlite_out: Annotated[Path | None, typer.Option(
+        "--sqlite", help="OCEL 2.0 SQLite file to write")] = None,
+    start: Annotated[str, typer.Option(
+        help="the date of the run's first Monday (t = 0 is Monday 00:00 UTC)")] = "2024-01-01",
+) -> None:
+    """Export a run's event log as an object-centric event log (OCEL 2.0) for process mining."""
+    import datetime as dt
+    import sqlite3
+
+    from twin import ocel
+
+    if json_out is None and sqlite_out is None:
+        _fail("give --json FILE, --sqlite FILE or both")
+    try:
+        day = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start {start!r}: write a date such as 2024-01-01")
+        raise
+    if day.weekday() != 0:
+        _fail(f"--start {start}: is a {day:%A}; twin's t = 0 is a Monday 00:00, give a Monday")
+    begin = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    try:
+        line, events = ocel.read_run(run_dir)
+    except ValueError as exc:
+        _fail(str(exc))
+        raise
+    log = ocel.build(line, events, begin)
+    from twin.cli import out
+
+    for path, write in ((json_out, log.write_json), (sqlite_out, log.write_sqlite)):
+        if path is None:
+            continue
+        try:
+            write(path)
+        except (OSError, sqlite3.Error) as exc:
+            _fail(f"{path}: cannot write it ({exc})")
+        out.print(f"[green]wrote[/] {path}", highlight=False)
+    named = log.carried - log.unmatched
+    out.print(f"{len(log.events)} events, {len(log.objects)} objects "
+              f"({', '.join(f'{n} {t}' for t, n in _count_types(log).items())}); "
+              f"{named} of {log.carried} carried units named", highlight=False)
+
+
+def _count_types(log: object) -> dict[str, int]:
+    from collections import Counter
+
+    return dict(Counter(o.type for o in log.objects))  # type: ignore[attr-defined]
