@@ -275,6 +275,11 @@ def write_log(store: Store, search: Search, factor_prices: Sequence[float],
             "grid": len(search.candidates), "prices": list(factor_prices),
             "h2": search.check.h2, "beta": search.check.beta,
             "tolerance": search.check.tolerance, "monotone": search.monotone,
+            "lead": search.factors[search.rank[0]] if search.rank else None,
+            "inferred_along": [search.factors[f] for f in search.rank[1:]
+                               if search.monotone[f]],
+            "switched_off": [search.factors[f] for f in search.rank[1:]
+                             if not search.monotone[f]],
             "pairs": len(search.pairs),
             "violations": sum(p.violated for p in search.pairs.values()),
         }

@@ -80,16 +80,15 @@ def optimize_section(store: Store) -> str:
         f"(1 - {plan['confidence']} split over the grid), h² = {_num(result['h2'], 4)}; "
         f"replications are added {plan['batch']} at a time with common random numbers "
         f"(replication r of every configuration uses the same seed).</p>")
-    flags = result["monotone"]
-    factors = meta.get("factors") or []
-    mono = [f for f, ok in zip(factors, flags, strict=False) if ok]
-    broken = [f for f, ok in zip(factors, flags, strict=False) if not ok]
+    along, off = result["inferred_along"], result["switched_off"]
+    lead = f" Never across {_esc(result['lead'])} (the most expensive factor)." if result[
+        "lead"] else ""
     out.append(
         f"<p>Monotonicity (more of a factor never misses where less meets): "
         f"{result['pairs']} ordered pairs compared with common random numbers, "
-        f"{result['violations']} significant violation(s). Inference used along: "
-        f"{_esc(', '.join(mono) or 'none')}"
-        + (f"; switched off along: {_esc(', '.join(broken))}" if broken else "") + ".</p>")
+        f"{result['violations']} significant violation(s). Misses inferred along: "
+        f"{_esc(', '.join(along) or 'none')}"
+        + (f"; switched off along: {_esc(', '.join(off))}" if off else "") + f".{lead}</p>")
     out.append("<h3>How the decision was reached</h3><table><tr><th>step</th>"
                "<th>runs so far</th><th>configuration</th><th>event</th><th>replications</th>"
                "<th>mean</th><th>evidence</th></tr>")

@@ -8,7 +8,9 @@ grow (monotonicity); those are set aside without a run. That assumption is check
 trusted: the cheapest configuration set aside is run against the probe with common random
 numbers, every pair of checked configurations that are ordered is compared the same way, and a
 factor along which fewer resources did significantly better loses its inference (the
-configurations it set aside are reopened). Each check is the sequential feasibility test of
+configurations it set aside are reopened). The most expensive factor (robots, as a rule) is
+never inferred across, so congestion along it cannot mislead the search. Each check is the
+sequential feasibility test of
 ``twin.study.selection``; the procedure is deterministic given the run results, so it decides
 the same wherever the runs execute.
 """
@@ -239,9 +241,11 @@ class Search:
         return chain
 
     def _dominates(self, upper: int, lower: int) -> bool:
-        """Every monotone factor at least as high, every other factor equal."""
+        """Every monotone factor at least as high, every other factor equal; the most
+        expensive factor equal too (never inferred across: congestion lives there)."""
         up, lo = self.by_id[upper].values, self.by_id[lower].values
-        return all((u >= v) if self.monotone[f] else (u == v)
+        lead = self.rank[0] if self.rank else -1
+        return all((u >= v) if self.monotone[f] and f != lead else (u == v)
                    for f, (u, v) in enumerate(zip(up, lo, strict=True)))
 
     def _below(self, lower: int, upper: int) -> bool:
