@@ -7,7 +7,7 @@ it checks its state of charge and goes to the nearest charger group below the th
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -35,10 +35,12 @@ class Robot:
     def __init__(self, factory: Factory, rid: str, spec: RobotSpec, motion: MotionModel,
                  home: str, soc: float, zone: str | None = None) -> None:
         self.factory = factory
+        self.env = factory.env
         self.id = rid
         self.zone = zone  # None: serves every leg
         self.spec = spec
         self.motion = motion
+        self.plan: Callable[[Robot, MotionTask], Outcome] | None = getattr(motion, "plan", None)
         self.rng: np.random.Generator = factory.streams.stream(f"robot:{rid}:motion")
         self.location = home
         self.heading = factory.line.layout.locations[home].heading  # deg, where it faces
@@ -55,12 +57,14 @@ class Robot:
         self.clock = StateClock(ROBOT_STATES, IDLE, factory.env.now, factory.calendar,
                                 _OVERRIDDEN, factory.log, rid, "robot", soc, home)
         failures = factory.fleet_spec.failures
+        self.ttf: Callable[[], float] | None = None  # operating time to the next failure
         if failures is not None:
             frng = factory.streams.stream(f"robot:{rid}:failures")
-            self.ttf = failures.ttf.sampler(frng)
+            self.ttf = failures.ttf.sampler(frng)  # type: ignore[assignment]
             self.ttr = failures.ttr.sampler(frng)
             self.ttf_left = self.ttf()
-        self.wakeup: simpy.Event | None = None
+        self.wakeup: simpy.Event | None = None  # succeeds with a trip, a break or an alarm
+        self.alarm: simpy.Event | None = None  # the battery alarm while idle
         self.idle_since = factory.env.now  # when it last joined the dispatcher's idle list
         self.reset_counts()
 
@@ -86,7 +90,7 @@ class Robot:
     def set(self, state: str, logged: bool = True, where: str | None = None) -> None:
         """Enter ``state`` at ``where`` (default: the robot's location), paying the standing
         draw of the state being left."""
-        now = self.factory.env.now
+        now = self.env.now
         clock = self.clock
         if clock.state in _STANDING:
             dt = now - clock.since
@@ -99,68 +103,82 @@ class Robot:
                 self.draw(on * self.idle_power + (dt - on) * self.spec.power.standby)
             else:
                 self.draw(dt * self.idle_power)
-        clock.set(now, state, self.soc, logged, where or self.location)
+        clock.set(now, state, self.energy / self.capacity, logged, where or self.location)
 
     def do(self, state: str, task: MotionTask) -> Generator[simpy.Event, Any, Outcome]:
+        """Carry out a primitive in ``state``: one timeout when the motion model plans at once
+        (``plan``: the surrogate's ``execute`` is that plan and one timeout), else its
+        ``execute``."""
         self.set(state, where=task.target)
-        outcome = yield from self.motion.execute(self.factory.env, self, task)
-        yield from self.settle(task, outcome)
+        plan = self.plan
+        if plan is not None:
+            outcome = plan(self, task)
+            if outcome.duration > 0:
+                yield self.env.timeout(outcome.duration)
+        else:
+            outcome = yield from self.motion.execute(self.env, self, task)
+        self.pay(task, outcome)
+        if outcome.fell or self.ttf is not None:
+            yield from self.suffer(outcome)
         return outcome
 
-    def settle(self, task: MotionTask, outcome: Outcome) -> Generator[simpy.Event, Any, None]:
-        """Pay for a primitive that ended, move the robot, and suffer what it brought."""
+    def pay(self, task: MotionTask, outcome: Outcome) -> None:
+        """Pay for a primitive that ended and move the robot."""
         if self.datasheet is not None:
             self.draw(self.drain_w * outcome.duration)
         else:
-            self.draw(outcome.energy_j)
+            self.energy -= outcome.energy_j
+            self.used_j += outcome.energy_j
         if task.kind == "walk":
             self.distance += task.distance
             self.location = task.target
             self.heading = task.heading_deg
+
+    def suffer(self, outcome: Outcome) -> Generator[simpy.Event, Any, None]:
+        """A fall, or a breakdown struck between primitives (they count operating time)."""
         if outcome.fell:
             self.falls += 1
             self.set(DOWN)
-            yield self.factory.env.timeout(self.spec.fall_recovery_time)
-        if self.factory.fleet_spec.failures is not None:
+            yield self.env.timeout(self.spec.fall_recovery_time)
+        if self.ttf is not None:
             self.ttf_left -= outcome.duration
             if self.ttf_left <= 0:
-                # breakdowns count operating time and strike between primitives
                 self.failures += 1
                 self.set(DOWN)
-                yield self.factory.env.timeout(self.ttr())
+                yield self.env.timeout(self.ttr())
                 self.ttf_left = self.ttf()
 
     def walk(self, state: str, target: str, payload: float,
              units: int = -1) -> Generator[simpy.Event, Any, None]:
-        f = self.factory
-        ways = f.walkways
         if target == self.location:
             return
+        f = self.factory
+        env = self.env
         origin = self.location
-        path = ways.path(origin, target)
-        pid = ways.path_id(origin, target)
-        task = MotionTask("walk", origin, target, payload, distance=ways.dist(origin, target),
-                          path=path, heading_deg=f.line.layout.locations[target].heading,
-                          start_heading_deg=self.heading)
-        env = f.env
-        if f.traffic is None:
-            row = f.log.add_travel(env.now, self.id, state, origin, target, pid, float("nan"),
-                                   units)
+        pid, path, task = f.dispatcher.walk_task(origin, target, payload, self.heading)
+        log = f.log
+        traffic = f.traffic
+        if traffic is None:
+            row = log.add_travel(env.now, self.id, state, origin, target, pid, float("nan"),
+                                 units) if log.enabled else -1
             start = env.now
             yield from self.do(state, task)
             if row >= 0:
-                f.log.value[row] = env.now - start
+                log.value[row] = env.now - start
             return
-        assert f.plan_walk is not None  # checked at construction: traffic needs plans
-        outcome = f.plan_walk(self, task)
-        holds = f.traffic.book(pid, path, env.now, outcome.duration)
+        assert self.plan is not None  # checked at construction: traffic needs plans
+        outcome = self.plan(self, task)
+        holds = traffic.book(pid, path, env.now, outcome.duration)
         if holds and holds[0].s == 0.0:
             first = holds.pop(0)
             self.set(WAITING_TRAFFIC, where=origin)
             yield env.timeout(first.wait)
-        total = outcome.duration + sum(h.wait for h in holds)
-        f.log.add_travel(env.now, self.id, state, origin, target, pid, total, units)
-        self.set(state, where=target)
+        total = outcome.duration + sum(h.wait for h in holds) if holds else outcome.duration
+        if log.enabled:
+            log.add_travel(env.now, self.id, state, origin, target, pid, total, units)
+        clock = self.clock
+        if log.enabled or clock.state != state or clock.since != env.now:
+            self.set(state, where=target)  # (else: already in it since now, nothing to log)
         moved = env.now
         for hold in holds:
             yield env.timeout(max(hold.start - env.now, 0.0))
@@ -168,7 +186,9 @@ class Robot:
             yield env.timeout(hold.wait)
             self.set(state, where=target)
         yield env.timeout(max(moved + total - env.now, 0.0))
-        yield from self.settle(task, outcome)
+        self.pay(task, outcome)
+        if outcome.fell or self.ttf is not None:
+            yield from self.suffer(outcome)
 
     def enter(self, location: str, loaded: bool) -> Generator[simpy.Event, Any, None]:
         """Take a work spot at ``location``, queueing at its holding point if it is full."""
@@ -197,22 +217,28 @@ class Robot:
             trip = f.dispatcher.robot_free(self)
             if trip is None:
                 self.set(IDLE)
-                self.wakeup = env.event()
-                wait: simpy.Event = self.wakeup
+                wakeup = self.wakeup = env.event()
                 margin = self.energy - policy.go_charge_below * self.capacity
                 if margin > 0 and f.chargers:
+                    # the battery alarm: still idle when standing has drained it to the mark
                     power = self.drain_w if self.datasheet is not None else self.idle_power
-                    low = env.timeout(margin / power)
-                    wait = env.any_of([self.wakeup, low])
-                yield wait
-                got = self.wakeup.value if self.wakeup.triggered else None
-                self.wakeup = None
+                    alarm = self.alarm = env.timeout(margin / power)
+                    alarm.callbacks.append(self.battery_low)  # type: ignore[union-attr]
+                got = yield wakeup
+                self.wakeup = self.alarm = None
                 if not isinstance(got, Trip):
                     f.dispatcher.withdraw(self)
                     self.set(IDLE)  # settle the standing draw before checking the battery
                     continue
                 trip = got
             yield from self.carry_out(trip)
+
+    def battery_low(self, alarm: simpy.Event) -> None:
+        """The battery alarm of an idle robot went off: off the idle list, wake it to charge."""
+        wakeup = self.wakeup
+        if alarm is self.alarm and wakeup is not None and not wakeup.triggered:
+            self.factory.dispatcher.withdraw(self)
+            wakeup.succeed(None)
 
     def carry_out(self, trip: Trip) -> Generator[simpy.Event, Any, None]:
         f = self.factory
@@ -223,8 +249,7 @@ class Robot:
         yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
         payload = leg.payload(trip.units)
         yield from self.enter(leg.src_loc, False)
-        outcome = yield from self.do(PICKING, MotionTask("pick", leg.src_loc, leg.src_loc,
-                                                         payload))
+        outcome = yield from self.do(PICKING, leg.act("pick", payload))
         f.spots[leg.src_loc].leave()
         if not outcome.ok:
             self.failed_tasks += 1
@@ -234,7 +259,7 @@ class Robot:
         parts = leg.port.remove(leg.dst, trip.units)
         yield from self.walk(CARRYING, leg.dst_loc, payload, trip.units)
         yield from self.enter(leg.dst_loc, True)
-        yield from self.do(PLACING, MotionTask("place", leg.dst_loc, leg.dst_loc, payload))
+        yield from self.do(PLACING, leg.act("place", payload))
         f.spots[leg.dst_loc].leave()
         leg.inbox.reserved -= trip.units
         for part in parts:
@@ -317,6 +342,24 @@ class Dispatcher:
         self.nearest = policy == "nearest_idle"
         self.pending: dict[str | None, list[Trip]] = {}
         self.idle: dict[str | None, list[Robot]] = {}
+        # walks by (origin, target, payload, start heading): path id, path, task
+        self.walks: dict[tuple[str, str, float, float], tuple[int, np.ndarray, MotionTask]] = {}
+
+    def walk_task(self, origin: str, target: str, payload: float,
+                  heading: float) -> tuple[int, np.ndarray, MotionTask]:
+        """The walk from ``origin`` to ``target``: its path id, path and motion task (kept:
+        tasks are read, never changed, by motion models)."""
+        key = (origin, target, payload, heading)
+        hit = self.walks.get(key)
+        if hit is None:
+            f = self.factory
+            ways = f.walkways
+            path = ways.path(origin, target)
+            task = MotionTask("walk", origin, target, payload, distance=ways.dist(origin, target),
+                              path=path, heading_deg=f.line.layout.locations[target].heading,
+                              start_heading_deg=heading)
+            hit = self.walks[key] = (ways.path_id(origin, target), path, task)
+        return hit
 
     def submit(self, trip: Trip) -> None:
         f = self.factory

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import simpy
 
@@ -19,6 +19,7 @@ from twin.config import Sink as SinkSpec
 from twin.config import Source as SourceSpec
 from twin.config import Transport
 from twin.line.buffers import Inbox, Outbox, Wake
+from twin.motion import MotionTask
 
 if TYPE_CHECKING:
     from twin.line.factory import Factory
@@ -183,30 +184,57 @@ class HumanoidLeg:
         self.src, self.dst, self.spec = src, dst, spec
         self.port, self.inbox = port, inbox
         self.src_loc, self.dst_loc = src_loc, dst_loc
-        self.wake = Wake(factory.env)
         self.failed_in_a_row = 0
         self.disabled = False
         self.zone: str | None = None  # robots of this zone (or of none) serve the leg
-        port.watch(dst, self.wake)
-        inbox.watchers.append(self.wake)
-        factory.shift_watchers.append(self.wake)
+        self._payloads: dict[int, float] = {}
+        self._acts: dict[tuple[str, float], MotionTask] = {}
+        self.need, self.full = spec.load, spec.tote_units
+        port.watch(dst, self.poke)
+        inbox.watchers.append(self.poke)
+        factory.shift_watchers.append(self.poke)
 
     def payload(self, units: int) -> float:
-        return self.spec.payload(units)
+        kg = self._payloads.get(units)
+        if kg is None:
+            kg = self._payloads[units] = self.spec.payload(units)
+        return kg
+
+    def act(self, kind: Literal["pick", "place"], payload: float) -> MotionTask:
+        """The pick at the start or the place at the end of this leg (kept: tasks are read,
+        never changed, by motion models)."""
+        task = self._acts.get((kind, payload))
+        if task is None:
+            loc = self.src_loc if kind == "pick" else self.dst_loc
+            task = self._acts[(kind, payload)] = MotionTask(kind, loc, loc, payload)
+        return task
 
     def run(self) -> Generator[simpy.Event, Any, None]:
-        f = self.factory
-        env, cal = f.env, f.calendar
-        need, full = self.spec.load, self.spec.tote_units
-        while not self.disabled:
-            n = min(full, self.port.available(self.dst), self.inbox.free())
-            if n < need or not cal.is_on(env.now):
-                yield self.wake.wait()
-                continue
+        """Order the trips the line needs at the start; then every change pokes the leg."""
+        self.poke()
+        yield from ()
+
+    def poke(self) -> None:
+        """Something changed at either end (units ready, room freed, a shift began): order a
+        trip for each tote's worth of units that is ready and has room at the destination.
+
+        Called directly by the buffers, with no SimPy event: the trips go out at once.
+        """
+        if self.disabled:
+            return
+        port, inbox, dst = self.port, self.inbox, self.dst
+        while True:
+            n = min(self.full, port.available(dst), inbox.free())
+            if n < self.need:
+                return
+            f = self.factory
+            now = f.env.now
+            if not f.calendar.is_on(now):
+                return
             units = int(n)
-            self.port.claim(self.dst, units)
-            self.inbox.reserved += units
-            f.dispatcher.submit(Trip(self, units, env.now))
+            port.claim(dst, units)
+            inbox.reserved += units
+            f.dispatcher.submit(Trip(self, units, now))
 
     def failed(self, trip: Trip) -> None:
         """A trip could not be done: give the units and the room back; stop after 3 in a row."""
@@ -217,7 +245,7 @@ class HumanoidLeg:
             self.disabled = True
             self.factory.log.add(self.factory.env.now, f"{self.src}->{self.dst}", "leg",
                                  "failed")
-        self.wake()
+        self.poke()
         self.inbox.freed()
 
     def succeeded(self) -> None:
