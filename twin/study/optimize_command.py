@@ -149,6 +149,17 @@ def optimize(
     except OptimizeError as exc:
         executor.close(cancel=True)
         raise _fail(str(exc), 1) from None
+    except Exception as exc:
+        import duckdb
+
+        executor.close(cancel=True)
+        if isinstance(exc, duckdb.InterruptException):  # Ctrl-C landed inside a DuckDB call
+            console.print(f"interrupted: every finished run is kept in {store}; run the same "
+                          "command again to resume")
+            raise typer.Exit(130) from None
+        if isinstance(exc, duckdb.Error):
+            raise _fail(f"--store {store}: {' '.join(str(exc).split())[:300]}") from None
+        raise
     executor.close()
     write_optimize_report(store, out)
     console.print(f"{result.runs} runs ({result.new_runs} new) in "
