@@ -366,6 +366,7 @@ def _register_extras() -> None:
     app.command()(viewer_commands.export)
     app.command()(data_commands.fit)
     app.command("export-ocel")(data_commands.export_ocel)
+    app.command("import-layout")(data_commands.import_layout)
 
 
 _register_extras()

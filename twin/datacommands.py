@@ -240,3 +240,51 @@ def _count_types(log: object) -> dict[str, int]:
     from collections import Counter
 
     return dict(Counter(o.type for o in log.objects))  # type: ignore[attr-defined]
+
+
+def import_layout(
+    plan: Annotated[Path, typer.Argument(help="a DXF floor plan")],
+    layer: Annotated[list[str] | None, typer.Option(
+        help="map a layer to a kind: NAME=KIND, KIND one of rack, machine, wall, conveyor, "
+        "other (outlines: obstacles), station, charger, dock, buffer, point (blocks and "
+        "points: locations), floor, ignore (repeatable; default: the kind a layer's name "
+        "contains)")] = None,
+    units: Annotated[str | None, typer.Option(
+        help="drawing units when the DXF does not say: mm, cm, m, in, ft")] = None,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="write the layout YAML here (default: print it)")] = None,
+) -> None:
+    """Read a DXF floor plan into a line's layout: obstacles from outlines, locations from
+    blocks and points."""
+    import sys
+
+    from twin.cli import err, out
+    from twin.floor import dxf
+
+    layer_map: dict[str, str] = {}
+    for item in layer or []:
+        name, sep, kind = item.partition("=")
+        if not sep or not name or not kind:
+            _fail(f"--layer {item!r}: write NAME=KIND, e.g. --layer A-RACKS=rack")
+        layer_map[name] = kind.strip().lower()
+    try:
+        read = dxf.read_plan(plan, layer_map, units)
+    except dxf.DxfError as exc:
+        _fail(str(exc))
+        raise
+    text = dxf.to_yaml(read, plan.name)
+    summary = (f"{len(read.obstacles)} obstacles "
+               f"({sum('points' in o for o in read.obstacles)} polygons), "
+               f"{len(read.locations)} locations, floor {read.width:g} x {read.depth:g} m")
+    if read.skipped:
+        summary += "; not imported: " + ", ".join(
+            f"{n} on layer {k!r}" for k, n in sorted(read.skipped.items()))
+    if out_file is None:
+        sys.stdout.write(text)
+        err.print(summary, highlight=False, soft_wrap=True)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"--out {out_file}: cannot write it ({exc.strerror or exc})")
+    out.print(f"[green]wrote[/] {out_file}: {summary}", highlight=False, soft_wrap=True)
