@@ -13,6 +13,14 @@ import pandas as pd
 from twin.study.plan import CostModel, StudyPlan, Target
 from twin.study.stats import Interval, Option, mean_ci, paired_ci, recommend, replications_needed
 from twin.study.store import Store
+from twin.study.words import (
+    achieves,
+    headline_kpi,
+    kpi_words,
+    shifts_per_day,
+    target_words,
+    units_word,
+)
 
 SUMMARY_KPIS = (
     "throughput_per_hour", "oee", "availability", "effectiveness", "quality_ratio", "wip_mean",
@@ -67,14 +75,15 @@ def load(store: Store) -> Results:
     line = _frame(store, "line_kpis")
     robots = _frame(store, "robot_kpis")
     chargers = _frame(store, "charger_kpis")
-    line = line.merge(_costs(line, robots, chargers, plan.cost or CostModel()), on="key",
-                      how="left")
+    shifts = shifts_per_day(meta.get("line") or {})
+    line = line.merge(_costs(line, robots, chargers, plan.cost or CostModel(), shifts),
+                      on="key", how="left")
     return Results(plan, meta, scenarios, runs, line, _frame(store, "station_kpis"), robots,
                    chargers, _frame(store, "traces", "trace"), _frame(store, "spot_kpis"))
 
 
 def _costs(line: pd.DataFrame, robots: pd.DataFrame, chargers: pd.DataFrame,
-           cost: CostModel) -> pd.DataFrame:
+           cost: CostModel, shifts: int = 1) -> pd.DataFrame:
     n_robots = robots.groupby("key").size()
     n_points = chargers.groupby("key")["points"].sum()
     out = []
@@ -87,7 +96,8 @@ def _costs(line: pd.DataFrame, robots: pd.DataFrame, chargers: pd.DataFrame,
         capex = r * cost.robot_price + c * cost.charger_price
         per_year = capex / cost.amortisation_years + energy_cost
         units_yr = float(row["throughput_per_hour"]) * cost.hours_per_year
-        workers = cost.baseline_workers if cost.baseline_workers is not None else r
+        workers = (cost.baseline_workers if cost.baseline_workers is not None
+                   else r * shifts)
         saving = workers * cost.labour_cost_per_year - energy_cost
         out.append({
             "key": key, "robots": r, "charge_points": c, "capex": capex,
@@ -135,47 +145,62 @@ def options(res: Results, target: Target) -> list[Option]:
 
 
 def recommendation(res: Results) -> tuple[Option | None, str]:
-    """The chosen scenario (if any) and the answer in words."""
+    """The chosen scenario (if any) and the answer in words, in the target's terms first:
+    "3 robots and 1 swap station make 61 door modules per shift hour, 95% CI 60 to 62"."""
     target = res.plan.target
     level = f"{res.plan.confidence:.0%}"
     if res.line.empty:
         return None, "No run finished yet, so there is nothing to recommend."
+    few = few_replications(res)
+    kpi = target.kpi if target is not None else headline_kpi(res)
+    if kpi not in res.line:
+        return None, f"The target names {kpi!r}, which is not a line KPI."
+    ci = intervals(res, kpi)
+    measured = [s for s, c in ci.items() if c.n]
+    if not measured:
+        return None, (f"No run measured {kpi_words(res, kpi)} (for a per-shift-hour KPI: the "
+                      "measured window holds no on-shift time); lengthen --hours or change "
+                      "the target.")
     if target is None:
-        tph = intervals(res, "throughput_per_hour")
-        top = max(tph, key=lambda s: (tph[s].mean if tph[s].n else -math.inf, -s))
-        ci = tph[top]
-        return None, (f"No target was set. The highest throughput is {res.name(top)}: "
-                      f"{ci.mean:.1f} ± {ci.half:.1f} units/h ({level} confidence).")
-    if target.kpi not in res.line:
-        return None, f"The target names {target.kpi!r}, which is not a line KPI."
+        top = max(measured, key=lambda s: (ci[s].mean, -s))
+        return None, (f"No target was set. The most output: "
+                      f"{achieves(res, top, kpi, ci[top])}." + (f" {few}" if few else ""))
+    goal = target_words(res, target)
+    if few:
+        top = max(measured, key=lambda s: (ci[s].mean if not target.lower_is_better
+                                           else -ci[s].mean, -s))
+        return None, (f"{few} Best single run: {achieves(res, top, kpi, ci[top])}, against "
+                      f"the target of {goal}.")
     opts = options(res, target)
-    if not opts:
-        return None, (f"No run measured {target.kpi} (for a per-shift-hour KPI: the measured "
-                      "window holds no on-shift time); lengthen --hours or change the target.")
     chosen = recommend(opts, target)
     if chosen is None:
         bound = (lambda o: -o.kpi.high) if target.lower_is_better else (lambda o: o.kpi.low)
         best = max(opts, key=lambda o: bound(o) if math.isfinite(bound(o)) else -math.inf)
-        edge = best.kpi.high if target.lower_is_better else best.kpi.low
-        return None, (f"No scenario meets {target} with {level} confidence. The closest is "
-                      f"{best.name}: {target.kpi} {best.kpi.mean:.4g} ± {best.kpi.half:.3g} "
-                      f"(bound {edge:.4g}). Widen the grid or add replications.")
-    ci = chosen.kpi
+        return None, (f"No scenario meets the target of {goal} with {level} confidence. The "
+                      f"closest: {achieves(res, best.scenario, kpi, best.kpi)}. Widen the grid "
+                      "or add replications.")
     costs = res.line[res.line.scenario == chosen.scenario]
-    per_unit = mean_ci(costs["cost_per_unit"].to_numpy(float), res.plan.confidence)
+    per_unit = float(costs["cost_per_unit"].mean())
     payback = float(costs["payback_years"].mean())
-    robots = int(costs["robots"].iloc[0])
-    points = int(costs["charge_points"].iloc[0])
-    kit = (f" ({robots} robot{'s' * (robots != 1)}, {points} charging "
-           f"point{'s' * (points != 1)})") if robots else ""
-    words = (f"Recommended: {chosen.name}{kit}. "
-             f"It meets {target} with {level} confidence: {target.kpi} {ci.mean:.4g} ± "
-             f"{ci.half:.3g} (interval {ci.low:.4g} to {ci.high:.4g}); it is the cheapest of "
-             f"{sum(1 for o in opts if _meets(o, target))} scenarios that do, at "
-             f"USD {chosen.cost:,.0f} per year and USD {per_unit.mean:.3f} per unit")
+    n_ok = sum(1 for o in opts if _meets(o, target))
+    words = (f"Recommended: {achieves(res, chosen.scenario, kpi, chosen.kpi)}. That meets "
+             f"the target of {goal} with "
+             f"{level} confidence and is the cheapest of the {n_ok} scenario"
+             f"{'s' * (n_ok != 1)} that do, at USD {chosen.cost:,.0f} a year "
+             f"(USD {per_unit:.2f} per {units_word(res, 1)})")
     if math.isfinite(payback):
         words += f", paying back in {payback:.1f} years against human staff"
     return chosen, words + "."
+
+
+def few_replications(res: Results) -> str:
+    """A one-line warning when a study has too few replications for an interval."""
+    n = int(res.line.groupby("scenario").size().min()) if not res.line.empty else 0
+    if n >= 2:
+        return ""
+    return (f"Warning: only {n} replication{'s' * (n != 1)} per scenario, so there is no "
+            "confidence interval and nothing can be recommended with confidence; run 2 or "
+            "more (--replications 5 is a good start).")
 
 
 def focus(res: Results) -> int:

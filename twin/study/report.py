@@ -1,26 +1,44 @@
-"""The study report: one self-contained HTML file (plotly inlined, works offline).
+"""The study report for a plant manager: one small self-contained HTML file (inline SVG charts,
+no scripts), the answer first in the target's words.
 
-Every text that comes from a config or a scenario name is escaped, both in the HTML and in the
-figure labels plotly renders.
+Order: the answer; the scenarios in plain words with what breaks first in each; the output
+chart; costs with their stated, editable assumptions; where the time goes (over working time);
+the working week of one run; how it was measured. Every text from a config is escaped.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
 from twin.kpi import LOSSES, ROBOT_STATES, STATION_STATES
-from twin.study.analysis import Results, advice, intervals, load, paired_vs, recommendation
+from twin.study import charts
+from twin.study.analysis import (
+    Results,
+    advice,
+    intervals,
+    load,
+    paired_vs,
+    recommendation,
+)
 from twin.study.analysis import focus as pick
+from twin.study.charts import Curve, esc
 from twin.study.store import Store
+from twin.study.words import (
+    headline_kpi,
+    interval_words,
+    kit_words,
+    kpi_words,
+    override_words,
+    scenario_words,
+    shifts_per_day,
+    spoken,
+    units_word,
+)
 
 COLOURS = {
     "processing": "#2ca02c", "setup": "#bcbd22", "starved": "#aec7e8", "blocked": "#ff7f0e",
@@ -36,15 +54,12 @@ max-width:1100px;padding:1.5rem;color:#222}
 .answer{background:#eef6ee;border-left:6px solid #2ca02c;padding:1rem 1.2rem;font-size:1.15rem}
 .answer.none{background:#fdf0e8;border-left-color:#ff7f0e}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1.5rem}
-td,th{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:right}
-td:first-child,th:first-child{text-align:left}
-.fig{min-height:380px}.muted{color:#777;font-size:.85rem}
+td,th{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:right;vertical-align:top}
+td:first-child,th:first-child{text-align:left}.words{text-align:left;max-width:22rem}
+figure{margin:1rem 0}figcaption,.muted{color:#666;font-size:.85rem}
+svg.chart{max-width:100%;height:auto;font-size:11px;font-family:inherit}
+svg.chart .t{font-size:14px;font-weight:600}
 """
-
-
-def esc(value: object) -> str:
-    """HTML-escape any text that came from a user."""
-    return html.escape(str(value), quote=True)
 
 
 def _num(value: float, digits: int = 3) -> str:
@@ -53,292 +68,343 @@ def _num(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
-def _pm(mean: float, half: float) -> str:
-    if math.isfinite(half) and abs(mean) < 1e-9 * max(abs(half), 1.0):
-        mean = 0.0
-    return f"{_num(mean, 4)} ± {_num(half, 2)}"
+def _pm(mean: float, half: float, digits: int = 4) -> str:
+    if not math.isfinite(half):
+        return f"{_num(mean, digits)} (one run)"
+    return f"{_num(mean, digits)} ± {_num(half, 2)}"
 
 
-def fig_throughput(res: Results) -> go.Figure:
-    """Throughput against the first factor, one curve per setting of the others, CI bands."""
-    factors = list(res.meta.get("factors") or [])
-    tph = intervals(res, "throughput_per_hour")
-    fig = go.Figure()
-    sc = res.scenarios.copy()
-    x_name = factors[0] if factors else "scenario"
-    sc["x"] = [o.get(x_name, s) for o, s in zip(sc.overrides, sc.name, strict=True)]
-    sc["group"] = [", ".join(f"{k}={o[k]}" for k in factors[1:]) for o in sc.overrides]
-    for i, (group, part) in enumerate(sc.groupby("group", sort=False)):
-        xs = [esc(x) if isinstance(x, str) else x for x in part.x]
-        cis = [tph[int(s)] for s in part.scenario]
-        mean = [c.mean for c in cis]
-        low = [c.low if math.isfinite(c.half) else c.mean for c in cis]
-        high = [c.high if math.isfinite(c.half) else c.mean for c in cis]
-        colour = _palette(i)
-        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=high + low[::-1], fill="toself",
-                                 fillcolor=_alpha(colour), line={"width": 0}, mode="lines",
-                                 hoverinfo="skip", showlegend=False))
-        fig.add_trace(go.Scatter(x=xs, y=mean, mode="lines+markers", name=esc(group or "mean"),
-                                 line={"color": colour}))
-    if res.plan.target is not None and res.plan.target.kpi == "throughput_per_hour":
-        fig.add_hline(y=res.plan.target.value, line_dash="dash", line_color="#d62728",
-                      annotation_text=esc(f"target {res.plan.target}"))
-    level = f"{res.plan.confidence:.0%}"
-    fig.update_layout(title=f"Throughput with {level} confidence band",
-                      xaxis_title=esc(x_name), yaxis_title="units per hour")
-    return fig
+def _pct(mean: float, half: float) -> str:
+    if not math.isfinite(mean):
+        return "–"
+    if not math.isfinite(half):
+        return f"{mean:.0%} (one run)"
+    return f"{mean:.0%} ± {half * 100:.1f} pts"
 
 
-def _palette(i: int) -> str:
-    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
-    return colours[i % len(colours)]
-
-
-def _alpha(hex_colour: str, a: float = 0.2) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{a})"
-
-
-def fig_waterfall(res: Results, scenario: int) -> go.Figure:
-    """OEE loss waterfall of one scenario: from the horizon down to valuable time (hours)."""
-    rows = res.line[res.line.scenario == scenario]
-    hours = {loss: float(rows[f"loss_{loss}_s"].mean()) / 3600.0 for loss in LOSSES}
-    total = sum(hours.values())
-    names = ["horizon", *[loss for loss in LOSSES if loss != "valuable"], "valuable"]
-    values = [total, *[-hours[loss] for loss in LOSSES if loss != "valuable"], 0.0]
-    measures = ["absolute", *["relative"] * (len(LOSSES) - 1), "total"]
-    fig = go.Figure(go.Waterfall(x=names, y=values, measure=measures,
-                                 decreasing={"marker": {"color": "#d62728"}},
-                                 totals={"marker": {"color": "#2ca02c"}}))
-    fig.update_layout(title=f"OEE losses, {esc(res.name(scenario))} (mean hours per run)",
-                      yaxis_title="hours", showlegend=False)
-    return fig
-
-
-def _shares(frame: pd.DataFrame, states: tuple[str, ...], by: str) -> pd.DataFrame:
-    cols = [s for s in states if s in frame]
-    mean = frame.groupby(by, sort=True)[cols].mean()
-    total = mean.sum(axis=1).replace(0, np.nan)
-    return mean.div(total, axis=0).fillna(0.0)
-
-
-def fig_stations(res: Results, scenario: int) -> go.Figure:
-    """Station state shares of one scenario; the bottleneck has the longest green bar."""
-    frame = res.stations[res.stations.scenario == scenario]
-    shares = _shares(frame, STATION_STATES, "station")
-    fig = go.Figure()
-    for state in shares.columns:
-        fig.add_trace(go.Bar(y=[esc(s) for s in shares.index], x=shares[state], name=state,
-                             orientation="h", marker_color=COLOURS.get(state)))
-    fig.update_layout(barmode="stack", title=f"Station states, {esc(res.name(scenario))}",
-                      xaxis={"title": "share of time", "tickformat": ".0%"})
-    return fig
-
-
-def fig_robots(res: Results) -> go.Figure:
-    """Mean robot state shares per scenario."""
-    fig = go.Figure()
-    if res.robots.empty:
-        fig.update_layout(title="Robot states: this line has no robot fleet")
-        return fig
-    shares = _shares(res.robots, ROBOT_STATES, "scenario")
-    labels = [esc(res.name(int(s))) for s in shares.index]
-    for state in shares.columns:
-        fig.add_trace(go.Bar(x=labels, y=shares[state], name=state,
-                             marker_color=COLOURS.get(state)))
-    fig.update_layout(barmode="stack", title="Robot states (mean over robots and runs)",
-                      yaxis={"title": "share of time", "tickformat": ".0%"})
-    return fig
-
-
-def fig_chargers(res: Results, scenario: int) -> go.Figure:
-    """Charger queue: mean queue per scenario with CIs, and one run's queue over time."""
-    fig = go.Figure()
-    if res.chargers.empty:
-        fig.update_layout(title="Charger queue: this line has no chargers")
-        return fig
-    per_run = res.chargers.groupby(["scenario", "replication"])["mean_queue"].sum()
-    xs, ys, hs = [], [], []
-    for sc in res.scenarios.scenario:
-        if int(sc) in per_run.index.get_level_values(0):
-            values = per_run.loc[int(sc)].to_numpy(float)
-            from twin.study.stats import mean_ci
-
-            ci = mean_ci(values, res.plan.confidence)
-            xs.append(esc(res.name(int(sc))))
-            ys.append(ci.mean)
-            hs.append(ci.half if math.isfinite(ci.half) else 0.0)
-    fig.add_trace(go.Bar(x=xs, y=ys, error_y={"type": "data", "array": hs},
-                         name="mean robots waiting", marker_color="#ff7f0e"))
-    fig.update_layout(title="Charger queue (robots waiting, summed over chargers)",
-                      yaxis_title="robots waiting")
-    return fig
-
-
-def fig_waits(res: Results, scenario: int) -> go.Figure:
-    """Where robots wait: the queue before each work spot, and the fleet's time lost to
-    queueing for spots and to aisle traffic, in one scenario."""
-    fig = go.Figure()
-    spots = res.spots[res.spots.scenario == scenario] if not res.spots.empty else res.spots
-    line = res.line[res.line.scenario == scenario]
-    name = esc(res.name(scenario))
-    if spots.empty:
-        fig.update_layout(title=f"Where robots wait ({name}): no robots work at spots")
-        return fig
-    per = spots.groupby("spot")["mean_queue"].mean().sort_values(ascending=False)
-    fig.add_trace(go.Bar(x=[esc(s) for s in per.index], y=per.to_numpy(float),
-                         name="robots queued for a spot (time-average)",
-                         marker_color=COLOURS["waiting_spot"]))
-    spot_share = float(line["waiting_spot_share"].mean()) if len(line) else math.nan
-    traffic_share = float(line["waiting_traffic_share"].mean()) if len(line) else math.nan
-    fig.update_layout(
-        title=(f"Where robots wait ({name}): fleet time queued for spots "
-               f"{_num(100 * spot_share, 2)}%, held by aisle traffic "
-               f"{_num(100 * traffic_share, 2)}%"),
-        yaxis_title="robots waiting")
-    return fig
-
-
-def fig_traces(res: Results, scenario: int, what: str, title: str, y: str) -> go.Figure:
-    """One replication's trace per entity (state of charge, charger queue) over time."""
-    fig = go.Figure()
-    tr = res.traces[(res.traces.scenario == scenario) & (res.traces.what == what)]
-    if tr.empty:
-        fig.update_layout(title=f"{title}: no trace recorded")
-        return fig
-    rep = int(tr.replication.min())
-    tr = tr[tr.replication == rep]
-    for entity, part in tr.groupby("entity", sort=True):
-        fig.add_trace(go.Scatter(x=part.t / 3600.0, y=part.value, mode="lines",
-                                 name=esc(entity), line={"shape": "hv", "width": 1}))
-    fig.update_layout(title=f"{title}, {esc(res.name(scenario))}, replication {rep}",
-                      xaxis_title="hours", yaxis_title=y)
-    return fig
-
-
-def fig_cost(res: Results) -> go.Figure:
-    """Cost per unit per scenario with confidence intervals."""
-    ci = intervals(res, "cost_per_unit")
-    keep = [s for s in res.scenarios.scenario if ci[int(s)].n and math.isfinite(ci[int(s)].mean)]
-    fig = go.Figure(go.Bar(
-        x=[esc(res.name(int(s))) for s in keep], y=[ci[int(s)].mean for s in keep],
-        error_y={"type": "data",
-                 "array": [ci[int(s)].half if math.isfinite(ci[int(s)].half) else 0.0
-                           for s in keep]},
-        marker_color="#9467bd"))
-    fig.update_layout(title="Cost per good unit (capital over its life + energy)",
-                      yaxis_title="USD per unit")
-    return fig
-
-
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+def _table(frame: pd.DataFrame, words: tuple[str, ...] = ()) -> str:
+    head = "".join(f"<th{' class=words' if c in words else ''}>{esc(c)}</th>"
+                   for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td{' class=words' if c in words else ''}>{esc(v)}</td>"
+                         for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
         for row in frame.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _summary_table(res: Results) -> str:
-    tph = intervals(res, "throughput_per_hour")
+# ---------------------------------------------------------------- what breaks first
+def _on_shift(frame: pd.DataFrame, states: tuple[str, ...]) -> pd.Series:
+    """Mean state shares of ``frame`` rows over their on-shift time (off_shift left out)."""
+    cols = [s for s in states if s in frame and s != "off_shift"]
+    mean = frame[cols].mean()
+    total = float(mean.sum())
+    return mean / total if total > 0 else mean * 0.0
+
+
+def breaks_first(res: Results, scenario: int) -> str:
+    """What limits a scenario: the bottleneck station, and where the robots wait."""
+    line = res.line[res.line.scenario == scenario]
+    if line.empty:
+        return "no finished run"
+    bn = str(line["bottleneck"].mode().iloc[0])
+    stations = res.stations[(res.stations.scenario == scenario)
+                            & (res.stations.station == bn)]
+    busy = float(_on_shift(stations, STATION_STATES).get("processing", math.nan))
+    text = f"{spoken(bn)} sets the pace (working {busy:.0%} of shift time)"
+    robots = res.robots[res.robots.scenario == scenario] if not res.robots.empty else res.robots
+    if robots.empty:
+        return text
+    # robot time over planned (on-shift) time, as robot_utilisation (twin.kpi) counts it
+    planned = float((line["shift_hours"] * 3600.0 / line["horizon_s"]).mean())
+    share = robots[[s for s in ROBOT_STATES if s in robots]].mean() / max(planned, 1e-9)
+    moving = float(line["robot_utilisation"].mean())
+    if moving >= 0.9 and moving > busy:
+        text = (f"the robots set the pace (moving work {moving:.0%} of their shift time); "
+                f"the busiest station, {spoken(bn)}, works {busy:.0%}")
+    waits = {"for a charger": float(share.get("waiting_charger", 0.0)),
+             "for a work spot": float(share.get("waiting_spot", 0.0)),
+             "in aisle traffic": float(share.get("waiting_traffic", 0.0))}
+    chargers = res.chargers[res.chargers.scenario == scenario] if not res.chargers.empty \
+        else res.chargers
+    if not chargers.empty:
+        worst = chargers.groupby("charger")["mean_queue"].mean().idxmax()
+        waits[f"at the {spoken(str(worst))}"] = waits.pop("for a charger")
+    spots = res.spots[res.spots.scenario == scenario] if not res.spots.empty else res.spots
+    if not spots.empty:
+        worst = spots.groupby("spot")["mean_queue"].mean().idxmax()
+        waits[f"for a spot at {spoken(str(worst))}"] = waits.pop("for a work spot")
+    where, most = max(waits.items(), key=lambda kv: kv[1])
+    idle = float(share.get("idle", 0.0))
+    if most < 0.005:
+        text += "; robots hardly wait"
+    else:
+        text += f"; robots wait most {where} ({most:.0%} of their shift time)"
+    return text + f", idle {idle:.0%}"
+
+
+# ---------------------------------------------------------------- tables
+def _scenario_table(res: Results, kpi: str) -> str:
+    target = intervals(res, kpi)
     oee = intervals(res, "oee")
+    util = intervals(res, "robot_utilisation")
     cpu = intervals(res, "cost_per_unit")
-    wip = intervals(res, "wip_mean")
-    need = advice(res)
+    need = advice(res, kpi)
     main = res.runs[res.runs.role == "main"]
     rows = []
-    for s in res.scenarios.scenario:
-        s = int(s)
+    for s in (int(s) for s in res.scenarios.scenario):
         mine = main[main.scenario == s]
+        done = int((mine.status == "done").sum())
+        failed = int((mine.status == "failed").sum())
         rows.append({
-            "scenario": res.name(s), "runs done": int((mine.status == "done").sum()),
-            "failed": int((mine.status == "failed").sum()),
-            "throughput/h": _pm(tph[s].mean, tph[s].half), "OEE": _pm(oee[s].mean, oee[s].half),
-            "WIP": _pm(wip[s].mean, wip[s].half),
-            "USD/unit": _pm(cpu[s].mean, cpu[s].half),
-            "replications for ±2%": need.get(s, "–"),
+            "scenario": kit_words(res, s), kpi_words(res, kpi): _pm(target[s].mean,
+                                                                    target[s].half),
+            "OEE": _pct(oee[s].mean, oee[s].half),
+            "robots busy on shift": _pct(util[s].mean, util[s].half),
+            "what breaks first": breaks_first(res, s),
+            f"USD per {units_word(res, 1)}": _pm(cpu[s].mean, cpu[s].half, 2),
+            "runs": f"{done}" + (f" ({failed} failed)" if failed else ""),
+            "runs for ±2%": need.get(s, "–"),
         })
-    return _table(pd.DataFrame(rows))
+    return _table(pd.DataFrame(rows), ("scenario", "what breaks first"))
 
 
-def _figure_div(fig: go.Figure, index: int) -> str:
-    fig.update_layout(template="plotly_white", margin={"t": 60, "l": 60, "r": 20, "b": 60})
-    spec = json.dumps({"data": fig.to_plotly_json()["data"],
-                       "layout": fig.to_plotly_json()["layout"]},
-                      cls=_Encoder).replace("<", "\\u003c").replace(">", "\\u003e")
-    return (f'<div id="fig{index}" class="fig"></div>\n<script>(function(){{var s={spec};'
-            f'Plotly.newPlot("fig{index}",s.data,s.layout,{{displaylogo:false,responsive:true}});'
-            f"}})();</script>")
+def _assumptions(res: Results) -> str:
+    """The cost assumptions, each with its source, and how to change them."""
+    cost = res.cost
+    given = set(res.plan.cost.model_fields_set if res.plan.cost is not None else set())
+    shifts = shifts_per_day(res.meta.get("line") or {})
+
+    def said(field: str, text: str) -> str:
+        return text + (" (set in this study's plan)" if field in given else "")
+
+    workers = (f"{cost.baseline_workers:g} workers in all" if cost.baseline_workers is not None
+               else f"one worker per robot and shift: this line works {shifts} shift"
+                    f"{'s' * (shifts != 1)} a day")
+    rows = [
+        ("robot price", f"USD {cost.robot_price:,.0f} each", said(
+            "robot_price", "today's whole-robot cost: 'several tens of thousands of USD' once a "
+            "data-centre GPU is on board (seeds/facts.csv humanoid_cost_today, from "
+            "002_4f2d7de1ff43bc73.txt line 21). The USD 10,000 in the same source is the "
+            "target price for wide adoption, not today's")),
+        ("charge or swap point", f"USD {cost.charger_price:,.0f} each",
+         said("charger_price", "an assumption; no source gives a price")),
+        ("electricity", f"USD {cost.energy_price_kwh:g} per kWh",
+         said("energy_price_kwh", "an assumption")),
+        ("labour", f"USD {cost.labour_cost_per_year:,.0f} per worker and year", said(
+            "labour_cost_per_year", "Chinese manufacturing wage, 2021 (seeds/facts.csv "
+            "mfg_wage_2021, 003_ff06d0cbe2674851.txt line 388)")),
+        ("staff the robots replace", workers, said("baseline_workers", "for the payback")),
+        ("write-off", f"{cost.amortisation_years:g} years",
+         said("amortisation_years", "capital spread evenly")),
+        ("year", f"{cost.hours_per_year:,.0f} hours", said(
+            "hours_per_year", "the simulated weeks (nights and weekends included) repeated "
+            "all year")),
+    ]
+    frame = pd.DataFrame(rows, columns=["assumption", "value", "where it comes from"])
+    edit = "cost: {robot_price: 45000, labour_cost_per_year: 30000}"
+    return (_table(frame, ("where it comes from",)) +
+            f"<p class='muted'>To change any of these, put a <code>{esc(edit)}</code> block "
+            "in a study YAML and run <code>twin study --plan study.yaml</code> (or "
+            "<code>twin report</code> on the same store after re-running).</p>")
 
 
-class _Encoder(json.JSONEncoder):
-    def default(self, o: Any) -> Any:
-        if isinstance(o, np.ndarray):
-            return [self.default(v) if isinstance(v, np.generic) else v for v in o.tolist()]
-        if isinstance(o, np.generic):
-            return o.item()
-        return super().default(o)
-
-    def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
-        return super().iterencode(_finite(o), _one_shot)
+# ---------------------------------------------------------------- charts
+def _is_count(values: list[Any]) -> bool:
+    return all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values)
 
 
-def _finite(o: Any) -> Any:
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {k: _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return [_finite(v) for v in o.tolist()]
-    return o
+def fig_output(res: Results, kpi: str) -> str:
+    """The target KPI against the first factor, one curve per setting of the others."""
+    factors = list(res.meta.get("factors") or [])
+    ci = intervals(res, kpi)
+    sc = res.scenarios.copy()
+    first = factors[0] if factors else None
+    xs_raw = [o.get(first) if first else s for o, s in zip(sc.overrides, sc.scenario,
+                                                           strict=True)]
+    numeric = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                  for v in xs_raw)
+    if not numeric:
+        xs_raw = list(range(len(sc)))
+    sc["x"] = xs_raw
+    sc["group"] = [", ".join(override_words(k, o[k]) for k in factors[1:]) for o in sc.overrides]
+    curves = []
+    for group, part in sc.groupby("group", sort=False):
+        cis = [ci[int(s)] for s in part.scenario]
+        curves.append(Curve(
+            str(group or kpi_words(res, kpi)), [float(x) for x in part.x],
+            [c.mean for c in cis],
+            [c.low if math.isfinite(c.half) else c.mean for c in cis],
+            [c.high if math.isfinite(c.half) else c.mean for c in cis]))
+    target = res.plan.target
+    hline = ((target.value, f"target {target.op} {target.value:g}")
+             if target is not None and target.kpi == kpi else None)
+    x_label = _axis_words(first) if first and numeric else "scenario"
+    level = f"{res.plan.confidence:.0%}"
+    return charts.line_chart(
+        f"{kpi_words(res, kpi).capitalize()}, with {level} confidence band", curves, x_label,
+        kpi_words(res, kpi), integer_x=numeric and _is_count(xs_raw), hline=hline,
+        caption="Each point is the mean of the replications; the band is its confidence "
+                "interval.")
 
 
+def _axis_words(path: str) -> str:
+    """An axis title for a factor: ``fleet.count`` -> ``robots``."""
+    if path == "fleet.count":
+        return "robots"
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] == "chargers" and parts[2] == "count":
+        return f"{spoken(parts[1])}s"
+    return " ".join(spoken(p) for p in parts[1:]) or spoken(path)
+
+
+def fig_stations(res: Results, scenario: int) -> str:
+    """Station states of one scenario over shift time (planned downtime left out)."""
+    frame = res.stations[res.stations.scenario == scenario]
+    names = sorted(frame.station.unique()) if not frame.empty else []
+    stacks: dict[str, list[float]] = {s: [] for s in STATION_STATES if s != "off_shift"}
+    for name in names:
+        share = _on_shift(frame[frame.station == name], STATION_STATES)
+        for s in stacks:
+            stacks[s].append(float(share.get(s, 0.0)))
+    return charts.stacked_bars(
+        f"Stations over shift time: {kit_words(res, scenario)}",
+        [spoken(n) for n in names], stacks, COLOURS,
+        caption="The bottleneck has the longest green bar; starved means waiting for work, "
+                "blocked means no room to put a finished unit.")
+
+
+def fig_robots(res: Results) -> str:
+    """Mean robot states per scenario over shift time."""
+    if res.robots.empty:
+        return ""
+    stacks: dict[str, list[float]] = {s: [] for s in ROBOT_STATES if s != "off_shift"}
+    labels = []
+    for s in (int(s) for s in res.scenarios.scenario):
+        frame = res.robots[res.robots.scenario == s]
+        if frame.empty:
+            continue
+        labels.append(kit_words(res, s))
+        share = _on_shift(frame, ROBOT_STATES)
+        for state in stacks:
+            stacks[state].append(float(share.get(state, 0.0)))
+    return charts.stacked_bars("What robots do when not off shift, per scenario", labels,
+                               stacks, COLOURS,
+                               caption="Green and blue: moving work; red: waiting for a "
+                                       "charger; grey: nothing to do. Breaks a robot spends "
+                                       "charging count here too.")
+
+
+def fig_losses(res: Results, scenario: int) -> str:
+    """The bottleneck's shift time split into the OEE losses (planned downtime left out)."""
+    rows = res.line[res.line.scenario == scenario]
+    losses = [loss for loss in LOSSES if loss != "planned_downtime"]
+    hours = [float(rows[f"loss_{loss}_s"].mean()) / 3600.0 for loss in losses]
+    return charts.bar_chart(
+        f"Where the bottleneck's shift hours go: {kit_words(res, scenario)}",
+        [spoken(loss) for loss in losses], hours, None, "hours per run",
+        colours=["#2ca02c" if loss == "valuable" else "#d62728" for loss in losses],
+        caption="Valuable is time spent making good units at the ideal pace; the others are "
+                "the OEE losses.")
+
+
+def fig_cost(res: Results) -> str:
+    """Cost per good unit per scenario with confidence intervals."""
+    ci = intervals(res, "cost_per_unit")
+    keep = [int(s) for s in res.scenarios.scenario
+            if ci[int(s)].n and math.isfinite(ci[int(s)].mean)]
+    return charts.bar_chart(
+        f"Cost per {units_word(res, 1)} (robots and chargers written off, plus energy)",
+        [kit_words(res, s) if len(keep) <= 4 else str(k + 1) for k, s in enumerate(keep)],
+        [ci[s].mean for s in keep], [ci[s].half for s in keep], "USD",
+        caption="" if len(keep) <= 4 else "Bars in the order of the scenario table.")
+
+
+def working_hours(res: Results, t: np.ndarray) -> np.ndarray:
+    """Clock seconds from Monday 00:00 -> working hours since then (nights folded away)."""
+    from twin.config import Shifts
+    from twin.line.calendar import make_calendar
+
+    shifts = (res.meta.get("line") or {}).get("shifts", "24/7")
+    cal = make_calendar(shifts if isinstance(shifts, str) else Shifts.model_validate(shifts))
+    return np.asarray([cal.on_time(0.0, float(v)) for v in t]) / 3600.0
+
+
+def fig_trace(res: Results, scenario: int, what: str, title: str, y: str) -> str:
+    """One replication's trace per entity (charge, charger queue) over working time."""
+    tr = res.traces[(res.traces.scenario == scenario) & (res.traces.what == what)]
+    if tr.empty:
+        return ""
+    rep = int(tr.replication.min())
+    tr = tr[tr.replication == rep]
+    curves = [Curve(str(entity), working_hours(res, part.t.to_numpy(float)).tolist(),
+                    part.value.to_numpy(float).tolist(), step=True)
+              for entity, part in tr.groupby("entity", sort=True)]
+    return charts.line_chart(f"{title}: {kit_words(res, scenario)}", curves,
+                             "working hours from Monday 00:00", y,
+                             percent_y=what == "soc",
+                             caption="Nights, breaks and weekends are folded away.")
+
+
+# ---------------------------------------------------------------- the page
 def render(res: Results) -> str:
     """The whole report as one HTML string."""
     chosen, words = recommendation(res)
     focus = pick(res)
+    kpi = res.plan.target.kpi if res.plan.target is not None else headline_kpi(res)
     failed = res.runs[(res.runs.status == "failed")]
     plan = res.plan
+    name = res.meta.get("line_name", "")
     warm = res.meta.get("warmup_hours")
+    if warm is None:
+        warm = float((res.meta.get("line") or {}).get("warmup", 0.0)) / 3600.0
     settings = (f"{len(res.scenarios)} scenarios × {plan.replications} replications of "
-                f"{plan.hours:g} h, warm-up "
-                f"{'the line default' if warm is None else f'{warm:g} h'}"
-                f"{' (MSER-5)' if plan.warmup == 'auto' else ''}, seed {plan.seed}, "
-                f"code {res.meta.get('code_version', '?')}")
-    figures = [fig_throughput(res), fig_waterfall(res, focus), fig_stations(res, focus),
-               fig_robots(res), fig_waits(res, focus), fig_chargers(res, focus),
-               fig_traces(res, focus, "queue", "Charger queue over time", "robots waiting"),
-               fig_traces(res, focus, "soc", "State of charge", "state of charge"),
-               fig_cost(res)]
-    paired = paired_vs(res, focus)
+                f"{plan.hours:g} h after a warm-up of {warm:g} h of working time from "
+                "Monday 00:00"
+                f"{' (MSER-5 on the working-time series)' if plan.warmup == 'auto' else ''}"
+                f"; seed {plan.seed}; code {res.meta.get('code_version', '?')}. "
+                "Every KPI means what docs/kpi.md says.")
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Study: {esc(res.meta.get('line_name', ''))}</title>",
-        f"<style>{_CSS}</style><script>{get_plotlyjs()}</script></head><body>",
-        f"<h1>Capacity study: {esc(res.meta.get('line_name', ''))}</h1>",
+        f"<title>Study: {esc(name)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Capacity study: {esc(name)}</h1>",
         f"<p class='answer{'' if chosen else ' none'}'>{esc(words)}</p>",
-        f"<p class='muted'>{esc(settings)}</p>",
-        *([f"<p class='muted'>Warm-up: {esc(res.meta['warmup_note'])}</p>"]
-          if res.meta.get("warmup_note") else []),
         f"<p class='muted'>{esc((res.meta.get('line') or {}).get('description', ''))}</p>",
-        "<h2>Scenarios</h2>", _summary_table(res),
+        "<h2>Scenarios, and what breaks first in each</h2>",
+        _scenario_table(res, kpi), fig_output(res, kpi),
     ]
+    focus_ci = intervals(res, kpi)[focus]
+    if focus_ci.n:
+        parts.append(f"<p>{esc(kit_words(res, focus))}: "
+                     f"{esc(interval_words(res, kpi, focus_ci))}; "
+                     f"{esc(breaks_first(res, focus))}.</p>")
+    parts += ["<h2>Costs</h2>", _assumptions(res), fig_cost(res),
+              "<h2>Where the time goes</h2>", fig_losses(res, focus),
+              fig_stations(res, focus), fig_robots(res)]
+    traces = [fig_trace(res, focus, "soc", "Battery charge over the working week",
+                        "state of charge"),
+              fig_trace(res, focus, "queue", "Robots queueing at the chargers",
+                        "robots waiting")]
+    if any(traces):
+        parts += ["<h2>One run's working week</h2>", *traces]
+    paired = paired_vs(res, focus, kpi)
     if not paired.empty:
         paired = paired.assign(
-            diff=[_pm(d, h) for d, h in zip(paired["diff"], paired["half"], strict=True)])
-        parts += [f"<h2>Paired throughput differences against {esc(res.name(focus))}</h2>",
-                  "<p class='muted'>Same seeds in every scenario (common random numbers): "
-                  "an interval that excludes 0 is a real difference.</p>",
-                  _table(paired[["name", "diff", "n"]])]
-    parts += [_figure_div(fig, i) for i, fig in enumerate(figures)]
+            scenario=[kit_words(res, int(s)) for s in paired.scenario],
+            difference=[_pm(d, h) for d, h in zip(paired["diff"], paired["half"], strict=True)])
+        parts += [f"<h2>Each scenario against {esc(kit_words(res, focus))}</h2>",
+                  "<p class='muted'>The same random numbers in every scenario (common random "
+                  f"numbers): a difference in {esc(kpi_words(res, kpi))} whose interval "
+                  "excludes 0 is real.</p>",
+                  _table(paired[["scenario", "difference", "n"]], ("scenario",))]
+    parts += ["<h2>How it was measured</h2>", f"<p class='muted'>{esc(settings)}</p>"]
+    if res.meta.get("warmup_note"):
+        parts.append(f"<p class='muted'>Warm-up: {esc(res.meta['warmup_note'])}</p>")
     if not failed.empty:
         errors = failed[["scenario", "replication", "role", "error"]].copy()
-        errors["scenario"] = [res.name(int(s)) for s in errors.scenario]
-        parts += ["<h2>Failed runs</h2>", _table(errors)]
+        errors["scenario"] = [scenario_words(res, int(s)) for s in errors.scenario]
+        parts += ["<h2>Failed runs</h2>", _table(errors, ("error",))]
     parts.append("</body></html>")
-    return "\n".join(parts)
+    return "\n".join(p for p in parts if p)
 
 
 def write_report(store_path: Path, out: Path) -> Path:
