@@ -4,9 +4,28 @@
 >>> line = twin.load_line("lines/teaching/mm1.yaml")          # doctest: +SKIP
 >>> result = twin.simulate(line, hours=100, seed=1)            # doctest: +SKIP
 >>> result.kpis.line.throughput_per_hour                       # doctest: +SKIP
+
+The names below load on first use, so that ``import twin.<part>`` stays light (the ``twin``
+command catches a Ctrl-C from its first instruction on: see ``twin/__main__.py``).
 """
 
-from twin.loader import ConfigError, apply_overrides, load_line
-from twin.sim import RunResult, simulate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from twin.loader import ConfigError, apply_overrides, load_line
+    from twin.sim import RunResult, simulate
 
 __all__ = ["ConfigError", "RunResult", "apply_overrides", "load_line", "simulate"]
+_HOME = {"ConfigError": "twin.loader", "apply_overrides": "twin.loader",
+         "load_line": "twin.loader", "RunResult": "twin.sim", "simulate": "twin.sim"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'twin' has no attribute {name!r}")

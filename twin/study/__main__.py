@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import typer
-
-from twin.study.commands import report, study
+import sys
 
 
 def main() -> None:
-    """Run the ``study`` and ``report`` commands."""
+    """Run the ``study`` and ``report`` commands (Ctrl-C while loading: one line, exit 130)."""
+    try:
+        import typer
+
+        from twin.study.commands import report, study
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
     app = typer.Typer(add_completion=False, no_args_is_help=True)
     app.command()(study)
     app.command()(report)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -123,6 +125,22 @@ def _check_target(kpi: str) -> None:
                         + ", ".join(names))
 
 
+def _one_line_on_ctrl_c(command: Callable[..., None]) -> Callable[..., None]:
+    """Ctrl-C anywhere in ``command`` ends in one line and exit 130 (typer would exit 130
+    without a word); the study's own handler says more where runs are at stake."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return run
+
+
+@_one_line_on_ctrl_c
 def study(
     line: Annotated[Path | None, typer.Argument(help="line YAML")] = None,
     vary: Annotated[list[str] | None, typer.Option(
@@ -147,6 +165,9 @@ def study(
     retry_failed: Annotated[bool, typer.Option(help="run failed runs again")] = False,
     report: Annotated[Path | None, typer.Option(help="write the HTML report here")] = None,
     log_runs: Annotated[bool, typer.Option(help="print a line per finished run")] = False,
+    run_timeout: Annotated[str | None, typer.Option(
+        help="wall-clock limit of one run: seconds, a duration (\"20 min\"), off, or auto "
+             "(from the line's size and horizon); a run past it is recorded as failed")] = None,
     simulator: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Run a capacity study: scenarios x replications into a DuckDB store, resuming."""
@@ -155,7 +176,7 @@ def study(
     from twin.study.analysis import load, recommendation
     from twin.study.executors import make_executor
     from twin.study.plan import scenarios
-    from twin.study.runner import check_overrides, run_study
+    from twin.study.runner import check_overrides, parse_run_timeout, run_study
     from twin.study.store import Store
 
     try:
@@ -165,6 +186,10 @@ def study(
                     "0 runs in this process; default: all cores")
         check.number(half_width, "--half-width", 1e-6, 1.0)
         check.scheduler(scheduler)
+        try:
+            budget = parse_run_timeout(run_timeout)
+        except ValueError as exc:
+            raise check.OptionError(str(exc)) from None
         check.store(store)
         if report is not None:
             check.out_file(report, "--report")
@@ -213,13 +238,11 @@ def study(
     try:
         with Store(store) as db, progress:
             result = run_study(model, plan, db, executor, on_start=on_start,
-                               on_done=on_done, retry_failed=retry_failed, check=False)
+                               on_done=on_done, retry_failed=retry_failed, check=False,
+                               run_timeout=budget)
             _, words = recommendation(load(db))
     except KeyboardInterrupt:
-        executor.close(cancel=True)
-        console.print(f"interrupted: every finished run is kept in {store}; run the same "
-                      "command again to resume")
-        raise typer.Exit(130) from None
+        raise _interrupted(executor, store) from None
     except (PlanError, ConfigError) as exc:
         executor.close(cancel=True)
         raise _fail(str(exc)) from None
@@ -228,9 +251,7 @@ def study(
 
         executor.close(cancel=True)
         if isinstance(exc, duckdb.InterruptException):  # Ctrl-C landed inside a DuckDB call
-            console.print(f"interrupted: every finished run is kept in {store}; run the same "
-                          "command again to resume")
-            raise typer.Exit(130) from None
+            raise _interrupted(executor, store) from None
         if isinstance(exc, duckdb.Error):
             raise _fail(f"--store {store}: {' '.join(str(exc).split())[:300]}") from None
         raise
@@ -245,6 +266,24 @@ def study(
         console.print(f"report: {report}")
     if result.failed:
         raise typer.Exit(1)
+
+
+def _interrupted(executor: Any, store: Path) -> typer.Exit:
+    """Ctrl-C: stop the workers, say so in one line, exit 130. Further Ctrl-Cs wait until
+    that is done: they must not cut it short with a traceback."""
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        executor.close(cancel=True)
+        typer.echo(f"interrupted: every finished run is kept in {store}; run the same "
+                   "command again to resume", err=True)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, signal.default_int_handler if before is None else before)
+    return typer.Exit(130)
 
 
 def report(

@@ -1,16 +1,20 @@
 """The results store: one DuckDB file, runs keyed by content hash, each run committed whole.
 
 A run's row in ``runs`` and all its KPI rows go in one transaction, so a study killed at any
-instant holds only complete runs; resuming skips every key already finished.
+instant holds only complete runs; resuming skips every key already finished. Ctrl-C waits
+until a write is over (DuckDB would otherwise turn it into an error mid-commit).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import signal
+import threading
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +71,26 @@ def schema() -> dict[str, dict[str, str]]:
                       "role": "VARCHAR"},
         "meta": {"name": "VARCHAR PRIMARY KEY", "value": "VARCHAR"},
     }
+
+
+@contextlib.contextmanager
+def whole() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block is over, then act on it as the handler in place
+    before would have (KeyboardInterrupt by default). Only the main thread gets signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[tuple[int, Any]] = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: held.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if before is None else before)
+        if held:
+            if callable(before):
+                before(*held[0])
+            elif before != signal.SIG_IGN:
+                raise KeyboardInterrupt
 
 
 _KEY = re.compile(r"^[0-9a-f]{8,64}$")
@@ -136,6 +160,11 @@ class Store:
     def set_plan(self, meta: dict[str, Any], grid: Iterable[Scenario],
                  specs: Iterable[RunSpec]) -> None:
         """Record the current study: its settings, scenarios and the runs it consists of."""
+        with whole():
+            self._set_plan(meta, grid, specs)
+
+    def _set_plan(self, meta: dict[str, Any], grid: Iterable[Scenario],
+                  specs: Iterable[RunSpec]) -> None:
         self.con.begin()
         try:
             self.con.execute("DELETE FROM scenarios")
@@ -156,11 +185,12 @@ class Store:
 
     def add_plan_runs(self, specs: Iterable[RunSpec]) -> None:
         """Append runs to the current plan (main runs once the warm-up is known)."""
-        self.con.begin()
-        self._insert("plan_runs", [{"key": s.key, "scenario": s.scenario,
-                                    "replication": s.replication, "role": s.role}
-                                   for s in specs])
-        self.con.commit()
+        with whole():
+            self.con.begin()
+            self._insert("plan_runs", [{"key": s.key, "scenario": s.scenario,
+                                        "replication": s.replication, "role": s.role}
+                                       for s in specs])
+            self.con.commit()
 
     def meta(self) -> dict[str, Any]:
         """The study settings recorded by ``set_plan``."""
@@ -170,6 +200,10 @@ class Store:
                new: bool = False) -> None:
         """Write one run and all its rows in a single transaction, replacing an earlier try
         unless the caller knows the key is ``new``."""
+        with whole():
+            self._record(spec, outcome, events_path, new)
+
+    def _record(self, spec: RunSpec, outcome: RunOutcome, events_path: str, new: bool) -> None:
         run = {
             "key": spec.key, "scenario": spec.scenario, "replication": spec.replication,
             "role": spec.role, "seed": spec.seed, "hours": spec.hours,

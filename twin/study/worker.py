@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import io
 import os
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -39,25 +41,79 @@ def resolve(dotted: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
-def execute_run(spec: RunSpec) -> RunOutcome:
-    """Run one simulation; never raises for a failing model (the error is returned)."""
+class RunTimeout(BaseException):
+    """Raised inside a run that overran its wall-clock budget (a BaseException, so that no
+    ``except Exception`` in a model swallows it)."""
+
+
+def timed_out(seconds: float) -> str:
+    """The error recorded for a run stopped at its wall-clock budget."""
+    shown = f"{seconds:,.0f}" if seconds >= 10 else f"{seconds:g}"
+    return (f"timed out: the run took over {shown} s of wall time (a hang?); "
+            "raise --run-timeout if the line is just slow")
+
+
+class _Deadline:
+    """Raises ``RunTimeout`` in the calling thread once ``seconds`` of wall time have passed.
+
+    A timer thread injects the exception with ``PyThreadState_SetAsyncExc``; it lands at the
+    next Python instruction of the run, so a simulation looping in Python stops within
+    milliseconds, in a pool process, in a Dask worker thread or inline alike. A run stuck in
+    C code is stopped by the local pool, which kills its process (executors.py)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.thread = ctypes.c_ulong(threading.get_ident())
+        self.lock = threading.Lock()
+        self.armed = True
+        self.fired = False
+        self.timer = threading.Timer(seconds, self._ring)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _ring(self) -> None:
+        with self.lock:
+            if self.armed:
+                self.fired = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(self.thread,
+                                                           ctypes.py_object(RunTimeout))
+
+    def disarm(self) -> None:
+        """Stop the timer; drop the exception if it was set but not yet raised."""
+        self.timer.cancel()
+        with self.lock:
+            self.armed = False
+            if self.fired:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(self.thread, None)
+
+
+def execute_run(spec: RunSpec, timeout_s: float | None = None) -> RunOutcome:
+    """Run one simulation; never raises for a failing model (the error is returned). A run
+    still going after ``timeout_s`` seconds of wall time is stopped and returned as failed."""
     started = time.time()
     clock = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        simulate = resolve(spec.simulator)
-        result = simulate(
-            spec.line, hours=spec.hours, seed=spec.seed, warmup_hours=spec.warmup_hours,
-            overrides=spec.overrides or None, events=spec.events,
-            series_bin_s=spec.series_bin_s,
-        )
-        tables = kpi_rows(result.kpis)
-        if spec.role == "pilot":  # the warm-up search reads series; other runs skip the rows
-            tables["series"] = series_rows(getattr(result, "series", None))
-        events = getattr(result, "events", None) if spec.events else None
-        if events is not None:
-            tables["traces"] = trace_rows(events)
-        blob = _parquet(events) if spec.keep_events and events is not None else None
+        deadline = _Deadline(timeout_s) if timeout_s else None
+        try:
+            simulate = resolve(spec.simulator)
+            result = simulate(
+                spec.line, hours=spec.hours, seed=spec.seed, warmup_hours=spec.warmup_hours,
+                overrides=spec.overrides or None, events=spec.events,
+                series_bin_s=spec.series_bin_s,
+            )
+            tables = kpi_rows(result.kpis)
+            if spec.role == "pilot":  # the warm-up search reads series; other runs skip them
+                tables["series"] = series_rows(getattr(result, "series", None))
+            events = getattr(result, "events", None) if spec.events else None
+            if events is not None:
+                tables["traces"] = trace_rows(events)
+            blob = _parquet(events) if spec.keep_events and events is not None else None
+        finally:
+            if deadline is not None:
+                deadline.disarm()
+    except RunTimeout:
+        return RunOutcome(spec.key, "failed", timed_out(timeout_s or 0.0), started,
+                          time.perf_counter() - clock, worker)
     except Exception as exc:  # noqa: BLE001 - a failing run is data, not a crash
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return RunOutcome(spec.key, "failed", last[:2000], started,
