@@ -42,8 +42,8 @@ class MotionTask:
     start_heading_deg: float | None = None  # walks: where the robot faces before it sets off
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+@dataclass(slots=True)
+class Outcome:  # not frozen: a frozen dataclass takes microseconds to build, on the hot path
     duration: float  # s
     energy_j: float  # J drawn from the battery, constant draws included
     ok: bool = True  # False: could not do it (payload too heavy, dock failed for good)
@@ -176,44 +176,64 @@ class Surrogate:
         fitted = self.calibration.constant_w
         # a scenario with another on-board computer or radio than the calibrated robot's
         self.extra_w = 0.0 if fitted is None else spec.power.constant - fitted
-        # path directions by walk, kept with the path they were read from
-        self._ends: dict[tuple[str, str], tuple[np.ndarray, tuple[float, float]]] = {}
+        # nominal figures by task, before the random spread
+        self._walks: dict[tuple[Any, ...], tuple[np.ndarray | None, float, float]] = {}
+        self._acts: dict[tuple[str, float], tuple[ActFit, float, float, float, float]] = {}
+
+    def _walk_nominal(self, task: MotionTask) -> tuple[float, float]:
+        """A walk's duration (turns included) and power before the random spread, computed
+        once per walk (kept with the path they were read from)."""
+        key = (task.origin, task.target, task.payload_kg, task.distance, task.heading_deg,
+               task.start_heading_deg)
+        known = self._walks.get(key)
+        if known is not None and known[0] is task.path:
+            return known[1], known[2]
+        w, m = self.calibration.walk, task.payload_kg
+        v = self.spec.speed(m) * max(w.speed_ratio[0] + w.speed_ratio[1] * m, 0.05)
+        duration = w.overhead_s + task.distance / v
+        if w.turn_s_per_rad and task.start_heading_deg is not None and task.path is not None:
+            duration += w.turn_s_per_rad * walk_turns(task)
+        power = w.power_w[0] + w.power_w[1] * v + w.power_w[2] * m
+        self._walks[key] = (task.path, duration, power)
+        return duration, power
+
+    def _act_nominal(self, kind: str, m: float) -> tuple[ActFit, float, float, float, float]:
+        """A pick, place or dock: its fit, duration, energy, and gamma shape and scale."""
+        known = self._acts.get((kind, m))
+        if known is None:
+            cal = self.calibration
+            fit = {"pick": cal.pick, "place": cal.place, "dock": cal.dock}[kind]
+            duration = fit.duration_s[0] + fit.duration_s[1] * m
+            energy = fit.energy_j[0] + fit.energy_j[1] * m
+            shape = (duration / fit.duration_sd) ** 2 if fit.duration_sd and duration > 0 else 0.0
+            scale = duration / shape if shape else 0.0
+            known = self._acts[(kind, m)] = (fit, duration, energy, shape, scale)
+        return known
 
     def plan(self, robot: Worker, task: MotionTask) -> Outcome:
         """The outcome of ``task``, drawn from the robot's own random stream."""
-        cal, spec, rng = self.calibration, self.spec, robot.rng
+        spec, rng = self.spec, robot.rng
         m = task.payload_kg
-        if m > spec.max_payload and task.kind == "pick":
-            # Cannot lift: it tries, strains, gives up (a failed lift attempt).
-            fit = cal.pick
-            return Outcome(fit.duration_s[0], fit.energy_j[0], ok=False,
-                           note=f"payload {m:.1f} kg over the {spec.max_payload:g} kg limit")
         if task.kind == "walk":
-            w = cal.walk
             if task.distance <= 0:
                 return Outcome(0.0, 0.0)
-            v = spec.speed(m) * max(w.speed_ratio[0] + w.speed_ratio[1] * m, 0.05)
-            duration = w.overhead_s + task.distance / v
-            if w.turn_s_per_rad and task.start_heading_deg is not None and task.path is not None:
-                key = (task.origin, task.target)
-                known = self._ends.get(key)
-                if known is None or known[0] is not task.path:
-                    known = self._ends[key] = (task.path, path_ends(task.path))
-                duration += w.turn_s_per_rad * walk_turns(task, known[1])
-            power = w.power_w[0] + w.power_w[1] * v + w.power_w[2] * m
+            w = self.calibration.walk
+            duration, power = self._walk_nominal(task)
             if w.duration_cv:
                 duration *= max(1.0 + w.duration_cv * rng.standard_normal(), 0.5)
             energy = power * duration
             if w.energy_cv:
                 energy *= max(1.0 + w.energy_cv * rng.standard_normal(), 0.5)
             return Outcome(duration, energy + self.extra_w * duration)
-        fit = {"pick": cal.pick, "place": cal.place, "dock": cal.dock}[task.kind]
-        duration = fit.duration_s[0] + fit.duration_s[1] * m
-        energy = fit.energy_j[0] + fit.energy_j[1] * m
-        if fit.duration_sd and duration > 0:
+        if m > spec.max_payload and task.kind == "pick":
+            # Cannot lift: it tries, strains, gives up (a failed lift attempt).
+            pick = self.calibration.pick
+            return Outcome(pick.duration_s[0], pick.energy_j[0], ok=False,
+                           note=f"payload {m:.1f} kg over the {spec.max_payload:g} kg limit")
+        fit, duration, energy, shape, scale = self._act_nominal(task.kind, m)
+        if shape:
             # gamma: positive, with the fitted mean and spread (exponential at cv 1)
-            shape = (duration / fit.duration_sd) ** 2
-            duration = float(rng.gamma(shape, duration / shape))
+            duration = float(rng.gamma(shape, scale))
         if fit.energy_sd:
             energy = max(energy + fit.energy_sd * rng.standard_normal(), 0.2 * energy)
         retries = 0
