@@ -179,3 +179,18 @@ def test_without_monotone_inference_the_search_scans_in_cost_order() -> None:
     assert answer is not None and answer.values == (3, 2)
     tested = [c.id for c in cands if search.data[c.id]]
     assert len(tested) == 8  # every configuration cheaper than (3, 2), and (3, 2)
+
+
+def test_a_long_cheap_factor_is_halved_not_walked() -> None:
+    """Robots 1-3 and buffer places 1-40: the buffer is bisected, so only a handful of its
+    forty values are checked, and the answer is still the cheapest that meets."""
+    cands = _grid((3, 40), (100.0, 1.0))
+    truth = {c.id: 10.0 * c.values[0] + 0.5 * c.values[1] + 0.25 for c in cands}
+    target = 31.0  # 2 robots need 22 places (31.25; 21 make 30.75); 3 robots need 2 (dearer)
+    check = FeasibilityCheck(target, True, False, 0.2, 10, 0.05 / len(cands))
+    search = Search(cands, ["robots", "buffer"], check)
+    answer = search.run(_sampler(truth, 2, sd=0.3))
+    assert answer is not None and answer.values == (2, 22)
+    assert answer.id == _cheapest(cands, truth, target)
+    checked = [c.values for c in cands if search.data[c.id]]
+    assert len(checked) <= 16, checked

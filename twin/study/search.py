@@ -25,6 +25,9 @@ from typing import Any
 from twin.study.selection import FeasibilityCheck, PairCheck, Verdict, pair_check
 
 Request = tuple[int, int]  # (configuration id, replication)
+BISECT_GAP = 3
+"""A cheaper factor is halved, not walked, while more than this many values separate the
+lowest undecided one from the least known to meet the target."""
 Sampler = Callable[[list[Request]], dict[Request, float]]
 
 
@@ -105,29 +108,53 @@ class Search:
                 return None
             if self.status[x.id] == "feasible":  # it met the target as a probe
                 return self._choose(x)
-            restart = False
-            for y in self._probes(x):
-                if self.status[y] == "feasible":
-                    continue
-                if self.status[y] != "open":  # a miss above x: x misses too
-                    self._infer(y, [x.id])
-                    restart = True
-                    break
-                if y != x.id:
-                    self._log(y, "probe", len(self.data[y]), math.nan,
-                              f"on the way to {self._name(x.id)}: the cheaper factors at their "
-                              "largest; if this misses, everything below it misses too")
-                if self._test(y) == "infeasible":
-                    below = [c.id for c in self.order if self.status[c.id] == "open"
-                             and self._dominates(y, c.id)]
-                    self._infer(y, below)
-                    restart = True
-                    break
-                if self._reopened_before(x):  # a broken monotonicity reopened cheaper ones
-                    restart = True
-                    break
-            if not restart:
+            if not self._climb(x):
                 return self._choose(x)
+
+    def _climb(self, x: Candidate) -> bool:
+        """Check x's probes from the most to the least raised, then x; True when something
+        was set aside or reopened (the cheapest configuration left may have changed)."""
+        for k in range(1, len(self.rank) + 1):
+            g = self.rank[k - 1]
+            if k > 1 and self.monotone[g] and self._bisect(x, k):
+                return True
+            if self._visit(self._probe(x, k, x.values[g]), x):
+                return True
+        return bool(not self.rank and self._visit(x.id, x))
+
+    def _bisect(self, x: Candidate, k: int) -> bool:
+        """On a long factor, halve the values between x's and the least known to meet (with
+        the cheaper factors raised) instead of walking them one by one."""
+        g = self.rank[k - 1]
+        values = sorted({c.values[g] for c in self.candidates})
+        lo = values.index(x.values[g])
+        hi = next((i for i in range(lo + 1, len(values))
+                   if self.status[self._probe(x, k, values[i])] == "feasible"), len(values) - 1)
+        while hi - lo > BISECT_GAP:
+            mid = (lo + hi) // 2
+            if self._visit(self._probe(x, k, values[mid]), x):
+                return True
+            hi = mid
+        return False
+
+    def _visit(self, y: int, x: Candidate) -> bool:
+        """Make sure probe y (>= x) meets the target; True when it does not (x is set aside
+        with what y dominates) or when a broken monotonicity reopened cheaper ones."""
+        if self.status[y] == "feasible":
+            return False
+        if self.status[y] != "open":  # a miss above x: x misses too
+            self._infer(y, [x.id])
+            return True
+        if y != x.id:
+            self._log(y, "probe", len(self.data[y]), math.nan,
+                      f"on the way to {self._name(x.id)}: if this misses, everything with no "
+                      "more of any factor misses too")
+        if self._test(y) == "infeasible":
+            below = [c.id for c in self.order if self.status[c.id] == "open"
+                     and self._dominates(y, c.id)]
+            self._infer(y, below)
+            return True
+        return self._reopened_before(x)
 
     def _choose(self, x: Candidate) -> Candidate:
         self.answer = x.id
@@ -226,19 +253,14 @@ class Search:
 
     # ------------------------------------------------------------------ helpers
 
-    def _probes(self, x: Candidate) -> list[int]:
-        """x with the k most expensive factors kept and the rest raised, k = 1 .. all."""
-        chain: list[int] = []
-        for k in range(1, len(self.rank) + 1):
-            keep = set(self.rank[:k])
-            values = tuple(x.values[f] if f in keep or self.top[f] is None else self.top[f]
-                           for f in range(len(self.factors)))
-            cid = self.by_values[values]
-            if cid not in chain:
-                chain.append(cid)
-        if x.id not in chain:
-            chain.append(x.id)
-        return chain
+    def _probe(self, x: Candidate, k: int, value: Any) -> int:
+        """x with the k - 1 most expensive factors kept, the k-th at ``value`` and every
+        cheaper monotone factor raised to its largest value."""
+        kept = set(self.rank[: k - 1])
+        g = self.rank[k - 1]
+        values = tuple(value if f == g else x.values[f] if f in kept or self.top[f] is None
+                       else self.top[f] for f in range(len(self.factors)))
+        return self.by_values[values]
 
     def _dominates(self, upper: int, lower: int) -> bool:
         """Every monotone factor at least as high, every other factor equal; the most
