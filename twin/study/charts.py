@@ -114,8 +114,9 @@ class _Frame:
         return out
 
 
-def _figure(title: str, body: list[str], caption: str = "") -> str:
-    svg = (f'<svg class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" '
+def _figure(title: str, body: list[str], caption: str = "", height: float = H) -> str:
+    svg = (f'<svg class="chart" viewBox="0 0 {W} {height:.0f}" width="{W}" '
+           f'height="{height:.0f}" role="img" '
            f'xmlns="http://www.w3.org/2000/svg"><title>{esc(title)}</title>'
            f'<text x="{LEFT}" y="20" class="t">{esc(title)}</text>{"".join(body)}</svg>')
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
@@ -230,20 +231,23 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float],
 
 def stacked_bars(title: str, labels: Sequence[str], stacks: Mapping[str, Sequence[float]],
                  colours: dict[str, str], *, caption: str = "") -> str:
-    """Horizontal bars of shares (each adds up to 1), one segment per state."""
-    row = (H - TOP - BOTTOM) / max(len(labels), 1)
+    """Horizontal bars of shares (each adds up to 1), one segment per state; 34 px a bar at
+    least, so two-line labels fit."""
+    height = max(H, TOP + BOTTOM + 34 * len(labels))
+    row = (height - TOP - BOTTOM) / max(len(labels), 1)
     width = W - LEFT - RIGHT
     left = LEFT + 110
     body = []
     for t in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = left + t * (width - 110)
-        body.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{H - BOTTOM}" '
-                    f'stroke="#e4e4e4"/><text x="{x:.1f}" y="{H - BOTTOM + 16}" '
+        body.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{height - BOTTOM}" '
+                    f'stroke="#e4e4e4"/><text x="{x:.1f}" y="{height - BOTTOM + 16}" '
                     f'text-anchor="middle">{t * 100:.0f}%</text>')
     for i, label in enumerate(labels):
         y = TOP + row * i + row * 0.15
-        body.append(wrapped(label, left - 6, y + row * 0.3, left - 10, anchor="end",
-                            line_px=12, max_lines=max(1, int(row * 0.8 // 12))))
+        lines = max(1, min(3, int(row * 0.8 // 12)))
+        body.append(wrapped(label, left - 6, y + row * 0.35 - 6 * (lines - 1) + 4, left - 10,
+                            anchor="end", line_px=12, max_lines=lines))
         x = float(left)
         for state, shares in stacks.items():
             w = max(float(shares[i]), 0.0) * (width - 110)
@@ -253,4 +257,4 @@ def stacked_bars(title: str, labels: Sequence[str], stacks: Mapping[str, Sequenc
                             f"<title>{esc(state)}: {float(shares[i]) * 100:.1f}%</title></rect>")
             x += w
     body += _legend([(s, colours.get(s, "#999")) for s in stacks])
-    return _figure(title, body, caption)
+    return _figure(title, body, caption, height)

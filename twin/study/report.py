@@ -151,12 +151,12 @@ def _scenario_table(res: Results, kpi: str) -> str:
     need = advice(res, kpi)
     main = res.runs[res.runs.role == "main"]
     rows = []
-    for s in (int(s) for s in res.scenarios.scenario):
+    for k, s in enumerate(int(s) for s in res.scenarios.scenario):
         mine = main[main.scenario == s]
         done = int((mine.status == "done").sum())
         failed = int((mine.status == "failed").sum())
         rows.append({
-            "scenario": kit_words(res, s), kpi_words(res, kpi): _pm(target[s].mean,
+            "#": k + 1, "scenario": kit_words(res, s), kpi_words(res, kpi): _pm(target[s].mean,
                                                                     target[s].half),
             "OEE": _pct(oee[s].mean, oee[s].half),
             "robots busy on shift": _pct(util[s].mean, util[s].half),
@@ -165,7 +165,7 @@ def _scenario_table(res: Results, kpi: str) -> str:
             "runs": f"{done}" + (f" ({failed} failed)" if failed else ""),
             "runs for ±2%": need.get(s, "–"),
         })
-    return _table(pd.DataFrame(rows), ("scenario", "what breaks first"))
+    return _table(pd.DataFrame(rows), ("#", "scenario", "what breaks first"))
 
 
 def _assumptions(res: Results) -> str:
@@ -314,9 +314,14 @@ def fig_cost(res: Results) -> str:
             if ci[int(s)].n and math.isfinite(ci[int(s)].mean)]
     return charts.bar_chart(
         f"Cost per {units_word(res, 1)} (robots and chargers written off, plus energy)",
-        [kit_words(res, s) if len(keep) <= 4 else str(k + 1) for k, s in enumerate(keep)],
+        [kit_words(res, s) if len(keep) <= 4 else str(_index(res, s)) for s in keep],
         [ci[s].mean for s in keep], [ci[s].half for s in keep], "USD",
-        caption="" if len(keep) <= 4 else "Bars in the order of the scenario table.")
+        caption="" if len(keep) <= 4 else "Bars numbered as the scenario table (#).")
+
+
+def _index(res: Results, scenario: int) -> int:
+    """A scenario's number in the scenario table (1-based)."""
+    return [int(s) for s in res.scenarios.scenario].index(scenario) + 1
 
 
 def working_hours(res: Results, t: np.ndarray) -> np.ndarray:
@@ -358,7 +363,7 @@ def render(res: Results) -> str:
     if warm is None:
         warm = float((res.meta.get("line") or {}).get("warmup", 0.0)) / 3600.0
     settings = (f"{len(res.scenarios)} scenarios × {plan.replications} replications of "
-                f"{plan.hours:g} h after a warm-up of {warm:g} h of working time from "
+                f"{plan.hours:g} h after a warm-up of {warm:.3g} h of working time from "
                 "Monday 00:00"
                 f"{' (MSER-5 on the working-time series)' if plan.warmup == 'auto' else ''}"
                 f"; seed {plan.seed}; code {res.meta.get('code_version', '?')}. "
