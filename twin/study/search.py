@@ -1,18 +1,18 @@
 """The search behind ``twin optimize``: the cheapest configuration whose KPI meets a target.
 
-Configurations are visited in order of cost. Before the cheapest undecided one is checked, the
-search checks its *probes*: the same configuration with the most expensive factor kept and the
-cheaper factors raised to their largest values, one factor at a time. When a probe misses the
-target, every configuration it dominates misses it too, if the KPI only improves as resources
-grow (monotonicity); those are set aside without a run. That assumption is checked, not
-trusted: the cheapest configuration set aside is run against the probe with common random
-numbers, every pair of checked configurations that are ordered is compared the same way, and a
-factor along which fewer resources did significantly better loses its inference (the
-configurations it set aside are reopened). The most expensive factor (robots, as a rule) is
-never inferred across, so congestion along it cannot mislead the search. Each check is the
-sequential feasibility test of
-``twin.study.selection``; the procedure is deterministic given the run results, so it decides
-the same wherever the runs execute.
+Configurations of a full-factorial grid are visited in order of cost. Before the cheapest
+undecided one, x, is checked, the search checks its *probes*: x with its most expensive factor
+kept and every cheaper factor raised to its largest value; then with the two most expensive
+kept; and so on down to x. When a probe misses the target, every configuration with no more of
+any factor misses it too, if the KPI only improves as resources grow (monotonicity); those are
+set aside without a run. A long cheaper factor is bisected rather than walked. The most
+expensive factor (robots, as a rule) is never inferred across, so congestion along it cannot
+mislead the search. Monotonicity is checked, not trusted: the cheapest configuration set aside
+is run against the probe with common random numbers, every ordered pair of checked
+configurations is compared the same way, and a factor along which fewer resources did
+significantly better loses its inference (what it set aside is reopened). Each check is the
+sequential feasibility test of ``twin.study.selection``. The procedure is deterministic given
+the run results, so it decides the same wherever the runs execute.
 """
 
 from __future__ import annotations
