@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import twin
-from twin.study.executors import LocalExecutor
+from twin.study.executors import Executor, LocalExecutor
 from twin.study.optimize import OptimizePlan, candidates, prices, run_optimize
 from twin.study.plan import StudyPlan, Target, scenarios
 from twin.study.runner import run_study
@@ -35,20 +35,17 @@ REPLICATIONS = 20
 
 
 def factorial(line: twin.Line, hours: float, seed: int, target: Target, store: Path,
-              workers: int) -> tuple[int | None, int, dict[int, tuple[float, float]]]:
-    """Run (or resume) the full factorial; its answer, its run count and every interval."""
+              executor: Executor) -> tuple[int | None, int, dict[int, list[float]]]:
+    """Run (or resume) the full factorial; its answer, its run count and every value."""
     plan = StudyPlan(factors=FACTORS, replications=REPLICATIONS, hours=hours, seed=seed,
                      target=target, traces=False)
-    executor = LocalExecutor(workers)
-    try:
-        with Store(store) as db:
-            result = run_study(line, plan, db, executor)
-            rows = db.con.execute(
-                f'SELECT p.scenario, l."{target.kpi}" FROM line_kpis l JOIN plan_runs p '
-                "USING (key) WHERE p.role = 'main' ORDER BY p.scenario, p.replication"
-            ).fetchall()
-    finally:
-        executor.close()
+    with Store(store) as db:
+        result = run_study(line, plan, db, executor)
+        rows = db.con.execute(
+            f'SELECT p.scenario, l."{target.kpi}" FROM line_kpis l JOIN plan_runs p '
+            "USING (key) WHERE p.role = 'main' ORDER BY p.scenario, p.replication"
+        ).fetchall()
+    assert result.failed == 0, "a factorial run failed"
     values: dict[int, list[float]] = {}
     for sc, value in rows:
         values.setdefault(int(sc), []).append(float(value))
@@ -60,7 +57,7 @@ def factorial(line: twin.Line, hours: float, seed: int, target: Target, store: P
     ok = [c for c in cands if target.met(cis[c.id].high if target.lower_is_better
                                          else cis[c.id].low)]
     best = min(ok, key=lambda c: (c.cost, c.id)).id if ok else None
-    return best, result.total, {sc: (ci.mean, ci.half) for sc, ci in cis.items()}
+    return best, result.total, values
 
 
 def main() -> None:
@@ -78,25 +75,26 @@ def main() -> None:
     target = Target.parse(f"throughput_per_shift_hour>={args.target}")
     args.dir.mkdir(parents=True, exist_ok=True)
     tag = f"h{args.hours:g}_s{args.seed}"
-    start = time.perf_counter()
-    best, full_runs, cis = factorial(line, args.hours, args.seed, target,
-                                     args.dir / f"factorial_{tag}.duckdb", args.workers)
-    grid = scenarios(line, FACTORS)
-    names = {sc.id: sc.name for sc in grid}
-    print(f"full factorial: {len(grid)} scenarios x {REPLICATIONS} replications = {full_runs} "
-          f"runs ({time.perf_counter() - start:.0f} s); answer: "
-          f"{names[best] if best is not None else 'none'}")
-    if args.only_factorial:
-        for sc in grid:
-            mean, half = cis[sc.id]
-            print(f"  {sc.name:70s} {mean:7.2f} ± {half:5.2f}")
-        return
-    plan = OptimizePlan(factors=FACTORS, target=target, hours=args.hours, seed=args.seed,
-                        indifference=args.indifference,
-                        costs={"chargers.swap_station.spares": SPARE_PRICE})
-    start = time.perf_counter()
+    # one pool for both: the same worker processes (the same code) make every run
     executor = LocalExecutor(args.workers)
     try:
+        start = time.perf_counter()
+        best, full_runs, values = factorial(line, args.hours, args.seed, target,
+                                            args.dir / f"factorial_{tag}.duckdb", executor)
+        grid = scenarios(line, FACTORS)
+        names = {sc.id: sc.name for sc in grid}
+        print(f"full factorial: {len(grid)} scenarios x {REPLICATIONS} replications = "
+              f"{full_runs} runs ({time.perf_counter() - start:.0f} s); answer: "
+              f"{names[best] if best is not None else 'none'}")
+        if args.only_factorial:
+            for sc in grid:
+                ci = mean_ci(np.asarray(values[sc.id]))
+                print(f"  {sc.name:72s} {ci.mean:7.2f} ± {ci.half:5.2f}")
+            return
+        plan = OptimizePlan(factors=FACTORS, target=target, hours=args.hours, seed=args.seed,
+                            indifference=args.indifference,
+                            costs={"chargers.swap_station.spares": SPARE_PRICE})
+        start = time.perf_counter()
         with Store(args.dir / f"optimize_{tag}_t{args.target:g}.duckdb") as db:
             out = run_optimize(line, plan, db, executor)
     finally:
@@ -105,6 +103,12 @@ def main() -> None:
     print(f"twin optimize: {out.runs} runs ({out.new_runs} new, "
           f"{time.perf_counter() - start:.0f} s); answer: "
           f"{names[answer] if answer is not None else 'none'}")
+    for step in out.search.steps:
+        print(f"  {step.runs:4d} runs  {step.event:12s} {step.name}")
+    same = all(v == values[cid][r] for cid, data in out.search.data.items()
+               for r, v in enumerate(data))
+    print(f"every optimize run equals the factorial's run of the same scenario and "
+          f"replication (common random numbers, same seeds): {same}")
     print(f"runs: optimize {out.runs} vs full factorial {full_runs} "
           f"({out.runs / full_runs:.1%}; the bar is at most a third, {full_runs // 3})")
     print(f"same answer: {answer == best}")
