@@ -17,21 +17,28 @@ LAYERS = 3
 SLOTS = FOOTPRINT[0] * FOOTPRINT[1] * LAYERS
 
 
-def _slot_boxes(x: float, y: float, heading: float) -> list[pv.PolyData]:
-    """Tote boxes at a buffer point, bottom layer first."""
+def _template() -> tuple[np.ndarray, np.ndarray]:
+    """One tote box, triangulated: its points (at the origin, bottom at z = 0) and faces."""
+    lx, ly, h = TOTE_SIZE
+    cube = pv.Box(bounds=(-lx / 2, lx / 2, -ly / 2, ly / 2, 0, h)).triangulate()
+    return np.asarray(cube.points, dtype=float), np.asarray(cube.faces).reshape(-1, 4)[:, 1:]
+
+
+def _slot_points(x: float, y: float, heading: float, box: np.ndarray) -> np.ndarray:
+    """Tote boxes' points at a buffer point, bottom layer first: (SLOTS, points, 3)."""
     lx, ly, h = TOTE_SIZE
     c, s = math.cos(heading), math.sin(heading)
-    boxes = []
+    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    turned = box @ rot.T
+    out = []
     for layer in range(LAYERS):
         for i in range(FOOTPRINT[0]):
             for j in range(FOOTPRINT[1]):
                 u = (i - (FOOTPRINT[0] - 1) / 2) * (lx + GAP)
                 v = (j - (FOOTPRINT[1] - 1) / 2) * (ly + GAP)
                 z = layer * (h + 0.01)
-                cube = pv.Box(bounds=(-lx / 2, lx / 2, -ly / 2, ly / 2, 0, h)).triangulate()
-                cube = cube.rotate_z(math.degrees(heading))
-                boxes.append(cube.translate((x + u * c - v * s, y + u * s + v * c, z)))
-    return boxes
+                out.append(turned + (x + u * c - v * s, y + u * s + v * c, z))
+    return np.array(out)
 
 
 class BufferTotes:
@@ -40,13 +47,16 @@ class BufferTotes:
     def __init__(self, anchors: dict[str, tuple[float, float, float]], tote_units: int) -> None:
         self.names = sorted(anchors)
         self.tote_units = max(tote_units, 1)
-        boxes = [b for name in self.names for b in _slot_boxes(*anchors[name])]
-        if not boxes:
+        if not self.names:
             self.mesh = pv.PolyData()
             return
-        self._per_box = boxes[0].n_points
-        self.mesh = pv.merge(boxes, merge_points=False)
-        self._full = np.asarray(self.mesh.points).copy().reshape(len(boxes), self._per_box, 3)
+        box, faces = _template()
+        full = np.concatenate([_slot_points(*anchors[name], box) for name in self.names])
+        count, self._per_box = full.shape[0], len(box)
+        tri = (faces[None] + (np.arange(count) * self._per_box)[:, None, None]).reshape(-1, 3)
+        cells = np.hstack([np.full((len(tri), 1), 3), tri]).ravel()
+        self.mesh = pv.PolyData(full.reshape(-1, 3).copy(), faces=cells)
+        self._full = full
         self._hidden = self._full.mean(axis=1, keepdims=True).repeat(self._per_box, axis=1)
         self.mesh.point_data["rgb"] = np.tile(rgb(TOTE), (self.mesh.n_points, 1))
 

@@ -26,11 +26,18 @@ class Piece:
     colour: str
 
 
+_UNIT_BOX: list[trimesh.Trimesh] = []
+
+
 def box(x0: float, y0: float, x1: float, y1: float, z0: float, z1: float) -> trimesh.Trimesh:
-    """An axis-aligned box from its bounds."""
-    mesh = trimesh.creation.box(extents=(x1 - x0, y1 - y0, z1 - z0))
-    mesh.apply_translation(((x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2))
-    return mesh
+    """An axis-aligned box from its bounds (trimesh's unit box, scaled and moved)."""
+    if not _UNIT_BOX:
+        _UNIT_BOX.append(trimesh.creation.box(extents=(1.0, 1.0, 1.0)))
+    unit = _UNIT_BOX[0]
+    size = np.array([x1 - x0, y1 - y0, z1 - z0])
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2])
+    return trimesh.Trimesh(vertices=np.asarray(unit.vertices) * size + centre,
+                           faces=np.asarray(unit.faces).copy(), process=False)
 
 
 def prism(points: list[tuple[float, float]], z0: float, z1: float) -> trimesh.Trimesh:
