@@ -27,6 +27,7 @@ from twin.study.analysis import (
 )
 from twin.study.analysis import focus as pick
 from twin.study.charts import Curve, esc
+from twin.study.findings import breaks_first, on_shift
 from twin.study.store import Store
 from twin.study.words import (
     headline_kpi,
@@ -90,56 +91,6 @@ def _table(frame: pd.DataFrame, words: tuple[str, ...] = ()) -> str:
                          for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
         for row in frame.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-# ---------------------------------------------------------------- what breaks first
-def _on_shift(frame: pd.DataFrame, states: tuple[str, ...]) -> pd.Series:
-    """Mean state shares of ``frame`` rows over their on-shift time (off_shift left out)."""
-    cols = [s for s in states if s in frame and s != "off_shift"]
-    mean = frame[cols].mean()
-    total = float(mean.sum())
-    return mean / total if total > 0 else mean * 0.0
-
-
-def breaks_first(res: Results, scenario: int) -> str:
-    """What limits a scenario: the bottleneck station, and where the robots wait."""
-    line = res.line[res.line.scenario == scenario]
-    if line.empty:
-        return "no finished run"
-    bn = str(line["bottleneck"].mode().iloc[0])
-    stations = res.stations[(res.stations.scenario == scenario)
-                            & (res.stations.station == bn)]
-    busy = float(_on_shift(stations, STATION_STATES).get("processing", math.nan))
-    text = f"{spoken(bn)} sets the pace (working {busy:.0%} of shift time)"
-    robots = res.robots[res.robots.scenario == scenario] if not res.robots.empty else res.robots
-    if robots.empty:
-        return text
-    # robot time over planned (on-shift) time, as robot_utilisation (twin.kpi) counts it
-    planned = float((line["shift_hours"] * 3600.0 / line["horizon_s"]).mean())
-    share = robots[[s for s in ROBOT_STATES if s in robots]].mean() / max(planned, 1e-9)
-    moving = float(line["robot_utilisation"].mean())
-    if moving >= 0.9 and moving > busy:
-        text = (f"the robots set the pace (moving work {moving:.0%} of their shift time); "
-                f"the busiest station, {spoken(bn)}, works {busy:.0%}")
-    waits = {"for a charger": float(share.get("waiting_charger", 0.0)),
-             "for a work spot": float(share.get("waiting_spot", 0.0)),
-             "in aisle traffic": float(share.get("waiting_traffic", 0.0))}
-    chargers = res.chargers[res.chargers.scenario == scenario] if not res.chargers.empty \
-        else res.chargers
-    if not chargers.empty:
-        worst = chargers.groupby("charger")["mean_queue"].mean().idxmax()
-        waits[f"at the {spoken(str(worst))}"] = waits.pop("for a charger")
-    spots = res.spots[res.spots.scenario == scenario] if not res.spots.empty else res.spots
-    if not spots.empty:
-        worst = spots.groupby("spot")["mean_queue"].mean().idxmax()
-        waits[f"for a spot at {spoken(str(worst))}"] = waits.pop("for a work spot")
-    where, most = max(waits.items(), key=lambda kv: kv[1])
-    idle = float(share.get("idle", 0.0))
-    if most < 0.005:
-        text += "; robots hardly wait"
-    else:
-        text += f"; robots wait most {where} ({most:.0%} of their shift time)"
-    return text + f", idle {idle:.0%}"
 
 
 # ---------------------------------------------------------------- tables
@@ -263,7 +214,7 @@ def fig_stations(res: Results, scenario: int) -> str:
     names = sorted(frame.station.unique()) if not frame.empty else []
     stacks: dict[str, list[float]] = {s: [] for s in STATION_STATES if s != "off_shift"}
     for name in names:
-        share = _on_shift(frame[frame.station == name], STATION_STATES)
+        share = on_shift(frame[frame.station == name], STATION_STATES)
         for s in stacks:
             stacks[s].append(float(share.get(s, 0.0)))
     return charts.stacked_bars(
@@ -284,7 +235,7 @@ def fig_robots(res: Results) -> str:
         if frame.empty:
             continue
         labels.append(kit_words(res, s))
-        share = _on_shift(frame, ROBOT_STATES)
+        share = on_shift(frame, ROBOT_STATES)
         for state in stacks:
             stacks[state].append(float(share.get(state, 0.0)))
     return charts.stacked_bars("What robots do when not off shift, per scenario", labels,
