@@ -5,6 +5,7 @@ top of the layout hides it (HUD, legends, labels)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,17 @@ def tote() -> tuple[RunResult, Timeline]:
     line = twin.load_line(LINES / "tote_line.yaml")
     result = twin.simulate(line, hours=2, seed=1, events=True)
     return result, Timeline(run_from_events(line, result.events))
+
+
+@pytest.fixture(scope="module")
+def overview(tote: tuple[RunResult, Timeline]) -> Iterator[Any]:
+    """tote_line at 1280 x 720 from the overview camera, Monday 08:00."""
+    from viewer.render import ViewerScene
+
+    scene = ViewerScene(tote[1], window_size=(1280, 720))
+    scene.show(8 * 3600)
+    yield scene
+    scene.close()
 
 
 @pytest.mark.parametrize("name", ["tote_line.yaml", "teaching/six_losses.yaml"])
@@ -71,16 +83,15 @@ def _bbox(actor: Any, renderer: Any) -> tuple[float, float, float, float]:
     return box[0], box[2], box[1], box[3]
 
 
-def test_overview_shows_every_robot(tote: tuple[RunResult, Timeline]) -> None:
-    from viewer.render import ViewerScene
-
-    _, timeline = tote
-    scene = ViewerScene(timeline, window_size=(1280, 720))
+def test_overview_shows_every_robot(overview: Any) -> None:
+    scene = overview
     snap = scene.show(8 * 3600)
     full = scene.image()
     for name in ("robots", "robot_markers"):
         scene.plotter.actors[name].SetVisibility(False)
     bare = scene.image()
+    for name in ("robots", "robot_markers"):
+        scene.plotter.actors[name].SetVisibility(True)
     heads = np.array([scene.to_screen(x, y, 1.76) for x, y in snap.robot_xy])
     rows, cols = np.nonzero(np.abs(full.astype(int) - bare.astype(int)).max(axis=2) > 12)
     owner = ((cols[:, None] - heads[None, :, 0]) ** 2
@@ -92,20 +103,17 @@ def test_overview_shows_every_robot(tote: tuple[RunResult, Timeline]) -> None:
         mine = (np.abs(c - heads[i, 0]) < 30) & (np.abs(r - heads[i, 1]) < 40)
         assert mine.sum() >= ROBOT_COLOUR_PX, f"{state} robot: {mine.sum()} px in its colour"
     # level of detail: close up the body is big enough and the marker goes
-    scene.camera("follow", timeline.robots[0])
+    scene.camera("follow", scene.timeline.robots[0])
     assert scene.markers is not None and scene.markers.mesh.points[0, 2] < 0
-    scene.close()
+    scene.camera("overview")
+    assert scene.markers.mesh.points[0, 2] > 0
 
 
-def test_hud_and_labels_keep_off_the_layout(tote: tuple[RunResult, Timeline]) -> None:
+def test_hud_and_labels_keep_off_the_layout(overview: Any) -> None:
     """The hall (floor and all on it) fits between the HUD's bands; no label covers another
-    label or the HUD. Boxes are VTK's own measure of the drawn text. A 4:3 window: the robot
-    legend wraps to two rows."""
-    from viewer.render import ViewerScene
-
-    _, timeline = tote
-    size = (960, 720)
-    scene = ViewerScene(timeline, window_size=size)
+    label or the HUD. Boxes are VTK's own measure of the drawn text."""
+    scene, size = overview, (1280, 720)
+    scene.camera("overview")
     scene.show(7.6 * 3600)
     scene.image()
     renderer = scene.plotter.renderer
@@ -129,7 +137,6 @@ def test_hud_and_labels_keep_off_the_layout(tote: tuple[RunResult, Timeline]) ->
         for b in every[i + 1:]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], \
                 f"label {a} overlaps {b}"
-    scene.close()
 
 
 def test_slider_reads_clock_time(tote: tuple[RunResult, Timeline]) -> None:
