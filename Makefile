@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: install system-deps demo test test-fast lint bench clean readme-image
+.PHONY: install system-deps gltf-tools demo test test-fast lint bench clean readme-image
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[all,dev]"
 	touch $(STAMP)
 
-install: $(STAMP) system-deps
+install: $(STAMP) system-deps gltf-tools
 
 # System packages: headless Chromium checks the study report renders without errors.
 system-deps:
@@ -24,6 +24,13 @@ system-deps:
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
 	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	    else echo "note: chromium not installed (needs root); the report browser test will skip"; fi; }
+
+# npm packages for the animated glTF test: three.js plays it in Chromium, Khronos' validator.
+gltf-tools:
+	@test -d $(VENV)/npm/node_modules/three -a -d $(VENV)/npm/node_modules/gltf-validator || \
+	  { if command -v npm >/dev/null 2>&1; then npm install --silent --no-audit --no-fund \
+	      --prefix $(VENV)/npm three@0.187.0 gltf-validator@2.0.0-dev.3.10; \
+	    else echo "note: npm not found; the animated glTF browser test will skip"; fi; }
 
 demo: install
 	$(BIN)/twin demo --headline --out $(OUT)/demo

@@ -356,6 +356,7 @@ def _register_extras() -> None:
     from twin import datacommands as data_commands
     from twin.study import commands as study_commands
     from twin.study.optimize_command import optimize
+    from viewer import animate as viewer_animate
     from viewer import commands as viewer_commands
 
     app.command("study")(study_commands.study)
@@ -367,6 +368,7 @@ def _register_extras() -> None:
     app.command()(data_commands.fit)
     app.command("export-ocel")(data_commands.export_ocel)
     app.command("import-layout")(data_commands.import_layout)
+    app.command()(viewer_animate.animate)
 
 
 _register_extras()

@@ -1,14 +1,15 @@
-"""The scene for other tools: layout as glTF (trimesh), a moment of a run as HTML."""
+"""The scene for other tools: the layout as glTF, a run as animated glTF (viewer.animation), a
+moment of a run as HTML."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import trimesh
 
 from twin.config import Line
 from viewer import style
+from viewer.gltf import Gltf
 from viewer.replay import Snapshot
 from viewer.scene import Piece, static_pieces, station_meshes
 
@@ -25,16 +26,14 @@ def layout_pieces(line: Line, paths: list[np.ndarray],
 
 
 def write_glb(line: Line, paths: list[np.ndarray], out: Path) -> Path:
-    """Write the layout as a binary glTF scene, one named node per part, coloured."""
-    scene = trimesh.Scene()
+    """Write the layout as a binary glTF scene, Y-up, one named node and material per part."""
+    g = Gltf()
     for piece in layout_pieces(line, paths):
-        mesh = piece.mesh.copy()
-        colour = np.append(style.rgb(piece.colour), 255)
-        mesh.visual = trimesh.visual.ColorVisuals(mesh, face_colors=np.tile(colour, (len(
-            mesh.faces), 1)))
-        scene.add_geometry(mesh, node_name=piece.name, geom_name=piece.name)
+        material = g.material(piece.name, style.rgb(piece.colour))
+        mesh = g.mesh(piece.name, g.geometry(piece.mesh.vertices, piece.mesh.faces), material)
+        g.node(piece.name, mesh)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(scene.export(file_type="glb"))
+    out.write_bytes(g.glb())
     return out
 
 

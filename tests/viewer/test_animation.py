@@ -1,0 +1,175 @@
+"""twin animate: a window of a real run as an animated .glb. Khronos' validator finds no error
+in it; three.js loads it in headless Chromium, finds it Y-up (the floor spans x and z, height
+is y), with the named robot joints, and its frames differ over time; the keys follow the run
+(a robot's root is where the replay puts it, its tote shows exactly while it carries)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import twin
+from twin.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+NPM = Path(sys.executable).parents[1] / "npm" / "node_modules"  # make gltf-tools puts it here
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+START, END = 6 * 3600 + 300.0, 6 * 3600 + 390.0  # Monday 06:05-06:06:30, robots at work
+
+
+@pytest.fixture(scope="module")
+def glb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("anim")
+    line = twin.load_line(ROOT / "lines" / "tote_line.yaml")
+    twin.simulate(line, hours=1, seed=3, events=True).write(tmp / "run")
+    out = tmp / "window.glb"
+    r = CliRunner().invoke(app, ["animate", str(tmp / "run"), "--glb", str(out), "--from",
+                                 str(START), "--to", str(END), "--fps", "5"])
+    assert r.exit_code == 0, r.stderr
+    assert "451 keys" in r.stdout  # 90 s at 1 run second per animation second, 5 keys/s
+    return out
+
+
+def read_glb(path: Path) -> tuple[dict, bytes]:  # type: ignore[type-arg]
+    data = path.read_bytes()
+    magic, version, total = struct.unpack("<4sII", data[:12])
+    assert (magic, version, total) == (b"glTF", 2, len(data))
+    n = struct.unpack("<I", data[12:16])[0]
+    doc = json.loads(data[20:20 + n])
+    return doc, data[20 + n + 8:]
+
+
+def accessor(doc: dict, binary: bytes, i: int) -> np.ndarray:  # type: ignore[type-arg]
+    acc = doc["accessors"][i]
+    view = doc["bufferViews"][acc["bufferView"]]
+    width = {"SCALAR": 1, "VEC3": 3, "VEC4": 4}[acc["type"]]
+    a = np.frombuffer(binary, np.float32, acc["count"] * width, view["byteOffset"])
+    return a.reshape(acc["count"], width)
+
+
+def test_keys_follow_the_run(glb: Path) -> None:
+    from viewer.replay import Timeline
+    from viewer.run import load_run
+
+    doc, binary = read_glb(glb)
+    timeline = Timeline(load_run(glb.parent / "run"))
+    nodes = {n["name"]: i for i, n in enumerate(doc["nodes"])}
+    anim = doc["animations"][0]
+    by_target = {(c["target"]["node"], c["target"]["path"]): anim["samplers"][c["sampler"]]
+                 for c in anim["channels"]}
+    for rid in timeline.robots:
+        move = by_target[(nodes[rid], "translation")]
+        t = accessor(doc, binary, move["input"])[:, 0]
+        pos = accessor(doc, binary, move["output"])
+        assert t[0] == 0 and t[-1] == pytest.approx(END - START)
+        for k in (0, 150, 450):
+            snap = timeline.at(START + float(t[k]))
+            x, y = snap.robot_xy[timeline.robots.index(rid)]
+            assert pos[k] == pytest.approx([x, 0.0, -y], abs=1e-4)  # Y-up: floor y is -z
+            shown = accessor(doc, binary, by_target[(nodes[f"{rid} tote"], "scale")]["output"])
+            carrying = snap.robot_units[timeline.robots.index(rid)] > 0
+            assert shown[k][0] == (1.0 if carrying else 0.0)
+    # some robot carried and some walked in the window: the figure moved its legs
+    hips = [accessor(doc, binary, by_target[(nodes[f"{r} hip_l"], "rotation")]["output"])
+            for r in timeline.robots]
+    assert max(float(np.ptp(h[:, 2])) for h in hips) > 0.2
+    names = {m["name"] for m in doc["materials"]}
+    assert {"robot limb", "tote", "station processing"} <= names
+
+
+@pytest.mark.skipif(not (NPM / "gltf-validator").is_dir(), reason="make gltf-tools (npm)")
+def test_khronos_validator_finds_no_error(glb: Path) -> None:
+    script = ("const v = require('gltf-validator'); const fs = require('fs');"
+              "v.validateBytes(new Uint8Array(fs.readFileSync(process.argv[1])))"
+              ".then(r => console.log(JSON.stringify(r.issues)));")
+    out = subprocess.run(["node", "-e", script, str(glb)], capture_output=True, text=True,
+                         cwd=NPM.parent, timeout=120, check=True)
+    issues = json.loads(out.stdout)
+    assert issues["numErrors"] == 0, issues["messages"][:5]
+    assert issues["numWarnings"] == 0, issues["messages"][:5]
+
+
+PAGE = """<!doctype html><html><body><pre id="out">pending</pre>
+<script type="importmap">{"imports": {"three": "./three/build/three.module.js",
+ "three/addons/": "./three/examples/jsm/"}}</script>
+<script type="module">
+import * as THREE from 'three';
+import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+const out = document.getElementById('out');
+try {
+  const W = 480, H = 300;
+  const renderer = new THREE.WebGLRenderer({preserveDrawingBuffer: true});
+  renderer.setSize(W, H);
+  const gltf = await new GLTFLoader().loadAsync('window.glb');
+  const scene = new THREE.Scene();
+  scene.add(new THREE.AmbientLight(0xffffff, 1.0));
+  scene.add(gltf.scene);
+  const box = new THREE.Box3().setFromObject(gltf.scene);
+  const size = box.getSize(new THREE.Vector3()), c = box.getCenter(new THREE.Vector3());
+  const camera = new THREE.PerspectiveCamera(40, W / H, 0.1, 1000);
+  camera.position.set(c.x, c.y + size.x * 0.8, c.z + size.z * 0.8);
+  camera.lookAt(c);
+  const mixer = new THREE.AnimationMixer(gltf.scene);
+  const clip = gltf.animations[0];
+  mixer.clipAction(clip).play();
+  const gl = renderer.getContext();
+  const frame = (t) => {
+    mixer.setTime(t); renderer.render(scene, camera);
+    const px = new Uint8Array(W * H * 4);
+    gl.readPixels(0, 0, W, H, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    return px;
+  };
+  const diff = (a, b) => { let n = 0; for (let i = 0; i < a.length; i += 4)
+    if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2]) n++; return n; };
+  const f0 = frame(0), f1 = frame(clip.duration / 2), f2 = frame(clip.duration / 2);
+  let lit = 0; for (let i = 0; i < f0.length; i += 4) if (f0[i] + f0[i + 1] + f0[i + 2]) lit++;
+  const names = []; gltf.scene.traverse(o => names.push(o.name));
+  out.textContent = JSON.stringify({ok: true, duration: clip.duration, size: size.toArray(),
+    moved: diff(f0, f1), again: diff(f1, f2), lit, pixels: W * H, names});
+} catch (e) { out.textContent = JSON.stringify({ok: false, error: String(e)}); }
+</script></body></html>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None or not (NPM / "three").is_dir(),
+                    reason="needs chromium and three.js (make system-deps gltf-tools)")
+def test_plays_in_headless_chromium(glb: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "three").symlink_to(NPM / "three")
+    shutil.copy(glb, site / "window.glb")
+    (site / "index.html").write_text(PAGE)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        dom = subprocess.run(
+            [str(CHROMIUM), "--headless", "--no-sandbox", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--use-angle=swiftshader",
+             "--enable-unsafe-swiftshader", "--virtual-time-budget=60000", "--dump-dom", url],
+            capture_output=True, text=True, timeout=180).stdout
+    finally:
+        server.shutdown()
+    text = dom[dom.index('<pre id="out">') + 14:dom.index("</pre>")]
+    result = json.loads(text.replace("&quot;", '"').replace("&amp;", "&"))
+    assert result["ok"], result
+    assert result["duration"] == pytest.approx(END - START)
+    sx, sy, sz = result["size"]
+    assert sy < 3 < min(sx, sz)  # Y-up: the floor lies in x-z, the tallest thing is ~2.2 m
+    assert result["lit"] > result["pixels"] / 10  # the scene is in view
+    assert result["moved"] > 0 and result["again"] == 0  # time moves it; a time is one frame
+    assert "robot1" in result["names"] and "robot1_hip_l" in result["names"]  # three's names
