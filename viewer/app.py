@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from viewer.hud import PAD, clock, short_clock
+from viewer.hud import PAD, clock, short_clock, text_size
 from viewer.live import LiveRun
 from viewer.render import ViewerScene
 from viewer.replay import Timeline
@@ -43,16 +43,24 @@ class App:
         self._station = -1
         self._last = time.perf_counter()
         plotter = self.scene.plotter
-        width, height = plotter.window_size
-        top = height - self.scene.free_rect()[3]  # the HUD's top band, right of its block
-        keys = plotter.add_text(KEYS, position=(0.0, 0.0), font_size=8, color="#333333",
+        # the slider band (over the legends): the slider on the left half, the keys and what
+        # a click found on the right half
+        width = plotter.window_size[0]
+        band = self.scene.free_rect()[1] - PAD - SLIDER_PX
+        keys = plotter.add_text(KEYS, position=(0.0, 0.0), font_size=7, color="#333333",
                                 name="keys")
         keys.GetTextProperty().SetJustificationToRight()
-        keys.SetPosition(width - PAD, height - top + PAD)
-        self._info = plotter.add_text("", position=(0.0, 0.0), font_size=10, color="black",
+        keys.SetPosition(width - PAD, band + 2)
+        self._info = plotter.add_text("", position=(0.0, 0.0), font_size=8, color="black",
                                       font="courier", name="info")
         self._info.GetTextProperty().SetJustificationToRight()
-        self._info.SetPosition(width - PAD, height - top + PAD + 36)
+        dpi = int(plotter.ren_win.GetDPI())
+        self._info.SetPosition(width - PAD, band + 4 + text_size(keys.GetTextProperty(), KEYS,
+                                                                 dpi)[1])
+        # the slider's own title sits under the bar, on the legends: the clock goes beside it
+        self._clock = plotter.add_text("", position=(0.0, 0.0), font_size=10, color="black",
+                                       font="courier", name="slider_clock")
+        self._clock.SetPosition(int(0.46 * width), band + SLIDER_PX // 2 - 6)
         self.draw()
 
     @property
@@ -66,10 +74,9 @@ class App:
             self.timeline = self.live.advance(self.t)
             self.scene.use(self.timeline)
         self.scene.show(self.t, self.speed)
-        if self.slider is not None:  # the slider follows the clock and reads it
-            rep = self.slider.GetRepresentation()
-            rep.SetValue(self.t)
-            rep.SetTitleText(short_clock(self.t))
+        if self.slider is not None:  # the slider follows the clock, read beside it
+            self.slider.GetRepresentation().SetValue(self.t)
+            self._clock.SetInput(short_clock(self.t))
 
     def tick(self) -> None:
         """Advance by wall time x speed while playing (the timer calls this)."""
@@ -162,9 +169,10 @@ class App:
             pl.add_key_event(key, action)
         y = (self.scene.free_rect()[1] - PAD - SLIDER_PX / 2) / pl.window_size[1]
         self.slider = pl.add_slider_widget(
-            self.jump, (0.0, max(self.horizon, 1.0)), value=self.t, title=short_clock(self.t),
-            pointa=(0.25, y), pointb=(0.75, y), style="modern", interaction_event="end",
-            fmt=" ")  # the title reads the clock ("Tue 08:30"); no raw seconds
+            self.jump, (0.0, max(self.horizon, 1.0)), value=self.t, title="",
+            pointa=(0.03, y), pointb=(0.45, y), style="modern", interaction_event="end",
+            fmt=" ")  # no raw seconds: the clock beside the bar reads "Tue 08:30"
         self.slider.GetRepresentation().SetShowSliderLabel(False)
+        self._clock.SetInput(short_clock(self.t))
         pl.enable_surface_point_picking(callback=self.pick, show_point=False,
                                         show_message=False, left_clicking=True)
