@@ -52,6 +52,13 @@ class RunResult:
 
         return pd.DataFrame(self.series_rows, columns=["t_end", "good_units", "wip_mean"])
 
+    @property
+    def warnings(self) -> list[str]:
+        """One-line warnings about these KPIs (e.g. a window with no working time)."""
+        from twin.kpi import warnings
+
+        return warnings(self.kpis)
+
     def run_info(self) -> dict[str, Any]:
         return {"seed": self.seed, "hours": self.hours, "warmup_hours": self.warmup_hours,
                 "version": VERSION, "wall_s": self.wall_s, "events": len(self.log)}

@@ -59,9 +59,11 @@ def test_the_warmup_is_working_time() -> None:
 
 def test_a_window_without_working_time_says_so() -> None:
     line = load_line(REPO / "lines" / "tote_line.yaml")
-    k = simulate(line, hours=5, seed=1, warmup_hours=0, series_bin_s=0).kpis
+    result = simulate(line, hours=5, seed=1, warmup_hours=0, series_bin_s=0)
+    k = result.kpis
     assert k.line.shift_hours == 0
     (warning,) = warnings(k)
+    assert result.warnings == [warning]
     assert "no working time" in warning
     assert k.line.throughput_per_shift_hour != k.line.throughput_per_shift_hour  # NaN
     assert not warnings(week(REPO / "lines" / "tote_line.yaml"))
