@@ -163,8 +163,17 @@ def recommendation(res: Results) -> tuple[Option | None, str]:
                       "the target.")
     if target is None:
         top = max(measured, key=lambda s: (ci[s].mean, -s))
-        return None, (f"No target was set. The most output: "
-                      f"{achieves(res, top, kpi, ci[top])}." + (f" {few}" if few else ""))
+        words = f"No target was set. The most output: {achieves(res, top, kpi, ci[top])}."
+        if few:
+            return None, f"{words} {few}"
+        cost = intervals(res, "cost_per_year")
+        close = [s for s in measured if ci[s].high >= ci[top].low]  # intervals overlap
+        cheap = min(close, key=lambda s: (cost[s].mean, s))
+        if cheap != top and cost[cheap].mean < cost[top].mean:
+            words += (f" For less money, {achieves(res, cheap, kpi, ci[cheap])}: within the "
+                      f"interval of the most, at USD {cost[cheap].mean:,.0f} a year against "
+                      f"USD {cost[top].mean:,.0f}.")
+        return None, words
     goal = target_words(res, target)
     if few:
         top = max(measured, key=lambda s: (ci[s].mean if not target.lower_is_better
