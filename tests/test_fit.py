@@ -239,3 +239,13 @@ def test_station_log_errors_name_the_row(tmp_path: Path) -> None:
     path.write_text("station,when\npress,0\n")
     r = runner.invoke(app, ["fit", "--station-log", str(path)])
     assert r.exit_code == 2 and "missing column(s) event, time" in r.stderr
+
+
+def test_equal_times_are_a_constant(tmp_path: Path) -> None:
+    csv = tmp_path / "takt.csv"
+    csv.write_text("t\n" + "42\n" * 12)
+    r = runner.invoke(app, ["fit", str(csv)])
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    pasted = lines[lines.index("# paste (all times equal: a constant):") + 1]
+    assert DIST.validate_python(yaml.safe_load(pasted)).mean == 42

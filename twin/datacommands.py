@@ -129,8 +129,9 @@ def _report(sample: object, what: str, bootstrap: int, seed: int, plot: Path | N
     emp = fitting.flow_yaml(fitting.empirical(sample))
     best = fits[0].yaml() if fits and not fits[0].rejected else emp
     label = f"{key}: " if key else ""
-    out.print(f"\n# paste ({'best fit' if best != emp else 'no family fits: empirical'}):",
-              highlight=False)
+    why = ("best fit" if best != emp else "all times equal: a constant" if not fits
+           else "every family rejected: the empirical distribution")
+    out.print(f"\n# paste ({why}):", highlight=False)
     out.print(f"{label}{best}", highlight=False, soft_wrap=True)
     if best != emp:
         out.print(f"# or the {'Kaplan-Meier ' if sample.censored else ''}empirical one:",

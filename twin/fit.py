@@ -16,6 +16,7 @@ a goodness-of-fit p-value does).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,18 +129,22 @@ def _weibull(s: Sample) -> dict[str, float]:
 
 
 def _triangular(x: np.ndarray) -> dict[str, float]:
-    """Endpoints just beyond the sample's; the mode maximises the likelihood over candidates."""
-    n = x.size
-    lo, hi = float(x.min()), float(x.max())
+    """Endpoints just beyond the sample's; the mode maximises the likelihood over the sample's
+    quantiles (prefix sums of the sorted logs make each candidate O(1))."""
+    xs = np.sort(x)
+    n = xs.size
+    lo, hi = float(xs[0]), float(xs[-1])
     pad = (hi - lo) / max(n - 1, 1)
     low, high = max(lo - pad, 0.0), hi + pad
-    cands = np.unique(np.quantile(x, np.linspace(0, 1, min(n, 400))))
-    c = (cands - low)[:, None]
-    xs = (x - low)[None, :]
     w = high - low
-    left = np.where(xs < c, 2 * xs / (w * np.maximum(c, 1e-300)), 0.0)
-    right = np.where(xs >= c, 2 * (w - xs) / (w * np.maximum(w - c, 1e-300)), 0.0)
-    ll = np.log(np.maximum(left + right, 1e-300)).sum(axis=1)
+    left = np.concatenate([[0.0], np.cumsum(np.log(np.maximum(xs - low, 1e-300)))])
+    right = np.concatenate([np.cumsum(np.log(np.maximum(high - xs, 1e-300))[::-1])[::-1], [0.0]])
+    cands = np.unique(np.quantile(xs, np.linspace(0, 1, min(n, 400))))
+    k = np.searchsorted(xs, cands, side="left")  # points left of the mode
+    c = cands - low
+    with np.errstate(divide="ignore"):
+        ll = (left[k] + k * np.log(2 / (w * np.maximum(c, 1e-300)))
+              + right[k] + (n - k) * np.log(2 / (w * np.maximum(w - c, 1e-300))))
     return {"low": low, "mode": float(cands[int(np.argmax(ll))]), "high": high}
 
 
@@ -258,11 +263,20 @@ def km_distance(s: Sample, cdf: Callable[[np.ndarray], np.ndarray]) -> float:
     return float(max(np.abs(f - after).max(), np.abs(f - before).max()))
 
 
+def cdf(family: str, p: dict[str, float]) -> Callable[[np.ndarray], np.ndarray]:
+    """The family's CDF (the truncated normal's in plain NumPy: scipy's is slow)."""
+    if family == "normal":
+        m, sd = p["mean"], p["sd"]
+        below = float(special.ndtr(-m / sd))
+        return lambda x: (special.ndtr((np.asarray(x) - m) / sd) - below) / (1 - below)
+    return frozen(family, p).cdf  # type: ignore[no-any-return]
+
+
 def statistic(family: str, p: dict[str, float], s: Sample) -> float:
-    rv = frozen(family, p)
+    f = cdf(family, p)
     if s.censored:
-        return km_distance(s, rv.cdf)
-    return anderson_darling(np.sort(s.times), rv.cdf)
+        return km_distance(s, f)
+    return anderson_darling(np.sort(s.times), f)
 
 
 def _censoring_sampler(s: Sample) -> Callable[[np.random.Generator], np.ndarray]:
@@ -286,14 +300,13 @@ def p_value(family: str, p: dict[str, float], s: Sample, observed: float,
     """Parametric bootstrap: refit to samples from the fitted model, recompute the statistic."""
     if bootstrap <= 0:
         return math.nan
-    rv = frozen(family, p)
+    model = as_twin(family, p)  # drawn the way a run would draw it
     censor = _censoring_sampler(s) if s.censored else None
     n = s.times.size
     exceed = 0
     done = 0
     for _ in range(bootstrap):
-        x = np.asarray(rv.rvs(size=n, random_state=rng), dtype=float)
-        x = np.maximum(x, 0.0)
+        x = np.asarray(model.draw(rng, n), dtype=float)
         if censor is not None:
             c = censor(rng)
             sample = Sample(np.minimum(x, c), x <= c)
@@ -358,6 +371,8 @@ def fit_all(s: Sample, families: tuple[str, ...] | None = None, bootstrap: int =
     wanted = families or (CENSORED_FAMILIES if s.censored else FAMILIES)
     fits: list[Fit] = []
     skipped: dict[str, str] = {}
+    if np.ptp(s.times) == 0:
+        return [], dict.fromkeys(wanted, "all times are equal: it is a constant")
     for family in wanted:
         if s.censored and family not in CENSORED_FAMILIES:
             skipped[family] = "needs complete data (its support ends where censoring hides it)"
@@ -378,11 +393,16 @@ def fit_all(s: Sample, families: tuple[str, ...] | None = None, bootstrap: int =
     return fits, skipped
 
 
-def as_twin(family: str, p: dict[str, float]) -> Any:
-    """twin's own distribution model for these parameters (validates them)."""
+@functools.cache
+def _adapter() -> Any:
     from pydantic import TypeAdapter
 
-    return TypeAdapter(Distribution).validate_python({"dist": family, **p})
+    return TypeAdapter(Distribution)
+
+
+def as_twin(family: str, p: dict[str, float]) -> Any:
+    """twin's own distribution model for these parameters (validates them)."""
+    return _adapter().validate_python({"dist": family, **p})
 
 
 def empirical(s: Sample, points: int = EMPIRICAL_POINTS) -> dict[str, Any]:
@@ -403,6 +423,8 @@ def empirical(s: Sample, points: int = EMPIRICAL_POINTS) -> dict[str, Any]:
         t, counts = np.unique(s.times, return_counts=True)
         w = counts.astype(float)
     w = w / w.sum()
+    if t.size == 1:
+        return {"dist": "constant", "value": _round(float(t[0]))}
     if t.size > points:
         cum = np.cumsum(w)
         q = (np.arange(points) + 0.5) / points
@@ -444,6 +466,8 @@ def flow_yaml(d: dict[str, Any]) -> str:
             parts.append("values: [" + ", ".join(f"{x:g}" for x in v) + "]")
         elif k == "weights":
             parts.append("weights: [" + ", ".join(f"{x:g}" for x in v) + "]")
+        elif k == "value":
+            parts.append(f"value: {duration(v)}")
         elif k in _UNITLESS:
             parts.append(f"{k}: {_round(v):g}")
         else:
