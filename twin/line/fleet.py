@@ -7,6 +7,7 @@ it checks its state of charge and goes to the nearest charger group below the th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 _STANDING = frozenset({IDLE, WAITING_CHARGER, DOWN, WAITING_SPOT, WAITING_TRAFFIC})
 _OVERRIDDEN = frozenset({IDLE})
 _BREAK = object()  # wake-up sentinel: a break started
+ALARM_SLACK = 4.0  # an idle robot's battery alarm is set as if it drained 4x its standing draw
 T = TypeVar("T")
 
 
@@ -64,7 +66,10 @@ class Robot:
             self.ttr = failures.ttr.sampler(frng)
             self.ttf_left = self.ttf()
         self.wakeup: simpy.Event | None = None  # succeeds with a trip, a break or an alarm
-        self.alarm: simpy.Event | None = None  # the battery alarm while idle
+        self.low_at: float | None = None  # idle: when standing drains the battery to the mark
+        self.alarm: simpy.Event | None = None  # the battery alarm (see battery_alarm)
+        self.alarm_at = math.inf
+        self.alarm_exact = False  # set for this idle stretch's low_at itself
         self.idle_since = factory.env.now  # when it last joined the dispatcher's idle list
         self.reset_counts()
 
@@ -211,7 +216,7 @@ class Robot:
                 yield from self.flat_battery()
             if self.energy < policy.go_charge_below * self.capacity + 1.0:
                 yield from self.charge(policy.charge_to)
-            elif (not f.calendar.is_on(env.now) and policy.in_breaks
+            elif (policy.in_breaks and not f.calendar.is_on(env.now)
                   and self.soc < policy.charge_to and f.chargers):
                 yield from self.charge(policy.charge_to)
             trip = f.dispatcher.robot_free(self)
@@ -220,12 +225,16 @@ class Robot:
                 wakeup = self.wakeup = env.event()
                 margin = self.energy - policy.go_charge_below * self.capacity
                 if margin > 0 and f.chargers:
-                    # the battery alarm: still idle when standing has drained it to the mark
+                    # standing drains the battery to the mark at low_at: go and charge then
                     power = self.drain_w if self.datasheet is not None else self.idle_power
-                    alarm = self.alarm = env.timeout(margin / power)
-                    alarm.callbacks.append(self.battery_low)  # type: ignore[union-attr]
+                    self.low_at = env.now + margin / power
+                    if self.alarm_at > self.low_at:
+                        self.arm(env.now + margin / (power * ALARM_SLACK), exact=False)
+                    else:
+                        self.alarm_exact = False  # armed for an earlier stretch: check then
                 got = yield wakeup
-                self.wakeup = self.alarm = None
+                self.wakeup = None
+                self.low_at = None
                 if not isinstance(got, Trip):
                     f.dispatcher.withdraw(self)
                     self.set(IDLE)  # settle the standing draw before checking the battery
@@ -233,12 +242,34 @@ class Robot:
                 trip = got
             yield from self.carry_out(trip)
 
-    def battery_low(self, alarm: simpy.Event) -> None:
-        """The battery alarm of an idle robot went off: off the idle list, wake it to charge."""
-        wakeup = self.wakeup
-        if alarm is self.alarm and wakeup is not None and not wakeup.triggered:
+    def arm(self, at: float, exact: bool) -> None:
+        """Set the battery alarm for ``at`` (replacing any alarm set before)."""
+        env = self.env
+        alarm = self.alarm = env.timeout(max(at - env.now, 0.0))
+        alarm.callbacks.append(self.battery_alarm)  # type: ignore[union-attr]
+        self.alarm_at = at
+        self.alarm_exact = exact
+
+    def battery_alarm(self, alarm: simpy.Event) -> None:
+        """The battery alarm went off. An idle robot whose standing drained it to the mark goes
+        to charge (off the idle list, woken); one not there yet is called again when it is.
+
+        One alarm serves many idle stretches: it is set early (as if the robot drained
+        ``ALARM_SLACK`` times its standing draw from then on), so it stays early for the idle
+        stretches after the robot's next trips, and only an idle robot ever sets it again.
+        """
+        if alarm is not self.alarm:
+            return  # replaced by an earlier one
+        self.alarm = None
+        self.alarm_at = math.inf
+        wakeup, low_at = self.wakeup, self.low_at
+        if low_at is None or wakeup is None or wakeup.triggered:
+            return  # working now: its next idle stretch sets a new alarm
+        if self.alarm_exact or low_at <= self.env.now:
             self.factory.dispatcher.withdraw(self)
             wakeup.succeed(None)
+        else:
+            self.arm(low_at, exact=True)
 
     def carry_out(self, trip: Trip) -> Generator[simpy.Event, Any, None]:
         f = self.factory
@@ -364,7 +395,17 @@ class Dispatcher:
     def submit(self, trip: Trip) -> None:
         f = self.factory
         zone = trip.leg.zone
-        groups = [g for g in (self.idle.get(zone), self.idle.get(None) if zone else None) if g]
+        own = self.idle.get(zone)
+        anyone = self.idle.get(None) if zone else None
+        if not anyone and not self.nearest:  # the common case: a zone's own robots
+            if own and f.calendar.is_on(f.env.now):
+                robot = own.pop(0)  # idle longest: at the head of the list
+                assert robot.wakeup is not None
+                robot.wakeup.succeed(trip)
+            else:
+                self.pending.setdefault(zone, []).append(trip)
+            return
+        groups = [g for g in (own, anyone) if g]
         if groups and f.calendar.is_on(f.env.now):
             if self.nearest:
                 d = f.walkways.dist
