@@ -137,6 +137,12 @@ def tables(store: Path) -> dict[str, list[tuple[object, ...]]]:
         con.close()
 
 
+def _ctrl_c_on() -> None:
+    """In the child before exec: Ctrl-C acts (a shell's background job inherits it ignored,
+    and a Python started so keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def complete(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
 
@@ -150,7 +156,7 @@ def trial(name: str, sig: signal.Signals, group: bool, at: float, code: Path, wo
     env = environment(code, mark)
     tally.trials += 1
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, start_new_session=True)
+                            env=env, start_new_session=True, preexec_fn=_ctrl_c_on)
     time.sleep(at)
     running = proc.poll() is None
     if running:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from twin.study.plan import RunSpec
-from twin.study.worker import RunOutcome, execute_run, timed_out
+from twin.study.worker import RunOutcome, execute_run, resolve, timed_out
 
 Done = tuple[RunSpec, RunOutcome]
 Timeouts = Mapping[str, float]
@@ -37,6 +37,11 @@ Timeouts = Mapping[str, float]
 KILL_GRACE_S = 10.0
 """A run stopped at its budget normally returns at once; a worker still silent this long
 after the budget is stuck outside Python and is killed."""
+START_GRACE_S = 120.0
+"""A worker that has not begun a run this long after it was sent (its start-up hangs) is
+killed as well."""
+STARTED = "started"
+"""What a worker says when it begins a run."""
 POLL_S = 0.25
 """How often the pool looks at budgets while it waits for results."""
 PARENT_POLL_S = 0.5
@@ -97,10 +102,11 @@ def die_with_parent(parent: int, kernel_signal: bool = True) -> None:
     threading.Thread(target=watch, name="twin-parent-watch", daemon=True).start()
 
 
-WORKER_BOOT = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-               "from twin.study.executors import serve; serve()")
+WORKER_BOOT = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+               "del sys.path[0]; from twin.study.executors import serve; serve()")
 """A pool worker's command line (``python -c``): Ctrl-C is the study's business from the
-first instruction on."""
+first instruction on, and twin comes from where the study's twin came from (PYTHONPATH),
+not from a ``twin`` folder in the working directory that ``-c`` would put first."""
 
 
 def serve() -> None:
@@ -124,6 +130,9 @@ def serve() -> None:
                 outcome: Any = os.getpid()
             else:
                 spec, timeout_s = job
+                with contextlib.suppress(Exception):  # imports are no part of the budget
+                    resolve(spec.simulator)  # (a failure is reported by execute_run)
+                conn.send(STARTED)
                 outcome = execute_run(spec, timeout_s)
             conn.send(outcome)
     except (EOFError, OSError):  # the study went away
@@ -148,14 +157,20 @@ class _Hand:
     spec: RunSpec | None = None
     budget: float | None = None
     since: float = 0.0
+    begun: bool = False
 
     def give(self, spec: RunSpec, budget: float | None) -> None:
         """Send a run (marked first: a send cut short by Ctrl-C leaves a worker to stop)."""
-        self.spec, self.budget, self.since = spec, budget, time.monotonic()
+        self.spec, self.budget, self.since, self.begun = spec, budget, time.monotonic(), False
         self.conn.send((spec, budget))
 
     def overdue(self, now: float) -> bool:
-        return self.budget is not None and now - self.since > self.budget + KILL_GRACE_S
+        """Past the run's budget and the grace since the run began (or since it was sent,
+        with the start-up grace, while the worker has not begun it)."""
+        if self.budget is None:
+            return False
+        return now - self.since > self.budget + KILL_GRACE_S + (
+            0.0 if self.begun else START_GRACE_S)
 
     def stop(self, wait_s: float = 0.0) -> None:
         """Kill the process (after ``wait_s`` for it to end by itself) and reap it."""
@@ -259,6 +274,9 @@ class LocalExecutor:
                     assert job is not None
                     if hand.conn in ready:
                         outcome = self._collect(hand, job)
+                        if outcome is None:  # it began the run: the budget counts from now
+                            hand.since, hand.begun = time.monotonic(), True
+                            continue
                     elif hand.overdue(now):
                         self._replace(hand)
                         outcome = RunOutcome(job.key, "failed", timed_out(hand.budget or 0.0)
@@ -275,11 +293,12 @@ class LocalExecutor:
                     hand.stop()
             self.crew = [h for h in self.crew if not h.conn.closed]
 
-    def _collect(self, hand: _Hand, spec: RunSpec) -> RunOutcome:
-        """The outcome a worker sent, or what its death means for the run."""
+    def _collect(self, hand: _Hand, spec: RunSpec) -> RunOutcome | None:
+        """The outcome a worker sent (None for its notice that it began the run), or what
+        its death means for the run."""
         try:
-            outcome: RunOutcome = hand.conn.recv()
-            return outcome
+            message = hand.conn.recv()
+            return None if message == STARTED else message  # type: ignore[no-any-return]
         except (EOFError, OSError):
             pass
         hand.stop(wait_s=5.0)

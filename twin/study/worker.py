@@ -93,9 +93,9 @@ def execute_run(spec: RunSpec, timeout_s: float | None = None) -> RunOutcome:
     clock = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
+        simulate = resolve(spec.simulator)  # imports: not the run's time
         deadline = _Deadline(timeout_s) if timeout_s else None
         try:
-            simulate = resolve(spec.simulator)
             result = simulate(
                 spec.line, hours=spec.hours, seed=spec.seed, warmup_hours=spec.warmup_hours,
                 overrides=spec.overrides or None, events=spec.events,
