@@ -249,3 +249,16 @@ def test_equal_times_are_a_constant(tmp_path: Path) -> None:
     lines = r.stdout.splitlines()
     pasted = lines[lines.index("# paste (all times equal: a constant):") + 1]
     assert DIST.validate_python(yaml.safe_load(pasted)).mean == 42
+
+
+def test_station_log_by_hand(tmp_path: Path) -> None:
+    """Two units side by side, a repair while both are in: worked out by hand."""
+    path = tmp_path / "log.csv"
+    path.write_text("station,event,time,unit\n"
+                    "A,start,0,u1\nA,start,10,u2\nA,end,50,u1\nA,down,60,\nA,up,80,\n"
+                    "A,end,100,u2\nA,start,120,u3\n")
+    s = stationlog.samples(stationlog.read_log(path), path)["A"]
+    assert s.process == [50, 100 - 10 - 20]  # u2 waited out the 20 s repair
+    assert (s.ttr, s.ttr_censored) == ([20], [False])
+    # operating time: 0-100 minus the repair; 60 s up to the failure, then 20 s still running
+    assert (s.ttf, s.ttf_censored) == ([60, 20], [False, True])

@@ -42,11 +42,19 @@ def draw_plan(path: Path) -> dict[str, object]:
                        dxfattribs={"layer": "FLOOR"})
     drawn: dict[str, object] = {"boxes": [], "polygons": [], "circles": [], "locations": {}}
     boxes: list[tuple[float, float, float, float, str]] = drawn["boxes"]  # type: ignore[assignment]
+    rack = doc.blocks.new("RACK_UNIT")  # the first row of racks is drawn as a block
+    rack.add_lwpolyline([(0, 0), (3000, 0), (3000, 2000), (0, 2000)], close=True,
+                        dxfattribs={"layer": "0", "thickness": 2200})
     for row in range(5):
         for col in range(8):
             x, y = 4 + 8 * col, 4 + 8 * row
             layer = "RACKS" if row % 2 == 0 else "MACHINES"
             boxes.append((x, y, x + 3, y + 2, layer))
+            if row == 0:  # the last one turned half round about its far corner
+                turned = col == 7
+                msp.add_blockref("RACK_UNIT", mm(x + 3, y + 2) if turned else mm(x, y),
+                                 dxfattribs={"layer": layer, "rotation": 180 if turned else 0})
+                continue
             msp.add_lwpolyline([mm(x, y), mm(x + 3, y), mm(x + 3, y + 2), mm(x, y + 2)],
                                close=True, dxfattribs={"layer": layer, "thickness": 2200})
     for x0, x1 in ((4, 30), (38, 66)):  # two conveyors along the top
@@ -157,6 +165,7 @@ def test_import_then_check(plan: tuple[Path, dict[str, object]], tmp_path: Path)
     assert kinds == {"rack", "machine", "conveyor", "wall"}
     racks = [o for o in lay.obstacles if o.kind == "rack"]
     assert len(racks) == 24 and all(o.points is None and o.height == 2.2 for o in racks)
+    assert sum(o.name.startswith("RACK_UNIT") for o in racks) == 8  # the block's, named by it
     polygons = [o for o in lay.obstacles if o.points is not None]
     assert sorted(len(o.points or []) for o in polygons) == [3, 3, 4, 4, 6, 6, 24, 24]
     # locations: names, places, kinds and headings as drawn

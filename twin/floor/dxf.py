@@ -2,11 +2,12 @@
 layer's kind, block references and points become named locations.
 
 - **Obstacles**: closed LWPOLYLINE/POLYLINE outlines (arcs flattened to within 1 cm) and
-  circles (as 24-gons) on a layer the layer map names rack, machine, wall, conveyor or other.
-  An axis-aligned rectangle is written as a box, any other outline as a polygon (``points``).
-  A DXF ``thickness`` becomes the obstacle's height.
-- **Locations**: INSERTs (block references) and POINTs on a layer mapped to a location kind
-  (rack, station, charger, conveyor, buffer, dock, point). An INSERT's name is its attribute
+  circles (as 24-gons) on a layer the layer map names rack, machine, wall, conveyor or other,
+  and the closed outlines inside block references (INSERTs) on such a layer (a machine drawn
+  as a block). An axis-aligned rectangle is written as a box, any other outline as a polygon
+  (``points``). A DXF ``thickness`` becomes the obstacle's height.
+- **Locations**: INSERTs on a layer mapped to a location kind (station, charger, dock,
+  buffer, point) and POINTs on those layers and on rack and conveyor layers. An INSERT's name is its attribute
   NAME (or ID), else its block's name; a POINT's name is the nearest TEXT on its layer within
   2 m. An INSERT's rotation is the robot's heading there; an attribute KIND overrides the kind.
 - **Floor**: a closed outline on a layer mapped to ``floor`` sets it; else the drawing's extent
@@ -36,6 +37,7 @@ CIRCLE_SIDES = 24
 LABEL_REACH_M = 2.0
 FLOOR_MARGIN_M = 1.0
 DIGITS = 4
+OUTLINES = ("LWPOLYLINE", "POLYLINE", "CIRCLE")
 
 
 class DxfError(ValueError):
@@ -75,8 +77,6 @@ def read_plan(path: Path, layer_map: dict[str, str] | None = None,
               units: str | None = None) -> Plan:
     """Read a DXF floor plan; DxfError with one readable line on any problem."""
     import ezdxf
-    from ezdxf import path as ezpath
-
     layer_map = layer_map or {}
     for mapped, to in layer_map.items():
         if to not in LAYER_KINDS:
@@ -109,28 +109,28 @@ def read_plan(path: Path, layer_map: dict[str, str] | None = None,
             skipped[layer] = skipped.get(layer, 0) + 1
             continue
         where = f"{path}: {etype} on layer {layer!r} (handle {e.dxf.handle})"
-        if etype in ("LWPOLYLINE", "POLYLINE", "CIRCLE"):
-            if etype != "CIRCLE" and not e.is_closed:
+        if etype in OUTLINES:
+            pts = _outline(e, scale, where)
+            if pts is None:
                 skipped[layer] = skipped.get(layer, 0) + 1
                 continue
-            if etype == "CIRCLE":
-                c, r = e.dxf.center, e.dxf.radius
-                pts = [(c.x + r * math.cos(2 * math.pi * k / CIRCLE_SIDES),
-                        c.y + r * math.sin(2 * math.pi * k / CIRCLE_SIDES))
-                       for k in range(CIRCLE_SIDES)]
-            else:
-                flat = ezpath.make_path(e).flattening(FLATTEN_M / scale)
-                pts = [(v.x, v.y) for v in flat]
-            pts = _clean([(x * scale, y * scale) for x, y in pts])
-            if len(pts) < 3:
-                raise DxfError(f"{where}: a closed outline needs 3 distinct corners; "
-                               "delete it or redraw it")
             thick = float(e.dxf.get("thickness", 0.0) or 0.0) * scale
             if kind == "floor":
                 floors.append(pts)
             elif kind in OBSTACLE_KINDS:
                 outlines.append((layer, kind, pts, abs(thick)))
             else:
+                skipped[layer] = skipped.get(layer, 0) + 1
+        elif etype == "INSERT" and kind in OBSTACLE_KINDS:  # a machine drawn as a block
+            found = 0
+            for v in e.virtual_entities():
+                if v.dxftype() in OUTLINES:
+                    pts = _outline(v, scale, f"{where}, block {e.dxf.name!r}")
+                    if pts is not None:
+                        thick = float(v.dxf.get("thickness", 0.0) or 0.0) * scale
+                        outlines.append((str(e.dxf.name), kind, pts, abs(thick)))
+                        found += 1
+            if not found:
                 skipped[layer] = skipped.get(layer, 0) + 1
         elif etype in ("INSERT", "POINT"):
             loc_kind = "rack" if kind == "rack" else "conveyor" if kind == "conveyor" else (
@@ -151,6 +151,25 @@ def read_plan(path: Path, layer_map: dict[str, str] | None = None,
         else:
             skipped[layer] = skipped.get(layer, 0) + 1
     return _assemble(path, outlines, floors, points, labels, skipped, scale)
+
+
+def _outline(e: Any, scale: float, where: str) -> list[tuple[float, float]] | None:
+    """The corners (m) of a closed polyline or a circle; None for an open polyline."""
+    from ezdxf import path as ezpath
+
+    if e.dxftype() == "CIRCLE":
+        c, r = e.dxf.center, e.dxf.radius
+        pts = [(c.x + r * math.cos(2 * math.pi * k / CIRCLE_SIDES),
+                c.y + r * math.sin(2 * math.pi * k / CIRCLE_SIDES)) for k in range(CIRCLE_SIDES)]
+    elif not e.is_closed:
+        return None
+    else:
+        pts = [(v.x, v.y) for v in ezpath.make_path(e).flattening(FLATTEN_M / scale)]
+    pts = _clean([(x * scale, y * scale) for x, y in pts])
+    if len(pts) < 3:
+        raise DxfError(f"{where}: a closed outline needs 3 distinct corners; delete it or "
+                       "redraw it")
+    return pts
 
 
 def _scale(doc: Any, path: Path, units: str | None) -> float:
