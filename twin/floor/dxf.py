@@ -7,9 +7,10 @@ layer's kind, block references and points become named locations.
   as a block). An axis-aligned rectangle is written as a box, any other outline as a polygon
   (``points``). A DXF ``thickness`` becomes the obstacle's height.
 - **Locations**: INSERTs on a layer mapped to a location kind (station, charger, dock,
-  buffer, point) and POINTs on those layers and on rack and conveyor layers. An INSERT's name is its attribute
-  NAME (or ID), else its block's name; a POINT's name is the nearest TEXT on its layer within
-  2 m. An INSERT's rotation is the robot's heading there; an attribute KIND overrides the kind.
+  buffer, point) and POINTs on those layers and on rack and conveyor layers. An INSERT's name
+  is its attribute NAME (or ID), else its block's name; a POINT's name is the nearest TEXT on
+  its layer within 2 m. An INSERT's rotation is the robot's heading there; an attribute KIND
+  overrides the kind.
 - **Floor**: a closed outline on a layer mapped to ``floor`` sets it; else the drawing's extent
   plus 1 m. Coordinates are moved so that the floor starts at (0, 0), and scaled to metres from
   the drawing's $INSUNITS (or ``units`` when the drawing does not say).
