@@ -23,8 +23,9 @@ import twin
 from twin.study import executors
 from twin.study.executors import InlineExecutor, LocalExecutor
 from twin.study.plan import StudyPlan
-from twin.study.runner import default_run_timeout, parse_run_timeout, run_study
+from twin.study.runner import parse_run_timeout, run_study
 from twin.study.store import Store
+from twin.study.worker import default_run_timeout
 
 ROOT = Path(__file__).parents[2]
 MM1 = ROOT / "lines" / "teaching" / "mm1.yaml"

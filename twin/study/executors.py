@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from twin.study.plan import RunSpec
-from twin.study.worker import RunOutcome, execute_run, resolve, timed_out
+from twin.study.worker import RunOutcome, execute_run, resolve, spec_budget, timed_out
 
 Done = tuple[RunSpec, RunOutcome]
 Timeouts = Mapping[str, float]
-"""Run key -> wall-clock budget in seconds (runs not named have none)."""
+"""Run key -> wall-clock budget in seconds (runs not named have none). Without a mapping,
+every run gets the default budget of its line's size and horizon (``spec_budget``)."""
 
 KILL_GRACE_S = 10.0
 """A run stopped at its budget normally returns at once; a worker still silent this long
@@ -64,6 +65,10 @@ class Executor(Protocol):
     def close(self, cancel: bool = False) -> None: ...
 
 
+def _budget(spec: RunSpec, timeouts: Timeouts | None) -> float | None:
+    return spec_budget(spec) if timeouts is None else timeouts.get(spec.key)
+
+
 def _lost(spec: RunSpec, why: str) -> RunOutcome:
     return RunOutcome(spec.key, "lost", why)
 
@@ -75,7 +80,7 @@ class InlineExecutor:
 
     def run(self, specs: Sequence[RunSpec], timeouts: Timeouts | None = None) -> Iterator[Done]:
         for spec in specs:
-            yield spec, execute_run(spec, (timeouts or {}).get(spec.key))
+            yield spec, execute_run(spec, _budget(spec, timeouts))
 
     def close(self, cancel: bool = False) -> None:
         """Nothing to release."""
@@ -251,7 +256,6 @@ class LocalExecutor:
         """Run ``specs`` on the crew; a run past its budget in ``timeouts`` comes back
         failed. Closing the iterator early (Ctrl-C) kills the workers still running."""
         todo = deque(specs)
-        budgets = timeouts or {}
         self._staff(min(self.workers, len(todo)))
         try:
             while True:
@@ -259,7 +263,7 @@ class LocalExecutor:
                     if hand.spec is None and todo:
                         spec = todo.popleft()
                         try:
-                            hand.give(spec, budgets.get(spec.key))
+                            hand.give(spec, _budget(spec, timeouts))
                         except OSError:  # it died idle: hire another, try again
                             todo.appendleft(spec)
                             self._replace(hand)
@@ -335,9 +339,8 @@ class DaskExecutor:
         """Submit every spec; a run past its budget is stopped inside its worker thread."""
         from distributed import as_completed as dask_completed
 
-        budgets = timeouts or {}
         by_key = {f"twin-run-{spec.key}": spec for spec in specs}
-        self.futures = [self.client.submit(execute_run, spec, budgets.get(spec.key), key=k,
+        self.futures = [self.client.submit(execute_run, spec, _budget(spec, timeouts), key=k,
                                            pure=False)
                         for k, spec in by_key.items()]
         for future in dask_completed(self.futures, loop=self.client.loop):

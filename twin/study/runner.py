@@ -23,16 +23,9 @@ from twin.study.plan import (
 )
 from twin.study.stats import mser5
 from twin.study.store import Store
-from twin.study.worker import RunOutcome
+from twin.study.worker import RunOutcome, spec_budget
 
 PILOT_BINS = 1000
-RUN_TIMEOUT_FLOOR_S = 60.0
-"""Least wall-clock budget of a run: process start, imports and walkways included."""
-RUN_TIMEOUT_S_PER_UNIT_HOUR = 0.1
-"""Budget per simulated hour and per unit of line size (station servers, robots, charge
-points, sources, sinks). The slowest shipped lines need 5-16 ms per unit-hour (car_plant, the
-traffic of narrow_aisle), so the budget stops only runs at least 6 times slower than those:
-hangs, not busy machines."""
 OnStart = Callable[[str, int, int], None]  # role (pilot, main, trace), runs, skipped
 OnDone = Callable[[RunSpec, RunOutcome], None]
 
@@ -58,27 +51,6 @@ def check_overrides(line: Line, grid: Sequence[Scenario]) -> None:
             apply_overrides(line, sc.overrides)
 
 
-def line_size(line: Line, overrides: dict[str, Any] | None = None) -> int:
-    """Station servers, robots, charge points, sources and sinks of ``line`` with the counts
-    a scenario overrides (``fleet.count``, ``stations.X.servers``, ``chargers.X.count``)."""
-    counts = {f"stations.{k}.servers": s.servers for k, s in line.stations.items()}
-    counts.update({f"chargers.{k}.count": c.count for k, c in line.chargers.items()})
-    counts["fleet.count"] = line.fleet.count if line.fleet is not None else 0
-    for path, value in (overrides or {}).items():
-        if path in counts and isinstance(value, int) and not isinstance(value, bool):
-            counts[path] = value
-    return sum(counts.values()) + len(line.sources) + len(line.sinks)
-
-
-def default_run_timeout(line: Line, hours: float, warmup_hours: float | None = None,
-                        overrides: dict[str, Any] | None = None) -> float:
-    """Wall-clock budget (s) of one run of ``line``: a floor plus a share per unit of line
-    size and simulated hour, warm-up included (the line's own when ``warmup_hours`` is None)."""
-    warm = line.warmup / 3600.0 if warmup_hours is None else warmup_hours
-    return RUN_TIMEOUT_FLOOR_S + RUN_TIMEOUT_S_PER_UNIT_HOUR * line_size(line, overrides) * (
-        hours + warm)
-
-
 def parse_run_timeout(text: str | None, option: str = "--run-timeout") -> float | None:
     """A run's wall-clock budget as written: plain seconds or a duration ("20 min"), "auto"
     (None: derived from the line) or "off" (math.inf). ValueError names the fix."""
@@ -99,14 +71,12 @@ def parse_run_timeout(text: str | None, option: str = "--run-timeout") -> float 
     return seconds
 
 
-def run_budgets(line: Line, specs: Sequence[RunSpec],
-                run_timeout: float | None = None) -> dict[str, float]:
+def run_budgets(specs: Sequence[RunSpec], run_timeout: float | None = None) -> dict[str, float]:
     """Run key -> wall-clock budget (s): ``run_timeout`` for every run, or derived from the
     line's size and horizon when None; no budget when ``run_timeout`` is infinite."""
     if run_timeout is not None:
         return {} if math.isinf(run_timeout) else {s.key: run_timeout for s in specs}
-    return {s.key: default_run_timeout(line, s.hours, s.warmup_hours, s.overrides)
-            for s in specs}
+    return {s.key: spec_budget(s) for s in specs}
 
 
 def run_study(line: Line, plan: StudyPlan, store: Store, executor: Executor, *,
@@ -116,8 +86,8 @@ def run_study(line: Line, plan: StudyPlan, store: Store, executor: Executor, *,
     """Run every (scenario, replication) of ``plan`` not already in ``store``.
 
     Each run gets a wall-clock budget: ``run_timeout`` seconds, or when None one derived from
-    the line's size and horizon (``default_run_timeout``); ``math.inf`` for none. A run past
-    it is recorded as failed and the study goes on. Ctrl-C never cuts a run's write to the
+    the line's size and horizon (``worker.default_run_timeout``); ``math.inf`` for none. A run
+    past it is recorded as failed and the study goes on. Ctrl-C never cuts a run's write to the
     store: KeyboardInterrupt is raised once the store holds whole runs only."""
     version = code_version(plan.simulator)
     grid = scenarios(line, plan.factors)
@@ -130,7 +100,7 @@ def run_study(line: Line, plan: StudyPlan, store: Store, executor: Executor, *,
     }
     counts = [0, 0, 0, 0]  # total, skipped, done, failed
     ctx = _Context(store, executor, store.finished(include_failed=not retry_failed),
-                   store.keys(), counts, on_start, on_done, line, run_timeout)
+                   store.keys(), counts, on_start, on_done, run_timeout)
     pilots: list[RunSpec] = []
     warmup: float | None
     if plan.warmup == "auto":
@@ -165,7 +135,6 @@ class _Context:
     counts: list[int]  # total, skipped, done, failed
     on_start: OnStart | None
     on_done: OnDone | None
-    line: Line
     run_timeout: float | None
 
 
@@ -181,7 +150,7 @@ def _execute(ctx: _Context, role: str, specs: list[RunSpec]) -> None:
     if not todo:
         return
     events_dir = ctx.store.path.parent / f"{ctx.store.path.stem}_events"
-    budgets = run_budgets(ctx.line, list(todo.values()), ctx.run_timeout)
+    budgets = run_budgets(list(todo.values()), ctx.run_timeout)
     for spec, outcome in ctx.executor.run(list(todo.values()), timeouts=budgets):
         path = ""
         if outcome.events_parquet is not None:

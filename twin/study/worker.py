@@ -16,9 +16,18 @@ from typing import Any
 
 import numpy as np
 
+from twin.config import Line
 from twin.study.plan import TRACE_POINTS, RunSpec
 
 Rows = list[dict[str, Any]]
+
+RUN_TIMEOUT_FLOOR_S = 60.0
+"""Least wall-clock budget of a run: process start, imports and walkways included."""
+RUN_TIMEOUT_S_PER_UNIT_HOUR = 0.1
+"""Budget per simulated hour and per unit of line size (station servers, robots, charge
+points, sources, sinks). The slowest shipped lines need 5-16 ms per unit-hour (car_plant, the
+traffic of narrow_aisle), so the budget stops only runs at least 6 times slower than those:
+hangs, not busy machines."""
 
 
 @dataclass
@@ -39,6 +48,32 @@ def resolve(dotted: str) -> Callable[..., Any]:
     """Import ``package.module:function``."""
     module, _, name = dotted.partition(":")
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def line_size(line: Line, overrides: dict[str, Any] | None = None) -> int:
+    """Station servers, robots, charge points, sources and sinks of ``line`` with the counts
+    a scenario overrides (``fleet.count``, ``stations.X.servers``, ``chargers.X.count``)."""
+    counts = {f"stations.{k}.servers": s.servers for k, s in line.stations.items()}
+    counts.update({f"chargers.{k}.count": c.count for k, c in line.chargers.items()})
+    counts["fleet.count"] = line.fleet.count if line.fleet is not None else 0
+    for path, value in (overrides or {}).items():
+        if path in counts and isinstance(value, int) and not isinstance(value, bool):
+            counts[path] = value
+    return sum(counts.values()) + len(line.sources) + len(line.sinks)
+
+
+def default_run_timeout(line: Line, hours: float, warmup_hours: float | None = None,
+                        overrides: dict[str, Any] | None = None) -> float:
+    """Wall-clock budget (s) of one run of ``line``: a floor plus a share per unit of line
+    size and simulated hour, warm-up included (the line's own when ``warmup_hours`` is None)."""
+    warm = line.warmup / 3600.0 if warmup_hours is None else warmup_hours
+    return RUN_TIMEOUT_FLOOR_S + RUN_TIMEOUT_S_PER_UNIT_HOUR * line_size(line, overrides) * (
+        hours + warm)
+
+
+def spec_budget(spec: RunSpec) -> float:
+    """The default wall-clock budget (s) of one run."""
+    return default_run_timeout(spec.line, spec.hours, spec.warmup_hours, spec.overrides)
 
 
 class RunTimeout(BaseException):
