@@ -203,7 +203,7 @@ def station_log(units: int, seed: int) -> tuple[pd.DataFrame, float]:
 
 
 def test_station_log_yields_process_failures_and_repairs(tmp_path: Path) -> None:
-    df, operating = station_log(2500, seed=9)
+    df, operating = station_log(1500, seed=9)
     path = tmp_path / "log.csv"
     df.to_csv(path, index=False)
     s = stationlog.samples(stationlog.read_log(path), path)["press"]
@@ -215,7 +215,7 @@ def test_station_log_yields_process_failures_and_repairs(tmp_path: Path) -> None
     assert sum(s.process) == pytest.approx(operating, rel=1e-6)
     ttf = fit.mle("exponential", fit.Sample.of(s.ttf, s.ttf_censored))["mean"]
     assert abs(ttf - 1800) < 3 * 1800 / math.sqrt(n_fail)
-    runner_result = runner.invoke(app, ["fit", "--station-log", str(path), "--bootstrap", "9",
+    runner_result = runner.invoke(app, ["fit", "--station-log", str(path), "--bootstrap", "5",
                                         "--plot", str(tmp_path / "plots")])
     assert runner_result.exit_code == 0, runner_result.stderr
     out = runner_result.stdout

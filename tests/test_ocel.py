@@ -26,7 +26,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     line = twin.load_line(ROOT / "lines" / "tote_line.yaml")
-    result = twin.simulate(line, hours=2, seed=4, events=True)  # 06:00-09:00 with warm-up
+    result = twin.simulate(line, hours=1, seed=4, events=True)  # 06:00-08:00 with warm-up
     return result.write(tmp_path_factory.mktemp("run"))
 
 
