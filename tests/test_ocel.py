@@ -51,6 +51,11 @@ def test_json_validates_against_the_ocel2_schema(exported: tuple[Path, Path]) ->
     assert all(r["objectId"] in ids for e in doc["events"] for r in e["relationships"])
     assert {e["type"] for e in doc["events"]} <= {t["name"] for t in doc["eventTypes"]}
     assert {o["type"] for o in doc["objects"]} == {t["name"] for t in doc["objectTypes"]}
+    declared = {t["name"]: {a["name"] for a in t["attributes"]} for t in doc["eventTypes"]}
+    assert all({a["name"] for a in e["attributes"]} <= declared[e["type"]] for e in doc["events"])
+    done = [e for e in doc["events"] if e["type"] == "unit done"]
+    assert done and all(float(next(a["value"] for a in e["attributes"]
+                                   if a["name"] == "lead_time_s")) > 0 for e in done)
 
 
 def test_counts_match_the_event_log(run_dir: Path, exported: tuple[Path, Path]) -> None:

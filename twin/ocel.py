@@ -51,8 +51,12 @@ _KIND_ATTRS: dict[str, list[tuple[str, str]]] = {
                ("units", "integer"), ("path", "integer")],
     "buffer": [("buffer", "string"), ("level", "integer")],
     "charger": [("queue", "integer")],
-    "part": [("where", "string"), ("value", "float")],
+    "part": [("where", "string")],
     "line": [],
+}
+_STATE_ATTRS: dict[str, list[tuple[str, str]]] = {
+    "unit created": [("product", "string")],
+    "unit done": [("lead_time_s", "float")],
 }
 _TRAVEL_NAMES = {"carrying": "carry", "walking_empty": "walk empty",
                  "to_charger": "walk to charger"}
@@ -327,12 +331,15 @@ def build(line: Line, events: pd.DataFrame, start: dt.datetime = DEFAULT_START) 
                 rels += [(f"charger:{c}", "heading to") for c in chargers.get(target, [])]
         elif kind == "part":
             etype = f"unit {state}"
-            attrs.update(where=entity, value=value)
+            attrs["where"] = entity
             if state == "created":
+                attrs["product"] = units.products[int(value or 0)]
                 units.product[part] = int(value or 0)
                 units.arrive(part, 0)
             elif state in ("done", "scrap", "consumed"):
                 units.leave(part)
+                if state == "done":
+                    attrs["lead_time_s"] = value
             rels.append((unit_id(part), "unit"))
             if entity in line.stations:
                 rels.append((f"station:{entity}", "at"))
@@ -349,7 +356,7 @@ def build(line: Line, events: pd.DataFrame, start: dt.datetime = DEFAULT_START) 
         else:
             etype = f"{kind} {state}"
         if etype not in event_types:
-            event_types[etype] = _KIND_ATTRS.get(kind, [])
+            event_types[etype] = _KIND_ATTRS.get(kind, []) + _STATE_ATTRS.get(etype, [])
         when = base + dt.timedelta(seconds=float(t))
         out.append(Event(f"e{row}", etype, when.isoformat(timespec="microseconds") + "Z",
                          attrs, _unique(rels)))
