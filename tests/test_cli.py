@@ -99,7 +99,9 @@ def test_out_writes_every_output(tmp_path: Path) -> None:
     assert {"station", "robot", "travel", "part"} <= kinds
     kpis = json.loads((out / "kpis.json").read_text())
     events = table.to_pandas()
-    done = events[(events.state == "done") & (events.t > 6 * 3600)]
+    start = kpis["line"]["window_start_s"]  # 6 h of working time after Monday 00:00
+    assert start > 6 * 3600
+    done = events[(events.state == "done") & (events.t > start)]
     assert kpis["line"]["good_units"] == len(done) > 0
     run = json.loads((out / "run.json").read_text())
     assert run["seed"] == 2 and run["hours"] == 6 and run["events"] == table.num_rows
