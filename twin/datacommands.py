@@ -255,8 +255,7 @@ def import_layout(
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="write the layout YAML here (default: print it)")] = None,
 ) -> None:
-    """Read a DXF floor plan into a line's layout: obstacles from outlines, locations from
-    blocks and points."""
+    """Read a DXF floor plan into a line's layout: obstacles from outlines, named locations."""
     import sys
 
     from twin.cli import err, out

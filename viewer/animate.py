@@ -23,8 +23,7 @@ def animate(
     speed: Annotated[float, typer.Option(
         help="run seconds per second of animation (0.1 to 3600)")] = 1.0,
 ) -> None:
-    """Write a window of a run as an animated glTF: layout Y-up, humanoids walking and
-    carrying totes, stations in their state colours."""
+    """Write a window of a run as an animated glTF: walking humanoids, totes, station states."""
     from twin.cli import fail, out
     from twin.units import parse_duration
     from viewer.animation import MAX_KEYS, write_animated_glb
