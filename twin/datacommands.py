@@ -13,9 +13,10 @@ from twin.units import TIME_UNITS
 
 
 def _fail(message: str) -> None:
+    """One line, exit 2 (messages quoting a library's exception may hold line breaks)."""
     from twin.cli import fail
 
-    fail(message)
+    fail(" ".join(message.split()))
 
 
 def _read_column(path: Path, column: str | None, censored: str | None,
