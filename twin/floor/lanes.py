@@ -61,16 +61,18 @@ class LaneGrid:
         if hit is not None:
             return hit
         step = self.cell / 8
-        pts = [path[0]]
-        s = [0.0]
-        for a, b in zip(path[:-1], path[1:], strict=True):
-            seg = float(math.hypot(b[0] - a[0], b[1] - a[1]))
-            n = max(int(math.ceil(seg / step)), 1)
-            f = np.arange(1, n + 1) / n
-            pts.extend(a + (b - a) * f[:, None])
-            s.extend(s[-1] + seg * f)
-        xy = np.asarray(pts, dtype=float)
-        arc = np.asarray(s)
+        # samples every ``step`` or less along each segment (the segment's end included), all
+        # segments at once: sample j of a segment of n at fraction j / n of it
+        a, b = path[:-1], path[1:]
+        seg = np.array([math.hypot(bx - ax, by - ay)
+                        for (ax, ay), (bx, by) in zip(a.tolist(), b.tolist(), strict=True)])
+        n = np.maximum(np.ceil(seg / step).astype(np.int64), 1)
+        which = np.repeat(np.arange(len(seg)), n)
+        first = np.concatenate(([0], np.cumsum(n)[:-1]))
+        f = (np.arange(len(which)) - first[which] + 1) / n[which]
+        xy = np.concatenate((path[:1], a[which] + (b[which] - a[which]) * f[:, None]))
+        start = np.concatenate(([0.0], np.cumsum(seg)))  # arc length where each segment starts
+        arc = np.concatenate(([0.0], start[which] + seg[which] * f))
         ix = np.clip((xy[:, 0] / self.cell).astype(int), 0, self.nx - 1)
         iy = np.clip((xy[:, 1] / self.cell).astype(int), 0, self.ny - 1)
         ids = iy * self.nx + ix

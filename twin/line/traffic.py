@@ -129,12 +129,13 @@ class Traffic:
         outs: list[float] = []
         linked: list[bool] = []
         prev = -2
-        for j, k in enumerate(ids.tolist()):
-            if self.grid.capacity(k) >= MAX_LANES:
-                continue  # open floor: robots pass each other without reserving it
-            cells.append(self.cell(k))
-            ins.append(float(s_in[j]))
-            outs.append(float(s_out[j]))
+        # open floor (MAX_LANES abreast): robots pass each other without reserving it
+        narrow = np.flatnonzero(self.grid.lanes.ravel()[ids] < MAX_LANES)
+        s_in_l, s_out_l, ids_l = s_in.tolist(), s_out.tolist(), ids.tolist()
+        for j in narrow.tolist():
+            cells.append(self.cell(ids_l[j]))
+            ins.append(s_in_l[j])
+            outs.append(s_out_l[j])
             linked.append(prev == j - 1)  # stands right behind the previous narrow cell
             prev = j
         hit = Route(cells, ins, outs, linked, float(s_out[-1]), bool(len(ids)) and prev >= 0
