@@ -23,10 +23,12 @@ class App:
     """Drives a ViewerScene from a clock; every control is a method, bound to keys by ``run``."""
 
     def __init__(self, timeline: Timeline, kpis: dict[str, Any] | None = None,
-                 start: float = 0.0, speed: float = 60.0, off_screen: bool = False,
+                 start: float | None = None, speed: float = 60.0, off_screen: bool = False,
                  window_size: tuple[int, int] = (1280, 720), live: LiveRun | None = None,
                  congestion: bool = False) -> None:
         self.live = live
+        if start is None:  # a view starts at the first shift, not in the empty night
+            start = timeline.first_shift()
         if live is not None:
             timeline = live.advance(start)
         self.scene = ViewerScene(timeline, window_size=window_size, off_screen=off_screen,

@@ -13,10 +13,11 @@ from typing import Any
 
 from twin.kpi import ROBOT_STATES, STATION_STATES
 from viewer.replay import Snapshot
-from viewer.style import ROBOT_COLOURS, STATION_COLOURS
+from viewer.style import ROBOT_COLOURS, STATION_COLOURS, rgb
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PANEL = (0.118, 0.133, 0.157)
+LIGHT_PANEL = (0.86, 0.87, 0.89)
 PAD = 6  # pixels between HUD blocks and from the window edge
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels from the bottom left
 
@@ -125,7 +126,8 @@ class Hud:
         actor = plotter.add_text("", position=(PAD, PAD), font_size=size, color=colour,
                                  font="courier", name=name)
         prop = actor.GetTextProperty()
-        prop.SetBackgroundColor(*PANEL)
+        dark = rgb(colour).astype(float) @ (0.299, 0.587, 0.114) < 0.4 * 255
+        prop.SetBackgroundColor(*(LIGHT_PANEL if dark else PANEL))  # dark text: light panel
         prop.SetBackgroundOpacity(0.85)
         prop.SetBold(True)
         return actor
