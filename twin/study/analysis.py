@@ -165,7 +165,7 @@ def recommendation(res: Results) -> tuple[Option | None, str]:
         top = max(measured, key=lambda s: (ci[s].mean, -s))
         words = f"No target was set. The most output: {achieves(res, top, kpi, ci[top])}."
         if few:
-            return None, f"{words} {few}"
+            return None, words
         cost = intervals(res, "cost_per_year")
         close = [s for s in measured if ci[s].high >= ci[top].low]  # intervals overlap
         cheap = min(close, key=lambda s: (cost[s].mean, s))
@@ -178,8 +178,8 @@ def recommendation(res: Results) -> tuple[Option | None, str]:
     if few:
         top = max(measured, key=lambda s: (ci[s].mean if not target.lower_is_better
                                            else -ci[s].mean, -s))
-        return None, (f"{few} Best single run: {achieves(res, top, kpi, ci[top])}, against "
-                      f"the target of {goal}.")
+        return None, (f"One run per scenario cannot show the target of {goal} is met. Best "
+                      f"single run: {achieves(res, top, kpi, ci[top])}.")
     opts = options(res, target)
     chosen = recommend(opts, target)
     if chosen is None:
@@ -205,11 +205,17 @@ def recommendation(res: Results) -> tuple[Option | None, str]:
 def few_replications(res: Results) -> str:
     """A one-line warning when a study has too few replications for an interval."""
     n = int(res.line.groupby("scenario").size().min()) if not res.line.empty else 0
-    if n >= 2:
+    if n >= 2 or res.line.empty:
         return ""
-    return (f"Warning: only {n} replication{'s' * (n != 1)} per scenario, so there is no "
-            "confidence interval and nothing can be recommended with confidence; run 2 or "
-            "more (--replications 5 is a good start).")
+    return (f"only {n} replication{'s' * (n != 1)} per scenario: no confidence interval, so "
+            "nothing can be recommended with confidence; run 2 or more (--replications 5 is "
+            "a good start)")
+
+
+def warnings(res: Results) -> list[str]:
+    """One-line warnings about a study's results (printed by twin study, shown in the
+    report)."""
+    return [w for w in (few_replications(res),) if w]
 
 
 def focus(res: Results) -> int:

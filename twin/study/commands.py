@@ -174,6 +174,7 @@ def study(
     from twin import options as check
     from twin.loader import ConfigError, load_line
     from twin.study.analysis import load, recommendation
+    from twin.study.analysis import warnings as study_warnings
     from twin.study.executors import make_executor
     from twin.study.plan import scenarios
     from twin.study.runner import check_overrides, parse_run_timeout, run_study
@@ -240,7 +241,10 @@ def study(
             result = run_study(model, plan, db, executor, on_start=on_start,
                                on_done=on_done, retry_failed=retry_failed, check=False,
                                run_timeout=budget)
-            _, words = recommendation(load(db))
+            results = load(db)
+            _, words = recommendation(results)
+            for warning in study_warnings(results):
+                typer.echo(f"warning: {warning}", err=True)
     except KeyboardInterrupt:
         raise _interrupted(executor, store) from None
     except (PlanError, ConfigError) as exc:

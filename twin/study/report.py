@@ -26,6 +26,7 @@ from twin.study.analysis import (
     recommendation,
 )
 from twin.study.analysis import focus as pick
+from twin.study.analysis import warnings as study_warnings
 from twin.study.charts import Curve, esc
 from twin.study.findings import breaks_first, on_shift
 from twin.study.store import Store
@@ -54,6 +55,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 aut
 max-width:1100px;padding:1.5rem;color:#222}
 .answer{background:#eef6ee;border-left:6px solid #2ca02c;padding:1rem 1.2rem;font-size:1.15rem}
 .answer.none{background:#fdf0e8;border-left-color:#ff7f0e}
+.warning{color:#a33;font-weight:600}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1.5rem}
 td,th{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:right;vertical-align:top}
 td:first-child,th:first-child{text-align:left}.words{text-align:left;max-width:22rem}
@@ -324,6 +326,7 @@ def render(res: Results) -> str:
         f"<title>Study: {esc(name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>Capacity study: {esc(name)}</h1>",
         f"<p class='answer{'' if chosen else ' none'}'>{esc(words)}</p>",
+        *[f"<p class='warning'>Warning: {esc(w)}.</p>" for w in study_warnings(res)],
         f"<p class='muted'>{esc((res.meta.get('line') or {}).get('description', ''))}</p>",
         "<h2>Scenarios, and what breaks first in each</h2>",
         _scenario_table(res, kpi), fig_output(res, kpi),
