@@ -61,7 +61,8 @@ def test_study_yaml_then_report(app: typer.Typer, tmp_path: Path) -> None:
                      "--report", str(html), "--keep-events")
     assert code == 0, out
     assert len(list((tmp_path / "s_events").glob("*.parquet"))) == 1  # the trace run's log
-    assert "Recommended: with 2 servers at machine, the line reaches lead time (s)" in out
+    assert "Recommended: with 2 servers at machine, the line reaches lead time " in out
+    assert "target of lead time at most 150 s" in out
     assert 10_000 < html.stat().st_size < 1_000_000  # inline SVG charts, no plotly
     code, out = _run(app, "study", "--plan", str(plan), "--store", str(store), "--workers", "0")
     assert code == 0 and "already in" in out

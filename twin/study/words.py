@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 
 RATES = {"throughput_per_shift_hour": "per shift hour", "throughput_per_hour": "per hour",
          "departures_per_hour": "per hour"}
-KPI_NAMES = {
-    "oee": "OEE", "availability": "availability", "effectiveness": "performance",
-    "quality_ratio": "quality ratio", "wip_mean": "units in the line (mean)",
-    "mean_lead_time_s": "lead time (s)", "robot_utilisation": "robot utilisation on shift",
-    "mean_charger_wait_s": "wait at the charger (s)", "kwh_per_unit": "kWh per unit",
-    "cost_per_unit": "USD per unit", "cost_per_year": "USD a year",
-    "payback_years": "payback (years)",
+KPI_NAMES = {  # name, unit after the number
+    "oee": ("OEE", ""), "availability": ("availability", ""),
+    "effectiveness": ("performance", ""), "quality_ratio": ("quality ratio", ""),
+    "wip_mean": ("units in the line (mean)", ""), "mean_lead_time_s": ("lead time", " s"),
+    "robot_utilisation": ("robot utilisation on shift", ""),
+    "mean_charger_wait_s": ("wait at the charger", " s"), "kwh_per_unit": ("energy", " kWh a unit"),
+    "cost_per_unit": ("cost", " USD a unit"), "cost_per_year": ("cost", " USD a year"),
+    "payback_years": ("payback", " years"),
 }
 SHARES = {"oee", "availability", "effectiveness", "quality_ratio", "robot_utilisation"}
 
@@ -69,7 +70,11 @@ def kpi_words(res: Results, kpi: str) -> str:
     """``door modules per shift hour``, ``OEE``, ``lead time (s)``."""
     if kpi in RATES:
         return f"{units_word(res)} {RATES[kpi]}"
-    return KPI_NAMES.get(kpi, spoken(kpi))
+    return KPI_NAMES.get(kpi, (spoken(kpi), ""))[0]
+
+
+def _unit(kpi: str) -> str:
+    return KPI_NAMES.get(kpi, ("", ""))[1]
 
 
 def _digits(half: float, mean: float) -> int:
@@ -91,11 +96,12 @@ def interval_words(res: Results, kpi: str, ci: Interval) -> str:
                 if ci.n >= 2 and math.isfinite(ci.half) else "")
         return f"{kpi_words(res, kpi)} {value}{band}"
     d = _digits(ci.half, ci.mean)
-    band = (f", {level} CI {number(ci.low, d)} to {number(ci.high, d)}"
+    unit = _unit(kpi)
+    band = (f", {level} CI {number(ci.low, d)} to {number(ci.high, d)}{unit}"
             if ci.n >= 2 and math.isfinite(ci.half) else " (one run: no interval)")
     if kpi in RATES:
         return f"{number(ci.mean, d)} {kpi_words(res, kpi)}{band}"
-    return f"{kpi_words(res, kpi)} {number(ci.mean, d)}{band}"
+    return f"{kpi_words(res, kpi)} {number(ci.mean, d)}{unit}{band}"
 
 
 def achieves(res: Results, scenario: int, kpi: str, ci: Interval) -> str:
@@ -114,7 +120,8 @@ def target_words(res: Results, target: Target) -> str:
     op = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than"}[target.op]
     if target.kpi in RATES:
         return f"{op} {target.value:g} {kpi_words(res, target.kpi)}"
-    value = f"{target.value:.0%}" if target.kpi in SHARES else f"{target.value:g}"
+    value = (f"{target.value:.0%}" if target.kpi in SHARES
+             else f"{target.value:g}{_unit(target.kpi)}")
     return f"{kpi_words(res, target.kpi)} {op} {value}"
 
 
