@@ -68,9 +68,9 @@ def test_search_records_every_run_and_resumes_for_free(line: Line, tmp_path: Pat
 @pytest.mark.slow
 def test_local_pool_and_dask_cluster_decide_alike(line: Line, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    plan = _plan([1, 2, 3], [8, 10])
-    pooled = _optimize(line, plan, tmp_path / "pool.duckdb", LocalExecutor(2))
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    plan = _plan([1, 2, 3], [9, 10])
+    pooled = _optimize(line, plan, tmp_path / "pool.duckdb", LocalExecutor(1))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None,
                                   silence_logs=40) as cluster:
         dask = _optimize(line, plan, tmp_path / "dask.duckdb",
