@@ -3,7 +3,8 @@
 For each trial a study of a shipped line starts in a fresh store and gets SIGINT (half of
 them as a terminal sends it, to the whole process group; half to the study process alone) or
 SIGKILL (to the study process alone, as `kill -9 PID` does) at a moment drawn uniformly from
-the length of an uninterrupted study. Then it checks:
+the length of an uninterrupted study; trials go on until each signal stopped a running study
+`--trials` times. Then it checks:
 
 - Ctrl-C: exit code 130, the last line on stderr is the one "interrupted: ..." line, and no
   traceback anywhere on stderr; SIGKILL: killed, and nothing else;
@@ -149,12 +150,14 @@ def complete(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 
 def trial(name: str, sig: signal.Signals, group: bool, at: float, code: Path, work: Path,
           args: argparse.Namespace, reference: dict[str, list[tuple[object, ...]]],
-          tally: Tally) -> None:
+          tally: Tally) -> float | None:
+    """One stop and resume; the study's length if it ended before the signal, else None."""
     mark = uuid.uuid4().hex
     store = work / f"{name}.duckdb"
     cmd = command(code, args.line, store, args)
     env = environment(code, mark)
     tally.trials += 1
+    began = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True, preexec_fn=_ctrl_c_on)
     time.sleep(at)
@@ -170,6 +173,7 @@ def trial(name: str, sig: signal.Signals, group: bool, at: float, code: Path, wo
         os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
         tally.bad(name, f"{sig.name} at {at:.1f} s: the study did not end within 120 s")
+    length = time.perf_counter() - began
     stopped = running and proc.returncode != 0
     tally.stopped += stopped
     tally.finished_first += not stopped
@@ -198,7 +202,7 @@ def trial(name: str, sig: signal.Signals, group: bool, at: float, code: Path, wo
     again = complete(cmd, environment(code, mark))
     if again.returncode != 0 or "Traceback" in again.stderr:
         tally.bad(name, f"resume: exit code {again.returncode}\n{again.stderr[-2000:]}")
-        return
+        return None
     after = finished(store)
     if before and "already in" not in again.stderr:
         tally.bad(name, "resume: no 'already in' line although runs were kept")
@@ -213,6 +217,7 @@ def trial(name: str, sig: signal.Signals, group: bool, at: float, code: Path, wo
     print(f"  {name}: {sig.name}{' (group)' if group and sig == signal.SIGINT else ''} at "
           f"{at:5.1f} s -> exit {proc.returncode}, {len(before)} runs kept, resumed to "
           f"{len(after)}, {'stopped' if stopped else 'had finished'}", flush=True)
+    return None if stopped else length
 
 
 def local_scheduler() -> tuple[object, str]:
@@ -225,7 +230,9 @@ def local_scheduler() -> tuple[object, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--trials", type=int, default=20, help="of each signal")
+    parser.add_argument("--trials", type=int, default=20,
+                        help="stops of a running study per signal (moments after a study "
+                             "ended do not count)")
     parser.add_argument("--line", default="lines/tote_line.yaml")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--replications", type=int, default=6)
@@ -254,11 +261,20 @@ def main() -> None:
               f"{args.trials} trials per signal, moments uniform in [0, {length:.1f}] s",
               flush=True)
         tally = Tally()
-        for i in range(args.trials):
-            for word in args.signals.split(","):
-                sig = signal.Signals[f"SIG{word}"]
-                trial(f"{word.lower()}{i:02d}", sig, group=i % 2 == 0, at=rng.uniform(0, length),
-                      code=code, work=work, args=args, reference=reference, tally=tally)
+        for word in args.signals.split(","):
+            sig = signal.Signals[f"SIG{word}"]
+            stops = attempt = 0
+            while stops < args.trials and attempt < 3 * args.trials:
+                # the machine's load changes: a study that ended before its signal shortens
+                # the window the next moments are drawn from
+                took = trial(f"{word.lower()}{attempt:02d}", sig, group=attempt % 2 == 0,
+                             at=rng.uniform(0, length), code=code, work=work, args=args,
+                             reference=reference, tally=tally)
+                attempt += 1
+                if took is None:
+                    stops += 1
+                else:
+                    length = min(length, 0.9 * took)
     finally:
         if cluster is not None:
             cluster.close()  # type: ignore[attr-defined]

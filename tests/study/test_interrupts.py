@@ -83,6 +83,29 @@ def test_a_worker_stuck_in_c_is_killed_and_replaced(tmp_path: Path,
     _no_process_left(mark)
 
 
+def test_ctrl_c_during_a_write_waits_for_the_commit(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB turns a Ctrl-C inside a statement into an error mid-commit; the store holds it
+    until the run is written whole, then raises KeyboardInterrupt."""
+    from twin.study import store as store_module
+
+    script = store_module._script
+
+    def ctrl_c_inside(con: object, sql: str, **tables: object) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # lands while the transaction is open
+        time.sleep(0.05)
+        script(con, sql, **tables)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module, "_script", ctrl_c_inside)
+    path = tmp_path / "held.duckdb"
+    with Store(path) as db, pytest.raises(KeyboardInterrupt):
+        run_study(twin.load_line(MM1), _plan("simulate", [1], 3, False), db, InlineExecutor())
+    monkeypatch.undo()
+    assert [status for status, _, _ in _runs(path).values()] == ["done"]  # whole, then stop
+    tables = table_rows(str(path))
+    assert len(tables["line_kpis"]) == len(tables["station_kpis"]) == 1
+
+
 def test_run_budget_option_and_default() -> None:
     line = twin.load_line(MM1)  # 1 server, 1 source, 1 sink
     assert default_run_timeout(line, 10, 0) == pytest.approx(60 + 0.1 * 3 * 10)
