@@ -31,6 +31,7 @@ from twin.study.stats import mean_ci
 from twin.study.store import Store
 
 LINE = Path(__file__).parents[1] / "lines" / "tote_line.yaml"
+CHARGER_LINE = Path(__file__).parents[1] / "lines" / "teaching" / "charger_queue.yaml"
 FACTORS = {"fleet.count": list(range(1, 9)), "chargers.swap_station.count": [1, 2, 3],
            "chargers.swap_station.spares": [1, 2, 3, 4]}
 SPARE_PRICE = 1500.0
@@ -97,6 +98,44 @@ def replay(line: twin.Line, values: dict[int, list[float]], target: Target,
     return (answer.id if answer else None), best, search.runs
 
 
+def charger_macros(macros: int, workers: int, store: Path) -> None:
+    """The known-answer case on the twin line itself: ten robots share swap stations
+    (lines/teaching/charger_queue.yaml: M/M/c//10); the fewest stations with a mean wait of at
+    most 180 s is exact by the machine-repair formulas. Each macro-replication is a whole
+    search with its own seed; all runs go into one store (resumable)."""
+    line = twin.load_line(CHARGER_LINE)
+    waits = {c: machine_repair(10, c, 3600.0, 900.0) for c in range(1, 7)}
+    truth = min(c for c, w in waits.items() if w <= 180.0)
+    print("exact mean waits (s): " + ", ".join(f"{c}: {w:.1f}" for c, w in waits.items())
+          + f"; fewest stations for <= 180 s: {truth}")
+    correct, runs = 0, []
+    executor = LocalExecutor(workers)
+    try:
+        with Store(store) as db:
+            for macro in range(macros):
+                plan = OptimizePlan(factors={"chargers.swap.count": list(waits),
+                                             "fleet.count": [10]},
+                                    target=Target.parse("mean_charger_wait_s<=180"),
+                                    indifference=20.0, hours=100, warmup=10, seed=macro)
+                out = run_optimize(line, plan, db, executor)
+                got = out.answer.values[0] if out.answer else None
+                correct += got == truth
+                runs.append(out.runs)
+                print(f"  macro {macro:3d}: {got} stations in {out.runs} runs; "
+                      f"correct so far {correct} of {macro + 1}", flush=True)
+    finally:
+        executor.close()
+    print(f"charger queue on the twin line: correct in {correct} of {macros} "
+          f"macro-replications; {np.mean(runs):.1f} runs each on average")
+
+
+def machine_repair(n: int, c: int, work: float, service: float) -> float:
+    """Mean wait (s) in the M/M/c//n queue: the teaching tour's closed form."""
+    from twin.demo import _machine_repair
+
+    return _machine_repair(n, c, work, service)["wait for the swap station (s)"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=12.0)
@@ -111,7 +150,13 @@ def main() -> None:
                         help="no simulation: decide --replay targets from a stored factorial")
     parser.add_argument("--replay", default="50,55,58,59,60,61",
                         help="other targets to decide from the factorial's stored runs")
+    parser.add_argument("--charger-macros", type=int, default=0,
+                        help="instead: N macro-replications of the charger known-answer case")
     args = parser.parse_args()
+    if args.charger_macros:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        charger_macros(args.charger_macros, args.workers, args.dir / "chargers.duckdb")
+        return
     line = twin.load_line(LINE)
     target = Target.parse(f"throughput_per_shift_hour>={args.target}")
     args.dir.mkdir(parents=True, exist_ok=True)
