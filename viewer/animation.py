@@ -1,59 +1,29 @@
 """A window of a run as an animated glTF: the layout Y-up with named nodes and materials, each
-humanoid a figure of rigid parts (torso, head, thighs, shins, upper arms, forearms) whose root
-walks the run's paths and whose hips, knees, shoulders and elbows play the walk clip
-(``viewer.gait``), a tote in its arms while it carries, and each station's body in the colour of
-its state over time (core glTF cannot key a colour, so each state is a child node shown by
-scale: 1 while the station is in it, 0 otherwise, stepped).
-
-Robots follow the event log (the replay's walking paths and the gait clip), also for physics
-runs: their recorded link poses are not used here yet.
+humanoid the viewer's figure of rigid parts (the robot's URDF visuals, or a figure of boxes)
+posed over time as the viewer poses it (``viewer.robots``: the walk clip along the replay's
+paths for surrogate runs, the recorded link frames for physics runs), its tote shown while it
+holds one, and each station's body in the colour of its state over time (core glTF cannot key
+a colour, so each state is a child node shown by scale: 1 while the station is in it, 0
+otherwise, stepped).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from viewer import style
-from viewer.buffers import TOTE_SIZE
-from viewer.gait import CLIP_HIP_HEIGHT, walk_angles, walk_clip
-from viewer.gltf import Gltf, pitch_quaternions, yaw_quaternions
+from viewer.gltf import Gltf, y_up
 from viewer.replay import Timeline
-from viewer.scene import box, static_pieces, station_meshes
+from viewer.robots import FIXED
+from viewer.scene import static_pieces, station_meshes
 
-HIP, SHOULDER = 0.95, 1.45  # m above the soles: viewer.robots' drawn body, 1.76 m tall
-THIGH = SHIN = HIP / 2
-UPPER_ARM = FOREARM = 0.31
-TOTE_AT = (0.36, 0.0, 1.07)  # where a carried tote's centre sits in the robot's frame
+SKIPPED_ROLES = ("bar_back", "bar_fill", "disc")  # battery bar and state disc: HUD, not body
+BODY = "#7a8694"  # the body's colour in the file (the viewer paints it by state)
 MAX_KEYS = 20_000
-
-
-@dataclass(frozen=True)
-class Joint:
-    """A hinge of the figure: its key in the walk clip, parent, pivot, and the part it moves."""
-
-    key: str
-    parent: str
-    pivot: tuple[float, float, float]
-    part: tuple[float, float, float, float, float, float]  # box in the joint's frame
-
-
-def _joints() -> list[Joint]:
-    out = []
-    for side, y in (("l", 1.0), ("r", -1.0)):
-        out += [
-            Joint(f"hip_{side}", "root", (0, 0.1 * y, HIP), (-0.07, -0.065, 0.07, 0.065, -THIGH,
-                                                               0.03)),
-            Joint(f"knee_{side}", f"hip_{side}", (0, 0, -THIGH),
-                  (-0.06, -0.06, 0.06, 0.06, -SHIN, 0)),
-            Joint(f"shoulder_{side}", "root", (0, 0.245 * y, SHOULDER),
-                  (-0.05, -0.045, 0.05, 0.045, -UPPER_ARM, 0.04)),
-            Joint(f"elbow_{side}", f"shoulder_{side}", (0, 0, -UPPER_ARM),
-                  (-0.045, -0.04, 0.045, 0.04, -FOREARM, 0)),
-        ]
-    return out
 
 
 def write_animated_glb(timeline: Timeline, paths: list[np.ndarray], out: Path, start: float,
@@ -95,48 +65,89 @@ def _stations(g: Gltf, timeline: Timeline, snaps: list, t_acc: int) -> None:  # 
 
 
 def _robots(g: Gltf, timeline: Timeline, snaps: list, t_acc: int) -> None:  # type: ignore[type-arg]
-    if not timeline.robots:
+    """Every robot as the viewer poses it, one node per rigid part keyed with the part's
+    rotation, translation and scale (scale 0 while a part is hidden, as the tote)."""
+    from viewer.render import HOLDING
+    from viewer.robots import RobotBatch
+    from viewer.urdf import robot_urdf
+
+    n = len(timeline.robots)
+    if not n:
         return
-    limb = g.material("robot limb", style.rgb(style.LIMB))
-    head = g.material("robot head", style.rgb(style.HEAD))
-    tote_mat = g.material("tote", style.rgb(style.TOTE))
-    torso = g.mesh("robot torso", g.geometry(*_box_mesh(-0.12, -0.19, 0.12, 0.19, HIP - 0.05,
-                                                        SHOULDER + 0.07)), limb)
-    skull = g.mesh("robot head", g.geometry(*_box_mesh(-0.1, -0.09, 0.12, 0.09, SHOULDER + 0.12,
-                                                       SHOULDER + 0.34)), head)
-    lx, ly, h = TOTE_SIZE
-    tote = g.mesh("tote", g.geometry(*_box_mesh(-lx / 2, -ly / 2, lx / 2, ly / 2, -h / 2, h / 2)),
-                  tote_mat)
-    joints = _joints()
-    part_mesh = {j.key: g.mesh(f"robot {j.key}", g.geometry(*_box_mesh(*j.part)), limb)
-                 for j in joints}
-    clip = walk_clip()
-    stride = clip.stride_m * HIP / CLIP_HIP_HEIGHT if clip else 0.0
-    xy = np.array([s.robot_xy for s in snaps])  # (keys, robots, 2)
-    heading = np.array([s.robot_heading for s in snaps])
-    carrying = np.array([[u > 0 for u in s.robot_units] for s in snaps])
-    angles = [walk_angles(s.robot_phase, s.robot_walking, c, stride, clip)
-              for s, c in zip(snaps, carrying, strict=True)]
+    batch = RobotBatch(n, urdf=robot_urdf(timeline.line))
+    starts = np.concatenate([[0], np.cumsum([len(p.points) for p in batch.parts])])
+    parts = [(k, p) for k, p in enumerate(batch.parts) if p.role not in SKIPPED_ROLES]
+    fits = [_fitter(p.points) for _, p in parts]
+    frames = np.zeros((len(snaps), n, len(parts), 3, 4))  # key, robot, part: [A | T]
+    for f, snap in enumerate(snaps):
+        carrying = (snap.robot_units > 0) | np.array([s in HOLDING for s in snap.robot_state])
+        batch.update(snap.robot_xy, snap.robot_heading, snap.robot_phase, snap.robot_walking,
+                     carrying, snap.robot_soc, snap.robot_state, links=snap.robot_links)
+        world = np.asarray(batch.mesh.points).reshape(n, -1, 3)
+        for j, (k, _) in enumerate(parts):
+            frames[f, :, j] = fits[j](world[:, starts[k]:starts[k + 1]])
+    labels = _labels([p for _, p in parts])
+    meshes = []
+    for (_, part), label in zip(parts, labels, strict=True):
+        material = g.material(f"robot {part.role}", style.rgb(FIXED.get(part.role, BODY)))
+        meshes.append(g.mesh(f"robot {label}", g.geometry(part.points, part.faces), material))
     for i, rid in enumerate(timeline.robots):
         root = g.node(rid)
-        g.node(f"{rid} torso", torso, root)
-        g.node(f"{rid} head", skull, root)
-        pos = np.concatenate([xy[:, i], np.zeros((len(snaps), 1))], axis=1)
-        g.animate(root, "translation", t_acc, np.stack([pos[:, 0], pos[:, 2], -pos[:, 1]], 1))
-        g.animate(root, "rotation", t_acc, yaw_quaternions(heading[:, i]))
-        nodes = {"root": root}
-        for j in joints:
-            nodes[j.key] = g.node(f"{rid} {j.key}", parent=nodes[j.parent],
-                                  translation_zup=j.pivot)
-            g.node(f"{rid} {j.key} part", part_mesh[j.key], nodes[j.key])
-            g.animate(nodes[j.key], "rotation", t_acc,
-                      pitch_quaternions(np.array([a[j.key][i] for a in angles])))
-        held = g.node(f"{rid} tote", tote, root, translation_zup=TOTE_AT)
-        g.animate(held, "scale", t_acc, np.repeat(carrying[:, i:i + 1].astype(float), 3, 1),
-                  step=True)
+        for j, label in enumerate(labels):
+            node = g.node(f"{rid} {label}", meshes[j], root)
+            rot, scale = _polar(frames[:, i, j, :, :3])
+            g.animate(node, "translation", t_acc, y_up(frames[:, i, j, :, 3]))
+            g.animate(node, "rotation", t_acc, _y_up_quaternions(rot))
+            g.animate(node, "scale", t_acc, scale[:, [0, 2, 1]])
 
 
-def _box_mesh(x0: float, y0: float, x1: float, y1: float, z0: float, z1: float
-              ) -> tuple[np.ndarray, np.ndarray]:
-    mesh = box(x0, y0, x1, y1, z0, z1)
-    return np.asarray(mesh.vertices), np.asarray(mesh.faces)
+def _labels(parts: list[Any]) -> list[str]:
+    """A name per part: its link (the pose table's frame) or role, numbered when repeated."""
+    names = [p.frame or p.role for p in parts]
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if names.count(name) == 1 else f"{name} {seen[name]}")
+    return out
+
+
+def _fitter(rest: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """For a part's rest points, a function of its posed points (robots, m, 3) returning each
+    robot's 3 x 4 map [A | T] with posed = A rest + T, by least squares: the viewer poses every
+    part rigidly (times a per-axis scale, or collapsed to a point when hidden)."""
+    centre = rest.mean(axis=0)
+    pinv = np.linalg.pinv(rest - centre)  # (3, m); exact for a part with 3-D extent
+
+    def fit(world: np.ndarray) -> np.ndarray:
+        mean = world.mean(axis=1)  # (robots, 3)
+        a = np.einsum("rmi,jm->rij", world - mean[:, None, :], pinv)
+        return np.concatenate([a, (mean - a @ centre)[:, :, None]], axis=2)
+
+    return fit
+
+
+def _polar(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotations and per-axis scales of maps A = R diag(s) (s: column lengths; 0 while the part
+    is collapsed, which keeps the rotation it had)."""
+    scale = np.linalg.norm(a, axis=1)  # (K, 3) column lengths
+    shown = (scale > 1e-9).all(axis=1)
+    rot = a / np.where(scale > 1e-9, scale, 1.0)[:, None, :]
+    u, _, vt = np.linalg.svd(rot)  # the nearest proper rotation
+    rot = u @ vt
+    rot[np.linalg.det(rot) < 0] *= -1
+    for k in np.nonzero(~shown)[0]:  # in order: a run of hidden keys keeps the last rotation
+        rot[k] = rot[k - 1] if k else np.eye(3)
+    return rot, np.where(shown[:, None], scale, 0.0)
+
+
+def _y_up_quaternions(rot: np.ndarray) -> np.ndarray:
+    """Rotation matrices in twin's frame as glTF quaternions (x, y, z, w), kept continuous in
+    sign so that keys interpolate the short way."""
+    from scipy.spatial.transform import Rotation
+
+    q = Rotation.from_matrix(rot).as_quat()  # x, y, z, w
+    q = np.stack([q[:, 0], q[:, 2], -q[:, 1], q[:, 3]], axis=1)  # vector part turned Y-up
+    turn = np.sign(np.einsum("ki,ki->k", q[1:], q[:-1]))
+    flips = np.concatenate([[1.0], np.cumprod(np.where(turn == 0, 1.0, turn))])
+    return q * flips[:, None]

@@ -58,34 +58,72 @@ def accessor(doc: dict, binary: bytes, i: int) -> np.ndarray:  # type: ignore[ty
     return a.reshape(acc["count"], width)
 
 
+def channels(doc: dict) -> dict[tuple[int, str], dict]:  # type: ignore[type-arg]
+    anim = doc["animations"][0]
+    return {(c["target"]["node"], c["target"]["path"]): anim["samplers"][c["sampler"]]
+            for c in anim["channels"]}
+
+
 def test_keys_follow_the_run(glb: Path) -> None:
+    from viewer.render import HOLDING
     from viewer.replay import Timeline
     from viewer.run import load_run
 
     doc, binary = read_glb(glb)
     timeline = Timeline(load_run(glb.parent / "run"))
     nodes = {n["name"]: i for i, n in enumerate(doc["nodes"])}
-    anim = doc["animations"][0]
-    by_target = {(c["target"]["node"], c["target"]["path"]): anim["samplers"][c["sampler"]]
-                 for c in anim["channels"]}
-    for rid in timeline.robots:
-        move = by_target[(nodes[rid], "translation")]
+    keyed = channels(doc)
+    for i, rid in enumerate(timeline.robots):
+        move = keyed[(nodes[f"{rid} pelvis"], "translation")]
         t = accessor(doc, binary, move["input"])[:, 0]
         pos = accessor(doc, binary, move["output"])
+        tote = accessor(doc, binary, keyed[(nodes[f"{rid} tote"], "scale")]["output"])
         assert t[0] == 0 and t[-1] == pytest.approx(END - START)
         for k in (0, 77, 180):
             snap = timeline.at(START + float(t[k]))
-            x, y = snap.robot_xy[timeline.robots.index(rid)]
+            x, y = snap.robot_xy[i]
             assert pos[k] == pytest.approx([x, 0.0, -y], abs=1e-4)  # Y-up: floor y is -z
-            shown = accessor(doc, binary, by_target[(nodes[f"{rid} tote"], "scale")]["output"])
-            carrying = snap.robot_units[timeline.robots.index(rid)] > 0
-            assert shown[k][0] == (1.0 if carrying else 0.0)
-    # some robot carried and some walked in the window: the figure moved its legs
-    hips = [accessor(doc, binary, by_target[(nodes[f"{r} hip_l"], "rotation")]["output"])
-            for r in timeline.robots]
-    assert max(float(np.ptp(h[:, 2])) for h in hips) > 0.2
+            holding = snap.robot_units[i] > 0 or snap.robot_state[i] in HOLDING
+            assert (tote[k] > 0).all() == holding and (tote[k] == 0).all() == (not holding)
+    # some robot walked in the window: its thighs swung about the lateral axis (glTF z)
+    swings = [np.ptp(accessor(doc, binary, keyed[(nodes[f"{r} left_hip_pitch"], "rotation")]
+                              ["output"])[:, 2]) for r in timeline.robots]
+    assert max(swings) > 0.1
     names = {m["name"] for m in doc["materials"]}
-    assert {"robot limb", "tote", "station processing"} <= names
+    assert {"robot leg_l", "robot tote", "station processing"} <= names
+
+
+def test_physics_pose_table_drives_the_figure(glb: Path, tmp_path: Path) -> None:
+    """A run with a pose table (as physics runs write): the recorded link frame, not the walk
+    along the replay's path, poses the part it carries."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from twin.events import POSE_SCHEMA
+
+    run = tmp_path / "run"
+    shutil.copytree(glb.parent / "run", run)
+    t = np.arange(START - 5, END + 5, 0.1)
+    yaw = np.radians(30.0)
+    rows = {"t": t, "robot": ["robot1"] * len(t), "link": ["pelvis"] * len(t),
+            "x": np.full(len(t), 10.0), "y": np.full(len(t), 5.0), "z": np.full(len(t), 0.95),
+            "qx": np.zeros(len(t)), "qy": np.zeros(len(t)), "qz": np.full(len(t), np.sin(yaw / 2)),
+            "qw": np.full(len(t), np.cos(yaw / 2))}
+    pq.write_table(pa.table(rows).cast(POSE_SCHEMA), run / "poses.parquet")
+    out = tmp_path / "physics.glb"
+    r = CliRunner().invoke(app, ["animate", str(run), "--glb", str(out), "--from", str(START),
+                                 "--to", str(START + 20), "--fps", "1"])
+    assert r.exit_code == 0, r.stderr
+    doc, binary = read_glb(out)
+    nodes = {n["name"]: i for i, n in enumerate(doc["nodes"])}
+    keyed = channels(doc)
+    pelvis = nodes["robot1 pelvis"]
+    pos = accessor(doc, binary, keyed[(pelvis, "translation")]["output"])
+    rot = accessor(doc, binary, keyed[(pelvis, "rotation")]["output"])
+    # the pelvis link's frame sits 0.95 m up at rest: the part's origin is the floor below it
+    assert pos == pytest.approx(np.tile([10.0, 0.0, -5.0], (len(pos), 1)), abs=1e-4)
+    turn = [0.0, np.sin(yaw / 2), 0.0, np.cos(yaw / 2)]  # 30 deg about the vertical, Y-up
+    assert rot == pytest.approx(np.tile(turn, (len(rot), 1)), abs=1e-4)
 
 
 @pytest.mark.skipif(not (NPM / "gltf-validator").is_dir(), reason="make gltf-tools (npm)")
@@ -172,4 +210,4 @@ def test_plays_in_headless_chromium(glb: Path, tmp_path: Path) -> None:
     assert sy < 3 < min(sx, sz)  # Y-up: the floor lies in x-z, the tallest thing is ~2.2 m
     assert result["lit"] > result["pixels"] / 10  # the scene is in view
     assert result["moved"] > 0 and result["again"] == 0  # time moves it; a time is one frame
-    assert "robot1" in result["names"] and "robot1_hip_l" in result["names"]  # three's names
+    assert "robot1_left_hip_pitch" in result["names"]  # three.js writes spaces as _
