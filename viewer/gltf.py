@@ -21,21 +21,6 @@ def y_up(points: np.ndarray) -> np.ndarray:
     return np.stack([p[..., 0], p[..., 2], -p[..., 1]], axis=-1)
 
 
-def pitch_quaternions(angle: np.ndarray) -> np.ndarray:
-    """Rotations about a body's lateral axis (twin's +y, glTF's -z), as (x, y, z, w)."""
-    a = np.asarray(angle, dtype=float) / 2
-    zero = np.zeros_like(a)
-    return np.stack([zero, zero, -np.sin(a), np.cos(a)], axis=-1)
-
-
-def yaw_quaternions(heading: np.ndarray) -> np.ndarray:
-    """Turns about the vertical (twin's +z, glTF's +y) by ``heading`` rad, (x, y, z, w); the
-    heading is unwrapped first so that consecutive keys turn the short way."""
-    a = np.unwrap(np.asarray(heading, dtype=float)) / 2
-    zero = np.zeros_like(a)
-    return np.stack([zero, np.sin(a), zero, np.cos(a)], axis=-1)
-
-
 class Gltf:
     """Accumulates a scene; ``glb()`` returns the file's bytes."""
 
