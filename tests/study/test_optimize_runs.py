@@ -102,3 +102,28 @@ def test_cli_answers_and_refuses_in_one_line(tmp_path: Path,
         bad = runner.invoke(app, ["optimize", *base, *extra])
         assert bad.exit_code == 2, (extra, bad.output)
         assert words in bad.output and len(bad.output.strip().splitlines()) == 1, bad.output
+
+
+class _Crash(InlineExecutor):
+    """Runs like InlineExecutor, then dies (as a killed process would) after ``left`` runs."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def run(self, specs):  # type: ignore[no-untyped-def]
+        for spec, outcome in super().run(specs):
+            if self.left == 0:
+                raise KeyboardInterrupt
+            self.left -= 1
+            yield spec, outcome
+
+
+def test_a_killed_search_resumes_to_the_same_decision(line: Line, tmp_path: Path) -> None:
+    plan = _plan([1, 2, 3, 4], [10])
+    whole = _optimize(line, plan, tmp_path / "whole.duckdb", InlineExecutor())
+    path = tmp_path / "killed.duckdb"
+    with pytest.raises(KeyboardInterrupt):
+        _optimize(line, plan, path, _Crash(13))
+    resumed = _optimize(line, plan, path, InlineExecutor())
+    assert _decision(resumed) == _decision(whole)
+    assert resumed.new_runs == whole.runs - 13
