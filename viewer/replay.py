@@ -440,6 +440,11 @@ class _StationCounts:
                 cum = np.concatenate([[0.0], np.cumsum(np.diff(st.t) * on[:-1])])
                 rows.append((st.t, on, cum))
             self._busy[sid] = rows
+        # a server off shift keeps what it was doing (a unit on it stays there): its state
+        # under the off-shift rows is the last other one
+        self._real = {sid: [pd.Series(st.state).replace("off_shift", None).ffill()
+                            .fillna("starved").to_numpy(dtype=object) for st in steps]
+                      for sid, steps in servers.items()}
         self._taken: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for sid in servers:
             inbox = levels.get(f"{sid}.in")
@@ -449,17 +454,25 @@ class _StationCounts:
             drops = np.maximum(-np.diff(inbox.value, prepend=0.0), 0.0)
             self._taken[sid] = (inbox.t, np.cumsum(drops))
         # a unit handed straight to a waiting server leaves no buffer row: the server's move
-        # from starved to work (setup or processing; off-shift rows skipped) marks it
+        # from starved to work (setup or processing; off-shift rows skipped) marks it, unless
+        # at an assembly station the wait began as a unit was taken from the buffer (it then
+        # waits for its kits with the unit already counted)
         self._handed: dict[str, list[np.ndarray]] = {}
         for sid, steps in servers.items():
+            times, taken = self._taken[sid]
+            took = set(times[np.diff(taken, prepend=0.0) > 0].tolist()) \
+                if line.stations[sid].assemble else set()
             self._handed[sid] = []
             for st in steps:
-                handed, before = [], "starved"  # every server starts waiting
+                handed, before, since = [], "starved", -1.0  # every server starts waiting
                 for when, state in zip(st.t, st.state, strict=True):
                     if state == "off_shift":
                         continue
                     if before == "starved" and state in ("processing", "setup"):
-                        handed.append(when)
+                        if since not in took:
+                            handed.append(when)
+                    elif before != "starved" and state == "starved":
+                        since = float(when)
                     before = str(state)
                 self._handed[sid].append(np.asarray(handed, dtype=float))
         rework = parts[parts["state"] == "rework"]
@@ -483,7 +496,7 @@ class _StationCounts:
         reworks = float(np.searchsorted(self._rework[sid], t, side="right"))
         handed = sum(int(np.searchsorted(h, t, side="right")) for h in self._handed[sid])
         holding = 0
-        for st in self._steps[sid]:
+        for st, real in zip(self._steps[sid], self._real[sid], strict=True):
             k = st.index(t)
-            holding += int(k >= 0 and st.state[k] in self.HOLDING)
+            holding += int(k >= 0 and real[k] in self.HOLDING)
         return started + handed + reworks - holding

@@ -47,12 +47,16 @@ def overview(tote: tuple[RunResult, Timeline]) -> Iterator[Any]:
     scene.close()
 
 
-@pytest.mark.parametrize("name", ["tote_line.yaml", "teaching/six_losses.yaml"])
-def test_hud_figures_are_the_run_kpis(name: str) -> None:
+@pytest.mark.parametrize("name, hours", [("tote_line.yaml", 12),
+                                         ("teaching/six_losses.yaml", 12),
+                                         ("humanoid_assembly.yaml", 24)])
+def test_hud_figures_are_the_run_kpis(name: str, hours: float) -> None:
     """At the end of the run's window the HUD shows what ``twin run`` reports (six_losses has
-    setups, scrap, rework and breaks; tote_line a working-time warm-up and robots)."""
+    setups, scrap, rework and breaks; tote_line a working-time warm-up and robots;
+    humanoid_assembly kits, several servers and a window that starts as a shift ends, with
+    units left on the servers)."""
     line = twin.load_line(LINES / name)
-    result = twin.simulate(line, hours=12, seed=2, events=True)  # 12 h: breaks and shifts
+    result = twin.simulate(line, hours=hours, seed=2, events=True)
     k = result.kpis.line
     snap = Timeline(run_from_events(line, result.events)).at(k.window_start_s + k.horizon_s)
     assert not snap.warming_up and snap.window_start == k.window_start_s
