@@ -35,7 +35,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("plain")
     line = load_line(ROOT / "lines" / "tote_line.yaml")
     plan = StudyPlan(factors={"fleet.count": [2, 3], "chargers.swap_station.count": [1, 2]},
-                     replications=2, hours=24, target=f"throughput_per_shift_hour>={TARGET}")
+                     replications=2, hours=16, target=f"throughput_per_shift_hour>={TARGET}")
     with Store(root / "study.duckdb") as store:
         run_study(line, plan, store, InlineExecutor())
     return root / "study.duckdb", write_report(root / "study.duckdb", root / "report.html")
