@@ -50,7 +50,8 @@ def run(
     hours: Annotated[str, typer.Option(
         help='measured horizon after warm-up: hours, or a duration such as "90 min"')] = "24",
     warmup: Annotated[str | None, typer.Option(
-        help='warm-up: hours, or a duration such as "30 min" (default: the line\'s)')] = None,
+        help='warm-up in working (on-shift) time: hours, or a duration such as "30 min" '
+             '(default: the line\'s)')] = None,
     seed: Annotated[int, typer.Option(help="random seed of the run (0 to 2^63-1)")] = 0,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="override a field: path=value, e.g. fleet.count=6 (repeatable)")] = None,

@@ -150,7 +150,8 @@ def study(
     hours: Annotated[str | None, typer.Option(
         help='simulated hours per run, or a duration such as "1 week"')] = None,
     warmup: Annotated[str | None, typer.Option(
-        help='warm-up hours, a duration ("8 h") or auto (MSER-5); default: the line\'s')] = None,
+        help='warm-up in working (on-shift) time: hours, a duration ("8 h") or auto '
+             '(MSER-5 on working-time series); default: the line\'s')] = None,
     target: Annotated[str | None, typer.Option(help="e.g. throughput_per_hour>=120")] = None,
     seed: Annotated[int | None, typer.Option(help="study seed")] = None,
     half_width: Annotated[float | None, typer.Option(
