@@ -80,9 +80,9 @@ def optimize_section(store: Store) -> str:
         f"(1 - {plan['confidence']} split over the grid), h² = {_num(result['h2'], 4)}; "
         f"replications are added {plan['batch']} at a time with common random numbers "
         f"(replication r of every configuration uses the same seed).</p>")
-    along, off = result["inferred_along"], result["switched_off"]
-    lead = f" Never across {_esc(result['lead'])} (the most expensive factor)." if result[
-        "lead"] else ""
+    along, off = result.get("inferred_along", []), result.get("switched_off", [])
+    lead = f" Never across {_esc(result['lead'])} (the most expensive factor)." if result.get(
+        "lead") else ""
     out.append(
         f"<p>Monotonicity (more of a factor never misses where less meets): "
         f"{result['pairs']} ordered pairs compared with common random numbers, "

@@ -200,7 +200,7 @@ class Search:
         for b in below:
             self.status[b] = "inferred"
             self.witness[b] = witness
-        names = ", ".join(self._name(b) for b in below[:6]) + (" ..." if len(below) > 6 else "")
+        names = "; ".join(self._name(b) for b in below[:6]) + (" ..." if len(below) > 6 else "")
         self._log(witness, "set aside", len(self.data[witness]), math.nan,
                   f"{len(below)} configuration(s) with no more of any factor miss too "
                   f"(monotone): {names}")
