@@ -1,5 +1,6 @@
 """A state-coloured ball over each robot that keeps its size on screen at any zoom.
 
+The balls are drawn over the scene (machines and labels do not hide them).
 A humanoid is 1.76 m tall: at the overview of a 70 m hall it is a few pixels wide, too small
 to see or to read its state colour. Each robot gets a ball drawn as a point sprite of a fixed
 size in pixels above its head (so it shrinks in metres as the camera comes closer); once the
@@ -36,6 +37,19 @@ class RobotMarkers:
         self.actor = plotter.add_mesh(self.mesh, scalars="rgb", rgb=True, name="robot_markers",
                                       render_points_as_spheres=True, point_size=self.size,
                                       pickable=False, reset_camera=False)
+        # drawn in a layer over the scene, with its camera: a robot behind a machine or under
+        # a label still shows its ball
+        from vtkmodules.vtkRenderingCore import vtkRenderer
+
+        plotter.remove_actor(self.actor, reset_camera=False, render=False)
+        window = plotter.ren_win
+        window.SetNumberOfLayers(max(window.GetNumberOfLayers(), 2))
+        self.layer = vtkRenderer()
+        self.layer.SetLayer(1)
+        self.layer.InteractiveOff()
+        self.layer.SetActiveCamera(plotter.renderer.GetActiveCamera())
+        self.layer.AddActor(self.actor)
+        window.AddRenderer(self.layer)
 
     def update(self, xy: np.ndarray, states: list[str], pixels_per_metre: np.ndarray) -> None:
         """Place the balls over the robots in their state colours; drop those not needed."""

@@ -21,12 +21,12 @@ from viewer.style import ROBOT_COLOURS
 
 LINES = Path(__file__).resolve().parents[2] / "lines"
 # At 1280 x 720, the overview of tote_line (a 70 m hall) draws a 1.76 m humanoid about 20 px
-# tall and 6 px wide: a speck. With its state disc, battery bar and the marker ball over it,
-# each robot must cover at least ROBOT_PX pixels, ROBOT_COLOUR_PX of them in its state colour:
-# a patch of state colour about 20 px across, larger than a capital letter of the HUD, so the
-# state reads at a glance (without the marker the state colour covers about 200 px).
-ROBOT_PX = 450
-ROBOT_COLOUR_PX = 300
+# tall and 6 px wide: a speck, and nothing at all when it walks behind a machine or under a
+# station's tag. Every robot must cover at least ROBOT_PX pixels wherever it stands, at least
+# MARKER_COLOUR_PX of them in its state colour on the marker drawn over it: a patch about
+# 15 px across, larger than a capital letter of the HUD, so robot and state read at a glance.
+ROBOT_PX = 240
+MARKER_COLOUR_PX = 140
 
 
 @pytest.fixture(scope="module")
@@ -87,25 +87,34 @@ def _bbox(actor: Any, renderer: Any) -> tuple[float, float, float, float]:
     return box[0], box[2], box[1], box[3]
 
 
-def test_overview_shows_every_robot(overview: Any) -> None:
-    scene = overview
-    snap = scene.show(8 * 3600)
-    full = scene.image()
-    for name in ("robots", "robot_markers"):
-        scene.plotter.actors[name].SetVisibility(False)
-    bare = scene.image()
-    for name in ("robots", "robot_markers"):
-        scene.plotter.actors[name].SetVisibility(True)
-    heads = np.array([scene.to_screen(x, y, 1.76) for x, y in snap.robot_xy])
-    rows, cols = np.nonzero(np.abs(full.astype(int) - bare.astype(int)).max(axis=2) > 12)
+def _owned(changed: np.ndarray, heads: np.ndarray) -> np.ndarray:
+    """Changed pixels per robot, each pixel given to the nearest robot's head on screen."""
+    rows, cols = np.nonzero(changed)
     owner = ((cols[:, None] - heads[None, :, 0]) ** 2
              + (rows[:, None] - heads[None, :, 1]) ** 2).argmin(axis=1)
-    covered = np.bincount(owner, minlength=len(heads))
+    return np.bincount(owner, minlength=len(heads))
+
+
+def test_overview_shows_every_robot(overview: Any) -> None:
+    """At 08:00 one of tote_line's three robots walks behind the regulator, under its tag."""
+    scene = overview
+    snap = scene.show(8 * 3600)
+    body, marker = scene.plotter.actors["robots"], scene.markers.actor
+    full = scene.image().astype(int)
+    marker.SetVisibility(False)
+    no_marker = scene.image().astype(int)
+    body.SetVisibility(False)
+    bare = scene.image().astype(int)
+    body.SetVisibility(True)
+    marker.SetVisibility(True)
+    heads = np.array([scene.to_screen(x, y, 1.76) for x, y in snap.robot_xy])
+    covered = _owned(np.abs(full - bare).max(axis=2) > 12, heads)
     assert covered.min() >= ROBOT_PX, f"robots cover {covered} px at the overview"
+    ball = np.abs(full - no_marker).max(axis=2) > 12
     for i, state in enumerate(snap.robot_state):
-        r, c = np.nonzero(near(full, ROBOT_COLOURS[state]))
-        mine = (np.abs(c - heads[i, 0]) < 30) & (np.abs(r - heads[i, 1]) < 40)
-        assert mine.sum() >= ROBOT_COLOUR_PX, f"{state} robot: {mine.sum()} px in its colour"
+        mine = ball & near(full.astype(np.uint8), ROBOT_COLOURS[state])
+        count = _owned(mine, heads)[i]
+        assert count >= MARKER_COLOUR_PX, f"{state} robot: {count} px in its colour"
     # level of detail: close up the body is big enough and the marker goes
     scene.camera("follow", scene.timeline.robots[0])
     assert scene.markers is not None and scene.markers.mesh.points[0, 2] < 0
