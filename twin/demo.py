@@ -78,8 +78,7 @@ def _spot_theory(counts: tuple[int, ...]) -> dict[str, float]:
 
 def _charger_figures(r: RunResult) -> dict[str, float]:
     ch = r.kpis.chargers["swap"]
-    working = sum(1 - v.waiting_charger - v.charging - v.docking - v.to_charger
-                  for v in r.kpis.robots.values())
+    working = r.kpis.line.robot_utilisation * len(r.kpis.robots)  # 24/7: planned = horizon
     return {"wait for the swap station (s)": ch.mean_wait_s, "swap station busy": ch.utilisation,
             "robots working (of 5)": working}
 

@@ -222,7 +222,9 @@ LINE_KPI_TABLE: dict[str, tuple[str, str]] = {
     "charges": ("count", "charges and battery swaps begun in the window"),
     "mean_charger_wait_s": ("s", "queueing time per charge, before docking"),
     "robot_utilisation": ("share", "robot-time walking, carrying, picking and placing / "
-                          "(robots x shift_hours): utilisation over planned time"),
+                          "(robots x shift_hours): utilisation over planned time (a robot "
+                          "with a datasheet battery, whose work the model leaves out, works "
+                          "whenever it is idle away from the charger)"),
     "waiting_spot_share": ("share", "fleet time queued for a full work spot / (robots x "
                            "window)"),
     "waiting_traffic_share": ("share", "fleet time held by aisle traffic / (robots x window)"),
@@ -274,6 +276,14 @@ def lead_time_s(stay_s: float, departed: float) -> float:
 def utilisation(busy_s: float, robots: int, planned_s: float) -> float:
     """Busy robot-time over the robots' planned (on-shift) time."""
     return ratio(busy_s, robots * planned_s)
+
+
+def robot_busy_share(shares: Mapping[str, float], works_when_idle: bool = False) -> float:
+    """A robot's share of time at work: walking, carrying, picking, placing; for a robot whose
+    work is left out of the model (a datasheet battery: it works whenever it is away from
+    the charger, see lines/teaching/charger_queue.yaml) its idle time too."""
+    busy = sum(shares[s] for s in WORKING_STATES)
+    return busy + shares["idle"] if works_when_idle else busy
 
 
 def littles_law_gap(line: LineKPIs) -> float:

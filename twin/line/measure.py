@@ -7,7 +7,6 @@ from twin.kpi import (
     LOSSES,
     ROBOT_STATES,
     STATION_STATES,
-    WORKING_STATES,
     AisleKPIs,
     ChargerKPIs,
     KPIs,
@@ -62,7 +61,9 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
     waits = sum(g.wait_sum for g in f.chargers.values())
     start = now - horizon
     shift_s = f.calendar.on_time(start, now)
-    busy = sum(sum(getattr(r, s) for s in WORKING_STATES) for r in robots.values()) * horizon
+    busy = sum(kpi.robot_busy_share({s: getattr(r, s) for s in ROBOT_STATES},
+                                    f.robots[rid].datasheet is not None)
+               for rid, r in robots.items()) * horizon
     f._wip(0)
     departed = good + f.scrapped + f.consumed
     # units still inside count their age within the window (censoring): see twin.kpi
