@@ -222,9 +222,9 @@ LINE_KPI_TABLE: dict[str, tuple[str, str]] = {
     "charges": ("count", "charges and battery swaps begun in the window"),
     "mean_charger_wait_s": ("s", "queueing time per charge, before docking"),
     "robot_utilisation": ("share", "robot-time walking, carrying, picking and placing / "
-                          "(robots x shift_hours): utilisation over planned time (a robot "
-                          "with a datasheet battery, whose work the model leaves out, works "
-                          "whenever it is idle away from the charger)"),
+                          "(robots x shift_hours): utilisation over planned time (robots "
+                          "with no trips and a datasheet battery, whose work the model leaves "
+                          "out, work whenever they are idle away from the charger)"),
     "waiting_spot_share": ("share", "fleet time queued for a full work spot / (robots x "
                            "window)"),
     "waiting_traffic_share": ("share", "fleet time held by aisle traffic / (robots x window)"),
@@ -280,8 +280,8 @@ def utilisation(busy_s: float, robots: int, planned_s: float) -> float:
 
 def robot_busy_share(shares: Mapping[str, float], works_when_idle: bool = False) -> float:
     """A robot's share of time at work: walking, carrying, picking, placing; for a robot whose
-    work is left out of the model (a datasheet battery: it works whenever it is away from
-    the charger, see lines/teaching/charger_queue.yaml) its idle time too."""
+    work is left out of the model (no trips to make, a datasheet battery: it works whenever
+    it is away from the charger, see lines/teaching/charger_queue.yaml) its idle time too."""
     busy = sum(shares[s] for s in WORKING_STATES)
     return busy + shares["idle"] if works_when_idle else busy
 

@@ -17,6 +17,7 @@ from twin.kpi import (
     TrafficKPIs,
 )
 from twin.line.factory import Factory
+from twin.line.transport import HumanoidLeg
 from twin.units import J_PER_KWH
 
 NAN = float("nan")
@@ -61,8 +62,10 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
     waits = sum(g.wait_sum for g in f.chargers.values())
     start = now - horizon
     shift_s = f.calendar.on_time(start, now)
+    # robots with no trip to make and a datasheet battery: their work is left out of the model
+    no_trips = not any(isinstance(leg, HumanoidLeg) for leg in f.legs)
     busy = sum(kpi.robot_busy_share({s: getattr(r, s) for s in ROBOT_STATES},
-                                    f.robots[rid].datasheet is not None)
+                                    no_trips and f.robots[rid].datasheet is not None)
                for rid, r in robots.items()) * horizon
     f._wip(0)
     departed = good + f.scrapped + f.consumed
