@@ -122,7 +122,7 @@ class App:
 
     def describe(self, point: np.ndarray) -> str:
         """What is at a picked world point: the nearest robot or station, its state and KPIs."""
-        from viewer.places import station_body
+        from viewer.places import station_boxes
 
         snap = self.scene.snapshot or self.timeline.at(self.t)
         best, text = 2.5, "nothing here"
@@ -134,8 +134,7 @@ class App:
                     f"{rid}: {snap.robot_state[i]}, battery {snap.robot_soc[i] * 100:.0f} %"
                     + (f"\nrun: {k.get('tasks', 0)} tasks, {k.get('energy_kwh', 0):.2f} kWh,"
                        f" {k.get('charges', 0)} charges" if k else ""))
-        for sid in self.timeline.stations:
-            b = station_body(self.timeline.line, sid)
+        for sid, b in station_boxes(self.timeline.line).items():
             gap = float(np.hypot(*(np.array(b.centre) - point[:2])))
             if gap < best:
                 k = self.kpis.get("stations", {}).get(sid, {})

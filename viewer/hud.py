@@ -8,6 +8,7 @@ the camera fits the layout between them.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -77,17 +78,17 @@ def station_lines(snap: Snapshot) -> list[tuple[str, str]]:
             for s in STATION_STATES]
 
 
-_MEASURE: list[Any] = []
+@functools.cache
+def _measurer() -> Any:
+    from vtkmodules.vtkRenderingCore import vtkTextRenderer
+
+    return vtkTextRenderer()
 
 
 def text_size(prop: Any, text: str, dpi: int) -> tuple[int, int]:
     """Width and height in pixels of a text drawn with a text property."""
-    if not _MEASURE:
-        from vtkmodules.vtkRenderingCore import vtkTextRenderer
-
-        _MEASURE.append(vtkTextRenderer())
     box = [0, 0, 0, 0]
-    _MEASURE[0].GetBoundingBox(prop, text, box, dpi)
+    _measurer().GetBoundingBox(prop, text, box, dpi)
     return box[1] - box[0] + 1, box[3] - box[2] + 1
 
 

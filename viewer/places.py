@@ -41,26 +41,12 @@ def _gap(o: Obstacle, x: float, y: float) -> float:
     return math.hypot(max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1))
 
 
-_BODIES: dict[int, tuple[Line, dict[str, int]]] = {}  # recent lines (kept alive: ids hold)
-
-
 def station_bodies(line: Line) -> dict[str, int]:
-    """Station id -> index of the obstacle that is its machine (remembered per line object).
+    """Station id -> index of the obstacle that is its machine.
 
     By name (station id or location) first, else the nearest free machine within
     ``NEAR_M`` of the serving point.
     """
-    known = _BODIES.get(id(line))
-    if known is not None and known[0] is line:
-        return dict(known[1])
-    found = _station_bodies(line)
-    if len(_BODIES) >= 8:
-        _BODIES.clear()
-    _BODIES[id(line)] = (line, found)
-    return dict(found)
-
-
-def _station_bodies(line: Line) -> dict[str, int]:
     obstacles = line.layout.obstacles
     found: dict[str, int] = {}
     for sid, spec in line.stations.items():
@@ -81,9 +67,18 @@ def _station_bodies(line: Line) -> dict[str, int]:
     return found
 
 
+def station_boxes(line: Line) -> dict[str, Box]:
+    """Every station's machine body, in ``line.stations`` order (the bodies found once)."""
+    bodies = station_bodies(line)
+    return {sid: _body(line, sid, bodies.get(sid)) for sid in line.stations}
+
+
 def station_body(line: Line, station: str) -> Box:
     """The machine body of a station: its obstacle, or a box ahead of its serving point."""
-    index = station_bodies(line).get(station)
+    return _body(line, station, station_bodies(line).get(station))
+
+
+def _body(line: Line, station: str, index: int | None) -> Box:
     if index is not None:
         o = line.layout.obstacles[index]
         return Box(*o.bounds, o.height, points=o.points)

@@ -14,7 +14,7 @@ from viewer import style
 from viewer.buffers import BufferTotes
 from viewer.hud import PAD, Hud, Rect, text_size
 from viewer.markers import RobotMarkers, pixels_per_metre
-from viewer.places import buffer_anchor, station_body, station_point
+from viewer.places import buffer_anchor, station_boxes, station_point
 from viewer.replay import Snapshot, Timeline
 from viewer.robots import RobotBatch
 from viewer.scene import congestion as congestion_pieces
@@ -128,8 +128,7 @@ class ViewerScene:
             self._labels.append((tag, at))
             return tag
 
-        for sid in line.stations:  # station tags first: they win a contested place
-            b = station_body(line, sid)
+        for sid, b in station_boxes(line).items():  # station tags first: they win a place
             self._tags[sid] = billboard(f"tag_{sid}", (*b.centre, b.height + 0.5))
         for k, (at, text) in enumerate(zip(points, names, strict=True)):
             tag = billboard(f"label_{k}", at)

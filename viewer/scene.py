@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, cast
@@ -11,7 +12,7 @@ import trimesh
 
 from twin.config import Line
 from viewer import style
-from viewer.places import charger_obstacles, station_body, station_obstacles
+from viewer.places import charger_obstacles, station_boxes, station_obstacles
 
 GRID_STEP = 1.0
 LINE_W = 0.04  # painted line width (m)
@@ -26,14 +27,14 @@ class Piece:
     colour: str
 
 
-_UNIT_BOX: list[trimesh.Trimesh] = []
+@functools.cache
+def _unit_box() -> trimesh.Trimesh:
+    return trimesh.creation.box(extents=(1.0, 1.0, 1.0))
 
 
 def box(x0: float, y0: float, x1: float, y1: float, z0: float, z1: float) -> trimesh.Trimesh:
     """An axis-aligned box from its bounds (trimesh's unit box, scaled and moved)."""
-    if not _UNIT_BOX:
-        _UNIT_BOX.append(trimesh.creation.box(extents=(1.0, 1.0, 1.0)))
-    unit = _UNIT_BOX[0]
+    unit = _unit_box()
     size = np.array([x1 - x0, y1 - y0, z1 - z0])
     centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2])
     return trimesh.Trimesh(vertices=np.asarray(unit.vertices) * size + centre,
@@ -234,8 +235,7 @@ def _group(pieces: list[Piece]) -> list[Piece]:
 def station_meshes(line: Line) -> list[trimesh.Trimesh]:
     """One machine body per station, in ``line.stations`` order, with a control-panel top."""
     meshes = []
-    for sid in line.stations:
-        b = station_body(line, sid)
+    for b in station_boxes(line).values():
         meshes.append(box(b.x0, b.y0, b.x1, b.y1, 0.0, b.height) if b.points is None
                       else prism(b.points, 0.0, b.height))
     return meshes
