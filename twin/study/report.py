@@ -176,8 +176,8 @@ def fig_output(res: Results, kpi: str) -> str:
                                                            strict=True)]
     numeric = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
                   for v in xs_raw)
-    if not numeric:
-        xs_raw = list(range(len(sc)))
+    if not numeric:  # settings that are not numbers: the scenarios' numbers (#) instead
+        xs_raw = list(range(1, len(sc) + 1))
     sc["x"] = xs_raw
     sc["group"] = [", ".join(override_words(k, o[k]) for k in factors[1:]) for o in sc.overrides]
     curves = []
@@ -191,11 +191,11 @@ def fig_output(res: Results, kpi: str) -> str:
     target = res.plan.target
     hline = ((target.value, f"target {target.op} {target.value:g}")
              if target is not None and target.kpi == kpi else None)
-    x_label = _axis_words(first) if first and numeric else "scenario"
+    x_label = _axis_words(first) if first and numeric else "scenario (#)"
     level = f"{res.plan.confidence:.0%}"
     return charts.line_chart(
         f"{kpi_words(res, kpi).capitalize()}, with {level} confidence band", curves, x_label,
-        kpi_words(res, kpi), integer_x=numeric and _is_count(xs_raw), hline=hline,
+        kpi_words(res, kpi), integer_x=_is_count(xs_raw), hline=hline,
         caption="Each point is the mean of the replications; the band is its confidence "
                 "interval.")
 
