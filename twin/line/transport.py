@@ -9,7 +9,7 @@ destination and asks the fleet for a trip.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -149,9 +149,7 @@ class StationPort:
     def __init__(self, outbox: Outbox, location: str) -> None:
         self.outbox = outbox
         self.location = location
-
-    def available(self, dst: str) -> float:
-        return self.outbox.available(dst)
+        self.available: Callable[[str], float] = outbox.available  # units ready for dst
 
     def claim(self, dst: str, n: int) -> None:
         self.outbox.claimed[dst] += n
@@ -222,10 +220,16 @@ class HumanoidLeg:
         """
         if self.disabled:
             return
-        port, inbox, dst = self.port, self.inbox, self.dst
+        port, inbox, dst, need = self.port, self.inbox, self.dst, self.need
         while True:
-            n = min(self.full, port.available(dst), inbox.free())
-            if n < self.need:
+            room = inbox.free()
+            if room < need:
+                return
+            ready = port.available(dst)
+            if ready < need:
+                return
+            n = min(self.full, ready, room)
+            if n < need:
                 return
             f = self.factory
             now = f.env.now
