@@ -119,7 +119,7 @@ class _Crash(InlineExecutor):
 
 
 def test_a_killed_search_resumes_to_the_same_decision(line: Line, tmp_path: Path) -> None:
-    plan = _plan([1, 2, 3, 4], [10])
+    plan = _plan([1, 2, 3], [10])
     whole = _optimize(line, plan, tmp_path / "whole.duckdb", InlineExecutor())
     path = tmp_path / "killed.duckdb"
     with pytest.raises(KeyboardInterrupt):
