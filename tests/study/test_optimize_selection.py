@@ -194,3 +194,22 @@ def test_a_long_cheap_factor_is_halved_not_walked() -> None:
     assert answer.id == _cheapest(cands, truth, target)
     checked = [c.values for c in cands if search.data[c.id]]
     assert len(checked) <= 16, checked
+
+
+def test_congestion_along_robots_is_reported_and_reopens_nothing() -> None:
+    """Robots past four get in each other's way. The search still finds the cheapest that
+    meets; asked for more than any fleet makes, it walks every fleet size, sees the congestion
+    (reported, nothing reopened) and keeps inferring along the docks."""
+    cands = _grid((6, 3), (10.0, 1.0))  # robots 1-6, docks 1-3
+    peak = {1: 10.0, 2: 20.0, 3: 28.0, 4: 30.0, 5: 24.0, 6: 18.0}
+    truth = {c.id: peak[c.values[0]] + 2.0 * c.values[1] for c in cands}
+    for target, expected in ((31.5, (3, 2)), (40.0, None)):  # (3, 2) makes 32; the best, 36
+        check = FeasibilityCheck(target, True, False, 0.5, 10, 0.05 / len(cands))
+        search = Search(cands, ["robots", "docks"], check)
+        answer = search.run(_sampler(truth, 4))
+        assert (answer.values if answer else None) == expected
+        assert (answer.id if answer else None) == _cheapest(cands, truth, target)
+        assert search.monotone[1]  # the docks keep their inference
+    events = [s.event for s in search.steps]
+    assert "congestion" in events and "not monotone" not in events
+    assert sum(bool(v) for v in search.data.values()) < len(cands)  # docks 1-2 set aside

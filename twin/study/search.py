@@ -76,6 +76,7 @@ class Search:
     pairs: dict[tuple[int, int], PairCheck] = field(default_factory=dict)
     answer: int | None = None
     on_step: Callable[[Step], None] | None = None
+    congested: set[tuple[int, int]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         m = len(self.factors)
@@ -234,7 +235,17 @@ class Search:
 
     def _broken(self, lower: int, upper: int, result: PairCheck) -> None:
         lo, up = self.by_id[lower].values, self.by_id[upper].values
-        hit = [f for f in range(len(self.factors)) if lo[f] != up[f] and self.monotone[f]]
+        differ = [f for f in range(len(self.factors)) if lo[f] != up[f]]
+        if self.rank and self.rank[0] in differ:  # more of the lead factor did worse
+            if (lower, upper) not in self.congested:
+                self.congested.add((lower, upper))
+                self._log(lower, "congestion", result.n, _mean(self.data[lower]),
+                          f"{self._name(lower)} did better than {self._name(upper)} by "
+                          f"{result.gain:.3g} ± {result.half:.3g}: more of "
+                          f"{self.factors[self.rank[0]]} does worse here; nothing was inferred "
+                          "across it, so nothing is reopened")
+            return
+        hit = [f for f in differ if self.monotone[f]]
         if not hit:
             return
         for f in hit:
