@@ -195,16 +195,13 @@ class Robot:
         if outcome.fell or self.ttf is not None:
             yield from self.suffer(outcome)
 
-    def enter(self, location: str, loaded: bool) -> Generator[simpy.Event, Any, None]:
-        """Take a work spot at ``location``, queueing at its holding point if it is full."""
-        f = self.factory
-        spot = f.spots[location]
-        wake = spot.take(loaded)
-        if wake is not None:
-            arrived = f.env.now
-            self.set(WAITING_SPOT, where=location)
-            yield wake
-            spot.waited(f.env.now - arrived)
+    def queue_for(self, location: str, wake: simpy.Event) -> Generator[simpy.Event, Any, None]:
+        """Wait at the holding point of ``location`` until a spot there is handed over."""
+        env = self.env
+        arrived = env.now
+        self.set(WAITING_SPOT, where=location)
+        yield wake
+        self.factory.spots[location].waited(env.now - arrived)
 
     # ------------------------------------------------------------------ the robot's day
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -279,7 +276,9 @@ class Robot:
             yield env.timeout(self.spec.decision_latency)
         yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
         payload = leg.payload(trip.units)
-        yield from self.enter(leg.src_loc, False)
+        wake = f.spots[leg.src_loc].take(False)  # a free spot is taken at once
+        if wake is not None:
+            yield from self.queue_for(leg.src_loc, wake)
         outcome = yield from self.do(PICKING, leg.act("pick", payload))
         f.spots[leg.src_loc].leave()
         if not outcome.ok:
@@ -289,7 +288,9 @@ class Robot:
             return
         parts = leg.port.remove(leg.dst, trip.units)
         yield from self.walk(CARRYING, leg.dst_loc, payload, trip.units)
-        yield from self.enter(leg.dst_loc, True)
+        wake = f.spots[leg.dst_loc].take(True)
+        if wake is not None:
+            yield from self.queue_for(leg.dst_loc, wake)
         yield from self.do(PLACING, leg.act("place", payload))
         f.spots[leg.dst_loc].leave()
         leg.inbox.reserved -= trip.units
