@@ -75,6 +75,8 @@ def run_budgets(specs: Sequence[RunSpec], run_timeout: float | None = None) -> d
     """Run key -> wall-clock budget (s): ``run_timeout`` for every run, or derived from the
     line's size and horizon when None; no budget when ``run_timeout`` is infinite."""
     if run_timeout is not None:
+        if not run_timeout > 0:
+            raise ValueError(f"run_timeout {run_timeout}: give seconds above 0, or math.inf")
         return {} if math.isinf(run_timeout) else {s.key: run_timeout for s in specs}
     return {s.key: spec_budget(s) for s in specs}
 
