@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pybullet as pb
 
-from twin.motion import GRAVITY
+from twin.motion import GRAVITY, wrap_angle
 from twin.physics.energy import EnergyMeter
 from twin.physics.frames import BodyFrames, yaw_of
 from twin.physics.kinematics import ANKLE_HEIGHT, HIP_Y, HIP_Z, SHOULDER, arm_ik, leg_ik
@@ -191,7 +191,7 @@ class BalancedHumanoid(BodyFrames):
             ax, ay = frame.local(foot.x, foot.y)
             hy = HIP_Y if side == "left" else -HIP_Y
             z = ANKLE_HEIGHT + self.gait.lift[side] - hip_z
-            fyaw = foot.yaw - yaw
+            fyaw = wrap_angle(foot.yaw - yaw)  # feet and pelvis may sit either side of +-pi
             for name, angle in zip(LEG, leg_ik(ax, ay - hy, z, fyaw), strict=True):
                 t[self.joint[f"{side}_{name}"]] = angle
             if side != self.gait.stance() and self.gait.lift[side] > 0.0:
