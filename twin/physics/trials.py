@@ -57,7 +57,7 @@ def walk_trial(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
     first metre holding the measured pace (as ``prim.walk`` does); returns (fell or dropped,
     achieved speed)."""
     rng = np.random.default_rng(seed)
-    drawn = float(rng.uniform(-math.pi, math.pi))
+    drawn = float(rng.uniform(-math.pi, math.pi))  # drawn always: the seed's later draws stay put
     heading = drawn if heading is None else heading
     world = World()
     try:
