@@ -128,17 +128,22 @@ def _station(st: object, now: float, horizon: float) -> StationKPIs:
     pbt = c * horizon - totals["off_shift"]
     apt = totals["processing"]
     availability = kpi.availability(apt, pbt)
-    effectiveness = kpi.effectiveness(st.ideal_time, apt)
+    stated = st.spec.ideal_cycle is not None
+    ideal = kpi.ideal_time_s(st.ideal_time, apt, st.produced, stated)
+    effectiveness = kpi.effectiveness(ideal, apt)
     quality = kpi.quality_ratio(st.good, st.produced)
+    # the good units' share of PRI x PQ (the product mix weighs it when no ideal is stated)
+    good_ideal = (st.good_ideal_time if stated or st.ideal_time <= 0
+                  else ideal * st.good_ideal_time / st.ideal_time)
     losses = {
         "planned_downtime": totals["off_shift"],
         "breakdowns": totals["down"],
         "setup": totals["setup"],
         "starved": totals["starved"],
         "blocked": totals["blocked"],
-        "speed": apt - st.ideal_time,
-        "scrap": st.ideal_time - st.good_ideal_time,
-        "valuable": st.good_ideal_time,
+        "speed": apt - ideal,
+        "scrap": ideal - good_ideal,
+        "valuable": good_ideal,
     }
     assert tuple(losses) == LOSSES
     return StationKPIs(
