@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.config import Line, Station, Transport
+from twin.figures import resolve
 from twin.floor import (
     Walkways,
     blocked_location,
@@ -175,6 +176,8 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
                                "place to set a unit down"))
     fleet = line.fleet
     robot = fleet.robot if fleet is not None and isinstance(fleet.robot, RobotSpec) else None
+    if robot is not None:
+        out += [Problem(f"fleet.robot.{r.field}", r.message) for r in resolve(robot).refusals]
     if humanoid_legs and (fleet is None or fleet.count == 0):
         a, b = sorted(humanoid_legs)[0]
         out.append(Problem("fleet.count", f"transport {a} -> {b} is by humanoid but the line has "
