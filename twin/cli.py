@@ -118,6 +118,9 @@ def _physics_motion(spec: Any) -> Any:
     if not isinstance(robot, RobotSpec):
         fail("--motion physics needs a fleet of robots in the line")
         return None
+    if robot.override != type(robot.override)():
+        fail("fleet.robot.override: --motion physics measures walks, picks, places and docks "
+             "itself, so an override would do nothing; remove it or run the surrogate")
     if spec.layout.traffic.enabled and spec.fleet.count > 1:
         from twin.line.factory import TRAFFIC_NEEDS_PLANS
 

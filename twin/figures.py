@@ -135,13 +135,14 @@ def find_calibration(spec: RobotSpec) -> Path | None:
         return by_name
     if not CALIBRATION_DIR.is_dir():
         return None
-    mine = robot_digest(spec)
+    mine = physics_fields(spec)
     for path in sorted(CALIBRATION_DIR.glob("*.json")):
         try:
-            if _calibration(path).provenance.get("robot_digest") == mine:
-                return path
+            fields = fitted_on(_calibration(path))[0]
         except (OSError, ValueError):
             continue
+        if fields and all(k in mine and _same(mine[k], v) for k, v in fields.items()):
+            return path
     return None
 
 
