@@ -280,3 +280,18 @@ def test_twin_check_says_where_each_figure_comes_from(tmp_path: Path) -> None:
     assert "calibration" in rows["place time"]
     assert "datasheet" in rows["walk speed"]
     assert "assets/calibration/walker_s2.json" in result.stdout
+
+
+def test_an_override_states_only_its_own_figure() -> None:
+    spec = load_robot("walker_s2")
+    fitted = figures.resolve(spec).calibration
+    lifting = spec.model_copy(update={"override": spec.override.model_copy(update={
+        "power": spec.override.power.model_copy(update={"lifting": 600.0})})})
+    found = figures.resolve(lifting)
+    assert found.calibration.pick.duration_s == fitted.pick.duration_s  # times as fitted
+    hold = spec.power.standing + spec.power.constant
+    assert found.calibration.pick.energy_j[0] == pytest.approx(
+        (hold + 600.0) * fitted.pick.duration_s[0])
+    assert found.calibration.walk == fitted.walk and found.calibration.dock == fitted.dock
+    assert found.sources["pick/place power"] == "override"
+    assert found.sources["pick time"] == "calibration"

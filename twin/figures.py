@@ -346,12 +346,14 @@ def _scaled(cal: Calibration, k: float, hold: float, standing: float) -> Calibra
         "place": _act(cal.place, hold, k, standing), "dock": _act(cal.dock, hold, k, standing)})
 
 
-def _timed(fit: ActFit, seconds: float, power: float | None) -> ActFit:
-    """An act lasting ``seconds`` (any payload) at ``power`` W, or at its fitted power; its
-    per-kg energy and relative spread kept."""
+def _timed(fit: ActFit, seconds: float | None, power: float | None) -> ActFit:
+    """An act lasting ``seconds`` (any payload; None: as fitted) at ``power`` W (None: at its
+    fitted power); its per-kg energy and relative spread kept."""
     base = fit.duration_s[0]
-    cv = fit.duration_sd / base if base > 0 else 0.0
     per_s = power if power is not None else (fit.energy_j[0] / base if base > 0 else 0.0)
+    if seconds is None:
+        return fit.model_copy(update={"energy_j": (per_s * base, fit.energy_j[1])})
+    cv = fit.duration_sd / base if base > 0 else 0.0
     return fit.model_copy(update={"duration_s": (seconds, 0.0), "duration_sd": cv * seconds,
                                   "energy_j": (per_s * seconds, fit.energy_j[1])})
 
@@ -366,8 +368,7 @@ def _override(spec: RobotSpec, figures: RobotFigures) -> None:
                                   ("place", o.place_time, "place time")):
         fit = getattr(cal, kind)
         if seconds is not None or lifting is not None:
-            update[kind] = _timed(fit, fit.duration_s[0] if seconds is None else seconds,
-                                  lifting)
+            update[kind] = _timed(fit, seconds, lifting)
         if seconds is not None:
             figures.sources[figure] = "override"
     if lifting is not None:
