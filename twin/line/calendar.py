@@ -26,6 +26,9 @@ class AlwaysOn:
     def is_on(self, t: float) -> bool:
         return True
 
+    def cumulative(self, t: float) -> float:
+        return t
+
     def on_time(self, t0: float, t1: float) -> float:
         return t1 - t0
 
@@ -66,11 +69,23 @@ class ShiftCalendar:
         self.cum = np.concatenate([[0.0], np.cumsum(lengths)]).tolist()  # on-time before i
         self.cum_end = self.cum[1:]
         self.per_week = self.cum[-1]
+        # the stretch [lo, hi) of one week, on or off shift, that the last is_on fell in
+        self._lo, self._hi, self._on = 0.0, 0.0, False
 
     def is_on(self, t: float) -> bool:
+        if self._lo <= t < self._hi:
+            return self._on
         r = t % WEEK
         i = bisect_right(self.starts, r) - 1
-        return i >= 0 and r < self.ends[i]
+        on = i >= 0 and r < self.ends[i]
+        week = t - r  # whole weeks: every edge is a whole minute, so these sums are exact
+        if on:
+            lo, hi = self.starts[i], self.ends[i]
+        else:
+            lo = self.ends[i] if i >= 0 else 0.0
+            hi = self.starts[i + 1] if i + 1 < len(self.starts) else WEEK
+        self._lo, self._hi, self._on = week + lo, week + hi, on
+        return on
 
     def cumulative(self, t: float) -> float:
         """On-shift seconds in [0, t)."""

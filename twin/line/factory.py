@@ -21,6 +21,7 @@ from twin.floor.lanes import build_lanes
 from twin.line.buffers import Inbox
 from twin.line.calendar import make_calendar
 from twin.line.chargers import ChargerGroup
+from twin.line.engine import Engine
 from twin.line.fleet import Dispatcher, Robot
 from twin.line.spots import WorkSpot
 from twin.line.station import Station
@@ -41,7 +42,7 @@ class Factory:
     def __init__(self, line: Line, seed: int = 0, *, log: bool = False,
                  motion: MotionModel | None = None, walkways: Walkways | None = None) -> None:
         self.line = line
-        self.env = simpy.Environment()
+        self.env = Engine()
         self.streams = RandomStreams(seed)
         self.log = EventLog(enabled=log)
         self.calendar = make_calendar(line.shifts)

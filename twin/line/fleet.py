@@ -17,6 +17,7 @@ import simpy
 from twin.config import DatasheetBattery
 from twin.kpi import ROBOT_STATES
 from twin.line.clock import StateClock
+from twin.line.engine import succeed_after
 from twin.line.transport import Trip
 from twin.motion import MotionModel, MotionTask, Outcome
 from twin.robot import RobotSpec
@@ -95,16 +96,17 @@ class Robot:
     def set(self, state: str, logged: bool = True, where: str | None = None) -> None:
         """Enter ``state`` at ``where`` (default: the robot's location), paying the standing
         draw of the state being left."""
-        now = self.env.now
+        now = self.env._now
         clock = self.clock
-        if clock.state in _STANDING:
+        left = clock.state
+        if left in _STANDING:
             dt = now - clock.since
             if self.datasheet is not None:
                 # a datasheet runtime is time away from the charger: queueing there is rest
-                if clock.state != WAITING_CHARGER:
+                if left != WAITING_CHARGER:
                     self.draw(dt * self.drain_w)
-            elif clock.state == IDLE and not clock.cal.always:
-                on = clock.cal.on_time(clock.since, now)
+            elif left == IDLE and not clock.always:
+                on = clock.on_since(now)
                 self.draw(on * self.idle_power + (dt - on) * self.spec.power.standby)
             else:
                 self.draw(dt * self.idle_power)
@@ -236,7 +238,8 @@ class Robot:
                     f.dispatcher.withdraw(self)
                     self.set(IDLE)  # settle the standing draw before checking the battery
                     continue
-                trip = got
+                yield from self.carry_out(got, dispatched=True)
+                continue
             yield from self.carry_out(trip)
 
     def arm(self, at: float, exact: bool) -> None:
@@ -268,12 +271,21 @@ class Robot:
         else:
             self.arm(low_at, exact=True)
 
-    def carry_out(self, trip: Trip) -> Generator[simpy.Event, Any, None]:
+    def dispatch(self, trip: Trip) -> None:
+        """Hand this idle robot ``trip``: it decides now and wakes when its decision latency
+        is over (one event; ``carry_out`` then starts with the walk)."""
+        assert self.wakeup is not None
+        self.set(WALKING_EMPTY)
+        succeed_after(self.wakeup, trip, self.spec.decision_latency)
+
+    def carry_out(self, trip: Trip, dispatched: bool = False) -> Generator[simpy.Event, Any, None]:
+        """Do ``trip``: decide (unless ``dispatch`` did), walk to the pick, pick, carry, place."""
         f = self.factory
         env, leg = f.env, trip.leg
-        self.set(WALKING_EMPTY)
-        if self.spec.decision_latency:
-            yield env.timeout(self.spec.decision_latency)
+        if not dispatched:
+            self.set(WALKING_EMPTY)
+            if self.spec.decision_latency:
+                yield env.timeout(self.spec.decision_latency)
         yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
         payload = leg.payload(trip.units)
         wake = f.spots[leg.src_loc].take(False)  # a free spot is taken at once
@@ -400,9 +412,7 @@ class Dispatcher:
         anyone = self.idle.get(None) if zone else None
         if not anyone and not self.nearest:  # the common case: a zone's own robots
             if own and f.calendar.is_on(f.env.now):
-                robot = own.pop(0)  # idle longest: at the head of the list
-                assert robot.wakeup is not None
-                robot.wakeup.succeed(trip)
+                own.pop(0).dispatch(trip)  # idle longest: at the head of the list
             else:
                 self.pending.setdefault(zone, []).append(trip)
             return
@@ -417,8 +427,7 @@ class Dispatcher:
                 group = min(groups, key=lambda g: g[0].idle_since)
                 robot = group[0]
             group.remove(robot)
-            assert robot.wakeup is not None
-            robot.wakeup.succeed(trip)
+            robot.dispatch(trip)
         else:
             self.pending.setdefault(zone, []).append(trip)
 
