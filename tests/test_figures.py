@@ -75,7 +75,7 @@ SAME = "same"  # no KPI may move: the reason is in docs/robot-figures.md
 DIFFERS = "differs"  # a spread: the means stay, the samples move
 # field -> (value set, expected: REFUSED, SAME, DIFFERS, or (KPI, +1 up / -1 down))
 CASES: list[tuple[str, Any, Any]] = [
-    ("name", "walker_copy", SAME),  # the same body: its calibration is found by content
+    ("name", "walker_copy", DIFFERS),  # another robot, uncalibrated: its datasheet figures
     ("description", "another text", SAME),
     ("facts", {}, SAME),
     ("height", 1.5, SAME),  # drawn by the viewer; neither physics nor the surrogate reads it
@@ -247,16 +247,18 @@ def test_a_calibration_without_digest_loads_as_fitted_for_the_shipped_robot(
     assert "unbound" in figures.summary(spec, found)
 
 
-def test_a_bound_calibration_follows_the_body_not_the_name(
+def test_a_bound_calibration_holds_for_its_body_only(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _calibration_dir(tmp_path, monkeypatch, bound=True)
     spec = load_robot("walker_s2")
     found = figures.resolve(spec)
     assert found.fitted_digest == figures.robot_digest(spec) and not found.refusals
     copy = spec.model_copy(update={"name": "my_walker"})
-    assert figures.resolve(copy).file == path  # found by content
-    other = spec.model_copy(update={"name": "my_walker", "mass": 80.0})
-    assert figures.resolve(other).file is None  # another body: its datasheet
+    assert figures.resolve(copy).file is None  # another robot: its datasheet
+    assert figures.resolve(copy).sources["pick time"].startswith("datasheet")
+    heavier = spec.model_copy(update={"mass": 75.0})  # the same name, another body
+    assert figures.resolve(heavier).fitted_digest != figures.robot_digest(heavier)
+    assert figures.resolve(heavier).scaled
     slower = spec.model_copy(update={"pick_time": 12.0})
     (refusal,) = figures.resolve(slower).refusals
     assert refusal.field == "pick_time" and "override.pick_time" in refusal.message

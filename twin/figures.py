@@ -128,22 +128,12 @@ def _calibration(path: Path) -> Calibration:
 
 
 def find_calibration(spec: RobotSpec) -> Path | None:
-    """The calibration file for this robot: by its name, else any file bound to the same
-    physics content (a renamed copy of a calibrated robot)."""
-    by_name = calibration_path(spec.name)
-    if by_name.exists():
-        return by_name
-    if not CALIBRATION_DIR.is_dir():
-        return None
-    mine = physics_fields(spec)
-    for path in sorted(CALIBRATION_DIR.glob("*.json")):
-        try:
-            fields = fitted_on(_calibration(path))[0]
-        except (OSError, ValueError):
-            continue
-        if fields and all(k in mine and _same(mine[k], v) for k, v in fields.items()):
-            return path
-    return None
+    """The calibration file of this robot's name, if any. It is looked up by name but holds
+    only for the body it was fitted on (``resolve`` compares them); a robot of another name,
+    even with the same fields (an inline teaching robot keeps RobotSpec's defaults), runs on
+    its own datasheet."""
+    path = calibration_path(spec.name)
+    return path if path.exists() else None
 
 
 @functools.cache

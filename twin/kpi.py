@@ -93,6 +93,9 @@ class RobotKPIs(_K):
 
 
 class ChargerKPIs(_K):
+    """A charger group over the calendar window: robots charge on shift and off it (breaks,
+    nights), so its planned time is the whole window."""
+
     points: int
     charges: int
     mean_wait_s: float
@@ -107,8 +110,8 @@ class SpotKPIs(_K):
 
     spots: int
     visits: int
-    utilisation: float  # robot-time working on the spots / (spots x horizon)
-    mean_queue: float  # robots waiting for a spot, time-averaged
+    utilisation: float  # robot-time working on the spots / (spots x planned, on-shift, time)
+    mean_queue: float  # robots waiting for a spot, averaged over planned (on-shift) time
     max_queue: int
     mean_wait_s: float  # per visit, waiting included only for those that waited
 

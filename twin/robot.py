@@ -111,8 +111,9 @@ class RobotSpec(_Model):
         default_factory=dict, description="field -> id of the fact in seeds/ it comes from"
     )
     calibration: Literal["auto", "none"] = Field(
-        "auto", description="auto: the physics calibration fitted on this robot's body "
-        "(assets/calibration/, found by name or by content); none: the datasheet figures above")
+        "auto", description="auto: the physics calibration of this robot's name "
+        "(assets/calibration/), checked against the body it was fitted on; none: the "
+        "datasheet figures above")
     override: Override = Field(
         Override(), description="figures that win over the calibration (see docs/robot-figures.md)")
 

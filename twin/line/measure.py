@@ -48,6 +48,7 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
     for cid, g in f.chargers.items():
         chargers[cid] = ChargerKPIs(
             points=g.spec.count, charges=g.charges, mean_wait_s=_ratio(g.wait_sum, g.charges),
+            # over the calendar window: robots charge on and off shift (breaks, nights)
             max_wait_s=g.wait_max, mean_queue=g.queue_area_until(now) / horizon,
             max_queue=g.queue_max, utilisation=g.busy_time / (g.spec.count * horizon),
         )
@@ -94,9 +95,11 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
     spots = {}
     for name, spot in f.spots.items():
         busy, queue = spot.totals()
+        # over planned (on-shift) time, as robot_utilisation: robots work at spots on shift
         spots[name] = SpotKPIs(
-            spots=spot.spots, visits=spot.visits, utilisation=busy / (spot.spots * horizon),
-            mean_queue=queue / horizon, max_queue=spot.queue_max,
+            spots=spot.spots, visits=spot.visits,
+            utilisation=kpi.utilisation(busy, spot.spots, shift_s),
+            mean_queue=kpi.ratio(queue, shift_s), max_queue=spot.queue_max,
             mean_wait_s=_ratio(spot.wait_sum, spot.visits),
         )
     return KPIs(line=line, stations=stations, robots=robots, chargers=chargers, spots=spots,
