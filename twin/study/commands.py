@@ -194,7 +194,7 @@ def study(
         check.number(half_width, "--half-width", 1e-6, 1.0)
         check.scheduler(scheduler)
         try:
-            budget = parse_run_timeout(run_timeout)
+            parse_run_timeout(run_timeout)
         except ValueError as exc:
             raise check.OptionError(str(exc)) from None
         check.store(store)
@@ -206,7 +206,9 @@ def study(
             "warmup": check.study_warmup(warmup),
             "target": target, "seed": seed, "half_width": half_width,
             "keep_events": keep_events or None, "simulator": simulator,
+            "run_timeout": run_timeout,
         })
+        budget = parse_run_timeout(plan.run_timeout)  # the option's, else the study YAML's
         check.hours(plan.hours, "hours")
         model = load_line(path)
         check_overrides(model, scenarios(model, plan.factors))
