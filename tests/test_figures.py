@@ -297,3 +297,14 @@ def test_an_override_states_only_its_own_figure() -> None:
     assert found.calibration.walk == fitted.walk and found.calibration.dock == fitted.dock
     assert found.sources["pick/place power"] == "override"
     assert found.sources["pick time"] == "calibration"
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("override.pick_time", -5, "greater than or equal to 0"),
+    ("override.pik_time", 5, "unknown field 'pik_time'"),
+    ("override.power.walking", "fast", "power"),
+])
+def test_an_override_is_validated_like_every_field(one_robot: Path, field: str, value: Any,
+                                                   says: str) -> None:
+    with pytest.raises(ConfigError, match=rf"{one_robot}:\d+: fleet\.robot\.{field}: .*{says}"):
+        load_line(one_robot, {f"fleet.robot.{field}": value})
