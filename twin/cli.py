@@ -280,7 +280,7 @@ def _print_figures(robot: Any) -> None:
     for note in found.scaled:
         out.print(f"  scaled: {note}", highlight=False)
     always = ", ".join(figures.ALWAYS_DATASHEET)
-    out.print(f"  always datasheet: {always}", highlight=False)
+    out.print(f"  always datasheet: {always}", highlight=False, soft_wrap=True)
 
 
 @app.command()
