@@ -6,7 +6,8 @@ A command goes through three stretches, each with its own rule:
   writes the line and ends the process at once. (Raised as KeyboardInterrupt in the middle of
   an import, it can come out of a C extension's initialisation as some other error.)
 - the command itself. Python's own handler: KeyboardInterrupt reaches the command, which saves
-  what must be saved (a study writes a run whole first) and says the line (``twin.cli.main``).
+  what must be saved (a study writes a run whole first) and says the line through ``say``;
+  where typer turned it into a silent exit 130 (typer 0.29 does), ``run`` says it.
 - ending (output flushed, then the interpreter's shutdown: atexit hooks, thread joins). Ctrl-C
   ends the process at once, with the line unless the command already said it.
 
