@@ -71,6 +71,8 @@ class ShiftCalendar:
         self.per_week = self.cum[-1]
         # the stretch [lo, hi) of one week, on or off shift, that the last is_on fell in
         self._lo, self._hi, self._on = 0.0, 0.0, False
+        # cumulative's stretch [_c_lo, _c_hi) between two shift starts, its week and index
+        self._c_lo, self._c_hi, self._c_week, self._c_k, self._c_i = 0.0, 0.0, 0.0, 0.0, -1
 
     def is_on(self, t: float) -> bool:
         if self._lo <= t < self._hi:
@@ -89,8 +91,17 @@ class ShiftCalendar:
 
     def cumulative(self, t: float) -> float:
         """On-shift seconds in [0, t)."""
-        k, r = divmod(t, WEEK)
-        i = bisect_right(self.starts, r) - 1
+        if self._c_lo <= t < self._c_hi:  # in the stretch of the last call: same sums
+            r = t - self._c_week  # exact: t and whole weeks differ by under a week
+            k, i = self._c_k, self._c_i
+        else:
+            k, r = divmod(t, WEEK)
+            i = bisect_right(self.starts, r) - 1
+            week = t - r
+            lo = self.starts[i] if i >= 0 else 0.0
+            hi = self.starts[i + 1] if i + 1 < len(self.starts) else WEEK
+            self._c_lo, self._c_hi, self._c_week = week + lo, week + hi, week
+            self._c_k, self._c_i = k, i
         inside = 0.0 if i < 0 else self.cum[i] + min(r - self.starts[i], self.ends[i]
                                                       - self.starts[i])
         return k * self.per_week + inside

@@ -8,16 +8,38 @@ per event; everything else is SimPy's own.
 
 from __future__ import annotations
 
-from heapq import heappop
+from heapq import heappop, heappush
+from types import MethodType
 from typing import Any
 
 import simpy
-from simpy.core import URGENT
-from simpy.events import Event
+from simpy.core import NORMAL, URGENT
+from simpy.events import AllOf, AnyOf, Event, Process, Timeout
 
 
 class Engine(simpy.Environment):
     """A SimPy environment whose ``run`` to a time is a tight loop (same events, same order)."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        # SimPy binds these to the instance only for its own class, not for subclasses
+        self.process = MethodType(Process, self)  # type: ignore[method-assign]
+        self.event = MethodType(Event, self)  # type: ignore[method-assign]
+        self.all_of = MethodType(AllOf, self)  # type: ignore[method-assign]
+        self.any_of = MethodType(AnyOf, self)  # type: ignore[method-assign]
+
+    def timeout(self, delay: float = 0, value: Any = None) -> Timeout:
+        """``Timeout(self, delay, value)`` built inline: the same event, time and id."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        event = object.__new__(Timeout)
+        event.env = self
+        event.callbacks = []
+        event._value = value
+        event._delay = delay
+        event._ok = True
+        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), event))
+        return event
 
     def run(self, until: Any = None) -> Any:
         if until is None or isinstance(until, Event):

@@ -286,28 +286,33 @@ class Robot:
             self.set(WALKING_EMPTY)
             if self.spec.decision_latency:
                 yield env.timeout(self.spec.decision_latency)
-        yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
-        payload = leg.payload(trip.units)
-        wake = f.spots[leg.src_loc].take(False)  # a free spot is taken at once
+        if self.location != leg.src_loc:
+            yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
+        units = trip.units
+        payload, pick, place = leg.load(units)
+        spot = leg.src_spot
+        wake = spot.take(False)  # a free spot is taken at once
         if wake is not None:
             yield from self.queue_for(leg.src_loc, wake)
-        outcome = yield from self.do(PICKING, leg.act("pick", payload))
-        f.spots[leg.src_loc].leave()
+        outcome = yield from self.do(PICKING, pick)
+        spot.leave()
         if not outcome.ok:
             self.failed_tasks += 1
-            f.log.add(env.now, self.id, "robot", "task_failed", trip.units, payload)
+            f.log.add(env.now, self.id, "robot", "task_failed", units, payload)
             leg.failed(trip)
             return
-        parts = leg.port.remove(leg.dst, trip.units)
-        yield from self.walk(CARRYING, leg.dst_loc, payload, trip.units)
-        wake = f.spots[leg.dst_loc].take(True)
+        parts = leg.port.remove(leg.dst, units)
+        yield from self.walk(CARRYING, leg.dst_loc, payload, units)
+        spot = leg.dst_spot
+        wake = spot.take(True)
         if wake is not None:
             yield from self.queue_for(leg.dst_loc, wake)
-        yield from self.do(PLACING, leg.act("place", payload))
-        f.spots[leg.dst_loc].leave()
-        leg.inbox.reserved -= trip.units
+        yield from self.do(PLACING, place)
+        spot.leave()
+        inbox = leg.inbox
+        inbox.reserved -= units
         for part in parts:
-            leg.inbox.put(part)
+            inbox.put(part)
         leg.succeeded()
         self.tasks += 1
 
@@ -433,21 +438,27 @@ class Dispatcher:
 
     def robot_free(self, robot: Robot) -> Trip | None:
         f = self.factory
-        if robot.zone is not None:
-            queues = [q for q in (self.pending.get(robot.zone),) if q]
+        zone = robot.zone
+        if zone is not None and not self.nearest:  # the common case: its zone's oldest trip
+            queue = self.pending.get(zone)
+            if queue and f.calendar.is_on(f.env._now):
+                return queue.pop(0)
         else:
-            queues = [q for q in self.pending.values() if q]
-        if queues and f.calendar.is_on(f.env.now):
-            if self.nearest:
-                d = f.walkways.dist
-                here = robot.location
-                queue, trip = min(((q, t) for q in queues for t in q),
-                                  key=lambda qt: d(here, qt[1].leg.src_loc))
-            else:  # the trip waiting longest
-                queue = min(queues, key=lambda q: q[0].created)
-                trip = queue[0]
-            queue.remove(trip)
-            return trip
+            if zone is not None:
+                queues = [q for q in (self.pending.get(zone),) if q]
+            else:
+                queues = [q for q in self.pending.values() if q]
+            if queues and f.calendar.is_on(f.env.now):
+                if self.nearest:
+                    d = f.walkways.dist
+                    here = robot.location
+                    queue, trip = min(((q, t) for q in queues for t in q),
+                                      key=lambda qt: d(here, qt[1].leg.src_loc))
+                else:  # the trip waiting longest
+                    queue = min(queues, key=lambda q: q[0].created)
+                    trip = queue[0]
+                queue.remove(trip)
+                return trip
         robot.idle_since = f.env.now
         self.idle.setdefault(robot.zone, []).append(robot)
         return None
