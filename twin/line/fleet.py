@@ -110,7 +110,8 @@ class Robot:
                 self.draw(on * self.idle_power + (dt - on) * self.spec.power.standby)
             else:
                 self.draw(dt * self.idle_power)
-        clock.set(now, state, self.energy / self.capacity, logged, where or self.location)
+        clock.set(now, state, self.energy / self.capacity if clock.logging else None, logged,
+                  where or self.location)
 
     def do(self, state: str, task: MotionTask) -> Generator[simpy.Event, Any, Outcome]:
         """Carry out a primitive in ``state``: one timeout when the motion model plans at once
@@ -175,8 +176,21 @@ class Robot:
             return
         assert self.plan is not None  # checked at construction: traffic needs plans
         outcome = self.plan(self, task)
-        holds = traffic.book(pid, path, env.now, outcome.duration)
-        if holds and holds[0].s == 0.0:
+        holds = traffic.book(pid, path, env._now, outcome.duration)
+        if not holds:  # the way is clear: the common case
+            if log.enabled:
+                log.add_travel(env._now, self.id, state, origin, target, pid, outcome.duration,
+                               units)
+            clock = self.clock
+            now = env._now
+            if log.enabled or clock.state != state or clock.since != now:
+                self.set(state, where=target)  # (else: already in it since now, nothing to log)
+            yield env.timeout(max(now + outcome.duration - now, 0.0))
+            self.pay(task, outcome)
+            if outcome.fell or self.ttf is not None:
+                yield from self.suffer(outcome)
+            return
+        if holds[0].s == 0.0:
             first = holds.pop(0)
             self.set(WAITING_TRAFFIC, where=origin)
             yield env.timeout(first.wait)
