@@ -47,23 +47,27 @@ _hypothesis_per_worker()
 @functools.cache
 def _shared_fixtures(module: str) -> str | None:
     """How a test module's tests share what it builds once: "module" when it defines a module
-    (or class) fixture, "param" when that fixture is parametrized (built once per value)."""
+    (or class) fixture, "param" when that fixture is parametrized (built once per value);
+    None when it has none, or when two or more of its tests are marked slow one by one (their
+    own work outweighs building the fixture twice: they are better on both workers)."""
     try:
         tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
     except (OSError, SyntaxError):
         return None
     shared = None
+    slow = 0
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef):
             continue
         for deco in node.decorator_list:
+            slow += node.name.startswith("test") and ast.unparse(deco) == "pytest.mark.slow"
             if not (isinstance(deco, ast.Call) and ast.unparse(deco.func) == "pytest.fixture"):
                 continue
             words = {k.arg: k.value for k in deco.keywords}
             scope = words.get("scope")
             if isinstance(scope, ast.Constant) and scope.value in ("module", "class"):
                 shared = "param" if "params" in words else shared or "module"
-    return shared
+    return None if slow >= 2 else shared
 
 
 def _work_unit(nodeid: str) -> str:
@@ -95,7 +99,8 @@ class _Scheduling:
                     return super()._split_scope(nodeid)
                 return _work_unit(nodeid)
 
-        return Units(config, log)
+        config.option.loadscopereorder = False  # hand units out in the workers' order (slow
+        return Units(config, log)  # first), not largest group first
 
 
 def pytest_configure(config: pytest.Config) -> None:
