@@ -13,7 +13,9 @@ fresh Python process, so its peak memory is its own, and prints:
   Monday-only horizon makes this an overestimate: the weekend costs almost nothing);
 - events: SimPy events processed by the run, read from the environment's event-id counter
   (every timeout, process start and resumption, succeeded event and resource grant scheduled
-  on the queue, less those still pending at the end): costs nothing per event to count;
+  on the queue, less those still pending at the end): costs nothing per event to count (the
+  plant runs on twin's ``Engine``, SimPy's environment with a tight run loop, counted as is;
+  the minimal model runs on SimPy's own);
 - kev/s and us/event: events per wall second of the event loop and its inverse (the ratio of
   cost per event between plants is taken on processor time, which a shared machine disturbs
   less than wall time);
