@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pybullet as pb
 
-from twin.physics.balance import BalancedHumanoid
 from twin.physics.humanoid import Humanoid
 from twin.physics.kinematics import FOREARM
 from twin.physics.world import Tote, World
@@ -21,13 +20,13 @@ class Carry:
     """A tote held in both hands of a humanoid."""
 
     world: World
-    robot: Humanoid | BalancedHumanoid
+    robot: Humanoid
     tote: Tote
     constraints: list[int] = field(default_factory=list)
     lost: bool = False
 
     @classmethod
-    def grasp(cls, world: World, robot: Humanoid | BalancedHumanoid, tote: Tote) -> Carry:
+    def grasp(cls, world: World, robot: Humanoid, tote: Tote) -> Carry:
         """Close both hands on the handles (constraints at the current relative pose)."""
         c = world.client
         carry = cls(world, robot, tote)
@@ -48,7 +47,7 @@ class Carry:
         return carry
 
     @staticmethod
-    def ignore_hands(world: World, robot: Humanoid | BalancedHumanoid, tote: Tote) -> None:
+    def ignore_hands(world: World, robot: Humanoid, tote: Tote) -> None:
         """Let the arms pass through the tote's walls (the hands close around the handles)."""
         for side in ("left", "right"):
             for arm_link in (f"{side}_elbow", f"{side}_shoulder_roll"):

@@ -1,7 +1,7 @@
 """Where a humanoid body is: pelvis pose, link frames, hand grip points and the walking frame.
 
-Shared by the assisted body (``humanoid.Humanoid``) and the self-balancing one
-(``balance.BalancedHumanoid``): both hold ``body``, ``joint`` (name -> index) and ``client``.
+Read by the humanoid (``humanoid.Humanoid``), the primitives and the grasp: a body holds
+``body``, ``joint`` (name -> index) and ``client``.
 """
 
 from __future__ import annotations
