@@ -218,7 +218,7 @@ def _show(run_dir: Path) -> None:
         print(f"    (no 3D view: {exc}; install the viewer extra)")
         return
     run = load_run(run_dir)
-    App(Timeline(run), run.kpis, start=0.0, speed=60.0).run()
+    App(Timeline(run), run.kpis, speed=60.0).run()  # opens at the first shift
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:

@@ -246,3 +246,13 @@ def test_carries_the_rated_payload_ten_metres(spec: RobotSpec, no_external_push:
     failed, speed = walk_trial(spec, spec.speed_loaded, seed=4, payload=spec.max_payload)
     assert not failed
     assert speed == pytest.approx(spec.speed_loaded, rel=0.10)
+
+
+def test_walks_straight_facing_the_minus_x_axis(spec: RobotSpec) -> None:
+    """Headings either side of +-pi: the feet's yaws wrap while the pelvis's does not (a leg
+    target of 2 pi off once threw the robot over)."""
+    from twin.physics.trials import walk_trial
+
+    failed, speed = walk_trial(spec, 0.9, seed=0, metres=4.0, heading=math.pi)
+    assert not failed
+    assert speed == pytest.approx(0.9, rel=0.1)

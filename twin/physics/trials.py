@@ -52,12 +52,13 @@ def hold_tote(world: World, robot: Humanoid, mass: float) -> Carry:
 
 
 def walk_trial(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
-               metres: float = 10.0) -> tuple[bool, float]:
+               metres: float = 10.0, heading: float | None = None) -> tuple[bool, float]:
     """Start at a random heading (holding a tote of ``payload`` kg), walk ``metres`` after the
     first metre holding the measured pace (as ``prim.walk`` does); returns (fell or dropped,
     achieved speed)."""
     rng = np.random.default_rng(seed)
-    heading = float(rng.uniform(-math.pi, math.pi))
+    drawn = float(rng.uniform(-math.pi, math.pi))  # drawn always: the seed's later draws stay put
+    heading = drawn if heading is None else heading
     world = World()
     try:
         x0, y0 = rng.uniform(-0.02, 0.02, 2)

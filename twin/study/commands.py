@@ -23,6 +23,12 @@ from rich.progress import (
 
 from twin.study.plan import PlanError, StudyPlan, load_plan, parse_vary
 
+# where a study's runs go: shared by `twin study` and `twin optimize`
+WorkersOption = Annotated[int | None, typer.Option(
+    help="local worker processes (default all cores; 0 runs in this process)")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    help="Dask scheduler address tcp://HOST:PORT")]
+
 
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
@@ -157,10 +163,8 @@ def study(
     half_width: Annotated[float | None, typer.Option(
         help="relative CI half-width wanted (replications advice), e.g. 0.02")] = None,
     store: Annotated[Path, typer.Option(help="DuckDB results file")] = Path("study.duckdb"),
-    workers: Annotated[int | None, typer.Option(
-        help="local worker processes (default all cores; 0 runs in this process)")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Dask scheduler address tcp://HOST:PORT")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     keep_events: Annotated[bool, typer.Option(
         help="write replication 0 event logs as Parquet beside the store")] = False,
     retry_failed: Annotated[bool, typer.Option(help="run failed runs again")] = False,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from twin.study.commands import SchedulerOption, WorkersOption
 from twin.study.plan import PlanError
 
 
@@ -71,10 +72,8 @@ def optimize(
     monotone: Annotated[bool, typer.Option(
         help="set aside configurations dominated by a miss (checked as it goes)")] = True,
     store: Annotated[Path, typer.Option(help="DuckDB results file")] = Path("optimize.duckdb"),
-    workers: Annotated[int | None, typer.Option(
-        help="local worker processes (default all cores; 0 runs in this process)")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        help="Dask scheduler address tcp://HOST:PORT")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     retry_failed: Annotated[bool, typer.Option(help="run failed runs again")] = False,
     report: Annotated[Path | None, typer.Option(
         help="decision report (HTML); default optimize.html beside the store")] = None,

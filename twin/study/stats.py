@@ -97,13 +97,20 @@ def replications_needed(values: Sequence[float] | np.ndarray, relative_half_widt
     if mean == 0:
         return limit
     goal = relative_half_width * abs(mean)
-    n = 2
-    while n < limit:
-        t = float(sps.t.ppf(0.5 + confidence / 2, n - 1))
-        if t * sd / math.sqrt(n) <= goal:
-            return n
-        n += 1
-    return limit
+
+    def enough(n: int) -> bool:
+        return float(sps.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n) <= goal
+
+    if not enough(limit - 1):
+        return limit
+    lo, hi = 2, limit - 1  # the half-width falls with n: bisect for the first n that is enough
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if enough(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 @dataclass(frozen=True)
