@@ -27,14 +27,18 @@ from twin.robot import RobotSpec
 
 LEG = ("hip_yaw", "hip_roll", "hip_pitch", "knee", "ankle_pitch", "ankle_roll")
 ARM = ("shoulder_pitch", "shoulder_roll", "elbow")
+HAND_PITCH = -1.0  # rad, the hands' pitch in the heading frame while reaching: in the middle of
+# the wrist's range both at a handle on a work surface and in the carry pose
+PITCH_CHAIN = ("waist_pitch", "shoulder_pitch", "elbow")  # joints about the lateral axis
+# between pelvis and wrist: with the pelvis tilt and the wrist they set the hand's pitch
 FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
 FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
 ARM_MARGIN = 1.0
 ARM_HOLD = 8.0  # N m at each shoulder to hold the empty arm in the carry pose
 CARRY_REACH = 0.42  # m from shoulder to grip in the carry pose
 PELVIS_HEIGHT = 0.84  # m, walking
-LEAN_REACH = 0.40  # m ahead of the pelvis a held tote's weight acts: the body leans back by
-# its share of the combined mass times this
+LOAD_FILTER = 0.5  # s, smoothing of the load the wrists feel (the grip forces ring with the
+# body's sway: read fast, that ringing would feed back into the balance)
 ARM_SWING = 1.0  # rad of shoulder pitch per metre between the feet
 STEP_GAIN = 1.0  # foothold shift per metre of capture-point error
 LEVEL_GAIN = 1.0  # swing sole levelled against this share of the pelvis tilt
@@ -60,7 +64,9 @@ class Humanoid(BodyFrames):
         self.dt = control_period
         self.params = params or GaitParameters()
         self.pelvis_height = PELVIS_HEIGHT
-        self.lean = 0.0
+        self.load: list[int] = []  # grip constraints of a held object (the wrists' sensors)
+        self.load_body = -1
+        self.load_mass = 0.0  # kg the hands carry, from the wrists' vertical force
         self.body = pb.loadURDF(str(urdf), [x, y, self.pelvis_height + 0.01],
                                 pb.getQuaternionFromEuler([0, 0, heading]),
                                 physicsClientId=client)
@@ -87,14 +93,15 @@ class Humanoid(BodyFrames):
         shoulder = ARM_MARGIN * (ARM_HOLD + GRAVITY * CARRY_REACH * spec.max_payload / 2)
         arm_scale = shoulder / self.limits[self.joint["left_shoulder_pitch"]]
         for i in self.order:
-            if "shoulder" in self.names[i] or "elbow" in self.names[i]:
+            if any(k in self.names[i] for k in ("shoulder", "elbow", "wrist")):
                 self.limits[i] *= arm_scale
-        self.gains = np.array([0.3 if "shoulder" in nm or "elbow" in nm
+        self.gains = np.array([0.3 if any(k in nm for k in ("shoulder", "elbow", "wrist"))
                                else ANKLE_GAIN if "ankle" in nm else LEG_GAIN
                                for nm in self.names])
         self.meter = EnergyMeter.for_robot(spec, self.limits)
         self.waist = 0.0
         self.grips: dict[str, np.ndarray | None] = {"left": None, "right": None}
+        self.hand_pitch = HAND_PITCH  # rad, pitch of the hands in the heading frame
         self.targets = np.zeros(n)
         self.fallen = False
         self.falls = 0
@@ -122,7 +129,7 @@ class Humanoid(BodyFrames):
         """Reset to standing at (x, y, heading): the robot after its fall-recovery down time."""
         c = self.client
         self.waist = 0.0
-        self.lean = 0.0
+        self.let_go()
         self.pelvis_height = PELVIS_HEIGHT
         self.grips = {"left": None, "right": None}
         pb.resetBasePositionAndOrientation(self.body, [x, y, self.pelvis_height + 0.01],
@@ -137,13 +144,44 @@ class Humanoid(BodyFrames):
         self.last_xy = np.array([x, y])
 
     # --- state -------------------------------------------------------------------------
+    def hold(self, body: int, constraints: list[int]) -> None:
+        """The hands close on ``body`` through ``constraints``: from now on the balance counts
+        the load the wrists feel, where the held object is, and the wrists keep the hands'
+        pitch of this moment."""
+        self.load_body, self.load = body, list(constraints)
+        self.hand_pitch = self.tilt[1] + sum(
+            pb.getJointState(self.body, self.joint[n if n == "waist_pitch" else f"left_{n}"],
+                             physicsClientId=self.client)[0]
+            for n in (*PITCH_CHAIN, "wrist"))
+
+    def let_go(self) -> None:
+        """The hands are empty: no load in the balance."""
+        self.load_body, self.load, self.load_mass = -1, [], 0.0
+        self.hand_pitch = HAND_PITCH
+
+    def wrist_load(self) -> float:
+        """The mass the hands carry this instant (kg): the wrists' vertical force over g. A
+        tote still resting on a table weighs nothing in the hands yet."""
+        lift = sum(pb.getConstraintState(cid, physicsClientId=self.client)[2]
+                   for cid in self.load)
+        return max(0.0, lift) / GRAVITY
+
+    def _sense_load(self, dt: float) -> None:
+        """The carried mass the balance counts: the wrists' reading over ``LOAD_FILTER``."""
+        if self.load:
+            self.load_mass += (self.wrist_load() - self.load_mass) * min(1.0, dt / LOAD_FILTER)
+
     def _com(self) -> np.ndarray:
-        """Whole-body centre of mass (world)."""
+        """Centre of mass of the body and what its hands carry (world)."""
         c = self.client
         base, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         states = pb.getLinkStates(self.body, self.order, physicsClientId=c)
         pts = np.array([base] + [s[0] for s in states])
-        return (self.masses @ pts) / self.masses.sum()
+        body = self.masses @ pts
+        if self.load_mass <= 0.0:
+            return body / self.masses.sum()
+        held, _ = pb.getBasePositionAndOrientation(self.load_body, physicsClientId=c)
+        return (body + self.load_mass * np.array(held)) / (self.masses.sum() + self.load_mass)
 
     def _com_offset(self, pos: Any, orn: Any) -> np.ndarray:
         """Horizontal CoM offset from the pelvis with the pelvis held level: what the joint
@@ -224,11 +262,18 @@ class Humanoid(BodyFrames):
                 q = arm_ik(local[0] - SHOULDER[0], local[1] - sy, local[2] - SHOULDER[2])
             for name, qj in zip(ARM, q, strict=True):
                 t[self.joint[f"{side}_{name}"]] = qj
+            # the wrist holds the hand at its pitch whatever the arm and the body's tilt do
+            # (a held tote stays level); an empty hand hangs in line with the forearm
+            chain = t[self.joint["waist_pitch"]] + sum(t[self.joint[f"{side}_{n}"]]
+                                                       for n in PITCH_CHAIN[1:])
+            level = self.hand_pitch - chain - self.tilt[1] if grip is not None else 0.0
+            t[self.joint[f"{side}_wrist"]] = level
 
     def control(self, dt: float) -> float:
         """One control period: plan, balance, joint targets, motors, energy, falls. Returns W."""
         c = self.client
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        self._sense_load(dt)
         # the CoM offset the joints produce, smoothed: read raw it would feed the vibration
         # of the stance back into the pelvis target
         self.offset += (self._com_offset(pos, orn) - self.offset) * min(1.0, dt / OFFSET_FILTER)
@@ -258,9 +303,9 @@ class Humanoid(BodyFrames):
         self.gait.update()
         plan, _ = self.gait.planned_com()
         yaw = self.gait.pelvis_yaw()
-        lean = self.lean * np.array([math.cos(yaw), math.sin(yaw)])
         previous = self.targets.copy()
-        self._compute_targets(plan - self.offset - lean, yaw)
+        # the pelvis goes where the joints put the CoM (body and load) on the plan
+        self._compute_targets(plan - self.offset, yaw)
         reach = self.speed_limits * dt  # targets move no faster than the drives turn
         self.targets[:] = previous + np.clip(self.targets - previous, -reach, reach)
         pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,

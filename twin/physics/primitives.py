@@ -12,7 +12,7 @@ only set its walking command, posture and hand targets.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ import pybullet as pb
 
 from twin.motion import wrap_angle
 from twin.physics.carry import Carry
-from twin.physics.humanoid import LEAN_REACH, Humanoid
+from twin.physics.humanoid import Humanoid
 from twin.physics.humanoid import PELVIS_HEIGHT as WALK_HEIGHT
 from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
 
@@ -29,7 +29,10 @@ Controller = Generator[None, None, "Result"]
 CROUCH_HEIGHT = 0.80
 CARRY = (0.42, 0.23, 1.32)  # grip point in the walking frame while carrying
 HUG = 0.08  # m the tote is drawn in from the lift pose for walking
-MAX_SAG = 0.02  # m the hands may hang below the carry pose after lifting: more, cannot lift
+SET_DOWN = 0.04  # m a place lowers below the surface at most, stopping on contact
+SET_DOWN_SHARE = 0.3  # the surface has the tote once the wrists feel less than this share
+MAX_SAG = 0.05  # m the hands may hang below the carry pose after lifting: more, cannot lift
+# (measured: the rated 15 kg hangs 0.4-2.3 cm, 110% of it 8.7 cm: the arm drives give way)
 TURN_RATE = 0.6  # rad/s, turning on the spot
 STRIDE_TURN_RATE = 0.15  # rad/s, steering while walking a straight leg
 PACE_MARGIN = 2.0  # the most a walk plans for, over its speed, to make the measured pace
@@ -312,26 +315,34 @@ def back_off(world: World, robot: Humanoid, metres: float) -> Controller:
 
 def _reach(world: World, robot: Humanoid, goals: dict[str, np.ndarray], seconds: float,
            height: float | None = None, waist: float | None = None,
-           lean: float | None = None) -> Controller:
-    """Move both grips (walking frame) and the posture smoothly to the goals."""
+           until: Callable[[], bool] | None = None, fixed: bool = False) -> Controller:
+    """Move both grips and the posture smoothly to the goals: points in the walking frame, or
+    with ``fixed`` points in the world (a handle, a spot on a table: the hands go there however
+    the pelvis shifts to balance the bending body). A guarded move stops where the hands are
+    once ``until()`` says so."""
     start = {s: robot.grips[s] if robot.grips[s] is not None else robot.to_body(
         robot.grip_point(s)) for s in goals}
-    h0, w0, l0 = robot.pelvis_height, robot.waist, robot.lean
+    if fixed:
+        start = {s: robot.to_world(p) for s, p in start.items()}  # type: ignore[arg-type]
+    h0, w0 = robot.pelvis_height, robot.waist
     n = _ticks(world, seconds)
     for i in range(1, n + 1):
         k = 0.5 - 0.5 * math.cos(math.pi * i / n)
         for side, goal in goals.items():
             s0 = start[side]
             assert s0 is not None
-            robot.grips[side] = s0 + (goal - s0) * k
+            point = s0 + (goal - s0) * k
+            robot.grips[side] = robot.to_body(point) if fixed else point
         if height is not None:
             robot.pelvis_height = h0 + (height - h0) * k
         if waist is not None:
             robot.waist = w0 + (waist - w0) * k
-        if lean is not None:
-            robot.lean = l0 + (lean - l0) * k
         robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
         yield
+        if until is not None and until():
+            for side in goals:
+                robot.grips[side] = robot.to_body(robot.grip_point(side))
+            return Result(duration=i * world.settings.control_period)
     return Result(duration=n * world.settings.control_period)
 
 
@@ -343,12 +354,12 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     z0 = pb.getBasePositionAndOrientation(tote.body, physicsClientId=world.client)[0][2]
     Carry.ignore_hands(world, robot, tote)
     for attempt in range(2):
-        handles = {s: robot.to_body(p) for s, p in tote.handles(world.client).items()}
-        pre = {s: h + np.array([-0.03, 0.07 if s == "left" else -0.07, 0.06])
-               for s, h in handles.items()}
-        r = yield from _reach(world, robot, pre, 1.2, CROUCH_HEIGHT, 0.35)
+        handles = {s: np.array(p) for s, p in tote.handles(world.client).items()}
+        pre = {s: robot.to_world(robot.to_body(h) + np.array(
+            [-0.03, 0.07 if s == "left" else -0.07, 0.06])) for s, h in handles.items()}
+        r = yield from _reach(world, robot, pre, 1.2, CROUCH_HEIGHT, 0.35, fixed=True)
         t += r.duration
-        r = yield from _reach(world, robot, handles, 0.6)
+        r = yield from _reach(world, robot, handles, 0.6, fixed=True)
         t += r.duration
         for _ in range(_ticks(world, 0.4)):  # close the last centimetres on what the hands see
             for side, p in tote.handles(world.client).items():
@@ -378,8 +389,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     top = {s: np.array([CARRY[0], half if s == "left" else -half, CARRY[2]])
            for s in ("left", "right")}
     mid = {s: robot.grips[s] + np.array([-0.05, 0.0, 0.25]) for s in top}  # type: ignore[operator]
-    lean = tote.mass * LEAN_REACH / (tote.mass + robot.spec.mass)
-    r = yield from _reach(world, robot, mid, 1.0, None, 0.2, lean=lean)
+    r = yield from _reach(world, robot, mid, 1.0, None, 0.2)
     t += r.duration
     r = yield from _reach(world, robot, top, RISE_TIME, WALK_HEIGHT, 0.0)
     t += r.duration
@@ -397,7 +407,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     if lifted < rise or sag > MAX_SAG or carry.dropped():
         carry.release()
         r = yield from _reach(world, robot, {s: np.array([0.2, 0.25 if s == "left" else -0.25,
-                                                          1.0]) for s in top}, 0.8, lean=0.0)
+                                                          1.0]) for s in top}, 0.8)
         robot.grips = {"left": None, "right": None}
         return Result(ok=False, duration=t + r.duration, retries=retries, metrics=metrics,
                       note=f"cannot lift {tote.mass:.1f} kg: rose {lifted:.2f} m, "
@@ -421,28 +431,36 @@ def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float]
     grip_z = STAND_HEIGHT + TOTE_SIZE[2] / 2 + (TOTE_SIZE[2] / 2 - 0.03) + 0.015
     half = 0.5 * float(robot.to_body(robot.grip_point("left"))[1]
                        - robot.to_body(robot.grip_point("right"))[1])
-    down = {s: np.array([ahead[0], ahead[1] + (half if s == "left" else -half), grip_z])
-            for s in ("left", "right")}
-    above = {s: g + np.array([-0.05, 0.0, 0.12]) for s, g in down.items()}
+    # the spot and the hands' way down to it, fixed in the world before the body bends
+    target = robot.to_world(np.array([ahead[0], ahead[1], 0.0]))
+    down_body = {s: np.array([ahead[0], ahead[1] + (half if s == "left" else -half), grip_z])
+                 for s in ("left", "right")}
+    down = {s: robot.to_world(g) for s, g in down_body.items()}
+    above = {s: robot.to_world(g + np.array([-0.05, 0.0, 0.12])) for s, g in down_body.items()}
     dt = world.settings.control_period
     t = 0.0
-    r = yield from _reach(world, robot, above, 1.2, CROUCH_HEIGHT, 0.3)
+    r = yield from _reach(world, robot, above, 1.2, CROUCH_HEIGHT, 0.3, fixed=True)
     t += r.duration
-    r = yield from _reach(world, robot, down, 0.8)
+    # lower until the surface takes the tote's weight off the wrists (a guarded move: pressed
+    # on, the surface would push the body over backwards)
+    held = robot.load_mass
+    below = {s: g - np.array([0.0, 0.0, SET_DOWN]) for s, g in down.items()}
+    r = yield from _reach(world, robot, below, 1.0, fixed=True,
+                          until=lambda: robot.wrist_load() < SET_DOWN_SHARE * held)
     t += r.duration
     r = yield from hold(world, robot, 0.3)
     t += r.duration
     carry.release()
     tote_pos = pb.getBasePositionAndOrientation(carry.tote.body, physicsClientId=world.client)[0]
-    out = {s: g + np.array([-0.05, 0.08 if s == "left" else -0.08, 0.08]) for s, g in down.items()}
+    out = {s: robot.to_body(robot.grip_point(s)) + np.array(
+        [-0.05, 0.08 if s == "left" else -0.08, 0.08]) for s in down}
     r = yield from _reach(world, robot, out, 0.5)
     t += r.duration
     rest = {s: np.array([0.2, 0.25 if s == "left" else -0.25, 1.0]) for s in out}
-    r = yield from _reach(world, robot, rest, RISE_TIME, WALK_HEIGHT, 0.0, lean=0.0)
+    r = yield from _reach(world, robot, rest, RISE_TIME, WALK_HEIGHT, 0.0)
     t += r.duration
     robot.grips = {"left": None, "right": None}
     t += yield from _steady(robot, dt)
-    target = robot.to_world(np.array([ahead[0], ahead[1], 0.0]))
     error = float(np.hypot(tote_pos[0] - target[0], tote_pos[1] - target[1]))
     height = tote_pos[2] - TOTE_SIZE[2] / 2 - STAND_HEIGHT
     ok = abs(height) < 0.03 and not robot.fallen

@@ -12,7 +12,7 @@ import pybullet as pb
 
 from twin.motion import wrap_angle
 from twin.physics.carry import Carry
-from twin.physics.humanoid import LEAN_REACH, Humanoid
+from twin.physics.humanoid import Humanoid
 from twin.physics.world import HANDLE, TOTE_SIZE, World
 from twin.robot import ROBOTS_DIR, RobotSpec
 
@@ -27,7 +27,7 @@ def _tick(world: World, robot: Humanoid) -> None:
 
 def hold_tote(world: World, robot: Humanoid, mass: float) -> Carry:
     """Raise both hands to the carry pose, close them on a tote of ``mass`` kg hung there,
-    and hold the body's own CoM back so that robot and tote stand over the feet."""
+    and stand while the balance takes the load in (body and tote over the feet)."""
     dt = world.settings.control_period
     half = TOTE_SIZE[1] / 2 + HANDLE
     rest = {s: np.array([0.2, 0.25 * sign, 1.0]) for s, sign in (("left", 1), ("right", -1))}
@@ -43,9 +43,7 @@ def hold_tote(world: World, robot: Humanoid, mass: float) -> Carry:
                           z=mid[2] - TOTE_SIZE[2] + 0.03)
     Carry.ignore_hands(world, robot, tote)
     held = Carry.grasp(world, robot, tote)
-    lean = mass * LEAN_REACH / (mass + robot.spec.mass)
-    for i in range(1, n + 1):
-        robot.lean = lean * i / n
+    for _ in range(n):  # the balance takes the load in as the wrists feel it
         robot.gait.command(0.0, 0.0, 0.0, stepping=False)
         _tick(world, robot)
     return held
