@@ -13,7 +13,6 @@ import numpy as np
 import pybullet as pb
 
 
-
 def yaw_of(quat: tuple[float, ...] | list[float]) -> float:
     """Heading (rad) of a quaternion (x, y, z, w)."""
     x, y, z, w = quat

@@ -21,8 +21,8 @@ import pybullet as pb
 
 from twin.motion import wrap_angle
 from twin.physics.carry import Carry
-from twin.physics.humanoid import Humanoid
 from twin.physics.humanoid import PELVIS_HEIGHT as WALK_HEIGHT
+from twin.physics.humanoid import Humanoid
 from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
 
 Controller = Generator[None, None, "Result"]
