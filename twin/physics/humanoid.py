@@ -47,6 +47,8 @@ HIP_ROLL = 0.3
 STATE_GAIN = 0.0125  # share of the measured CoM state folded into the plan per period
 STATE_SPEED = 0.5  # m/s at which that share is reached
 STAND_GAIN = 0.005  # the same while standing (damps rocking on the soles)
+STAND_DCM = 0.4  # pelvis shift per metre of capture-point error while standing: without it
+# the standing body rocks on its soles (roll 0.03 rad for seconds; 0.3-0.5 take it under 0.002)
 OFFSET_FILTER = 0.05  # s
 LEG_GAIN = 0.3  # position gain of the leg servos (PyBullet's motor error reduction)
 SOLE_TWIST = 0.03  # m, torsional friction of a sole: about 2/3 of its contact radius times mu
@@ -304,8 +306,10 @@ class Humanoid(BodyFrames):
         plan, _ = self.gait.planned_com()
         yaw = self.gait.pelvis_yaw()
         previous = self.targets.copy()
-        # the pelvis goes where the joints put the CoM (body and load) on the plan
-        self._compute_targets(plan - self.offset, yaw)
+        # the pelvis goes where the joints put the CoM (body and load) on the plan; standing,
+        # it also leans against the capture point's error (damps rocking on the soles)
+        lean = -STAND_DCM * (cp - plan_cp) if stance is None else 0.0
+        self._compute_targets(plan - self.offset + lean, yaw)
         reach = self.speed_limits * dt  # targets move no faster than the drives turn
         self.targets[:] = previous + np.clip(self.targets - previous, -reach, reach)
         pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,

@@ -31,6 +31,7 @@ CARRY = (0.42, 0.23, 1.32)  # grip point in the walking frame while carrying
 HUG = 0.08  # m the tote is drawn in from the lift pose for walking
 SET_DOWN = 0.04  # m a place lowers below the surface at most, stopping on contact
 SET_DOWN_SHARE = 0.3  # the surface has the tote once the wrists feel less than this share
+LANDED = 0.05  # s ... for this long
 MAX_SAG = 0.05  # m the hands may hang below the carry pose after lifting: more, cannot lift
 # (measured: the rated 15 kg hangs 0.4-2.3 cm, 110% of it 8.7 cm: the arm drives give way)
 TURN_RATE = 0.6  # rad/s, turning on the spot
@@ -339,9 +340,7 @@ def _reach(world: World, robot: Humanoid, goals: dict[str, np.ndarray], seconds:
             robot.waist = w0 + (waist - w0) * k
         robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
         yield
-        if until is not None and until():
-            for side in goals:
-                robot.grips[side] = robot.to_body(robot.grip_point(side))
+        if until is not None and until():  # stop the hands where they are commanded
             return Result(duration=i * world.settings.control_period)
     return Result(duration=n * world.settings.control_period)
 
@@ -443,13 +442,23 @@ def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float]
     t += r.duration
     # lower until the surface takes the tote's weight off the wrists (a guarded move: pressed
     # on, the surface would push the body over backwards)
-    held = robot.load_mass
+    held, light = robot.load_mass, [0]
+
+    def landed() -> bool:  # the wrists light for a few ticks: not a bounce of the swing
+        light[0] = light[0] + 1 if robot.wrist_load() < SET_DOWN_SHARE * held else 0
+        return light[0] >= _ticks(world, LANDED)
+
     below = {s: g - np.array([0.0, 0.0, SET_DOWN]) for s, g in down.items()}
-    r = yield from _reach(world, robot, below, 1.0, fixed=True,
-                          until=lambda: robot.wrist_load() < SET_DOWN_SHARE * held)
+    r = yield from _reach(world, robot, below, 1.0, fixed=True, until=landed)
     t += r.duration
-    r = yield from hold(world, robot, 0.3)
-    t += r.duration
+    # wait while the surface takes the weight and the balance lets go of it: letting go of a
+    # load the balance still counts would throw the body forward
+    for _ in range(_ticks(world, 1.5)):
+        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
+        yield
+        t += dt
+        if robot.load_mass < SET_DOWN_SHARE * held:
+            break
     carry.release()
     tote_pos = pb.getBasePositionAndOrientation(carry.tote.body, physicsClientId=world.client)[0]
     out = {s: robot.to_body(robot.grip_point(s)) + np.array(
