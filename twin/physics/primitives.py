@@ -43,7 +43,7 @@ FINE_SPEED = 0.12  # m/s of the small steps onto a work pose
 STEP_TOLERANCE = 0.02  # m: closer than this the feet stay planted and the body shifts
 BRAKE = 0.5  # m/s^2 a walk plans to slow down at (the body stops a little after the plan)
 SHORT = 0.05  # m a walk stops short of a corner: the body's overshoot (align does the rest)
-ROCK_FILTER = 0.4  # s, averaging of the pelvis pose over the standing body's rocking
+ROCK_FILTER = 0.15  # s, averaging of the pelvis pose over the standing body's last rocking
 STANDING = 0.25  # m: path points this close to where a walk starts are where it stands
 STUCK = 6.0  # s without 5 cm of progress along a leg: the way is blocked
 MIN_PACE = 0.15  # m/s: a walk sets off at this pace and stops where braking falls below it
@@ -243,19 +243,20 @@ def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
     for _ in range(3):
         if robot.fallen or t >= limit:
             break
-        t += yield from _turn(world, robot, heading, tolerance=0.02)
+        if abs(error()[2]) > 0.02:
+            t += yield from _turn(world, robot, heading, tolerance=0.02)
+        n = 0
         ex, ey, eh = error()
-        for axis, err in ((0, ex), (1, ey)):
-            n = 0
-            while abs(err) > STEP_TOLERANCE and n < _ticks(world, 3.0) and not robot.fallen:
-                v = float(np.clip(1.5 * err, -FINE_SPEED, FINE_SPEED))
-                robot.gait.command(v if axis == 0 else 0.0, v if axis == 1 else 0.0, 0.0)
-                yield
-                t += dt
-                n += 1
-                err = error()[axis]
-            if n:
-                t += yield from _settle(robot, dt, 1.0)
+        while math.hypot(ex, ey) > STEP_TOLERANCE and n < _ticks(world, 3.0) and not robot.fallen:
+            v = 1.5 * np.array([ex, ey])  # both axes at once, at most FINE_SPEED
+            v *= min(1.0, FINE_SPEED / max(float(np.hypot(*v)), 1e-9))
+            robot.gait.command(float(v[0]), float(v[1]), float(np.clip(1.5 * eh, -0.1, 0.1)))
+            yield
+            t += dt
+            n += 1
+            ex, ey, eh = error()
+        if n:
+            t += yield from _settle(robot, dt, 1.0)
         ex, ey, eh = error()
         if math.hypot(ex, ey) < 2 * STEP_TOLERANCE and abs(eh) < 0.04:
             break
@@ -265,7 +266,8 @@ def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
     for _ in range(_ticks(world, 4.0)):
         mean += (np.array(error()) - mean) * (dt / ROCK_FILTER)
         ex, ey, eh = mean
-        if math.hypot(ex, ey) < 0.3 * tol_pos and abs(eh) < 0.3 * tol_heading:
+        if (math.hypot(ex, ey) < 0.3 * tol_pos and abs(eh) < 0.3 * tol_heading
+                and float(np.hypot(*robot.com_vel)) < 0.01):
             break
         robot.gait.command(float(np.clip(1.0 * ex, -0.03, 0.03)),
                            float(np.clip(1.0 * ey, -0.03, 0.03)),
