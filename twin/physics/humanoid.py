@@ -33,9 +33,12 @@ PITCH_CHAIN = ("waist_pitch", "shoulder_pitch", "elbow")  # joints about the lat
 # between pelvis and wrist: with the pelvis tilt and the wrist they set the hand's pitch
 FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
 FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
-ARM_MARGIN = 1.0
+DRIVE_HEADROOM = 1.1  # arm drives: peak torque over what the rated payload needs at the top of
+# the lift, hands at CARRY (so the body lifts about 10% more; a quarter more sags out of the pose)
 ARM_HOLD = 8.0  # N m at each shoulder to hold the empty arm in the carry pose
-CARRY_REACH = 0.42  # m from shoulder to grip in the carry pose
+CARRY = (0.42, 0.23, 1.32)  # grip point in the walking frame at the top of a lift: the longest
+# lever the shoulders hold a tote on
+HUG = 0.08  # m the tote is then drawn in for walking
 PELVIS_HEIGHT = 0.84  # m, walking
 LOAD_FILTER = 0.5  # s, smoothing of the load the wrists feel (the grip forces ring with the
 # body's sway: read fast, that ringing would feed back into the balance)
@@ -92,7 +95,7 @@ class Humanoid(BodyFrames):
                               spinningFriction=SOLE_TWIST, physicsClientId=client)
         self.limits = np.array([info[10] for info in infos]) * spec.joint_torque_limit
         self.speed_limits = np.array([info[11] for info in infos])
-        shoulder = ARM_MARGIN * (ARM_HOLD + GRAVITY * CARRY_REACH * spec.max_payload / 2)
+        shoulder = DRIVE_HEADROOM * (ARM_HOLD + GRAVITY * CARRY[0] * spec.max_payload / 2)
         arm_scale = shoulder / self.limits[self.joint["left_shoulder_pitch"]]
         for i in self.order:
             if any(k in self.names[i] for k in ("shoulder", "elbow", "wrist")):

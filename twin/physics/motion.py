@@ -18,7 +18,7 @@ line charges the down time. A robot holding a tote turns clear of the surface it
 front is where this controller falls.
 
 A tote over the robot's ``max_payload`` fails physically: the arm drives are sized for the
-rated payload (``humanoid.ARM_MARGIN``), a heavier tote drags the hands below the carry pose
+rated payload (``humanoid.DRIVE_HEADROOM``), a heavier tote drags the hands below the carry pose
 and the pick returns ``ok=False`` ("cannot lift"), which the line logs as ``task_failed``.
 """
 

@@ -21,19 +21,17 @@ import pybullet as pb
 
 from twin.motion import wrap_angle
 from twin.physics.carry import Carry
+from twin.physics.humanoid import CARRY, HUG, Humanoid
 from twin.physics.humanoid import PELVIS_HEIGHT as WALK_HEIGHT
-from twin.physics.humanoid import Humanoid
 from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
 
 Controller = Generator[None, None, "Result"]
 CROUCH_HEIGHT = 0.80
-CARRY = (0.42, 0.23, 1.32)  # grip point in the walking frame while carrying
-HUG = 0.08  # m the tote is drawn in from the lift pose for walking
 SET_DOWN = 0.04  # m a place lowers below the surface at most, stopping on contact
 SET_DOWN_SHARE = 0.3  # the surface has the tote once the wrists feel less than this share
 LANDED = 0.05  # s ... for this long
-MAX_SAG = 0.05  # m the hands may hang below the carry pose after lifting: more, cannot lift
-# (measured: the rated 15 kg hangs 0.4-2.3 cm, 110% of it 8.7 cm: the arm drives give way)
+MAX_SAG = 0.03  # m the hands may hang below the carry pose after lifting: more, cannot lift
+# (measured: the rated 15 kg hangs 0-1 cm, 110% 1.6 cm, 125% 4.7 cm: the arm drives give way)
 TURN_RATE = 0.6  # rad/s, turning on the spot
 STRIDE_TURN_RATE = 0.15  # rad/s, steering while walking a straight leg
 PACE_MARGIN = 2.0  # the most a walk plans for, over its speed, to make the measured pace
