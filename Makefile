@@ -43,11 +43,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check twin viewer tests benchmarks
 	$(BIN)/mypy twin viewer
 
+# pytest on both cores (pytest-xdist); tests/conftest.py keeps workers apart and slow tests first.
+PYTEST_PARALLEL ?= -n 2 --dist loadgroup
+
 test: install lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) --durations=15
 
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" $(PYTEST_PARALLEL)
 
 bench: $(STAMP)
 	$(PY) -m twin.bench

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from twin.figures import binding
 from twin.motion import ActFit, Calibration, WalkFit, calibration_path, wrap_angle
 from twin.robot import RobotSpec
 
@@ -283,6 +284,8 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
         "wall_time_s": round(time.perf_counter() - start, 1),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "method": "twin.calibrate: least squares over physics runs (twin.physics)",
+        # the body it was fitted on: twin.figures binds the file to this content
+        **binding(spec),
     })
     out = Path(out_path) if out_path is not None else calibration_path(spec.name)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.config import Line, Transport
+from twin.config import Line, Station, Transport
+from twin.figures import resolve
 from twin.floor import (
     Walkways,
     blocked_location,
@@ -86,6 +87,9 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
             for prod in st.process:
                 if prod not in line.products:
                     out.append(Problem(f"stations.{sid}.process.{prod}", "unknown product"))
+        slowest = _ideal_over_mean(st)
+        if slowest is not None:
+            out.append(Problem(f"stations.{sid}.ideal_cycle", slowest))
     for kind, group in (("sources", line.sources), ("sinks", line.sinks)):
         for key, item in group.items():
             if item.location not in locs:
@@ -172,6 +176,8 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
                                "place to set a unit down"))
     fleet = line.fleet
     robot = fleet.robot if fleet is not None and isinstance(fleet.robot, RobotSpec) else None
+    if robot is not None:
+        out += [Problem(f"fleet.robot.{r.field}", r.message) for r in resolve(robot).refusals]
     if humanoid_legs and (fleet is None or fleet.count == 0):
         a, b = sorted(humanoid_legs)[0]
         out.append(Problem("fleet.count", f"transport {a} -> {b} is by humanoid but the line has "
@@ -230,6 +236,21 @@ def check_line(line: Line, walkways: Walkways | None = None) -> list[Problem]:
                                    f"cannot be reached on foot from {start!r}: obstacles close "
                                    "it off (check walls and layout.clearance)"))
     return out
+
+
+def _ideal_over_mean(st: Station) -> str | None:
+    """A stated ideal cycle longer than a mean processing time: the station would beat its
+    "ideal" on average and report an effectiveness (and OEE) above 1."""
+    if st.ideal_cycle is None:
+        return None
+    dists = st.process.items() if isinstance(st.process, dict) else [("", st.process)]
+    for prod, dist in dists:
+        if st.ideal_cycle > dist.mean * (1 + 1e-9):
+            of = f" of {prod}" if prod else ""
+            return (f"{st.ideal_cycle:g} s is longer than the mean processing time{of} "
+                    f"({dist.mean:g} s): the station would beat its ideal and report an OEE "
+                    "above 1; give the fastest cycle it can run (at most the mean)")
+    return None
 
 
 def floor_problems(line: Line, humanoid_legs: set[tuple[str, str]]) -> list[Problem]:

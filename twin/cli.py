@@ -118,6 +118,9 @@ def _physics_motion(spec: Any) -> Any:
     if not isinstance(robot, RobotSpec):
         fail("--motion physics needs a fleet of robots in the line")
         return None
+    if robot.override != type(robot.override)():
+        fail("fleet.robot.override: --motion physics measures walks, picks, places and docks "
+             "itself, so an override would do nothing; remove it or run the surrogate")
     if spec.layout.traffic.enabled and spec.fleet.count > 1:
         from twin.line.factory import TRAFFIC_NEEDS_PLANS
 
@@ -226,7 +229,6 @@ def check(line: LineArg) -> None:
     """Validate a line: fields, references, reachability, payloads, charging; print the layout."""
     from twin.checks import leg_transport, node_location, routes
     from twin.floor import build_walkways
-    from twin.motion import calibration_path
     from twin.robot import RobotSpec
 
     try:
@@ -261,11 +263,24 @@ def check(line: LineArg) -> None:
             legs.add_row(a, b, t.kind, f"{d:.1f}", tote)
     out.print(legs)
     if spec.fleet is not None and isinstance(spec.fleet.robot, RobotSpec):
-        robot = spec.fleet.robot
-        cal = calibration_path(robot.name)
-        status = (f"calibrated from physics ({cal})" if cal.exists()
-                  else "not calibrated: nominal figures from its YAML (run `twin calibrate`)")
-        out.print(f"robot [bold]{robot.name}[/]: {status}")
+        _print_figures(spec.fleet.robot)
+
+
+def _print_figures(robot: Any) -> None:
+    """Where each robot figure comes from: datasheet, calibration (file, digest), override."""
+    from twin import figures
+
+    found = figures.resolve(robot)
+    table = Table(title=figures.summary(robot, found), title_justify="left")
+    for c in ("figure", "used", "datasheet says", "from"):
+        table.add_column(c)
+    for row in figures.table(robot, found):
+        table.add_row(*row)
+    out.print(table, soft_wrap=True)
+    for note in found.scaled:
+        out.print(f"  scaled: {note}", highlight=False)
+    always = ", ".join(figures.ALWAYS_DATASHEET)
+    out.print(f"  always datasheet: {always}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -393,7 +408,9 @@ def main() -> None:
             err.print(f"[bold red]error:[/] {message}{where}", highlight=False, soft_wrap=True)
         code = 2
     except (Abort, KeyboardInterrupt):
-        err.print("interrupted", highlight=False)
+        from twin.interrupt import say
+
+        say()  # the one line (typer itself exits 130 silently: twin.interrupt.run says it)
         code = 130
     except ConfigError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

@@ -249,7 +249,8 @@ class Station(_Model):
         "least 1 s (time must advance)"
     )
     ideal_cycle: Seconds | None = Field(
-        None, gt=0, description="planned runtime per item (ISO 22400 PRI); default: mean time"
+        None, gt=0, description="planned runtime per item (ISO 22400 PRI), at most the mean "
+        "processing time; default: none, no speed loss (effectiveness 1)"
     )
     setup: Distribution | None = Field(None, description="changeover when the product changes")
     failures: Failures | None = None

@@ -6,7 +6,8 @@ the results (or call these formulas) and never compute a KPI their own way. The 
 line KPI is in ``LINE_KPI_TABLE`` (rendered in docs/kpi.md).
 
 Per station (work unit): PBT (planned busy time) = on-shift time x servers; APT (actual
-production time) = processing time; PRI (planned runtime per item) = ideal cycle time;
+production time) = processing time; PRI (planned runtime per item) = the stated ideal cycle
+time (none stated: the measured processing time per unit, see ``ideal_time_s``);
 PQ produced, GQ good, SQ scrap, RQ rework.
 availability = APT / PBT, effectiveness = PRI x PQ / APT, quality_ratio = GQ / PQ,
 oee = availability x effectiveness x quality_ratio.
@@ -92,6 +93,9 @@ class RobotKPIs(_K):
 
 
 class ChargerKPIs(_K):
+    """A charger group over the calendar window: robots charge on shift and off it (breaks,
+    nights), so its planned time is the whole window."""
+
     points: int
     charges: int
     mean_wait_s: float
@@ -106,8 +110,8 @@ class SpotKPIs(_K):
 
     spots: int
     visits: int
-    utilisation: float  # robot-time working on the spots / (spots x horizon)
-    mean_queue: float  # robots waiting for a spot, time-averaged
+    utilisation: float  # robot-time working on the spots / (spots x planned, on-shift, time)
+    mean_queue: float  # robots waiting for a spot, averaged over planned (on-shift) time
     max_queue: int
     mean_wait_s: float  # per visit, waiting included only for those that waited
 
@@ -249,6 +253,17 @@ def availability(apt_s: float, pbt_s: float) -> float:
 def effectiveness(ideal_s: float, apt_s: float) -> float:
     """ISO 22400 effectiveness: planned runtime per item x produced, over APT."""
     return ratio(ideal_s, apt_s)
+
+
+def ideal_time_s(stated_s: float, apt_s: float, produced: float, stated: bool) -> float:
+    """PRI x PQ. With a stated ideal cycle, its sum over the units produced (``stated_s``);
+    without one, the measured processing time (APT): the mean of the process distribution is
+    not an ideal time (a window of samples faster than their mean would give an
+    effectiveness, and an OEE, above 1), so a station with no stated ideal shows no speed
+    loss and an effectiveness of exactly 1."""
+    if stated or produced == 0:
+        return stated_s
+    return apt_s
 
 
 def quality_ratio(good: float, produced: float) -> float:

@@ -9,7 +9,6 @@ PyBullet in lock-step with SimPy time. The line model cannot tell them apart but
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -160,11 +159,11 @@ def calibration_path(robot_name: str) -> Path:
 
 
 def load_calibration(spec: RobotSpec) -> Calibration:
-    """The fitted calibration for this robot if ``assets/calibration`` has one, else nominal."""
-    path = calibration_path(spec.name)
-    if path.exists():
-        return Calibration.model_validate(json.loads(path.read_text()))
-    return Calibration.nominal(spec)
+    """The calibration bound to this robot's content (scaled where a law covers a change, or
+    refused) with its overrides, else its datasheet figures: see ``twin.figures``."""
+    from twin.figures import calibration_for
+
+    return calibration_for(spec)
 
 
 class Surrogate:

@@ -7,6 +7,7 @@ payload, its battery and its power draws. Lines refer to a robot by name.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -41,6 +42,34 @@ class PowerDraws(_Model):
 class DockTolerance(_Model):
     position: Metres = Field(0.005, gt=0, description="final position error allowed")
     heading: Degrees = Field(1.0, gt=0, description="final heading error allowed (deg)")
+
+
+class OverridePower(_Model):
+    """Power figures a planner states over the calibration's (W); null: not overridden."""
+
+    walking: Watts | None = Field(
+        None, ge=0, description="extra over standing while walking empty; replaces the fitted "
+        "walking power (and its speed term)")
+    per_kg_carried: Watts | None = Field(
+        None, ge=0, description="extra per kg of payload while walking")
+    lifting: Watts | None = Field(
+        None, ge=0, description="extra over standing while picking/placing")
+
+
+class Override(_Model):
+    """Figures that win over the calibration and over the datasheet fields of the same name.
+
+    A planner's explicit statement; `twin check` shows each as 'override'."""
+
+    pick_time: Seconds | None = Field(None, ge=0, description="mean pick time, any payload")
+    place_time: Seconds | None = Field(None, ge=0, description="mean place time, any payload")
+    dock_time: Seconds | None = Field(None, ge=0, description="mean dock time")
+    walk_cv: float | None = Field(
+        None, ge=0, le=3, allow_inf_nan=False, description="spread of walking times and energies")
+    act_cv: float | None = Field(
+        None, ge=0, le=3, allow_inf_nan=False,
+        description="spread of pick, place and dock times")
+    power: OverridePower = Field(OverridePower(), description="walking, per kg and lifting power")
 
 
 class RobotSpec(_Model):
@@ -81,6 +110,12 @@ class RobotSpec(_Model):
     facts: dict[str, str] = Field(
         default_factory=dict, description="field -> id of the fact in seeds/ it comes from"
     )
+    calibration: Literal["auto", "none"] = Field(
+        "auto", description="auto: the physics calibration of this robot's name "
+        "(assets/calibration/), checked against the body it was fitted on; none: the "
+        "datasheet figures above")
+    override: Override = Field(
+        Override(), description="figures that win over the calibration (see docs/robot-figures.md)")
 
     @model_validator(mode="after")
     def _speeds(self) -> RobotSpec:

@@ -368,7 +368,9 @@ class Timeline:
         span = b - a
         busy = {s: c.processing(s, b) - c.processing(s, a) for s in self.stations}
         neck = kpi.bottleneck({s: busy[s] / (servers[s] * span) for s in self.stations})
-        ideal = _ideal_cycle(self.line, neck) * (c.produced(neck, b) - c.produced(neck, a))
+        made = c.produced(neck, b) - c.produced(neck, a)
+        ideal = kpi.ideal_time_s(_ideal_cycle(self.line, neck) * made, busy[neck], made,
+                                 self.line.stations[neck].ideal_cycle is not None)
         oee = kpi.oee(kpi.availability(busy[neck], servers[neck] * shift_s),
                       kpi.effectiveness(ideal, busy[neck]),
                       kpi.quality_ratio(good, good + scrap))

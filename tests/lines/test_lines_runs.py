@@ -34,3 +34,5 @@ def test_line_runs_and_is_deterministic(path: Path) -> None:
     for sid, st in first.kpis.stations.items():
         shares = (st.processing + st.setup + st.starved + st.blocked + st.down + st.off_shift)
         assert shares == pytest.approx(1.0, abs=1e-6), f"{sid} state shares add to {shares}"
+        assert st.oee <= 1.0, f"{sid}: OEE {st.oee} over 1"
+    assert k.oee <= 1.0, f"line OEE {k.oee} over 1"

@@ -26,6 +26,9 @@ class AlwaysOn:
     def is_on(self, t: float) -> bool:
         return True
 
+    def cumulative(self, t: float) -> float:
+        return t
+
     def on_time(self, t0: float, t1: float) -> float:
         return t1 - t0
 
@@ -66,16 +69,39 @@ class ShiftCalendar:
         self.cum = np.concatenate([[0.0], np.cumsum(lengths)]).tolist()  # on-time before i
         self.cum_end = self.cum[1:]
         self.per_week = self.cum[-1]
+        # the stretch [lo, hi) of one week, on or off shift, that the last is_on fell in
+        self._lo, self._hi, self._on = 0.0, 0.0, False
+        # cumulative's stretch [_c_lo, _c_hi) between two shift starts, its week and index
+        self._c_lo, self._c_hi, self._c_week, self._c_k, self._c_i = 0.0, 0.0, 0.0, 0.0, -1
 
     def is_on(self, t: float) -> bool:
+        if self._lo <= t < self._hi:
+            return self._on
         r = t % WEEK
         i = bisect_right(self.starts, r) - 1
-        return i >= 0 and r < self.ends[i]
+        on = i >= 0 and r < self.ends[i]
+        week = t - r  # whole weeks: every edge is a whole minute, so these sums are exact
+        if on:
+            lo, hi = self.starts[i], self.ends[i]
+        else:
+            lo = self.ends[i] if i >= 0 else 0.0
+            hi = self.starts[i + 1] if i + 1 < len(self.starts) else WEEK
+        self._lo, self._hi, self._on = week + lo, week + hi, on
+        return on
 
     def cumulative(self, t: float) -> float:
         """On-shift seconds in [0, t)."""
-        k, r = divmod(t, WEEK)
-        i = bisect_right(self.starts, r) - 1
+        if self._c_lo <= t < self._c_hi:  # in the stretch of the last call: same sums
+            r = t - self._c_week  # exact: t and whole weeks differ by under a week
+            k, i = self._c_k, self._c_i
+        else:
+            k, r = divmod(t, WEEK)
+            i = bisect_right(self.starts, r) - 1
+            week = t - r
+            lo = self.starts[i] if i >= 0 else 0.0
+            hi = self.starts[i + 1] if i + 1 < len(self.starts) else WEEK
+            self._c_lo, self._c_hi, self._c_week = week + lo, week + hi, week
+            self._c_k, self._c_i = k, i
         inside = 0.0 if i < 0 else self.cum[i] + min(r - self.starts[i], self.ends[i]
                                                       - self.starts[i])
         return k * self.per_week + inside

@@ -12,8 +12,8 @@ from twin.line.calendar import Calendar
 
 
 class StateClock:
-    __slots__ = ("acc", "state", "since", "cal", "overridden", "log", "entity", "kind", "tag",
-                 "where")
+    __slots__ = ("acc", "state", "since", "cal", "always", "overridden", "log", "logging",
+                 "entity", "kind", "tag", "where", "_cum_at", "_cum")
 
     def __init__(self, states: tuple[str, ...], initial: str, now: float, cal: Calendar,
                  overridden: frozenset[str], log: EventLog, entity: str, kind: str,
@@ -22,45 +22,72 @@ class StateClock:
         self.state = initial
         self.since = now
         self.cal = cal
+        self.always = cal.always
         self.overridden = overridden
         self.log = log
+        self.logging = log.enabled
         self.entity = entity
         self.kind = kind
         self.tag = tag  # logged in `value` (server index for stations)
         self.where = where  # logged in `target`: the location a robot works or waits at
+        # on-shift seconds before _cum_at (the calendar's cumulative), kept from the last look
+        self._cum_at = float("nan")
+        self._cum = 0.0
         if log.enabled:
             log.add(now, entity, kind, self.shown(now), -1, tag, where)
 
     def shown(self, now: float) -> str:
         """The state as the log and viewer see it now (off_shift where the calendar says)."""
-        if self.cal.always or self.state not in self.overridden or self.cal.is_on(now):
+        if self.always or self.state not in self.overridden or self.cal.is_on(now):
             return self.state
         return "off_shift"
+
+    def on_since(self, now: float) -> float:
+        """On-shift seconds from ``since`` to ``now`` (a shift calendar's ``on_time``, with the
+        calendar looked up once per end: each flush's end is the next one's start)."""
+        cal = self.cal
+        start = cal.cumulative(self.since) if self._cum_at != self.since else self._cum
+        if self._cum_at != now:
+            self._cum = cal.cumulative(now)
+            self._cum_at = now
+        return self._cum - start
 
     def _flush(self, now: float) -> None:
         dt = now - self.since
         if dt > 0:
-            if self.cal.always or self.state not in self.overridden:
-                self.acc[self.state] += dt
+            state = self.state
+            if self.always or state not in self.overridden:
+                self.acc[state] += dt
             else:
-                on = self.cal.on_time(self.since, now)
-                self.acc[self.state] += on
-                self.acc["off_shift"] += dt - on
+                on = self.on_since(now)
+                acc = self.acc
+                acc[state] += on
+                acc["off_shift"] += dt - on
         self.since = now
 
     def set(self, now: float, state: str, value: float | None = None,
             logged: bool = True, where: str | None = None) -> None:
-        self._flush(now)
+        dt = now - self.since
+        if dt > 0:  # _flush, inline: this runs at every state change
+            left = self.state
+            if self.always or left not in self.overridden:
+                self.acc[left] += dt
+            else:
+                on = self.on_since(now)
+                acc = self.acc
+                acc[left] += on
+                acc["off_shift"] += dt - on
+        self.since = now
         self.state = state
         if where is not None:
             self.where = where
-        if logged and self.log.enabled:
+        if logged and self.logging:
             self.log.add(now, self.entity, self.kind, self.shown(now), -1,
                          self.tag if value is None else value, self.where)
 
     def relog(self, now: float, value: float | None = None) -> None:
         """Log the shown state again (at a shift boundary)."""
-        if self.log.enabled and self.state in self.overridden:
+        if self.logging and self.state in self.overridden:
             self.log.add(now, self.entity, self.kind, self.shown(now), -1,
                          self.tag if value is None else value, self.where)
 

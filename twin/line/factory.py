@@ -8,6 +8,7 @@ step, creation time), so the hot loop touches no dicts of dicts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -21,6 +22,7 @@ from twin.floor.lanes import build_lanes
 from twin.line.buffers import Inbox
 from twin.line.calendar import make_calendar
 from twin.line.chargers import ChargerGroup
+from twin.line.engine import Engine
 from twin.line.fleet import Dispatcher, Robot
 from twin.line.spots import WorkSpot
 from twin.line.station import Station
@@ -41,7 +43,7 @@ class Factory:
     def __init__(self, line: Line, seed: int = 0, *, log: bool = False,
                  motion: MotionModel | None = None, walkways: Walkways | None = None) -> None:
         self.line = line
-        self.env = simpy.Environment()
+        self.env = Engine()
         self.streams = RandomStreams(seed)
         self.log = EventLog(enabled=log)
         self.calendar = make_calendar(line.shifts)
@@ -66,6 +68,9 @@ class Factory:
         self.fleet_spec: Fleet = line.fleet or Fleet(count=0)
         self.chargers = {k: ChargerGroup(self, k, c) for k, c in line.chargers.items()
                          if c.count > 0}
+        ways = self.walkways
+        self.charger_xy = [tuple(ways.points[ways.index[g.location]].tolist())
+                           for g in self.chargers.values()]
         self.dispatcher = Dispatcher(self, self.fleet_spec.dispatch)
         self.robots: dict[str, Robot] = {}
         self.traffic: Traffic | None = None
@@ -136,6 +141,7 @@ class Factory:
                     if loc not in self.spots:
                         spots = line.layout.locations[loc].spots
                         self.spots[loc] = WorkSpot(self, loc, spots)
+                leg.src_spot, leg.dst_spot = self.spots[src_loc], self.spots[dst_loc]
 
     def _zone_of(self, a: str, b: str) -> str | None:
         """The zone of a leg: the one holding its start node, else the one holding its end."""
@@ -219,11 +225,33 @@ class Factory:
             self.log.add(self.env.now, where, "part", state, part)
 
     def nearest_charger(self, location: str) -> ChargerGroup | None:
+        """The charger group with the least walk plus 1 km per robot queued there (the first
+        such group in the line's order on a tie).
+
+        Groups are looked at nearest in a straight line first: the walk is never shorter, so
+        the search stops at the first group whose straight-line bound exceeds the best found,
+        and the walks to far groups are never solved.
+        """
         if not self.chargers:
             return None
-        d = self.walkways.dist
-        return min(self.chargers.values(),
-                   key=lambda g: (d(location, g.location) + 1e3 * len(g.points.queue)))
+        ways = self.walkways
+        x, y = ways.points[ways.index[location]].tolist()
+        bounds = []
+        for k, g in enumerate(self.chargers.values()):
+            gx, gy = self.charger_xy[k]
+            # a hair under the straight line, so rounding never lifts it over the walk
+            straight = math.hypot(gx - x, gy - y) * (1 - 1e-9) - 1e-9
+            bounds.append((straight + 1e3 * len(g.points.queue), k, g))
+        bounds.sort(key=lambda b: (b[0], b[1]))
+        best: ChargerGroup | None = None
+        best_key, best_k = math.inf, -1
+        for bound, k, g in bounds:
+            if bound > best_key:
+                break
+            key = ways.dist(location, g.location) + 1e3 * len(g.points.queue)
+            if key < best_key or (key == best_key and k < best_k):
+                best, best_key, best_k = g, key, k
+        return best if best is not None else next(iter(self.chargers.values()))
 
     # ------------------------------------------------------------------ running
     def start(self) -> None:

@@ -17,6 +17,7 @@ import simpy
 from twin.config import DatasheetBattery
 from twin.kpi import ROBOT_STATES
 from twin.line.clock import StateClock
+from twin.line.engine import succeed_after
 from twin.line.transport import Trip
 from twin.motion import MotionModel, MotionTask, Outcome
 from twin.robot import RobotSpec
@@ -95,20 +96,22 @@ class Robot:
     def set(self, state: str, logged: bool = True, where: str | None = None) -> None:
         """Enter ``state`` at ``where`` (default: the robot's location), paying the standing
         draw of the state being left."""
-        now = self.env.now
+        now = self.env._now
         clock = self.clock
-        if clock.state in _STANDING:
+        left = clock.state
+        if left in _STANDING:
             dt = now - clock.since
             if self.datasheet is not None:
                 # a datasheet runtime is time away from the charger: queueing there is rest
-                if clock.state != WAITING_CHARGER:
+                if left != WAITING_CHARGER:
                     self.draw(dt * self.drain_w)
-            elif clock.state == IDLE and not clock.cal.always:
-                on = clock.cal.on_time(clock.since, now)
+            elif left == IDLE and not clock.always:
+                on = clock.on_since(now)
                 self.draw(on * self.idle_power + (dt - on) * self.spec.power.standby)
             else:
                 self.draw(dt * self.idle_power)
-        clock.set(now, state, self.energy / self.capacity, logged, where or self.location)
+        clock.set(now, state, self.energy / self.capacity if clock.logging else None, logged,
+                  where or self.location)
 
     def do(self, state: str, task: MotionTask) -> Generator[simpy.Event, Any, Outcome]:
         """Carry out a primitive in ``state``: one timeout when the motion model plans at once
@@ -173,8 +176,21 @@ class Robot:
             return
         assert self.plan is not None  # checked at construction: traffic needs plans
         outcome = self.plan(self, task)
-        holds = traffic.book(pid, path, env.now, outcome.duration)
-        if holds and holds[0].s == 0.0:
+        holds = traffic.book(pid, path, env._now, outcome.duration)
+        if not holds:  # the way is clear: the common case
+            if log.enabled:
+                log.add_travel(env._now, self.id, state, origin, target, pid, outcome.duration,
+                               units)
+            clock = self.clock
+            now = env._now
+            if log.enabled or clock.state != state or clock.since != now:
+                self.set(state, where=target)  # (else: already in it since now, nothing to log)
+            yield env.timeout(max(now + outcome.duration - now, 0.0))
+            self.pay(task, outcome)
+            if outcome.fell or self.ttf is not None:
+                yield from self.suffer(outcome)
+            return
+        if holds[0].s == 0.0:
             first = holds.pop(0)
             self.set(WAITING_TRAFFIC, where=origin)
             yield env.timeout(first.wait)
@@ -236,7 +252,8 @@ class Robot:
                     f.dispatcher.withdraw(self)
                     self.set(IDLE)  # settle the standing draw before checking the battery
                     continue
-                trip = got
+                yield from self.carry_out(got, dispatched=True)
+                continue
             yield from self.carry_out(trip)
 
     def arm(self, at: float, exact: bool) -> None:
@@ -268,34 +285,48 @@ class Robot:
         else:
             self.arm(low_at, exact=True)
 
-    def carry_out(self, trip: Trip) -> Generator[simpy.Event, Any, None]:
+    def dispatch(self, trip: Trip) -> None:
+        """Hand this idle robot ``trip``: it decides now and wakes when its decision latency
+        is over (one event; ``carry_out`` then starts with the walk)."""
+        assert self.wakeup is not None
+        self.set(WALKING_EMPTY)
+        succeed_after(self.wakeup, trip, self.spec.decision_latency)
+
+    def carry_out(self, trip: Trip, dispatched: bool = False) -> Generator[simpy.Event, Any, None]:
+        """Do ``trip``: decide (unless ``dispatch`` did), walk to the pick, pick, carry, place."""
         f = self.factory
         env, leg = f.env, trip.leg
-        self.set(WALKING_EMPTY)
-        if self.spec.decision_latency:
-            yield env.timeout(self.spec.decision_latency)
-        yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
-        payload = leg.payload(trip.units)
-        wake = f.spots[leg.src_loc].take(False)  # a free spot is taken at once
+        if not dispatched:
+            self.set(WALKING_EMPTY)
+            if self.spec.decision_latency:
+                yield env.timeout(self.spec.decision_latency)
+        if self.location != leg.src_loc:
+            yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
+        units = trip.units
+        payload, pick, place = leg.load(units)
+        spot = leg.src_spot
+        wake = spot.take(False)  # a free spot is taken at once
         if wake is not None:
             yield from self.queue_for(leg.src_loc, wake)
-        outcome = yield from self.do(PICKING, leg.act("pick", payload))
-        f.spots[leg.src_loc].leave()
+        outcome = yield from self.do(PICKING, pick)
+        spot.leave()
         if not outcome.ok:
             self.failed_tasks += 1
-            f.log.add(env.now, self.id, "robot", "task_failed", trip.units, payload)
+            f.log.add(env.now, self.id, "robot", "task_failed", units, payload)
             leg.failed(trip)
             return
-        parts = leg.port.remove(leg.dst, trip.units)
-        yield from self.walk(CARRYING, leg.dst_loc, payload, trip.units)
-        wake = f.spots[leg.dst_loc].take(True)
+        parts = leg.port.remove(leg.dst, units)
+        yield from self.walk(CARRYING, leg.dst_loc, payload, units)
+        spot = leg.dst_spot
+        wake = spot.take(True)
         if wake is not None:
             yield from self.queue_for(leg.dst_loc, wake)
-        yield from self.do(PLACING, leg.act("place", payload))
-        f.spots[leg.dst_loc].leave()
-        leg.inbox.reserved -= trip.units
+        yield from self.do(PLACING, place)
+        spot.leave()
+        inbox = leg.inbox
+        inbox.reserved -= units
         for part in parts:
-            leg.inbox.put(part)
+            inbox.put(part)
         leg.succeeded()
         self.tasks += 1
 
@@ -400,9 +431,7 @@ class Dispatcher:
         anyone = self.idle.get(None) if zone else None
         if not anyone and not self.nearest:  # the common case: a zone's own robots
             if own and f.calendar.is_on(f.env.now):
-                robot = own.pop(0)  # idle longest: at the head of the list
-                assert robot.wakeup is not None
-                robot.wakeup.succeed(trip)
+                own.pop(0).dispatch(trip)  # idle longest: at the head of the list
             else:
                 self.pending.setdefault(zone, []).append(trip)
             return
@@ -417,28 +446,33 @@ class Dispatcher:
                 group = min(groups, key=lambda g: g[0].idle_since)
                 robot = group[0]
             group.remove(robot)
-            assert robot.wakeup is not None
-            robot.wakeup.succeed(trip)
+            robot.dispatch(trip)
         else:
             self.pending.setdefault(zone, []).append(trip)
 
     def robot_free(self, robot: Robot) -> Trip | None:
         f = self.factory
-        if robot.zone is not None:
-            queues = [q for q in (self.pending.get(robot.zone),) if q]
+        zone = robot.zone
+        if zone is not None and not self.nearest:  # the common case: its zone's oldest trip
+            queue = self.pending.get(zone)
+            if queue and f.calendar.is_on(f.env._now):
+                return queue.pop(0)
         else:
-            queues = [q for q in self.pending.values() if q]
-        if queues and f.calendar.is_on(f.env.now):
-            if self.nearest:
-                d = f.walkways.dist
-                here = robot.location
-                queue, trip = min(((q, t) for q in queues for t in q),
-                                  key=lambda qt: d(here, qt[1].leg.src_loc))
-            else:  # the trip waiting longest
-                queue = min(queues, key=lambda q: q[0].created)
-                trip = queue[0]
-            queue.remove(trip)
-            return trip
+            if zone is not None:
+                queues = [q for q in (self.pending.get(zone),) if q]
+            else:
+                queues = [q for q in self.pending.values() if q]
+            if queues and f.calendar.is_on(f.env.now):
+                if self.nearest:
+                    d = f.walkways.dist
+                    here = robot.location
+                    queue, trip = min(((q, t) for q in queues for t in q),
+                                      key=lambda qt: d(here, qt[1].leg.src_loc))
+                else:  # the trip waiting longest
+                    queue = min(queues, key=lambda q: q[0].created)
+                    trip = queue[0]
+                queue.remove(trip)
+                return trip
         robot.idle_since = f.env.now
         self.idle.setdefault(robot.zone, []).append(robot)
         return None

@@ -48,6 +48,7 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
     for cid, g in f.chargers.items():
         chargers[cid] = ChargerKPIs(
             points=g.spec.count, charges=g.charges, mean_wait_s=_ratio(g.wait_sum, g.charges),
+            # over the calendar window: robots charge on and off shift (breaks, nights)
             max_wait_s=g.wait_max, mean_queue=g.queue_area_until(now) / horizon,
             max_queue=g.queue_max, utilisation=g.busy_time / (g.spec.count * horizon),
         )
@@ -94,9 +95,11 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
     spots = {}
     for name, spot in f.spots.items():
         busy, queue = spot.totals()
+        # over planned (on-shift) time, as robot_utilisation: robots work at spots on shift
         spots[name] = SpotKPIs(
-            spots=spot.spots, visits=spot.visits, utilisation=busy / (spot.spots * horizon),
-            mean_queue=queue / horizon, max_queue=spot.queue_max,
+            spots=spot.spots, visits=spot.visits,
+            utilisation=kpi.utilisation(busy, spot.spots, shift_s),
+            mean_queue=kpi.ratio(queue, shift_s), max_queue=spot.queue_max,
             mean_wait_s=_ratio(spot.wait_sum, spot.visits),
         )
     return KPIs(line=line, stations=stations, robots=robots, chargers=chargers, spots=spots,
@@ -128,17 +131,22 @@ def _station(st: object, now: float, horizon: float) -> StationKPIs:
     pbt = c * horizon - totals["off_shift"]
     apt = totals["processing"]
     availability = kpi.availability(apt, pbt)
-    effectiveness = kpi.effectiveness(st.ideal_time, apt)
+    stated = st.spec.ideal_cycle is not None
+    ideal = kpi.ideal_time_s(st.ideal_time, apt, st.produced, stated)
+    effectiveness = kpi.effectiveness(ideal, apt)
     quality = kpi.quality_ratio(st.good, st.produced)
+    # the good units' share of PRI x PQ (the product mix weighs it when no ideal is stated)
+    good_ideal = (st.good_ideal_time if stated or st.ideal_time <= 0
+                  else ideal * st.good_ideal_time / st.ideal_time)
     losses = {
         "planned_downtime": totals["off_shift"],
         "breakdowns": totals["down"],
         "setup": totals["setup"],
         "starved": totals["starved"],
         "blocked": totals["blocked"],
-        "speed": apt - st.ideal_time,
-        "scrap": st.ideal_time - st.good_ideal_time,
-        "valuable": st.good_ideal_time,
+        "speed": apt - ideal,
+        "scrap": ideal - good_ideal,
+        "valuable": good_ideal,
     }
     assert tuple(losses) == LOSSES
     return StationKPIs(

@@ -28,6 +28,7 @@ class WorkSpot:
 
     def __init__(self, factory: Factory, name: str, spots: int) -> None:
         self.factory = factory
+        self.env = factory.env
         self.name = name
         self.spots = spots
         self.queue: list[tuple[int, int, simpy.Event]] = []  # (priority, arrival no., wake)
@@ -55,7 +56,12 @@ class WorkSpot:
     def take(self, loaded: bool) -> simpy.Event | None:
         """Take a spot now (None), or join the queue: the event fires when a spot is handed
         over. Loaded robots go first under ``spot_policy: carrying_first``."""
-        self._advance()
+        now = self.env._now  # _advance, inline: this runs at every pick and place
+        dt = now - self.since
+        if dt:
+            self.busy_area += self._busy * dt
+            self.queue_area += len(self.queue) * dt
+            self.since = now
         self.visits += 1
         if self._busy < self.spots and not self.queue:
             self._busy += 1
@@ -75,7 +81,12 @@ class WorkSpot:
 
     def leave(self) -> None:
         """Step off a spot: the first robot in the queue takes it over."""
-        self._advance()
+        now = self.env._now  # _advance, inline
+        dt = now - self.since
+        if dt:
+            self.busy_area += self._busy * dt
+            self.queue_area += len(self.queue) * dt
+            self.since = now
         if self.queue:
             _, _, wake = self.queue.pop(0)
             wake.succeed()

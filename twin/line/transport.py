@@ -23,6 +23,7 @@ from twin.motion import MotionTask
 
 if TYPE_CHECKING:
     from twin.line.factory import Factory
+    from twin.line.spots import WorkSpot
 
 
 class Sink(Inbox):
@@ -185,8 +186,11 @@ class HumanoidLeg:
         self.failed_in_a_row = 0
         self.disabled = False
         self.zone: str | None = None  # robots of this zone (or of none) serve the leg
+        self.src_spot: WorkSpot  # the work spots at both ends (set by the factory)
+        self.dst_spot: WorkSpot
         self._payloads: dict[int, float] = {}
         self._acts: dict[tuple[str, float], MotionTask] = {}
+        self._loads: dict[int, tuple[float, MotionTask, MotionTask]] = {}
         self.need, self.full = spec.load, spec.tote_units
         port.watch(dst, self.poke)
         inbox.watchers.append(self.poke)
@@ -206,6 +210,14 @@ class HumanoidLeg:
             loc = self.src_loc if kind == "pick" else self.dst_loc
             task = self._acts[(kind, payload)] = MotionTask(kind, loc, loc, payload)
         return task
+
+    def load(self, units: int) -> tuple[float, MotionTask, MotionTask]:
+        """A tote of ``units``: its payload (kg), the pick and the place (kept per size)."""
+        hit = self._loads.get(units)
+        if hit is None:
+            kg = self.payload(units)
+            hit = self._loads[units] = (kg, self.act("pick", kg), self.act("place", kg))
+        return hit
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """Order the trips the line needs at the start; then every change pokes the leg."""

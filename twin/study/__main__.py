@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import sys
+from twin.interrupt import run
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
-def main() -> None:
-    """Run the ``study`` and ``report`` commands (Ctrl-C while loading: one line, exit 130)."""
-    try:
-        import typer
+def _study_commands() -> Callable[[], object]:
+    import typer
 
-        from twin.study.commands import report, study
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        raise SystemExit(130) from None
+    from twin.study.commands import report, study
+
     app = typer.Typer(add_completion=False, no_args_is_help=True)
     app.command()(study)
     app.command()(report)
-    app()
+    return app
+
+
+def main() -> None:
+    """Run the ``study`` and ``report`` commands (Ctrl-C at any moment: one line, exit 130)."""
+    run(_study_commands)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from twin.interrupt import say
 from twin.study.plan import PlanError, StudyPlan, load_plan, parse_vary
 
 # where a study's runs go: shared by `twin study` and `twin optimize`
@@ -140,7 +141,7 @@ def _one_line_on_ctrl_c(command: Callable[..., None]) -> Callable[..., None]:
         try:
             command(*args, **kwargs)
         except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
+            say()
             raise typer.Exit(130) from None
 
     return run
@@ -193,7 +194,7 @@ def study(
         check.number(half_width, "--half-width", 1e-6, 1.0)
         check.scheduler(scheduler)
         try:
-            budget = parse_run_timeout(run_timeout)
+            parse_run_timeout(run_timeout)
         except ValueError as exc:
             raise check.OptionError(str(exc)) from None
         check.store(store)
@@ -205,7 +206,9 @@ def study(
             "warmup": check.study_warmup(warmup),
             "target": target, "seed": seed, "half_width": half_width,
             "keep_events": keep_events or None, "simulator": simulator,
+            "run_timeout": run_timeout,
         })
+        budget = parse_run_timeout(plan.run_timeout)  # the option's, else the study YAML's
         check.hours(plan.hours, "hours")
         model = load_line(path)
         check_overrides(model, scenarios(model, plan.factors))
@@ -287,8 +290,8 @@ def _interrupted(executor: Any, store: Path) -> typer.Exit:
     before = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         executor.close(cancel=True)
-        typer.echo(f"interrupted: every finished run is kept in {store}; run the same "
-                   "command again to resume", err=True)
+        say(f"interrupted: every finished run is kept in {store}; run the same command "
+            "again to resume")
     finally:
         if main:
             signal.signal(signal.SIGINT, signal.default_int_handler if before is None else before)

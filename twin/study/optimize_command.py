@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from twin.study.commands import SchedulerOption, WorkersOption
+from twin.study.commands import SchedulerOption, WorkersOption, _interrupted
 from twin.study.plan import PlanError
 
 
@@ -140,22 +140,17 @@ def optimize(
         with Store(store) as db:
             result = run_optimize(model, plan, db, executor, on_step=on_step,
                                   retry_failed=retry_failed)
-    except KeyboardInterrupt:
-        executor.close(cancel=True)
-        console.print(f"interrupted: every finished run is kept in {store}; run the same "
-                      "command again to resume")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt:  # workers stopped, one line, exit 130; a 2nd Ctrl-C waits
+        raise _interrupted(executor, store) from None
     except OptimizeError as exc:
         executor.close(cancel=True)
         raise _fail(str(exc), 1) from None
     except Exception as exc:
         import duckdb
 
-        executor.close(cancel=True)
         if isinstance(exc, duckdb.InterruptException):  # Ctrl-C landed inside a DuckDB call
-            console.print(f"interrupted: every finished run is kept in {store}; run the same "
-                          "command again to resume")
-            raise typer.Exit(130) from None
+            raise _interrupted(executor, store) from None
+        executor.close(cancel=True)
         if isinstance(exc, duckdb.Error):
             raise _fail(f"--store {store}: {' '.join(str(exc).split())[:300]}") from None
         raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from twin.config import Line
 
@@ -109,6 +110,21 @@ class StudyPlan(_Model):
     traces: bool = Field(default=True, description="one extra run with events for the report")
     keep_events: bool = Field(default=False, description="keep the trace run's event log")
     simulator: str = DEFAULT_SIMULATOR
+    run_timeout: str | None = Field(default=None, description=(
+        "wall-clock limit of one run, as --run-timeout: seconds, a duration (\"20 min\"), off, "
+        "or auto (from the line's size and horizon); a run past it is recorded as failed. "
+        "Not part of a run's key: a resumed study may change it"))
+
+    @field_validator("run_timeout", mode="before")
+    @classmethod
+    def _run_timeout(cls, value: object) -> object:
+        if isinstance(value, bool):  # YAML reads a bare off (or on) as a boolean
+            value = "on" if value else "off"
+        elif isinstance(value, (int, float)):
+            value = repr(value)
+        if isinstance(value, str):
+            parse_run_timeout(value, option="")  # refused here; the error names the field
+        return value
 
     @field_validator("target", mode="before")
     @classmethod
@@ -156,6 +172,27 @@ class RunSpec:
     simulator: str
     code_version: str
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def parse_run_timeout(text: str | None, option: str = "--run-timeout") -> float | None:
+    """A run's wall-clock budget as written: plain seconds or a duration ("20 min"), "auto"
+    (None: derived from the line) or "off" (math.inf). ValueError names the fix."""
+    from twin.units import parse_duration
+
+    word = "auto" if text is None else text.strip().lower()
+    if word == "auto":
+        return None
+    if word in ("off", "none"):
+        return math.inf
+    said = f"{option} {text!r}" if option else repr(text)  # a file's error names the field
+    try:
+        seconds = parse_duration(word)
+    except ValueError:
+        raise ValueError(f"{said}: give seconds (e.g. 600), a duration such as '20 min', auto "
+                         "(from the line's size and horizon) or off") from None
+    if not seconds > 0:
+        raise ValueError(f"{said}: must be above 0 s (or off for no limit)")
+    return seconds
 
 
 def parse_values(text: str) -> list[Any]:
@@ -305,6 +342,9 @@ def load_plan(path: Path) -> StudyPlan:
         data["line"] = str((path.parent / str(data["line"])).resolve())
     try:
         return StudyPlan.model_validate(data)
-    except ValueError as exc:
-        first = str(exc).splitlines()
-        raise PlanError(f"{path}: {' '.join(first[:3])}") from exc
+    except ValidationError as exc:
+        errors = exc.errors()
+        where = ".".join(str(part) for part in errors[0]["loc"])
+        what = errors[0]["msg"].removeprefix("Value error, ")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise PlanError(f"{path}: {where}: {what}{more}") from exc

@@ -21,6 +21,7 @@ from twin.study.plan import (
     run_specs,
     scenarios,
 )
+from twin.study.plan import parse_run_timeout as parse_run_timeout  # its home is the plan
 from twin.study.stats import mser5
 from twin.study.store import Store
 from twin.study.worker import RunOutcome, spec_budget
@@ -49,26 +50,6 @@ def check_overrides(line: Line, grid: Sequence[Scenario]) -> None:
     for sc in grid:
         if sc.overrides:
             apply_overrides(line, sc.overrides)
-
-
-def parse_run_timeout(text: str | None, option: str = "--run-timeout") -> float | None:
-    """A run's wall-clock budget as written: plain seconds or a duration ("20 min"), "auto"
-    (None: derived from the line) or "off" (math.inf). ValueError names the fix."""
-    from twin.units import parse_duration
-
-    word = "auto" if text is None else text.strip().lower()
-    if word == "auto":
-        return None
-    if word in ("off", "none"):
-        return math.inf
-    try:
-        seconds = parse_duration(word)
-    except ValueError:
-        raise ValueError(f"{option} {text!r}: give seconds (e.g. 600), a duration such as "
-                         "'20 min', auto (from the line's size and horizon) or off") from None
-    if seconds <= 0:
-        raise ValueError(f"{option} {text}: must be above 0 s (or off for no limit)")
-    return seconds
 
 
 def run_budgets(specs: Sequence[RunSpec], run_timeout: float | None = None) -> dict[str, float]:

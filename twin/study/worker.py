@@ -85,7 +85,7 @@ def timed_out(seconds: float) -> str:
     """The error recorded for a run stopped at its wall-clock budget."""
     shown = f"{seconds:,.0f}" if seconds >= 10 else f"{seconds:g}"
     return (f"timed out: the run took over {shown} s of wall time (a hang?); "
-            "raise --run-timeout if the line is just slow")
+            "raise --run-timeout (run_timeout: in a study YAML) if the line is just slow")
 
 
 class _Deadline:

@@ -1,0 +1,96 @@
+"""Ctrl-C at any moment of a ``twin`` command: one line on stderr and exit code 130.
+
+A command goes through three stretches, each with its own rule:
+
+- loading (importing the command line: a second or more). Nothing to save yet, so Ctrl-C
+  writes the line and ends the process at once. (Raised as KeyboardInterrupt in the middle of
+  an import, it can come out of a C extension's initialisation as some other error.)
+- the command itself. Python's own handler: KeyboardInterrupt reaches the command, which saves
+  what must be saved (a study writes a run whole first) and says the line through ``say``;
+  where typer turned it into a silent exit 130 (typer 0.29 does), ``run`` says it.
+- ending (output flushed, then the interpreter's shutdown: atexit hooks, thread joins). Ctrl-C
+  ends the process at once, with the line unless the command already said it.
+
+Before ``run`` is called, CPython's own start-up (the ``site`` module and the ``.pth`` hooks
+it runs, such as an editable install's import finder) is beyond any program's reach: a Ctrl-C
+there ends in "Fatal Python error" or, earlier still, kills the process silently
+(``benchmarks/startup_interrupts.py`` measures these windows).
+
+This module loads nothing but ``os`` and ``sys`` (which Python's start-up has loaded) and the
+built-in ``_signal`` (``signal`` would import ``enum``: milliseconds more of the window).
+"""
+
+from __future__ import annotations
+
+import _signal
+import os
+import sys
+
+TYPE_CHECKING = False  # typing's costs start-up time, inside the window this module closes
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+
+INTERRUPTED = 130
+LINE = "interrupted"
+
+
+class _Said:
+    """Whether this process has said its interrupted line (one per process, as signals are)."""
+
+    line = False
+
+
+def say(text: str = LINE) -> None:
+    """Write the one interrupted line to stderr; every twin command says it through here."""
+    _Said.line = True
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _stop_now(signum: int, frame: FrameType | None) -> None:
+    if not _Said.line:
+        os.write(2, (LINE + "\n").encode())
+    os._exit(INTERRUPTED)
+
+
+def _flush() -> None:
+    import contextlib  # at the end: its cost is outside the window
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # a closed pipe
+            stream.flush()
+
+
+def run(load: Callable[[], Callable[[], object]]) -> None:
+    """Import a command line with ``load`` and run what it returns, Ctrl-C held as above.
+
+    An exit with 130 that said nothing (typer turns KeyboardInterrupt into a silent exit 130)
+    gets the line here. A process started with Ctrl-C ignored (a shell's background job) keeps
+    ignoring it."""
+    _Said.line = False
+    python_handler = _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler
+    if python_handler:
+        _signal.signal(_signal.SIGINT, _stop_now)
+    try:
+        command = load()
+    except KeyboardInterrupt:  # only if something changed the handler meanwhile
+        say()
+        raise SystemExit(INTERRUPTED) from None
+    code: object = 0
+    try:
+        if python_handler:
+            _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        command()
+    except SystemExit as stop:
+        code = stop.code
+        raise
+    except KeyboardInterrupt:  # after the command's own handling, before the exit
+        code = INTERRUPTED
+        raise SystemExit(INTERRUPTED) from None
+    finally:
+        if python_handler:
+            _signal.signal(_signal.SIGINT, _stop_now)
+        if code == INTERRUPTED and not _Said.line:
+            say()
+        _flush()
