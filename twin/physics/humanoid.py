@@ -34,7 +34,7 @@ PITCH_CHAIN = ("waist_pitch", "shoulder_pitch", "elbow")  # joints about the lat
 FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
 FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
 DRIVE_HEADROOM = 1.1  # arm drives: peak torque over what the rated payload needs at the top of
-# the lift, hands at CARRY (so the body lifts about 10% more; a quarter more sags out of the pose)
+# the lift, hands at CARRY (the body lifts 10% more; 40% more sags out of the pose)
 ARM_HOLD = 8.0  # N m at each shoulder to hold the empty arm in the carry pose
 CARRY = (0.42, 0.23, 1.32)  # grip point in the walking frame at the top of a lift: the longest
 # lever the shoulders hold a tote on
@@ -72,6 +72,7 @@ class Humanoid(BodyFrames):
         self.load: list[int] = []  # grip constraints of a held object (the wrists' sensors)
         self.load_body = -1
         self.load_mass = 0.0  # kg the hands carry, from the wrists' vertical force
+        self.load_point = np.zeros(3)  # where a load was let go (its weight fades there)
         self.body = pb.loadURDF(str(urdf), [x, y, self.pelvis_height + 0.01],
                                 pb.getQuaternionFromEuler([0, 0, heading]),
                                 physicsClientId=client)
@@ -134,7 +135,7 @@ class Humanoid(BodyFrames):
         """Reset to standing at (x, y, heading): the robot after its fall-recovery down time."""
         c = self.client
         self.waist = 0.0
-        self.let_go()
+        self.let_go(at_once=True)
         self.pelvis_height = PELVIS_HEIGHT
         self.grips = {"left": None, "right": None}
         pb.resetBasePositionAndOrientation(self.body, [x, y, self.pelvis_height + 0.01],
@@ -159,9 +160,16 @@ class Humanoid(BodyFrames):
                              physicsClientId=self.client)[0]
             for n in (*PITCH_CHAIN, "wrist"))
 
-    def let_go(self) -> None:
-        """The hands are empty: no load in the balance."""
-        self.load_body, self.load, self.load_mass = -1, [], 0.0
+    def let_go(self, at_once: bool = False) -> None:
+        """The hands open: the wrists read nothing from now on, and the load the balance
+        counts fades as its reading does (``LOAD_FILTER``) where the load was let go, so the
+        body shifts back over its feet at the pace it shifted away (``at_once``: no load)."""
+        if at_once or self.load_body < 0:
+            self.load_body, self.load_mass = -1, 0.0
+        else:
+            self.load_point = np.array(pb.getBasePositionAndOrientation(
+                self.load_body, physicsClientId=self.client)[0])
+        self.load = []
         self.hand_pitch = HAND_PITCH
 
     def wrist_load(self) -> float:
@@ -173,8 +181,10 @@ class Humanoid(BodyFrames):
 
     def _sense_load(self, dt: float) -> None:
         """The carried mass the balance counts: the wrists' reading over ``LOAD_FILTER``."""
-        if self.load:
-            self.load_mass += (self.wrist_load() - self.load_mass) * min(1.0, dt / LOAD_FILTER)
+        reading = self.wrist_load() if self.load else 0.0
+        self.load_mass += (reading - self.load_mass) * min(1.0, dt / LOAD_FILTER)
+        if not self.load and self.load_mass < 0.1:
+            self.load_body, self.load_mass = -1, 0.0
 
     def _com(self) -> np.ndarray:
         """Centre of mass of the body and what its hands carry (world)."""
@@ -185,7 +195,8 @@ class Humanoid(BodyFrames):
         body = self.masses @ pts
         if self.load_mass <= 0.0:
             return body / self.masses.sum()
-        held, _ = pb.getBasePositionAndOrientation(self.load_body, physicsClientId=c)
+        held = (pb.getBasePositionAndOrientation(self.load_body, physicsClientId=c)[0]
+                if self.load else self.load_point)
         return (body + self.load_mass * np.array(held)) / (self.masses.sum() + self.load_mass)
 
     def _com_offset(self, pos: Any, orn: Any) -> np.ndarray:
