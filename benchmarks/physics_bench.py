@@ -1,4 +1,4 @@
-"""Walking from joint torques alone (``twin.physics.balance``): falls and achieved speed over
+"""Walking from joint torques alone (``twin.physics.humanoid``): falls and achieved speed over
 seeds at commanded speeds, empty and with a tote of the rated payload held in both hands, and
 the cost of a control period against bare PyBullet stepping the same body with the same motors,
 in one run.
@@ -17,7 +17,7 @@ import numpy as np
 import pybullet as pb
 
 from twin.calibrate import load_robot
-from twin.physics.balance import BalancedHumanoid
+from twin.physics.humanoid import Humanoid
 from twin.physics.trials import URDF, walk_trial
 from twin.physics.world import World
 from twin.robot import ROBOTS_DIR, RobotSpec
@@ -30,7 +30,7 @@ def step_cost(spec: RobotSpec, count: int, seconds: float) -> tuple[float, float
     for controlled in (True, False):
         world = World()
         try:
-            robots = [BalancedHumanoid(world.client, spec, URDF, 0.0, 2.0 * i, 0.0, f"r{i}",
+            robots = [Humanoid(world.client, spec, URDF, 0.0, 2.0 * i, 0.0, f"r{i}",
                                        world.settings.control_period) for i in range(count)]
             ticks = round(seconds / world.settings.control_period)
             start = time.perf_counter()

@@ -1,5 +1,5 @@
 """Balance and walking from joint torques alone: the LIPM preview pattern (pure numpy) and the
-``BalancedHumanoid`` in PyBullet with no external force or torque on any link."""
+``Humanoid`` in PyBullet with no external force or torque on any link."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pybullet as pb
 import pytest
 
 from twin.motion import GRAVITY, wrap_angle
-from twin.physics.balance import BalancedHumanoid
+from twin.physics.humanoid import Humanoid
 from twin.physics.preview import PreviewGains, PreviewState
 from twin.physics.walking import FOOT_CENTRE, GaitParameters, Pose, WalkingPattern
 from twin.physics.world import World
@@ -113,10 +113,10 @@ def body(spec: RobotSpec, no_external_push: None) -> Iterator[Callable[..., tupl
     worlds: list[World] = []
 
     def make(x: float = 0.0, y: float = 0.0, heading: float = 0.0
-             ) -> tuple[World, BalancedHumanoid]:
+             ) -> tuple[World, Humanoid]:
         world = World()
         worlds.append(world)
-        robot = BalancedHumanoid(world.client, spec, Path(ROBOTS_DIR) / "humanoid.urdf",
+        robot = Humanoid(world.client, spec, Path(ROBOTS_DIR) / "humanoid.urdf",
                                  x, y, heading, "r", world.settings.control_period)
         return world, robot
 
@@ -125,13 +125,13 @@ def body(spec: RobotSpec, no_external_push: None) -> Iterator[Callable[..., tupl
         world.close()
 
 
-def _tick(world: World, robot: BalancedHumanoid) -> None:
+def _tick(world: World, robot: Humanoid) -> None:
     robot.control(world.settings.control_period)
     for _ in range(world.settings.substeps):
         pb.stepSimulation(physicsClientId=world.client)
 
 
-def _walk(world: World, robot: BalancedHumanoid, speed: float, metres: float,
+def _walk(world: World, robot: Humanoid, speed: float, metres: float,
           heading: float) -> float:
     """Walk along ``heading`` at ``speed`` (held on the measured pace, as ``prim.walk``
     does); returns the speed over ``metres`` after the first metre, nan on a fall."""
@@ -157,7 +157,7 @@ def _walk(world: World, robot: BalancedHumanoid, speed: float, metres: float,
     return metres / (marks[1] - marks[0]) if len(marks) == 2 else math.nan
 
 
-def _stop(world: World, robot: BalancedHumanoid, limit: float = 6.0) -> float:
+def _stop(world: World, robot: Humanoid, limit: float = 6.0) -> float:
     """Stop and stand until settled (plan and body at rest); returns the time it took."""
     t = 0.0
     while not robot.settled() and t < limit:

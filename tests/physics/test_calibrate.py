@@ -44,3 +44,6 @@ def test_shipped_calibration_comes_from_physics(spec: RobotSpec) -> None:
     assert cal.source == "physics"
     assert cal.provenance["pybullet"]
     assert load_calibration(spec).source == "physics"
+    # fitted on a robot moved by its joints, contacts and gravity alone
+    assert cal.provenance["external_force_max_n"] == 0.0
+    assert cal.provenance["external_torque_max_nm"] == 0.0

@@ -54,9 +54,10 @@ def test_drop_is_detected(spec: RobotSpec, trial) -> None:
         world.close()
 
 
-@pytest.mark.parametrize("factor", [1.1, 1.5])
+@pytest.mark.parametrize("factor", [1.4, 1.5])
 def test_over_payload_cannot_be_lifted(spec: RobotSpec, factor: float) -> None:
-    """Arm drives sized for the rated payload: 10% over it sags out of the carry pose."""
+    """Arm drives sized for the rated payload with 10% headroom (``DRIVE_HEADROOM``): 40% over
+    it sags out of the carry pose (between 110% and 130% a lift may succeed, pose permitting)."""
     world = World()
     try:
         robot = world.add_humanoid(spec, 0.0, 0.0, 0.0)
@@ -66,6 +67,6 @@ def test_over_payload_cannot_be_lifted(spec: RobotSpec, factor: float) -> None:
         assert carry is None
         assert not result.ok or result.fell
         assert "cannot lift" in result.note or result.fell
-        assert result.metrics["rise"] < 0.30 or result.metrics["sag"] > 0.04
+        assert result.metrics["rise"] < 0.30 or result.metrics["sag"] > prim.MAX_SAG
     finally:
         world.close()

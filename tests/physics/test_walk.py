@@ -1,5 +1,5 @@
 """Walking: commanded speed is achieved, loaded walking costs more, cost of transport is in the
-published range, and the torso assist stays a small share of body weight."""
+published range, and no external force or torque acts on the robot while it does."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from twin.motion import GRAVITY
+from twin.physics.loads import ExternalLoads
 from twin.robot import RobotSpec
 
 pytestmark = pytest.mark.slow
@@ -19,8 +20,9 @@ def walks(spec: RobotSpec, trial) -> dict[float, tuple[Any, float]]:
     for payload in (0.0, 15.0):
         world, robot, carry = trial.setup(spec, payload)
         try:
-            out[payload] = (trial.walk(world, robot, spec.speed(payload), carry),
-                            robot.meter.assist_share())
+            with ExternalLoads.watch() as loads:
+                walked = trial.walk(world, robot, spec.speed(payload), carry)
+            out[payload] = (walked, loads)
         finally:
             world.close()
     return out
@@ -44,5 +46,6 @@ def test_cost_of_transport_in_published_range(walks, spec: RobotSpec, payload: f
 
 
 @pytest.mark.parametrize("payload", [0.0, 15.0])
-def test_assist_carries_under_10_percent_of_weight(walks, payload: float) -> None:
-    assert 0.0 <= walks[payload][1] <= 0.10
+def test_nothing_pushes_the_robot_but_its_joints(walks, payload: float) -> None:
+    loads = walks[payload][1]
+    assert (loads.calls, loads.force, loads.torque) == (0, 0.0, 0.0)

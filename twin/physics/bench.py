@@ -1,6 +1,6 @@
 """Benchmark: simulated humanoid-seconds per wall-second for 1, 4 and 16 humanoids walking with
 twin's primitives, against bare PyBullet stepping of the same URDF under stable PD control
-(position motors at the same control period, no gait, no assist, no metering), in one run.
+(position motors at the same control period, no gait, no balance, no metering), in one run.
 
     python -m twin.physics.bench [--seconds 4]
 """

@@ -1,5 +1,5 @@
 """Electrical energy from joint torques: positive mechanical power over drive efficiency, copper
-loss, and the constant draws of the robot YAML; plus the log of the stabilising assist."""
+loss, and the constant draws of the robot YAML."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ COPPER_LOSS_AT_LIMIT = 25.0  # W drawn by one joint holding its full torque limi
 
 @dataclass
 class EnergyMeter:
-    """Integrates electrical energy (J) and the assist's work, force and time."""
+    """Integrates electrical energy (J), mechanical work, time and distance."""
 
     efficiency: float
     constant_w: float
@@ -25,8 +25,6 @@ class EnergyMeter:
     mechanical_j: float = 0.0
     time_s: float = 0.0
     distance_m: float = 0.0
-    assist_work_j: float = 0.0
-    assist_lift_ns: float = 0.0  # impulse of the vertical assist (N s)
     history: list[float] = field(default_factory=list)
 
     @classmethod
@@ -45,17 +43,6 @@ class EnergyMeter:
         self.mechanical_j += mech * dt
         self.time_s += dt
         return power
-
-    def add_assist(self, work_j: float, lift_ns: float) -> None:
-        """Log the stabilising assist: its absolute work and vertical impulse."""
-        self.assist_work_j += work_j
-        self.assist_lift_ns += lift_ns
-
-    def assist_share(self) -> float:
-        """Mean vertical assist as a share of body weight."""
-        if self.time_s <= 0:
-            return 0.0
-        return self.assist_lift_ns / (self.time_s * self.mass * GRAVITY)
 
     def soc(self, initial: float, battery_j: float) -> float:
         """State of charge after drawing this meter's energy from a battery at ``initial``."""

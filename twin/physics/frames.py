@@ -1,7 +1,7 @@
 """Where a humanoid body is: pelvis pose, link frames, hand grip points and the walking frame.
 
-Shared by the assisted body (``humanoid.Humanoid``) and the self-balancing one
-(``balance.BalancedHumanoid``): both hold ``body``, ``joint`` (name -> index) and ``client``.
+Read by the humanoid (``humanoid.Humanoid``), the primitives and the grasp: a body holds
+``body``, ``joint`` (name -> index) and ``client``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from typing import Any
 
 import numpy as np
 import pybullet as pb
-
-from twin.physics.kinematics import FOREARM
 
 
 def yaw_of(quat: tuple[float, ...] | list[float]) -> float:
@@ -40,10 +38,9 @@ class BodyFrames:
 
     def grip_point(self, side: str) -> np.ndarray:
         """World position of one hand's grip point."""
-        state = pb.getLinkState(self.body, self.joint[f"{side}_elbow"],
+        state = pb.getLinkState(self.body, self.joint[f"{side}_wrist"],
                                 physicsClientId=self.client)
-        pos, _ = pb.multiplyTransforms(state[4], state[5], (0, 0, -FOREARM), (0, 0, 0, 1))
-        return np.array(pos)
+        return np.array(state[4])  # the hand's frame sits on the wrist axis
 
     def link_frame(self, link: str) -> tuple[Any, Any]:
         """World frame (position, orientation) of the child link of joint ``link``."""

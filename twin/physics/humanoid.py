@@ -1,64 +1,85 @@
-"""The humanoid body in a PyBullet world: joint motors with torque limits, leg and arm targets,
-the bounded torso assist, energy metering and fall detection.
+"""The humanoid body in a PyBullet world, balanced and walked by its joint motors alone.
 
-The assist (documented, bounded, logged): a torque keeping the pelvis upright and turning with
-the commanded yaw rate, a horizontal force of at most ``push_share`` of body weight toward the
-commanded velocity, and a vertical force of at most ``lift_share`` (10%) of body weight. The legs
-carry the rest of the weight through foot contacts; the base is never teleported.
+Each control period: measure the whole-body CoM and its capture point; re-anchor the walking
+plan (LIPM + ZMP preview, ``walking.py``) on the stance foot as measured; fold the capture-point
+error into the swing foot's foothold (stepping strategy); place the pelvis so that the CoM the
+joints produce follows the plan; level the swing sole against the measured pelvis tilt; solve
+the legs' IK for the planned ankle poses; swing the arms against the legs; and drive every
+joint through a position servo bounded by the URDF's torque limits (scaled by the robot YAML)
+and speed limits. No external force or torque acts on any link.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pybullet as pb
 
-from twin.motion import GRAVITY
+from twin.motion import GRAVITY, wrap_angle
 from twin.physics.energy import EnergyMeter
 from twin.physics.frames import BodyFrames, yaw_of
-from twin.physics.gait import SIDES, Gait
-from twin.physics.kinematics import SHOULDER, WAIST_Z, arm_ik, leg_ik
+from twin.physics.kinematics import ANKLE_HEIGHT, HIP_Y, HIP_Z, SHOULDER, arm_ik, leg_ik
+from twin.physics.walking import SIDES, GaitParameters, Pose, WalkingPattern, other
 from twin.robot import RobotSpec
 
 LEG = ("hip_yaw", "hip_roll", "hip_pitch", "knee", "ankle_pitch", "ankle_roll")
 ARM = ("shoulder_pitch", "shoulder_roll", "elbow")
+HAND_PITCH = -1.0  # rad, the hands' pitch in the heading frame while reaching: in the middle of
+# the wrist's range both at a handle on a work surface and in the carry pose
+PITCH_CHAIN = ("waist_pitch", "shoulder_pitch", "elbow")  # joints about the lateral axis
+# between pelvis and wrist: with the pelvis tilt and the wrist they set the hand's pitch
 FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
 FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
-# Arm drives are sized for the rated payload in the carry pose with no margin: the rated
-# max_payload lifts, 10% more sags out of the carry pose (cannot lift; tests/physics).
-ARM_MARGIN = 1.0
+DRIVE_HEADROOM = 1.1  # arm drives: peak torque over what the rated payload needs at the top of
+# the lift, hands at CARRY (the body lifts 10% more; 40% more sags out of the pose)
 ARM_HOLD = 8.0  # N m at each shoulder to hold the empty arm in the carry pose
-CARRY_REACH = 0.42  # m from shoulder to grip in the carry pose
-
-
-@dataclass(frozen=True)
-class AssistLimits:
-    """Bounds of the stabilising torso assist."""
-
-    lift_share: float = 0.10
-    push_share: float = 0.06
-    tilt_torque: float = 200.0
-    yaw_torque: float = 60.0
+CARRY = (0.42, 0.23, 1.32)  # grip point in the walking frame at the top of a lift: the longest
+# lever the shoulders hold a tote on
+HUG = 0.08  # m the tote is then drawn in for walking
+PELVIS_HEIGHT = 0.84  # m, walking
+LOAD_FILTER = 0.5  # s, smoothing of the load the wrists feel (the grip forces ring with the
+# body's sway: read fast, that ringing would feed back into the balance)
+ARM_SWING = 1.0  # rad of shoulder pitch per metre between the feet
+STEP_GAIN = 1.0  # foothold shift per metre of capture-point error
+LEVEL_GAIN = 1.0  # swing sole levelled against this share of the pelvis tilt
+HIP_PITCH = 0.5  # stance hip turns the pelvis back upright: rad per rad of tilt
+HIP_ROLL = 0.3
+STATE_GAIN = 0.0125  # share of the measured CoM state folded into the plan per period
+STATE_SPEED = 0.5  # m/s at which that share is reached
+STAND_GAIN = 0.005  # the same while standing (damps rocking on the soles)
+STAND_DCM = 0.4  # pelvis shift per metre of capture-point error while standing: without it
+# the standing body rocks on its soles (roll 0.03 rad for seconds; 0.3-0.5 take it under 0.002)
+OFFSET_FILTER = 0.05  # s
+LEG_GAIN = 0.3  # position gain of the leg servos (PyBullet's motor error reduction)
+SOLE_TWIST = 0.03  # m, torsional friction of a sole: about 2/3 of its contact radius times mu
+# (a planted foot resists twisting on the floor even when it touches along an edge)
+ANKLE_GAIN = 0.2  # position gain of the ankle servos (lower: the soles give to the floor)
 
 
 class Humanoid(BodyFrames):
-    """One humanoid worker: body id, joints, gait, arm targets, energy meter."""
+    """One humanoid worker: body id, joints, walking pattern, arm targets, energy meter."""
 
     def __init__(self, client: int, spec: RobotSpec, urdf: Path, x: float, y: float,
-                 heading: float, name: str, assist: AssistLimits | None = None) -> None:
+                 heading: float, name: str, control_period: float = 1.0 / 120.0,
+                 params: GaitParameters | None = None) -> None:
         self.client, self.spec, self.name = client, spec, name
-        self.assist = assist or AssistLimits()
-        self.gait = Gait()
-        self.body = pb.loadURDF(str(urdf), [x, y, self.gait.pelvis_height + 0.01],
+        self.dt = control_period
+        self.params = params or GaitParameters()
+        self.pelvis_height = PELVIS_HEIGHT
+        self.load: list[int] = []  # grip constraints of a held object (the wrists' sensors)
+        self.load_body = -1
+        self.load_mass = 0.0  # kg the hands carry, from the wrists' vertical force
+        self.load_point = np.zeros(3)  # where a load was let go (its weight fades there)
+        self.body = pb.loadURDF(str(urdf), [x, y, self.pelvis_height + 0.01],
                                 pb.getQuaternionFromEuler([0, 0, heading]),
                                 physicsClientId=client)
         n = pb.getNumJoints(self.body, physicsClientId=client)
-        self.joint = {pb.getJointInfo(self.body, i, physicsClientId=client)[1].decode(): i
-                      for i in range(n)}
+        infos = [pb.getJointInfo(self.body, i, physicsClientId=client) for i in range(n)]
+        self.joint = {info[1].decode(): i for i, info in enumerate(infos)}
+        self.names = [info[1].decode() for info in infos]
         self.order = list(range(n))
         urdf_mass = sum(pb.getDynamicsInfo(self.body, i, physicsClientId=client)[0]
                         for i in range(-1, n))
@@ -68,65 +89,186 @@ class Humanoid(BodyFrames):
             pb.changeDynamics(self.body, i, mass=info[0] * scale,
                               localInertiaDiagonal=[v * scale for v in info[2]],
                               physicsClientId=client)
+        self.masses = np.array([pb.getDynamicsInfo(self.body, i, physicsClientId=client)[0]
+                                for i in range(-1, n)])
         for side in SIDES:
             pb.changeDynamics(self.body, self.joint[f"{side}_ankle_roll"], lateralFriction=1.0,
-                              physicsClientId=client)
-        self.limits = np.array([pb.getJointInfo(self.body, i, physicsClientId=client)[10]
-                                for i in self.order]) * spec.joint_torque_limit
-        # Arms sized for max_payload: more than that sags out of the carry pose (cannot lift).
-        shoulder = ARM_MARGIN * (ARM_HOLD + GRAVITY * CARRY_REACH * spec.max_payload / 2)
+                              spinningFriction=SOLE_TWIST, physicsClientId=client)
+        self.limits = np.array([info[10] for info in infos]) * spec.joint_torque_limit
+        self.speed_limits = np.array([info[11] for info in infos])
+        shoulder = DRIVE_HEADROOM * (ARM_HOLD + GRAVITY * CARRY[0] * spec.max_payload / 2)
         arm_scale = shoulder / self.limits[self.joint["left_shoulder_pitch"]]
         for i in self.order:
-            if "shoulder" in self._name(i) or "elbow" in self._name(i):
+            if any(k in self.names[i] for k in ("shoulder", "elbow", "wrist")):
                 self.limits[i] *= arm_scale
-        self.gains = np.array([0.3 if "shoulder" in self._name(i) or "elbow" in self._name(i)
-                               else 0.5 for i in self.order])
+        self.gains = np.array([0.3 if any(k in nm for k in ("shoulder", "elbow", "wrist"))
+                               else ANKLE_GAIN if "ankle" in nm else LEG_GAIN
+                               for nm in self.names])
         self.meter = EnergyMeter.for_robot(spec, self.limits)
         self.waist = 0.0
-        # hand targets in the walking frame (ahead, left, height); None: arms hang
         self.grips: dict[str, np.ndarray | None] = {"left": None, "right": None}
+        self.hand_pitch = HAND_PITCH  # rad, pitch of the hands in the heading frame
         self.targets = np.zeros(n)
-        self.force = np.zeros(3)
-        self.torque = np.zeros(3)
         self.fallen = False
         self.falls = 0
+        self.tilt = np.zeros(2)
         self.last_xy = np.array([x, y])
-        self._compute_targets()
+        self._reset_pattern(x, y, heading)
+        self._compute_targets(np.array([x, y]), heading)
         for i in self.order:
             pb.resetJointState(self.body, i, self.targets[i], physicsClientId=client)
         pb.setJointMotorControlArray(self.body, self.order, pb.VELOCITY_CONTROL,
                                      forces=[0.0] * n, physicsClientId=client)
+        self.offset = self._com_offset(*self.pelvis())
+        self.tilt = np.zeros(2)
+        self._last_com = self._com()[:2]
+        self.com_vel = np.zeros(2)
+
+    def _reset_pattern(self, x: float, y: float, heading: float) -> None:
+        base = Pose(x, y, heading)
+        w = self.params.stance_width
+        left, right = base.compose(0.0, w), base.compose(0.0, -w)
+        zc = self.pelvis_height + 0.04  # CoM above the pelvis centre (measured)
+        self.gait = WalkingPattern(left, right, zc, self.dt, self.params)
 
     def stand_up(self, x: float, y: float, heading: float) -> None:
         """Reset to standing at (x, y, heading): the robot after its fall-recovery down time."""
         c = self.client
-        self.gait = Gait()
         self.waist = 0.0
+        self.let_go(at_once=True)
+        self.pelvis_height = PELVIS_HEIGHT
         self.grips = {"left": None, "right": None}
-        pb.resetBasePositionAndOrientation(self.body, [x, y, self.gait.pelvis_height + 0.01],
+        pb.resetBasePositionAndOrientation(self.body, [x, y, self.pelvis_height + 0.01],
                                            pb.getQuaternionFromEuler([0, 0, heading]),
                                            physicsClientId=c)
         pb.resetBaseVelocity(self.body, [0, 0, 0], [0, 0, 0], physicsClientId=c)
-        self._compute_targets()
+        self._reset_pattern(x, y, heading)
+        self._compute_targets(np.array([x, y]), heading)
         for i in self.order:
             pb.resetJointState(self.body, i, self.targets[i], 0.0, physicsClientId=c)
         self.fallen = False
         self.last_xy = np.array([x, y])
 
-    def _name(self, index: int) -> str:
-        return next(k for k, v in self.joint.items() if v == index)
+    # --- state -------------------------------------------------------------------------
+    def hold(self, body: int, constraints: list[int]) -> None:
+        """The hands close on ``body`` through ``constraints``: from now on the balance counts
+        the load the wrists feel, where the held object is, and the wrists keep the hands'
+        pitch of this moment."""
+        self.load_body, self.load = body, list(constraints)
+        self.hand_pitch = self.tilt[1] + sum(
+            pb.getJointState(self.body, self.joint[n if n == "waist_pitch" else f"left_{n}"],
+                             physicsClientId=self.client)[0]
+            for n in (*PITCH_CHAIN, "wrist"))
+
+    def let_go(self, at_once: bool = False) -> None:
+        """The hands open: the wrists read nothing from now on, and the load the balance
+        counts fades as its reading does (``LOAD_FILTER``) where the load was let go, so the
+        body shifts back over its feet at the pace it shifted away (``at_once``: no load)."""
+        if at_once or self.load_body < 0:
+            self.load_body, self.load_mass = -1, 0.0
+        else:
+            self.load_point = np.array(pb.getBasePositionAndOrientation(
+                self.load_body, physicsClientId=self.client)[0])
+        self.load = []
+        self.hand_pitch = HAND_PITCH
+
+    def wrist_load(self) -> float:
+        """The mass the hands carry this instant (kg): the wrists' vertical force over g. A
+        tote still resting on a table weighs nothing in the hands yet."""
+        lift = sum(pb.getConstraintState(cid, physicsClientId=self.client)[2]
+                   for cid in self.load)
+        return max(0.0, lift) / GRAVITY
+
+    def _sense_load(self, dt: float) -> None:
+        """The carried mass the balance counts: the wrists' reading over ``LOAD_FILTER``."""
+        reading = self.wrist_load() if self.load else 0.0
+        self.load_mass += (reading - self.load_mass) * min(1.0, dt / LOAD_FILTER)
+        if not self.load and self.load_mass < 0.1:
+            self.load_body, self.load_mass = -1, 0.0
+
+    def _com(self) -> np.ndarray:
+        """Centre of mass of the body and what its hands carry (world)."""
+        c = self.client
+        base, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        states = pb.getLinkStates(self.body, self.order, physicsClientId=c)
+        pts = np.array([base] + [s[0] for s in states])
+        body = self.masses @ pts
+        if self.load_mass <= 0.0:
+            return body / self.masses.sum()
+        held = (pb.getBasePositionAndOrientation(self.load_body, physicsClientId=c)[0]
+                if self.load else self.load_point)
+        return (body + self.load_mass * np.array(held)) / (self.masses.sum() + self.load_mass)
+
+    def _com_offset(self, pos: Any, orn: Any) -> np.ndarray:
+        """Horizontal CoM offset from the pelvis with the pelvis held level: what the joint
+        angles put there, not what a tilt of the whole body does (that would feed back)."""
+        rot = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
+        local = rot.T @ (self._com() - np.array(pos))
+        yaw = yaw_of(orn)
+        c, s = math.cos(yaw), math.sin(yaw)
+        return np.array([c * local[0] - s * local[1], s * local[0] + c * local[1]])
+
+    @staticmethod
+    def _tilt(orn: Any) -> np.ndarray:
+        """Pelvis roll and pitch in its heading frame (rad)."""
+        rot = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
+        yaw = yaw_of(orn)
+        c, s = math.cos(yaw), math.sin(yaw)
+        z = rot[:, 2]  # pelvis up axis in world
+        ahead, left = c * z[0] + s * z[1], -s * z[0] + c * z[1]
+        return np.array([-math.asin(max(-1.0, min(1.0, left))),
+                         math.asin(max(-1.0, min(1.0, ahead)))])
+
+    def settled(self) -> bool:
+        """Standing still: the plan at rest and the body with it."""
+        return (self.gait.settled() and float(np.linalg.norm(self.com_vel)) < 0.03
+                and float(np.abs(self.tilt).max()) < 0.03)
+
+    def cop(self) -> np.ndarray | None:
+        """Measured centre of pressure of both feet (what sole force sensors report)."""
+        total, moment = 0.0, np.zeros(2)
+        for side in SIDES:
+            for cp in pb.getContactPoints(self.body, -1, self.joint[f"{side}_ankle_roll"],
+                                          physicsClientId=self.client):
+                total += cp[9]
+                moment += cp[9] * np.array(cp[6][:2])
+        return moment / total if total > 50.0 else None
+
+    def foot_pose(self, side: str) -> Pose:
+        """Measured ankle position on the floor and heading of one foot."""
+        pos, orn = self.link_frame(f"{side}_ankle_roll")
+        return Pose(pos[0], pos[1], yaw_of(orn))
 
     # --- control -----------------------------------------------------------------------
-    def _compute_targets(self) -> None:
+    def _compute_targets(self, pelvis_xy: np.ndarray, yaw: float) -> None:
         t = self.targets
-        for side, (x, y, z, yaw) in self.gait.ankle_targets().items():
-            for name, angle in zip(LEG, leg_ik(x, y, z, yaw), strict=True):
+        frame = Pose(float(pelvis_xy[0]), float(pelvis_xy[1]), yaw)
+        hip_z = self.pelvis_height + HIP_Z
+        for side in SIDES:
+            foot = self.gait.feet[side]
+            ax, ay = frame.local(foot.x, foot.y)
+            hy = HIP_Y if side == "left" else -HIP_Y
+            z = ANKLE_HEIGHT + self.gait.lift[side] - hip_z
+            fyaw = wrap_angle(foot.yaw - yaw)  # feet and pelvis may sit either side of +-pi
+            for name, angle in zip(LEG, leg_ik(ax, ay - hy, z, fyaw), strict=True):
                 t[self.joint[f"{side}_{name}"]] = angle
+            if side != self.gait.stance() and self.gait.lift[side] > 0.0:
+                # land flat: the swing sole levelled against the measured pelvis tilt
+                t[self.joint[f"{side}_ankle_pitch"]] -= LEVEL_GAIN * self.tilt[1]
+                t[self.joint[f"{side}_ankle_roll"]] -= LEVEL_GAIN * self.tilt[0]
+            elif self.gait.stance() == side:  # hip strategy: the stance hip turns the
+                # pelvis back upright (not on two feet: both hips would fight)
+                t[self.joint[f"{side}_hip_pitch"]] -= HIP_PITCH * self.tilt[1]
+                t[self.joint[f"{side}_hip_roll"]] -= HIP_ROLL * self.tilt[0]
         t[self.joint["waist_pitch"]] = self.waist
         for side in SIDES:
             grip = self.grips[side]
-            if grip is None:
-                q: tuple[float, ...] = (0.0, 0.15 if side == "left" else -0.15, -0.3)
+            if grip is None:  # arms swing against the legs: their yaw momentum cancels
+                fx, _ = frame.local(self.gait.feet[side].x, self.gait.feet[side].y)
+                ox, _ = frame.local(self.gait.feet[other(side)].x,
+                                    self.gait.feet[other(side)].y)
+                swing = float(np.clip(ARM_SWING * (fx - ox), -0.6, 0.6))
+                q: tuple[float, ...] = (swing, 0.15 if side == "left" else -0.15, -0.3)
             else:
                 torso_pos, torso_orn = self.link_frame("waist_pitch")
                 inv_pos, inv_orn = pb.invertTransform(torso_pos, torso_orn)
@@ -136,12 +278,54 @@ class Humanoid(BodyFrames):
                 q = arm_ik(local[0] - SHOULDER[0], local[1] - sy, local[2] - SHOULDER[2])
             for name, qj in zip(ARM, q, strict=True):
                 t[self.joint[f"{side}_{name}"]] = qj
+            # the wrist holds the hand at its pitch whatever the arm and the body's tilt do
+            # (a held tote stays level); an empty hand hangs in line with the forearm
+            chain = t[self.joint["waist_pitch"]] + sum(t[self.joint[f"{side}_{n}"]]
+                                                       for n in PITCH_CHAIN[1:])
+            level = self.hand_pitch - chain - self.tilt[1] if grip is not None else 0.0
+            t[self.joint[f"{side}_wrist"]] = level
 
     def control(self, dt: float) -> float:
-        """One control period: gait, joint targets, motors, energy, assist, falls. Returns W."""
+        """One control period: plan, balance, joint targets, motors, energy, falls. Returns W."""
         c = self.client
-        self.gait.update(dt)
-        self._compute_targets()
+        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        self._sense_load(dt)
+        # the CoM offset the joints produce, smoothed: read raw it would feed the vibration
+        # of the stance back into the pelvis target
+        self.offset += (self._com_offset(pos, orn) - self.offset) * min(1.0, dt / OFFSET_FILTER)
+        self.tilt = self._tilt(orn)
+        com = self._com()
+        vel = (com[:2] - self._last_com) / dt
+        self._last_com = com[:2]
+        self.com_vel += (vel - self.com_vel) * min(1.0, dt / 0.03)
+        stance = self.gait.stance()
+        # the plan rides on the foot that carries the body (the left one when standing)
+        anchor = stance or "left"
+        self.gait.anchor(anchor, self.foot_pose(anchor))
+        free = "right" if stance is None else other(stance)
+        self.gait.plant(free, self.foot_pose(free))
+        plan_cp = self.gait.capture_point()
+        cp = com[:2] + self.com_vel / self.gait.omega
+        self.gait.nudge(cp - plan_cp, STEP_GAIN)
+        if stance is None:
+            pull = STAND_GAIN
+        else:  # walking, the pattern restarts from where the body is, a little each tick
+            # (not when stepping on the spot)
+            pull = STATE_GAIN * min(1.0, abs(self.gait.twist[0]) / STATE_SPEED)
+        if pull > 0:
+            x = self.gait.com.x
+            x[0] += pull * (com[:2] - x[0])
+            x[1] += pull * (self.com_vel - x[1])
+        self.gait.update()
+        plan, _ = self.gait.planned_com()
+        yaw = self.gait.pelvis_yaw()
+        previous = self.targets.copy()
+        # the pelvis goes where the joints put the CoM (body and load) on the plan; standing,
+        # it also leans against the capture point's error (damps rocking on the soles)
+        lean = -STAND_DCM * (cp - plan_cp) if stance is None else 0.0
+        self._compute_targets(plan - self.offset + lean, yaw)
+        reach = self.speed_limits * dt  # targets move no faster than the drives turn
+        self.targets[:] = previous + np.clip(self.targets - previous, -reach, reach)
         pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
                                      targetPositions=self.targets.tolist(),
                                      forces=self.limits.tolist(),
@@ -150,59 +334,14 @@ class Humanoid(BodyFrames):
         torques = np.fromiter((s[3] for s in states), float, len(states))
         speeds = np.fromiter((s[1] for s in states), float, len(states))
         power = self.meter.add(torques, speeds, dt)
-        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
-        lin, ang = pb.getBaseVelocity(self.body, physicsClientId=c)
         xy = np.array(pos[:2])
         self.meter.distance_m += float(np.hypot(*(xy - self.last_xy)))
         self.last_xy = xy
-        self._assist(pos, orn, lin, ang, dt)
         rot = pb.getMatrixFromQuaternion(orn)
         if not self.fallen and (pos[2] < FALL_HEIGHT or math.acos(min(rot[8], 1.0)) > FALL_TILT):
             self.fallen = True
             self.falls += 1
         return power
 
-    def _assist(self, pos: Any, orn: Any, lin: Any, ang: Any, dt: float) -> None:
-        a, weight = self.assist, self.spec.mass * GRAVITY
-        if self.fallen:
-            self.force[:] = 0.0
-            self.torque[:] = 0.0
-            return
-        rot = pb.getMatrixFromQuaternion(orn)
-        bz = np.array([rot[2], rot[5], rot[8]])
-        w = np.array(ang)
-        tilt = np.cross(bz, [0.0, 0.0, 1.0])
-        tq = 1500.0 * tilt - 120.0 * w
-        tq[2] = 0.0
-        norm = float(np.linalg.norm(tq))
-        if norm > a.tilt_torque:
-            tq *= a.tilt_torque / norm
-        vx, vy, wz = self.gait.twist
-        yaw = yaw_of(orn)
-        tq[2] = float(np.clip(80.0 * (wz - w[2]), -a.yaw_torque, a.yaw_torque))
-        cy, sy = math.cos(yaw), math.sin(yaw)
-        want = np.array([cy * vx - sy * vy, sy * vx + cy * vy])
-        push = 400.0 * (want - np.array(lin[:2]))
-        pn = float(np.linalg.norm(push))
-        if pn > a.push_share * weight:
-            push *= a.push_share * weight / pn
-        lift = 4000.0 * (self.gait.pelvis_height - pos[2]) - 400.0 * lin[2]
-        lift = float(np.clip(lift, 0.0, a.lift_share * weight))
-        self.force[:] = (push[0], push[1], lift)
-        self.torque[:] = tq
-        work = abs(float(self.force @ np.array(lin))) + abs(float(tq @ w))
-        self.meter.add_assist(work * dt, lift * dt)
 
-    def apply_assist(self) -> None:
-        """Apply the assist for one physics step (PyBullet clears external forces each step)."""
-        if self.fallen:
-            return
-        c = self.client
-        pos, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
-        pb.applyExternalForce(self.body, -1, self.force.tolist(), pos, pb.WORLD_FRAME,
-                              physicsClientId=c)
-        pb.applyExternalTorque(self.body, -1, self.torque.tolist(), pb.WORLD_FRAME,
-                               physicsClientId=c)
-
-
-__all__ = ["AssistLimits", "Humanoid", "WAIST_Z", "yaw_of"]
+__all__ = ["Humanoid", "yaw_of"]

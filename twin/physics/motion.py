@@ -4,20 +4,21 @@ Each ``execute`` starts a primitive for one robot and yields SimPy timeouts of t
 interval; on waking, the world is stepped up to ``env.now`` (every active robot's controller
 runs each control period). Robots without a task are not controlled: they stand on their feet.
 
+Each humanoid balances on its own joints (``humanoid.Humanoid``): no external force acts on it.
+
 Limitation: robots in one world pass through each other (and through each other's totes). The
-line model has no traffic rules: it sends several robots to the same work pose at once (three
-robots at tote_line's rack is the common case) and lets them meet head-on in a one-lane aisle,
-so with robot-robot contacts they shove each other over and the line stalls on falls that a
-real fleet manager would prevent. Making them collide needs the line model to hold a work pose
-(a SimPy resource per location: one robot at a rack face at a time, the next waiting a metre
-off) and to give way in aisles; until then contacts between robots are filtered out here and
-queueing at a shared location is not visible in the physics. Robots do not collide with the
-work stands and charging posts either (fixtures standing in for machine surfaces, which may sit
-on a walkway); they do collide with the layout's obstacles and the floor. After a fall the robot
-is stood up again where it lay: the line charges the down time.
+line model's work spots and aisle traffic (``twin.line.spots``, ``twin.line.traffic``) keep them
+apart in the surrogate, but they run on the surrogate's walk plans, so a physics run with more
+than one robot and traffic on is refused (``twin.line.factory``) and contacts between robots are
+filtered out here. Robots do not collide with the work stands and charging posts either
+(fixtures standing in for machine surfaces, which may sit on a walkway); they do collide with
+the layout's obstacles and the floor. After a fall the robot is stood up again where it lay: the
+line charges the down time. A robot holding a tote turns clear of the surface it picked from
+(the tote rides above it) instead of stepping back first: walking backwards with a load in
+front is where this controller falls.
 
 A tote over the robot's ``max_payload`` fails physically: the arm drives are sized for the
-rated payload (``humanoid.ARM_MARGIN``), a heavier tote drags the hands below the carry pose
+rated payload (``humanoid.DRIVE_HEADROOM``), a heavier tote drags the hands below the carry pose
 and the pick returns ``ok=False`` ("cannot lift"), which the line logs as ``task_failed``.
 """
 
@@ -155,7 +156,8 @@ class Physics:
             speed = robot.spec.speed(task.payload_kg)
             if robot.id in self._at_fixture:
                 self._at_fixture.discard(robot.id)
-                yield from prim.back_off(world, h, BACK_OFF)
+                if robot.id not in self.carries:  # a held tote rides above the surface:
+                    yield from prim.back_off(world, h, BACK_OFF)  # it turns clear of it
             return (yield from prim.walk(world, h, path, speed, face=face,
                                          carry=self.carries.get(robot.id)))
         self._at_fixture.add(robot.id)

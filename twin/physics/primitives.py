@@ -1,15 +1,18 @@
 """Motion primitives as controllers: generators that set a humanoid's commands once per control
 period (the world steps physics in between) and return a ``Result``.
 
-``walk`` follows a polyline; ``align`` and ``dock`` bring the pelvis to a pose (stepping, then
-shifting the body over planted feet); ``pick`` and ``place`` move both hands by IK, grasp with
-constraints only when both hands are at the handles, and lift with the arms.
+``walk`` follows a polyline leg by leg (turn on the spot, walk straight, stop); ``align`` and
+``dock`` bring the pelvis to a pose (walk up, small steps one axis at a time, then shift the
+body over planted feet, measured on the pose averaged over the standing body's rocking);
+``pick`` and ``place`` move both hands by IK, grasp with constraints only when both hands are
+at the handles, and lift with the arms. The humanoid balances itself throughout: primitives
+only set its walking command, posture and hand targets.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,15 +21,34 @@ import pybullet as pb
 
 from twin.motion import wrap_angle
 from twin.physics.carry import Carry
-from twin.physics.humanoid import Humanoid
+from twin.physics.humanoid import CARRY, HUG, Humanoid
+from twin.physics.humanoid import PELVIS_HEIGHT as WALK_HEIGHT
 from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
 
 Controller = Generator[None, None, "Result"]
-WALK_HEIGHT = 0.86
 CROUCH_HEIGHT = 0.80
-CARRY = (0.42, 0.23, 1.34)  # grip point in the walking frame while carrying
-HUG = 0.08  # m the tote is drawn in from the lift pose for walking
-MAX_SAG = 0.04  # m the hands may hang below the carry pose after lifting: more, cannot lift
+SET_DOWN = 0.04  # m a place lowers below the surface at most, stopping on contact
+SET_DOWN_SHARE = 0.3  # the surface has the tote once the wrists feel less than this share
+LANDED = 0.05  # s ... for this long
+MAX_SAG = 0.03  # m the hands may hang below the carry pose after lifting: more, cannot lift
+# (measured: the rated 15 kg hangs 0-1 cm, 110% 1.6 cm, 125% 4.7 cm: the arm drives give way)
+TURN_RATE = 0.6  # rad/s, turning on the spot
+STRIDE_TURN_RATE = 0.15  # rad/s, steering while walking a straight leg
+PACE_MARGIN = 2.0  # the most a walk plans for, over its speed, to make the measured pace
+APPROACH_WALK = 0.25  # m from a work pose beyond which align walks up to it
+APPROACH_SPEED = 0.4  # m/s of that walk
+FINE_SPEED = 0.12  # m/s of the small steps onto a work pose
+STEP_TOLERANCE = 0.02  # m: closer than this the feet stay planted and the body shifts
+BRAKE = 0.5  # m/s^2 a walk plans to slow down at (the body stops a little after the plan)
+SHORT = 0.05  # m a walk stops short of a corner: the body's overshoot (align does the rest)
+ROCK_FILTER = 0.15  # s, averaging of the pelvis pose over the standing body's last rocking
+STANDING = 0.25  # m: path points this close to where a walk starts are where it stands
+STUCK = 6.0  # s without 5 cm of progress along a leg: the way is blocked
+MIN_PACE = 0.15  # m/s: a walk sets off at this pace and stops where braking falls below it
+RISE_TIME = 1.6  # s to stand up straight from a crouch (faster tips the body forward)
+PACE_DELAY = 1.5  # s after reaching speed before the pace loop acts (the body catches up)
+BEND = 0.15  # rad: a gentler bend is walked through, a sharper one stops to turn on the spot
+LOOKAHEAD = 0.6  # m ahead on the leg a walk steers for to come back onto it
 
 
 @dataclass
@@ -43,10 +65,10 @@ class Result:
 
 
 def _settle(robot: Humanoid, dt: float,
-            limit: float = math.inf) -> Generator[None, None, float]:
-    """Stop stepping and stand until the gait has settled; returns the time it took."""
+            limit: float = 3.0) -> Generator[None, None, float]:
+    """Stop stepping and stand until the body has settled (or ``limit`` s); returns the time."""
     t = 0.0
-    while not robot.gait.settled() and t < limit:
+    while not robot.settled() and t < limit:
         robot.gait.command(0.0, 0.0, 0.0, stepping=False)
         yield
         t += dt
@@ -57,6 +79,22 @@ def _ticks(world: World, seconds: float) -> int:
     return max(1, round(seconds / world.settings.control_period))
 
 
+def _steady(robot: Humanoid, dt: float, limit: float = 3.0,
+            window: float = 0.3) -> Generator[None, None, float]:
+    """Stand (feet planted, body shift kept) until the pelvis moves less than 2 mm over
+    ``window`` s, or ``limit`` s; returns the time it took."""
+    t, seen = 0.0, [robot.pose()[:2]]
+    n = max(2, round(window / dt))
+    while t < limit and not robot.fallen:
+        robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
+        yield
+        t += dt
+        seen = (seen + [robot.pose()[:2]])[-n:]
+        if len(seen) == n and float(np.ptp(np.array(seen), axis=0).max()) < 0.002:
+            break
+    return t
+
+
 def hold(world: World, robot: Humanoid, seconds: float) -> Controller:
     """Stand still for ``seconds``."""
     for _ in range(_ticks(world, seconds)):
@@ -65,65 +103,117 @@ def hold(world: World, robot: Humanoid, seconds: float) -> Controller:
     return Result(duration=seconds)
 
 
+def legs(path: Any, start: tuple[float, float], bend: float = BEND) -> list[np.ndarray]:
+    """The corners of a polyline walked from ``start``: leading points within ``STANDING`` of
+    it dropped, points closer than 5 cm merged, bends gentler than ``bend`` rad straightened."""
+    pts = [np.asarray(start, dtype=float)]
+    for p in np.asarray(path, dtype=float).reshape(-1, 2):
+        # the path's first points may lie where the robot already stands (a work pose)
+        if np.hypot(*(p - pts[-1])) > (STANDING if len(pts) == 1 else 0.05):
+            pts.append(p)
+    corners = [pts[0]]
+    for k in range(1, len(pts) - 1):
+        a, b = pts[k] - corners[-1], pts[k + 1] - pts[k]
+        turn = abs(wrap_angle(math.atan2(b[1], b[0]) - math.atan2(a[1], a[0])))
+        if turn > bend:
+            corners.append(pts[k])
+    if len(pts) > 1:
+        corners.append(pts[-1])
+    return corners
+
+
+def _turn(world: World, robot: Humanoid, heading: float, limit: float = 8.0,
+          tolerance: float = 0.05) -> Generator[None, None, float]:
+    """Turn on the spot to ``heading`` (rad); returns the time it took."""
+    dt, t = world.settings.control_period, 0.0
+    x0, y0, _ = robot.pose()
+    while t < limit and not robot.fallen:
+        err = wrap_angle(heading - robot.gait.pelvis_yaw())
+        if abs(err) < tolerance:
+            break
+        x, y, yaw = robot.pose()  # hold the spot: the steps of a turn wander
+        c, s = math.cos(yaw), math.sin(yaw)
+        ex, ey = c * (x0 - x) + s * (y0 - y), -s * (x0 - x) + c * (y0 - y)
+        robot.gait.command(float(np.clip(ex, -FINE_SPEED, FINE_SPEED)),
+                           float(np.clip(ey, -FINE_SPEED, FINE_SPEED)),
+                           float(np.clip(2.0 * err, -TURN_RATE, TURN_RATE)))
+        yield
+        t += dt
+    return t
+
+
 def walk(world: World, robot: Humanoid, path: Any, speed: float,
          face: float | None = None, carry: Carry | None = None,
          accel: float = 1.0) -> Controller:
     """Follow the polyline ``path`` (k, 2) at ``speed`` m/s; turn to ``face`` (rad) at the end.
 
-    Speed is held by an integral loop on the measured pace (feet slip a little); a held tote is
-    checked each period and a drop ends the walk with ``ok=False``.
+    Stop, turn, go: each straight leg is walked after turning on the spot to face it, and ends
+    standing at its corner (walking turns at pace are the controller's weak spot; bends
+    gentler than ``BEND`` are walked through). Along a leg the robot steers for a point ahead
+    on it with a gentle yaw rate; speed is held by an integral loop on the measured pace (feet
+    slip a little); a held tote is checked each period and a drop ends the walk.
     """
     dt = world.settings.control_period
     x, y, _ = robot.pose()
-    pts = np.asarray(path, dtype=float).reshape(-1, 2)
-    if np.hypot(pts[0, 0] - x, pts[0, 1] - y) > 0.05:
-        pts = np.vstack([[x, y], pts])
-    seg = np.diff(pts, axis=0)
-    lengths = np.hypot(seg[:, 0], seg[:, 1])
-    keep = lengths > 1e-6
-    seg, lengths = seg[keep], lengths[keep]
-    starts = np.concatenate([[0.0], np.cumsum(lengths)])[:-1]
-    base = pts[:-1][keep] if len(keep) else pts[:1]
-    total = float(lengths.sum())
-    t, integral, progress = 0.0, 0.0, 0.0
+    corners = legs(path, (x, y))
+    total = float(sum(np.hypot(*(b - a)) for a, b in zip(corners, corners[1:], strict=False)))
+    t = 0.0
     start_m = robot.meter.distance_m
-    lookahead = 0.5
-    while total > 0.02:
-        if robot.fallen:
-            return Result(ok=False, fell=True, duration=t, note="fell while walking")
-        if carry is not None and carry.dropped():
-            return Result(ok=False, duration=t, note="dropped the tote while walking")
-        x, y, yaw = robot.pose()
-        rel = np.array([x, y]) - base
-        u = np.clip((rel * seg).sum(axis=1) / lengths**2, 0.0, 1.0)
-        near = base + seg * u[:, None]
-        k = int(np.argmin(np.hypot(near[:, 0] - x, near[:, 1] - y)))
-        progress = max(progress, float(starts[k] + u[k] * lengths[k]))
-        remaining = total - progress
-        if remaining < 0.03:
-            break
-        target_s = min(progress + lookahead, total)
-        j = int(np.searchsorted(starts, target_s, side="right") - 1)
-        j = min(max(j, 0), len(seg) - 1)
-        ahead = base[j] + seg[j] * min((target_s - starts[j]) / lengths[j], 1.0)
-        err = wrap_angle(math.atan2(ahead[1] - y, ahead[0] - x) - yaw)
-        v_ref = min(speed, accel * (t + 0.3), math.sqrt(2 * 0.8 * max(remaining - 0.02, 0.0)))
-        v_ref *= max(0.0, 1.0 - abs(err) / 0.6)  # slow into bends, turn on the spot
-        lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
-        pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
-        if v_ref >= 0.95 * speed:
-            integral = float(np.clip(integral + (v_ref - pace) * dt, -0.3, 0.6))
-        robot.gait.command(v_ref + 0.6 * integral, 0.0, float(np.clip(2.5 * err, -1.2, 1.2)))
-        yield
-        t += dt
-    if face is not None:
-        for _ in range(_ticks(world, 6.0)):
-            err = wrap_angle(face - robot.pose()[2])
-            if abs(err) < 0.03:
+    for end in corners[1:]:
+        x, y, _ = robot.pose()
+        origin = np.array([x, y])
+        line = end - origin
+        length = float(np.hypot(*line))
+        if length < 0.05:
+            continue
+        unit = line / length
+        t += yield from _turn(world, robot, math.atan2(unit[1], unit[0]))
+        t += yield from _settle(robot, dt, 1.5)  # set off from standing, not mid-turn
+        x, y, _ = robot.pose()  # the leg as it now lies: turning on the spot moves a little
+        origin = np.array([x, y])
+        line = end - origin
+        length = float(np.hypot(*line))
+        unit = line / max(length, 1e-9)
+        heading = math.atan2(unit[1], unit[0])
+        integral, leg_t = 0.0, 0.0
+        best, best_t = 0.0, 0.0  # progress along the leg, and when it was last made
+        while True:
+            if robot.fallen:
+                return Result(ok=False, fell=True, duration=t, note="fell while walking")
+            if leg_t - best_t > STUCK:
+                return Result(ok=False, duration=t, note="blocked: no way along the path")
+            if carry is not None and carry.dropped():
+                return Result(ok=False, duration=t, note="dropped the tote while walking")
+            x, y, yaw = robot.pose()
+            rel = np.array([x, y]) - origin
+            along = float(rel @ unit)
+            remaining = length - along
+            if along > best + 0.05:
+                best, best_t = along, leg_t
+            if remaining < SHORT:
                 break
-            robot.gait.command(0.0, 0.0, float(np.clip(2.0 * err, -0.8, 0.8)))
+            # hold the leg's heading, drawn back onto the leg by the cross-track error
+            across = float(unit[0] * rel[1] - unit[1] * rel[0])
+            err = wrap_angle(heading - yaw) - float(np.clip(across / LOOKAHEAD, -0.4, 0.4))
+            v_ref = min(speed, accel * leg_t + MIN_PACE,
+                        math.sqrt(2 * BRAKE * max(remaining - SHORT, 0.0)))
+            if v_ref < MIN_PACE and remaining < 2 * STANDING:
+                break  # near enough to stop here: the last centimetres are align's
+            lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
+            pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
+            if v_ref >= 0.95 * speed and leg_t > speed / accel + PACE_DELAY:
+                integral = float(np.clip(integral + (v_ref - pace) * dt, -0.3, 1.0))
+            else:
+                integral *= 0.98
+            # the pace loop plans faster steps until the measured pace is the speed
+            steer = STRIDE_TURN_RATE * min(1.0, robot.gait.twist[0] / speed)  # none setting off
+            robot.gait.command(min(v_ref + integral, PACE_MARGIN * speed), 0.0,
+                               float(np.clip(1.5 * err, -steer, steer)))
             yield
             t += dt
+            leg_t += dt
+    if face is not None:
+        t += yield from _turn(world, robot, face, tolerance=0.03)
     t += yield from _settle(robot, dt)
     moved = robot.meter.distance_m - start_m
     return Result(ok=not robot.fallen, fell=robot.fallen, duration=t, distance=moved,
@@ -132,7 +222,8 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
 
 def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
           tol_pos: float, tol_heading: float, limit: float = 20.0) -> Controller:
-    """Bring the pelvis to (x, y, heading): step while far, then shift over planted feet."""
+    """Bring the pelvis to (x, y, heading): walk up while far, then step one axis at a time
+    (turn, ahead, sideways), then shift the body over planted feet for the last centimetres."""
     dt = world.settings.control_period
     t = 0.0
 
@@ -142,29 +233,47 @@ def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
         dx, dy = x - px, y - py
         return c * dx + s * dy, -s * dx + c * dy, wrap_angle(heading - yaw)
 
-    while t < limit:
-        ex, ey, eh = error()
-        if math.hypot(ex, ey) < 0.025 and abs(eh) < 0.04:
+    far = math.hypot(*error()[:2])
+    if far > APPROACH_WALK:  # walk up to the pose (turn, a straight leg, stop)
+        r = yield from walk(world, robot, [[x, y]], APPROACH_SPEED)
+        t += r.duration
+    # then one axis at a time, in small steps: heading, ahead, sideways
+    for _ in range(3):
+        if robot.fallen or t >= limit:
             break
-        robot.gait.command(float(np.clip(1.2 * ex, -0.3, 0.3)),
-                           float(np.clip(1.2 * ey, -0.15, 0.15)),
-                           float(np.clip(1.5 * eh, -0.6, 0.6)))
-        yield
-        t += dt
-    t += yield from _settle(robot, dt, limit - t)
+        if abs(error()[2]) > 0.02:
+            t += yield from _turn(world, robot, heading, tolerance=0.02)
+        n = 0
+        ex, ey, eh = error()
+        while math.hypot(ex, ey) > STEP_TOLERANCE and n < _ticks(world, 3.0) and not robot.fallen:
+            v = 1.5 * np.array([ex, ey])  # both axes at once, at most FINE_SPEED
+            v *= min(1.0, FINE_SPEED / max(float(np.hypot(*v)), 1e-9))
+            robot.gait.command(float(v[0]), float(v[1]), float(np.clip(1.5 * eh, -0.1, 0.1)))
+            yield
+            t += dt
+            n += 1
+            ex, ey, eh = error()
+        if n:
+            t += yield from _settle(robot, dt, 1.0)
+        ex, ey, eh = error()
+        if math.hypot(ex, ey) < 2 * STEP_TOLERANCE and abs(eh) < 0.04:
+            break
+    t += yield from _steady(robot, dt)
+    # shift over the planted feet, on the pose averaged over the body's rocking
+    mean = np.array(error())
     for _ in range(_ticks(world, 4.0)):
-        ex, ey, eh = error()
-        if math.hypot(ex, ey) < 0.3 * tol_pos and abs(eh) < 0.3 * tol_heading:
+        mean += (np.array(error()) - mean) * (dt / ROCK_FILTER)
+        ex, ey, eh = mean
+        if (math.hypot(ex, ey) < 0.3 * tol_pos and abs(eh) < 0.3 * tol_heading
+                and float(np.hypot(*robot.com_vel)) < 0.01):
             break
-        robot.gait.command(float(np.clip(2.0 * ex, -0.06, 0.06)),
-                           float(np.clip(2.0 * ey, -0.06, 0.06)),
-                           float(np.clip(2.0 * eh, -0.1, 0.1)), stepping=False, shift=True)
+        robot.gait.command(float(np.clip(1.0 * ex, -0.03, 0.03)),
+                           float(np.clip(1.0 * ey, -0.03, 0.03)),
+                           float(np.clip(1.0 * eh, -0.05, 0.05)), stepping=False, shift=True)
         yield
         t += dt
-    for _ in range(_ticks(world, 0.3)):
-        robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
-        yield
-        t += dt
+    robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
+    t += yield from _steady(robot, dt)
     ex, ey, eh = error()
     pos_err, head_err = math.hypot(ex, ey), abs(eh)
     ok = pos_err <= tol_pos and head_err <= tol_heading and not robot.fallen
@@ -207,26 +316,32 @@ def back_off(world: World, robot: Humanoid, metres: float) -> Controller:
 
 def _reach(world: World, robot: Humanoid, goals: dict[str, np.ndarray], seconds: float,
            height: float | None = None, waist: float | None = None,
-           lean: float | None = None) -> Controller:
-    """Move both grips (walking frame) and the posture smoothly to the goals."""
+           until: Callable[[], bool] | None = None, fixed: bool = False) -> Controller:
+    """Move both grips and the posture smoothly to the goals: points in the walking frame, or
+    with ``fixed`` points in the world (a handle, a spot on a table: the hands go there however
+    the pelvis shifts to balance the bending body). A guarded move stops where the hands are
+    once ``until()`` says so."""
     start = {s: robot.grips[s] if robot.grips[s] is not None else robot.to_body(
         robot.grip_point(s)) for s in goals}
-    h0, w0, l0 = robot.gait.pelvis_height, robot.waist, robot.gait.lean
+    if fixed:
+        start = {s: robot.to_world(p) for s, p in start.items()}  # type: ignore[arg-type]
+    h0, w0 = robot.pelvis_height, robot.waist
     n = _ticks(world, seconds)
     for i in range(1, n + 1):
         k = 0.5 - 0.5 * math.cos(math.pi * i / n)
         for side, goal in goals.items():
             s0 = start[side]
             assert s0 is not None
-            robot.grips[side] = s0 + (goal - s0) * k
+            point = s0 + (goal - s0) * k
+            robot.grips[side] = robot.to_body(point) if fixed else point
         if height is not None:
-            robot.gait.pelvis_height = h0 + (height - h0) * k
+            robot.pelvis_height = h0 + (height - h0) * k
         if waist is not None:
             robot.waist = w0 + (waist - w0) * k
-        if lean is not None:
-            robot.gait.lean = l0 + (lean - l0) * k
         robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
         yield
+        if until is not None and until():  # stop the hands where they are commanded
+            return Result(duration=i * world.settings.control_period)
     return Result(duration=n * world.settings.control_period)
 
 
@@ -238,12 +353,12 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     z0 = pb.getBasePositionAndOrientation(tote.body, physicsClientId=world.client)[0][2]
     Carry.ignore_hands(world, robot, tote)
     for attempt in range(2):
-        handles = {s: robot.to_body(p) for s, p in tote.handles(world.client).items()}
-        pre = {s: h + np.array([-0.03, 0.07 if s == "left" else -0.07, 0.06])
-               for s, h in handles.items()}
-        r = yield from _reach(world, robot, pre, 1.2, CROUCH_HEIGHT, 0.35)
+        handles = {s: np.array(p) for s, p in tote.handles(world.client).items()}
+        pre = {s: robot.to_world(robot.to_body(h) + np.array(
+            [-0.03, 0.07 if s == "left" else -0.07, 0.06])) for s, h in handles.items()}
+        r = yield from _reach(world, robot, pre, 1.2, CROUCH_HEIGHT, 0.35, fixed=True)
         t += r.duration
-        r = yield from _reach(world, robot, handles, 0.6)
+        r = yield from _reach(world, robot, handles, 0.6, fixed=True)
         t += r.duration
         for _ in range(_ticks(world, 0.4)):  # close the last centimetres on what the hands see
             for side, p in tote.handles(world.client).items():
@@ -262,7 +377,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     else:
         r = yield from _reach(world, robot, {s: np.array([0.25, 0.25 if s == "left" else -0.25,
                                                           1.0]) for s in ("left", "right")},
-                              0.8, WALK_HEIGHT, 0.0)
+                              RISE_TIME, WALK_HEIGHT, 0.0)
         robot.grips = {"left": None, "right": None}
         return Result(ok=False, retries=retries, duration=t + r.duration,
                       note=f"hands missed the handles by {miss:.3f} m"), None
@@ -273,10 +388,9 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     top = {s: np.array([CARRY[0], half if s == "left" else -half, CARRY[2]])
            for s in ("left", "right")}
     mid = {s: robot.grips[s] + np.array([-0.05, 0.0, 0.25]) for s in top}  # type: ignore[operator]
-    lean = tote.mass * 0.45 / (tote.mass + robot.spec.mass)
-    r = yield from _reach(world, robot, mid, 1.0, None, 0.2, lean=lean)
+    r = yield from _reach(world, robot, mid, 1.0, None, 0.2)
     t += r.duration
-    r = yield from _reach(world, robot, top, 1.0, WALK_HEIGHT, 0.0)
+    r = yield from _reach(world, robot, top, RISE_TIME, WALK_HEIGHT, 0.0)
     t += r.duration
     r = yield from hold(world, robot, 0.5)
     t += r.duration + 0 * dt
@@ -292,7 +406,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     if lifted < rise or sag > MAX_SAG or carry.dropped():
         carry.release()
         r = yield from _reach(world, robot, {s: np.array([0.2, 0.25 if s == "left" else -0.25,
-                                                          1.0]) for s in top}, 0.8, lean=0.0)
+                                                          1.0]) for s in top}, 0.8)
         robot.grips = {"left": None, "right": None}
         return Result(ok=False, duration=t + r.duration, retries=retries, metrics=metrics,
                       note=f"cannot lift {tote.mass:.1f} kg: rose {lifted:.2f} m, "
@@ -302,6 +416,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     hug = {s: g - np.array([HUG, 0.0, 0.0]) for s, g in top.items()}
     r = yield from _reach(world, robot, hug, 0.5)
     t += r.duration
+    t += yield from _settle(robot, dt, 2.0)
     return Result(duration=t, retries=retries, metrics=metrics), carry
 
 
@@ -315,26 +430,46 @@ def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float]
     grip_z = STAND_HEIGHT + TOTE_SIZE[2] / 2 + (TOTE_SIZE[2] / 2 - 0.03) + 0.015
     half = 0.5 * float(robot.to_body(robot.grip_point("left"))[1]
                        - robot.to_body(robot.grip_point("right"))[1])
-    down = {s: np.array([ahead[0], ahead[1] + (half if s == "left" else -half), grip_z])
-            for s in ("left", "right")}
-    above = {s: g + np.array([-0.05, 0.0, 0.12]) for s, g in down.items()}
+    # the spot and the hands' way down to it, fixed in the world before the body bends
+    target = robot.to_world(np.array([ahead[0], ahead[1], 0.0]))
+    down_body = {s: np.array([ahead[0], ahead[1] + (half if s == "left" else -half), grip_z])
+                 for s in ("left", "right")}
+    down = {s: robot.to_world(g) for s, g in down_body.items()}
+    above = {s: robot.to_world(g + np.array([-0.05, 0.0, 0.12])) for s, g in down_body.items()}
+    dt = world.settings.control_period
     t = 0.0
-    r = yield from _reach(world, robot, above, 1.2, CROUCH_HEIGHT, 0.3)
+    r = yield from _reach(world, robot, above, 1.2, CROUCH_HEIGHT, 0.3, fixed=True)
     t += r.duration
-    r = yield from _reach(world, robot, down, 0.8)
+    # lower until the surface takes the tote's weight off the wrists (a guarded move: pressed
+    # on, the surface would push the body over backwards)
+    held, light = robot.load_mass, [0]
+
+    def landed() -> bool:  # the wrists light for a few ticks: not a bounce of the swing
+        light[0] = light[0] + 1 if robot.wrist_load() < SET_DOWN_SHARE * held else 0
+        return light[0] >= _ticks(world, LANDED)
+
+    below = {s: g - np.array([0.0, 0.0, SET_DOWN]) for s, g in down.items()}
+    r = yield from _reach(world, robot, below, 1.0, fixed=True, until=landed)
     t += r.duration
-    r = yield from hold(world, robot, 0.3)
-    t += r.duration
+    # wait while the surface takes the weight and the balance lets go of it: letting go of a
+    # load the balance still counts would throw the body forward
+    for _ in range(_ticks(world, 1.5)):
+        robot.gait.command(0.0, 0.0, 0.0, stepping=False)
+        yield
+        t += dt
+        if robot.load_mass < SET_DOWN_SHARE * held:
+            break
     carry.release()
     tote_pos = pb.getBasePositionAndOrientation(carry.tote.body, physicsClientId=world.client)[0]
-    out = {s: g + np.array([-0.05, 0.08 if s == "left" else -0.08, 0.08]) for s, g in down.items()}
-    r = yield from _reach(world, robot, out, 0.5, lean=0.0)
+    out = {s: robot.to_body(robot.grip_point(s)) + np.array(
+        [-0.05, 0.08 if s == "left" else -0.08, 0.08]) for s in down}
+    r = yield from _reach(world, robot, out, 0.5)
     t += r.duration
     rest = {s: np.array([0.2, 0.25 if s == "left" else -0.25, 1.0]) for s in out}
-    r = yield from _reach(world, robot, rest, 0.8, WALK_HEIGHT, 0.0)
+    r = yield from _reach(world, robot, rest, RISE_TIME, WALK_HEIGHT, 0.0)
     t += r.duration
     robot.grips = {"left": None, "right": None}
-    target = robot.to_world(np.array([ahead[0], ahead[1], 0.0]))
+    t += yield from _steady(robot, dt)
     error = float(np.hypot(tote_pos[0] - target[0], tote_pos[1] - target[1]))
     height = tote_pos[2] - TOTE_SIZE[2] / 2 - STAND_HEIGHT
     ok = abs(height) < 0.03 and not robot.fallen

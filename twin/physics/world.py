@@ -164,7 +164,8 @@ class World:
         """Load the robot's URDF standing at (x, y) facing ``heading`` (rad)."""
         urdf = Path(ROBOTS_DIR) / (spec.urdf or "humanoid.urdf")
         name = name or f"{spec.name}-{len(self.humanoids)}"
-        robot = Humanoid(self.client, spec, urdf, x, y, heading, name)
+        robot = Humanoid(self.client, spec, urdf, x, y, heading, name,
+                         self.settings.control_period)
         self.humanoids[name] = robot
         return robot
 
@@ -187,8 +188,6 @@ class World:
         for robot in robots:
             robot.control(s.control_period)
         for _ in range(s.substeps):
-            for robot in robots:
-                robot.apply_assist()
             pb.stepSimulation(physicsClientId=self.client)
         self.time += s.control_period
 
