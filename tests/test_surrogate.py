@@ -59,3 +59,26 @@ def test_over_payload_pick_fails_and_extra_compute_costs_energy() -> None:
     more = Surrogate(hungry, Calibration.nominal(robot.spec)).plan(
         robot, MotionTask("place", "a", "a", 5.0))
     assert more.energy_j - base.energy_j == pytest.approx(100.0 * base.duration)
+
+
+def test_bends_cost_a_stop_and_a_turn_each() -> None:
+    """A walk with four right-angle bends (15 m) takes four stops and starts and 2 pi more of
+    turning than a straight 15 m walk; bends gentler than BEND are walked through."""
+    robot = Robot()
+    cal = Calibration.nominal(robot.spec).model_copy(update={
+        "walk": WalkFit(speed_ratio=(0.9, 0.0), overhead_s=2.0, turn_s_per_rad=1.5,
+                        bend_s=1.25, duration_cv=0.0, energy_cv=0.0)})
+    model = Surrogate(robot.spec, cal)
+
+    def seconds(path: list[list[float]]) -> float:
+        pts = np.array(path)
+        d = float(np.hypot(*np.diff(pts, axis=0).T).sum())
+        task = MotionTask("walk", "a", "b", 0.0, distance=d, path=pts)
+        return model._walk_nominal(task)[0]
+
+    straight = seconds([[0, 0], [15, 0]])
+    bent = seconds([[0, 0], [3, 0], [3, 3], [6, 3], [6, 0], [9, 0]])  # +90, -90, -90, +90
+    assert bent - straight == pytest.approx(4 * 1.25 + 2 * math.pi * 1.5)
+    gentle = seconds([[0, 0], [7.5, 0.3], [15, 0]])  # 0.08 rad each way: walked through
+    extra = 2 * math.hypot(7.5, 0.3) - 15.0
+    assert gentle - straight == pytest.approx(extra / (robot.spec.speed_empty * 0.9))

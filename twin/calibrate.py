@@ -49,6 +49,7 @@ class Runs:
     pick: list[dict[str, float]] = field(default_factory=list)
     place: list[dict[str, float]] = field(default_factory=list)
     dock: list[dict[str, float]] = field(default_factory=list)
+    bend: list[float] = field(default_factory=list)  # s a right-angle bend added to a walk
 
 
 def load_robot(path: str | Path) -> RobotSpec:
@@ -108,6 +109,29 @@ def _walk_run(spec: RobotSpec, distance: float, payload: float, factor: float,
         })
     finally:
         world.close()
+
+
+def _bend_run(spec: RobotSpec, rng: np.random.Generator, runs: Runs) -> None:
+    """The same 6 m walked straight and with one right-angle bend halfway, from standing,
+    facing along the way out: what the bend adds (a stop, a quarter turn, a start)."""
+    from twin.physics import primitives as prim
+    from twin.physics.world import World
+
+    heading = float(rng.uniform(-math.pi, math.pi))
+    c, s = math.cos(heading), math.sin(heading)
+    times = []
+    for path in ([[0.0, 0.0], [6.0, 0.0]], [[0.0, 0.0], [3.0, 0.0], [3.0, 3.0]]):
+        pts = np.array([[c * x - s * y, s * x + c * y] for x, y in path])
+        world = World()
+        try:
+            robot = world.add_humanoid(spec, 0.0, 0.0, heading)
+            result = world.run(robot, prim.walk(world, robot, pts, spec.speed(0.0)))
+            if not result.ok:
+                return
+            times.append(result.duration)
+        finally:
+            world.close()
+    runs.bend.append(times[1] - times[0])
 
 
 def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: Runs) -> None:
@@ -217,7 +241,11 @@ def fit(spec: RobotSpec, runs: Runs) -> tuple[Calibration, dict[str, Any]]:
     power_coef, *_ = np.linalg.lstsq(design, energy / dur, rcond=None)
     power_pred = design @ power_coef
     energy_cv = float(np.std(energy / (power_pred * dur) - 1.0, ddof=1))
+    # a bend: what it adds to the same distance walked straight, beyond its quarter turn
+    bend = (max(float(np.mean(runs.bend)) - per_rad * math.pi / 2, 0.0) if runs.bend
+            else None)
     walk = WalkFit(speed_ratio=speed_ratio, overhead_s=overhead, turn_s_per_rad=per_rad,
+                   bend_s=bend,
                    power_w=(float(power_coef[0]), float(power_coef[1]), float(power_coef[2])),
                    duration_cv=max(duration_cv, 0.0), energy_cv=max(energy_cv, 0.0))
     pick, pick_err = _act_fit(runs.pick, len(runs.pick))
@@ -229,6 +257,7 @@ def fit(spec: RobotSpec, runs: Runs) -> tuple[Calibration, dict[str, Any]]:
                  "duration_cv": duration_cv, "energy_cv": energy_cv,
                  "cost_of_transport": [min(cot), max(cot)]},
         "pick": pick_err, "place": place_err, "dock": dock_err,
+        "bend_added_s": list(runs.bend),
         "dock_position_error_m": max((r.get("position_error", 0.0) for r in runs.dock),
                                      default=0.0),
     }
@@ -268,6 +297,8 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
             for _ in range(grid.dock_runs):
                 _dock_run(spec, rng, runs)
             say(f"dock seed={seed}")
+            _bend_run(spec, rng, runs)
+            say(f"bend seed={seed}")
     cal, errors = fit(spec, runs)
     settings = PhysicsSettings()
     cal.provenance.update({

@@ -70,12 +70,16 @@ class _Model(BaseModel):
 
 
 class WalkFit(_Model):
-    """Walking: duration = overhead + turns x turn_s_per_rad + distance / (nominal speed x
-    speed_ratio(payload)), turns being the turn on the spot at the start and at the end."""
+    """Walking: duration = overhead + bends x bend_s + turns x turn_s_per_rad + distance /
+    (nominal speed x speed_ratio(payload)); turns are on the spot at the start, at each bend
+    sharper than ``BEND`` (where the walk stops and starts a new straight leg) and at the
+    end."""
 
     speed_ratio: tuple[float, float] = Field((1.0, 0.0), description="a + b * payload_kg")
-    overhead_s: float = Field(0.0, ge=0, description="start and stop per walk")
-    turn_s_per_rad: float = Field(0.0, ge=0, description="turning to set off and to face")
+    overhead_s: float = Field(0.0, ge=0, description="start and stop per straight leg")
+    turn_s_per_rad: float = Field(0.0, ge=0, description="turning on the spot")
+    bend_s: float | None = Field(None, ge=0, description="stop and start at a bend, beyond its "
+                                 "turning (none fitted: a leg's overhead)")
     power_w: tuple[float, float, float] = Field(
         (0.0, 0.0, 0.0), description="electrical power = p0 + p1 * speed + p2 * payload_kg"
     )
@@ -143,6 +147,39 @@ def path_ends(path: np.ndarray) -> tuple[float, float]:
     return math.atan2(by - ay, bx - ax), math.atan2(dy - cy, dx - cx)
 
 
+BEND = 0.15  # rad: a walk stops and turns on the spot at a sharper bend (the humanoid's stop,
+# turn, go); gentler bends it walks through
+STANDING = 0.25  # m: path points this close to where a walk starts are where the robot stands
+
+
+def corners(path: Any, start: Any, bend: float = BEND) -> list[np.ndarray]:
+    """The corners of a polyline walked from ``start``: leading points within ``STANDING`` of
+    it dropped, points closer than 5 cm merged, bends gentler than ``bend`` rad straightened.
+    Physics walks one straight leg between each two (``twin.physics.primitives.walk``)."""
+    pts = [np.asarray(start, dtype=float)]
+    for p in np.asarray(path, dtype=float).reshape(-1, 2):
+        # the path's first points may lie where the robot already stands (a work pose)
+        if np.hypot(*(p - pts[-1])) > (STANDING if len(pts) == 1 else 0.05):
+            pts.append(p)
+    out = [pts[0]]
+    for k in range(1, len(pts) - 1):
+        a, b = pts[k] - out[-1], pts[k + 1] - pts[k]
+        turn = abs(wrap_angle(math.atan2(b[1], b[0]) - math.atan2(a[1], a[0])))
+        if turn > bend:
+            out.append(pts[k])
+    if len(pts) > 1:
+        out.append(pts[-1])
+    return out
+
+
+def path_bends(path: np.ndarray) -> tuple[int, float]:
+    """The bends a walk stops at along ``path``: how many, and the radians turned there."""
+    pts = corners(path, path[0])
+    rad = sum(abs(wrap_angle(math.atan2(*(c - b)[::-1]) - math.atan2(*(b - a)[::-1])))
+              for a, b, c in zip(pts, pts[1:], pts[2:], strict=False))
+    return max(len(pts) - 2, 0), rad
+
+
 def walk_turns(task: MotionTask, ends: tuple[float, float] | None = None) -> float:
     """Radians turned on the spot: to face along the path, and at the end to face the target's
     working direction (``ends``: the path's directions, if known)."""
@@ -190,6 +227,11 @@ class Surrogate:
         w, m = self.calibration.walk, task.payload_kg
         v = self.spec.speed(m) * max(w.speed_ratio[0] + w.speed_ratio[1] * m, 0.05)
         duration = w.overhead_s + task.distance / v
+        if task.path is not None and len(task.path) > 2:
+            # each bend is a stop, a turn on the spot and a start (one more leg's overhead)
+            n, rad = path_bends(task.path)
+            stop_go = w.overhead_s if w.bend_s is None else w.bend_s
+            duration += n * stop_go + rad * w.turn_s_per_rad
         if w.turn_s_per_rad and task.start_heading_deg is not None and task.path is not None:
             duration += w.turn_s_per_rad * walk_turns(task)
         power = w.power_w[0] + w.power_w[1] * v + w.power_w[2] * m

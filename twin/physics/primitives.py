@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pybullet as pb
 
-from twin.motion import wrap_angle
+from twin.motion import STANDING, wrap_angle
+from twin.motion import corners as path_corners
 from twin.physics.carry import Carry
 from twin.physics.humanoid import CARRY, HUG, Humanoid
 from twin.physics.humanoid import PELVIS_HEIGHT as WALK_HEIGHT
@@ -42,12 +43,10 @@ STEP_TOLERANCE = 0.02  # m: closer than this the feet stay planted and the body 
 BRAKE = 0.5  # m/s^2 a walk plans to slow down at (the body stops a little after the plan)
 SHORT = 0.05  # m a walk stops short of a corner: the body's overshoot (align does the rest)
 ROCK_FILTER = 0.15  # s, averaging of the pelvis pose over the standing body's last rocking
-STANDING = 0.25  # m: path points this close to where a walk starts are where it stands
 STUCK = 6.0  # s without 5 cm of progress along a leg: the way is blocked
 MIN_PACE = 0.15  # m/s: a walk sets off at this pace and stops where braking falls below it
 RISE_TIME = 1.6  # s to stand up straight from a crouch (faster tips the body forward)
 PACE_DELAY = 1.5  # s after reaching speed before the pace loop acts (the body catches up)
-BEND = 0.15  # rad: a gentler bend is walked through, a sharper one stops to turn on the spot
 LOOKAHEAD = 0.6  # m ahead on the leg a walk steers for to come back onto it
 
 
@@ -103,25 +102,6 @@ def hold(world: World, robot: Humanoid, seconds: float) -> Controller:
     return Result(duration=seconds)
 
 
-def legs(path: Any, start: tuple[float, float], bend: float = BEND) -> list[np.ndarray]:
-    """The corners of a polyline walked from ``start``: leading points within ``STANDING`` of
-    it dropped, points closer than 5 cm merged, bends gentler than ``bend`` rad straightened."""
-    pts = [np.asarray(start, dtype=float)]
-    for p in np.asarray(path, dtype=float).reshape(-1, 2):
-        # the path's first points may lie where the robot already stands (a work pose)
-        if np.hypot(*(p - pts[-1])) > (STANDING if len(pts) == 1 else 0.05):
-            pts.append(p)
-    corners = [pts[0]]
-    for k in range(1, len(pts) - 1):
-        a, b = pts[k] - corners[-1], pts[k + 1] - pts[k]
-        turn = abs(wrap_angle(math.atan2(b[1], b[0]) - math.atan2(a[1], a[0])))
-        if turn > bend:
-            corners.append(pts[k])
-    if len(pts) > 1:
-        corners.append(pts[-1])
-    return corners
-
-
 def _turn(world: World, robot: Humanoid, heading: float, limit: float = 8.0,
           tolerance: float = 0.05) -> Generator[None, None, float]:
     """Turn on the spot to ``heading`` (rad); returns the time it took."""
@@ -155,7 +135,7 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
     """
     dt = world.settings.control_period
     x, y, _ = robot.pose()
-    corners = legs(path, (x, y))
+    corners = path_corners(path, (x, y))
     total = float(sum(np.hypot(*(b - a)) for a, b in zip(corners, corners[1:], strict=False)))
     t = 0.0
     start_m = robot.meter.distance_m
