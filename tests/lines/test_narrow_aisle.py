@@ -1,5 +1,6 @@
 """The narrow-aisle line: head-on meetings in a one-robot passage cost output, visible as
-``waiting_traffic``, and a one-way loop wins it back (the figures in the line's header)."""
+``waiting_traffic``, and a one-way loop wins most of it back, not all: its longer way round
+costs walking (the figures in the line's header)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ def _runs(overrides: dict[str, object]) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_one_way_loop_recovers_what_head_on_traffic_costs() -> None:
+def test_one_way_loop_recovers_most_of_what_head_on_traffic_costs() -> None:
     built, loop = _runs({}), _runs(ONE_WAY)
     ghosts = _runs({"layout.traffic.enabled": False})
-    assert built[:, 1].mean() > 0.10, "robots wait for oncoming traffic in the passage"
+    assert built[:, 1].mean() > 0.05, "robots wait for oncoming traffic in the passage"
     assert loop[:, 1].mean() < 0.01, "a one-way loop has no oncoming traffic"
     lost = ghosts[:, 0].mean() - built[:, 0].mean()
     recovered = loop[:, 0].mean() - built[:, 0].mean()
-    assert lost > 0.1 * ghosts[:, 0].mean()
-    assert recovered > 0.8 * lost, (lost, recovered)
+    assert lost > 0.05 * ghosts[:, 0].mean(), (lost, ghosts[:, 0].mean())
+    assert 0.5 * lost < recovered < lost, (lost, recovered)
     assert (built[:, 2] == 0).all() and (loop[:, 2] == 0).all()
