@@ -14,13 +14,14 @@ def _row(robots: int, rate: float, half: float, wait: float, busy: float) -> dic
 
 
 def test_the_answer_quotes_the_fleet_it_names() -> None:
-    rows = [_row(2, 44.2, 0.5, 167, 0.96), _row(3, 60.8, 1.7, 656, 0.86),
-            _row(4, 61.2, 1.7, 857, 0.64)]
-    text = answer(rows, 3)
-    assert text.startswith("Answer: 3 humanoids reach the line's pace: 60.8 +/- 1.7 doors")
-    assert "busy 86%" in text
-    assert "4 make 61.2 +/- 1.7" in text and "857 s a charge against 656 s" in text
-    assert text.index("60.8") < text.index("61.2")
+    # shaped like tote_line's sweep with the self-balancing walker_s2: four reach the pace
+    rows = [_row(3, 47.9, 0.1, 564, 0.96), _row(4, 60.2, 1.6, 935, 0.91),
+            _row(5, 60.5, 1.7, 1571, 0.73)]
+    text = answer(rows, 4)
+    assert text.startswith("Answer: 4 humanoids reach the line's pace: 60.2 +/- 1.6 doors")
+    assert "busy 91%" in text
+    assert "5 make 60.5 +/- 1.7" in text and "1571 s a charge against 935 s" in text
+    assert text.index("60.2") < text.index("60.5")
 
 
 def test_one_replication_says_there_is_no_interval() -> None:
