@@ -31,6 +31,8 @@ CROUCH_HEIGHT = 0.80
 SET_DOWN = 0.04  # m a place lowers below the surface at most, stopping on contact
 SET_DOWN_SHARE = 0.3  # the surface has the tote once the wrists feel less than this share
 LANDED = 0.05  # s ... for this long
+TAKE_UP = 0.03  # m a pick raises the tote off the surface before it lifts
+WEIGH_TIME = 0.6  # s it holds it there while the balance takes the weight in
 MAX_SAG = 0.03  # m the hands may hang below the carry pose after lifting: more, cannot lift
 # (measured: the rated 15 kg hangs 0-1 cm, 110% 1.6 cm, 125% 4.7 cm: the arm drives give way)
 TURN_RATE = 0.6  # rad/s, turning on the spot
@@ -367,7 +369,15 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     robot.grips = dict(held)  # type: ignore[arg-type]
     top = {s: np.array([CARRY[0], half if s == "left" else -half, CARRY[2]])
            for s in ("left", "right")}
-    mid = {s: robot.grips[s] + np.array([-0.05, 0.0, 0.25]) for s in top}  # type: ignore[operator]
+    # take the weight first: the hands pull the tote just off the surface and hold it there
+    # while the balance takes the load in (the wrists' reading settles over LOAD_FILTER); a
+    # lift straight through would tip the body forward before the balance has counted it
+    off = {s: robot.grips[s] + np.array([0.0, 0.0, TAKE_UP]) for s in top}  # type: ignore[operator]
+    r = yield from _reach(world, robot, off, 0.4)
+    t += r.duration
+    r = yield from hold(world, robot, WEIGH_TIME)
+    t += r.duration
+    mid = {s: robot.grips[s] + np.array([-0.05, 0.0, 0.25 - TAKE_UP]) for s in top}  # type: ignore[operator]
     r = yield from _reach(world, robot, mid, 1.0, None, 0.2)
     t += r.duration
     r = yield from _reach(world, robot, top, RISE_TIME, WALK_HEIGHT, 0.0)
