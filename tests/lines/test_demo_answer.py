@@ -15,13 +15,13 @@ def _row(robots: int, rate: float, half: float, wait: float, busy: float) -> dic
 
 def test_the_answer_quotes_the_fleet_it_names() -> None:
     # shaped like tote_line's sweep with the self-balancing walker_s2: four reach the pace
-    rows = [_row(3, 47.9, 0.1, 564, 0.96), _row(4, 60.2, 1.6, 935, 0.91),
-            _row(5, 60.5, 1.7, 1571, 0.73)]
+    rows = [_row(3, 49.5, 0.4, 580, 0.96), _row(4, 60.4, 1.7, 954, 0.88),
+            _row(5, 60.8, 1.8, 1549, 0.71)]
     text = answer(rows, 4)
-    assert text.startswith("Answer: 4 humanoids reach the line's pace: 60.2 +/- 1.6 doors")
-    assert "busy 91%" in text
-    assert "5 make 60.5 +/- 1.7" in text and "1571 s a charge against 935 s" in text
-    assert text.index("60.2") < text.index("60.5")
+    assert text.startswith("Answer: 4 humanoids reach the line's pace: 60.4 +/- 1.7 doors")
+    assert "busy 88%" in text
+    assert "5 make 60.8 +/- 1.8" in text and "1549 s a charge against 954 s" in text
+    assert text.index("60.4") < text.index("60.8")
 
 
 def test_one_replication_says_there_is_no_interval() -> None:
