@@ -248,7 +248,7 @@ def demo(out: Path, view: bool = False) -> list[dict[str, Any]]:
     return everything
 
 
-def headline(out: Path, counts: tuple[int, ...] = (1, 2, 3, 4), reps: int = 3,
+def headline(out: Path, counts: tuple[int, ...] = (1, 2, 3, 4, 5), reps: int = 3,
              hours: float = 168.0) -> list[dict[str, float]]:
     """How many humanoids does tote_line need? Sweep the fleet, print and write the answer."""
     out = Path(out)
@@ -336,7 +336,7 @@ def _report(path: Path, counts: tuple[int, ...], reps: int, hours: float, out: P
         print(f"Report: {report}")
     except Exception as exc:  # the report is a bonus; the answer above stands without it
         print(f"Report skipped ({type(exc).__name__}: {exc}); try `twin study {path} "
-              f"--vary fleet.count=1:4:1 --report {out / 'report.html'}`")
+              f"--vary fleet.count=1:5:1 --report {out / 'report.html'}`")
 
 
 def _image(run_dir: Path, png: Path) -> None:

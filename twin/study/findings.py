@@ -45,13 +45,15 @@ def breaks_first(res: Results, scenario: int) -> str:
              "in aisle traffic": float(share.get("waiting_traffic", 0.0))}
     chargers = res.chargers[res.chargers.scenario == scenario] if not res.chargers.empty \
         else res.chargers
-    if not chargers.empty:
-        worst = chargers.groupby("charger")["mean_queue"].mean().idxmax()
-        waits[f"at the {spoken(str(worst))}"] = waits.pop("for a charger")
+    # a queue measured over no on-shift time is NaN: such places name no worst one
+    queue = (chargers.groupby("charger")["mean_queue"].mean().dropna() if not chargers.empty
+             else None)
+    if queue is not None and not queue.empty:
+        waits[f"at the {spoken(str(queue.idxmax()))}"] = waits.pop("for a charger")
     spots = res.spots[res.spots.scenario == scenario] if not res.spots.empty else res.spots
-    if not spots.empty:
-        worst = spots.groupby("spot")["mean_queue"].mean().idxmax()
-        waits[f"for a spot at {spoken(str(worst))}"] = waits.pop("for a work spot")
+    queue = spots.groupby("spot")["mean_queue"].mean().dropna() if not spots.empty else None
+    if queue is not None and not queue.empty:
+        waits[f"for a spot at {spoken(str(queue.idxmax()))}"] = waits.pop("for a work spot")
     where, most = max(waits.items(), key=lambda kv: kv[1])
     idle = float(share.get("idle", 0.0))
     if most < 0.005:
