@@ -170,7 +170,8 @@ def test_a_longer_pick_costs_what_queueing_says(one_robot: Path) -> None:
     """The robot is the line's only server (a battery that never needs charging): each tote
     of 2 units takes two picks, so a pick of T s instead of the fitted t adds 2 (T - t) s to
     every 2-unit cycle and the rate falls to 2 / (cycle + 2 (T - t)); never above it (a
-    slower robot may also find the cell's output not ready and walk empty more: at 30 s)."""
+    slower robot may also find the cell's output not ready and walk empty more: with the
+    fitted pick at 11.5 s, 13 s is within 0.6% of the law, 15 s 2.9% under, 30 s 5% under)."""
     endless = {"fleet.robot.battery": "1000 kWh"}
     line = load_line(one_robot, endless)
     fitted = figures.resolve(line.fleet.robot).calibration.pick  # type: ignore[union-attr, arg-type]
@@ -179,7 +180,7 @@ def test_a_longer_pick_costs_what_queueing_says(one_robot: Path) -> None:
     assert base.line.robot_utilisation > 0.97
     cycle = 2 * 3600 / _tph(base)
     rates = []
-    for slow in (15.0, 30.0):
+    for slow in (13.0, 30.0):
         k = twin.simulate(load_line(one_robot, {**endless, "fleet.robot.override.pick_time":
                                                 slow}), hours=HOURS, seed=1).kpis
         law = 2 * 3600 / (cycle + 2 * (slow - t))

@@ -34,7 +34,7 @@ TARGET = 55.0
 def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("plain")
     line = load_line(ROOT / "lines" / "tote_line.yaml")
-    plan = StudyPlan(factors={"fleet.count": [2, 3], "chargers.swap_station.count": [1, 2]},
+    plan = StudyPlan(factors={"fleet.count": [3, 4], "chargers.swap_station.count": [1, 2]},
                      replications=2, hours=16, target=f"throughput_per_shift_hour>={TARGET}")
     with Store(root / "study.duckdb") as store:
         run_study(line, plan, store, InlineExecutor())
@@ -101,7 +101,7 @@ def test_scenarios_axes_and_costs_in_plain_words(study: tuple[Path, Path]) -> No
     html = report.read_text(encoding="utf-8")
     assert len(html.encode()) < 1_000_000
     assert "fleet.count=" not in html and "chargers.swap_station.count=" not in html
-    for words in ("2 robots and 1 swap station", "3 robots and 2 swap stations"):
+    for words in ("3 robots and 1 swap station", "4 robots and 2 swap stations"):
         assert words in html
     # the output chart's x axis (robots) has whole-number ticks only
     chart = re.search(r"<figure><svg[^>]*><title>Door modules per shift hour.*?</svg>", html)
