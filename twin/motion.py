@@ -163,9 +163,7 @@ def corners(path: Any, start: Any, bend: float = BEND) -> list[np.ndarray]:
             pts.append(p)
     out = [pts[0]]
     for k in range(1, len(pts) - 1):
-        a, b = pts[k] - out[-1], pts[k + 1] - pts[k]
-        turn = abs(wrap_angle(math.atan2(b[1], b[0]) - math.atan2(a[1], a[0])))
-        if turn > bend:
+        if _turn(pts[k] - out[-1], pts[k + 1] - pts[k]) > bend:
             out.append(pts[k])
     if len(pts) > 1:
         out.append(pts[-1])
@@ -175,9 +173,13 @@ def corners(path: Any, start: Any, bend: float = BEND) -> list[np.ndarray]:
 def path_bends(path: np.ndarray) -> tuple[int, float]:
     """The bends a walk stops at along ``path``: how many, and the radians turned there."""
     pts = corners(path, path[0])
-    rad = sum(abs(wrap_angle(math.atan2(*(c - b)[::-1]) - math.atan2(*(b - a)[::-1])))
-              for a, b, c in zip(pts, pts[1:], pts[2:], strict=False))
+    rad = sum(_turn(b - a, c - b) for a, b, c in zip(pts, pts[1:], pts[2:], strict=False))
     return max(len(pts) - 2, 0), rad
+
+
+def _turn(a: np.ndarray, b: np.ndarray) -> float:
+    """Radians turned from direction ``a`` to direction ``b`` (either way)."""
+    return abs(wrap_angle(math.atan2(b[1], b[0]) - math.atan2(a[1], a[0])))
 
 
 def walk_turns(task: MotionTask, ends: tuple[float, float] | None = None) -> float:

@@ -67,17 +67,7 @@ class StateClock:
 
     def set(self, now: float, state: str, value: float | None = None,
             logged: bool = True, where: str | None = None) -> None:
-        dt = now - self.since
-        if dt > 0:  # _flush, inline: this runs at every state change
-            left = self.state
-            if self.always or left not in self.overridden:
-                self.acc[left] += dt
-            else:
-                on = self.on_since(now)
-                acc = self.acc
-                acc[left] += on
-                acc["off_shift"] += dt - on
-        self.since = now
+        self._flush(now)
         self.state = state
         if where is not None:
             self.where = where

@@ -29,8 +29,6 @@ LEG = ("hip_yaw", "hip_roll", "hip_pitch", "knee", "ankle_pitch", "ankle_roll")
 ARM = ("shoulder_pitch", "shoulder_roll", "elbow")
 HAND_PITCH = -1.0  # rad, the hands' pitch in the heading frame while reaching: in the middle of
 # the wrist's range both at a handle on a work surface and in the carry pose
-PITCH_CHAIN = ("waist_pitch", "shoulder_pitch", "elbow")  # joints about the lateral axis
-# between pelvis and wrist: with the pelvis tilt and the wrist they set the hand's pitch
 FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
 FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
 DRIVE_HEADROOM = 1.1  # arm drives: peak torque over what the rated payload needs at the top of
@@ -119,7 +117,7 @@ class Humanoid(BodyFrames):
             pb.resetJointState(self.body, i, self.targets[i], physicsClientId=client)
         pb.setJointMotorControlArray(self.body, self.order, pb.VELOCITY_CONTROL,
                                      forces=[0.0] * n, physicsClientId=client)
-        self.offset = self._com_offset(*self.pelvis())
+        self.offset = self._com_offset(self._com(), *self.pelvis())
         self.tilt = np.zeros(2)
         self._last_com = self._com()[:2]
         self.com_vel = np.zeros(2)
@@ -155,10 +153,16 @@ class Humanoid(BodyFrames):
         the load the wrists feel, where the held object is, and the wrists keep the hands'
         pitch of this moment."""
         self.load_body, self.load = body, list(constraints)
+        left = self._pitch_chain("left")
         self.hand_pitch = self.tilt[1] + sum(
-            pb.getJointState(self.body, self.joint[n if n == "waist_pitch" else f"left_{n}"],
-                             physicsClientId=self.client)[0]
-            for n in (*PITCH_CHAIN, "wrist"))
+            s[0] for s in pb.getJointStates(self.body, [*left, self.joint["left_wrist"]],
+                                            physicsClientId=self.client))
+
+    def _pitch_chain(self, side: str) -> list[int]:
+        """The joints about the lateral axis between pelvis and wrist on one side: with the
+        pelvis tilt and the wrist they set the hand's pitch."""
+        return [self.joint["waist_pitch"], self.joint[f"{side}_shoulder_pitch"],
+                self.joint[f"{side}_elbow"]]
 
     def let_go(self, at_once: bool = False) -> None:
         """The hands open: the wrists read nothing from now on, and the load the balance
@@ -199,11 +203,12 @@ class Humanoid(BodyFrames):
                 if self.load else self.load_point)
         return (body + self.load_mass * np.array(held)) / (self.masses.sum() + self.load_mass)
 
-    def _com_offset(self, pos: Any, orn: Any) -> np.ndarray:
-        """Horizontal CoM offset from the pelvis with the pelvis held level: what the joint
-        angles put there, not what a tilt of the whole body does (that would feed back)."""
+    @staticmethod
+    def _com_offset(com: np.ndarray, pos: Any, orn: Any) -> np.ndarray:
+        """Horizontal offset of ``com`` from the pelvis with the pelvis held level: what the
+        joint angles put there, not what a tilt of the whole body does (that would feed back)."""
         rot = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
-        local = rot.T @ (self._com() - np.array(pos))
+        local = rot.T @ (com - np.array(pos))
         yaw = yaw_of(orn)
         c, s = math.cos(yaw), math.sin(yaw)
         return np.array([c * local[0] - s * local[1], s * local[0] + c * local[1]])
@@ -280,8 +285,8 @@ class Humanoid(BodyFrames):
                 t[self.joint[f"{side}_{name}"]] = qj
             # the wrist holds the hand at its pitch whatever the arm and the body's tilt do
             # (a held tote stays level); an empty hand hangs in line with the forearm
-            chain = t[self.joint["waist_pitch"]] + sum(t[self.joint[f"{side}_{n}"]]
-                                                       for n in PITCH_CHAIN[1:])
+            waist, shoulder, elbow = self._pitch_chain(side)
+            chain = t[waist] + (t[shoulder] + t[elbow])
             level = self.hand_pitch - chain - self.tilt[1] if grip is not None else 0.0
             t[self.joint[f"{side}_wrist"]] = level
 
@@ -292,9 +297,10 @@ class Humanoid(BodyFrames):
         self._sense_load(dt)
         # the CoM offset the joints produce, smoothed: read raw it would feed the vibration
         # of the stance back into the pelvis target
-        self.offset += (self._com_offset(pos, orn) - self.offset) * min(1.0, dt / OFFSET_FILTER)
-        self.tilt = self._tilt(orn)
         com = self._com()
+        self.offset += (self._com_offset(com, pos, orn) - self.offset) * min(
+            1.0, dt / OFFSET_FILTER)
+        self.tilt = self._tilt(orn)
         vel = (com[:2] - self._last_com) / dt
         self._last_com = com[:2]
         self.com_vel += (vel - self.com_vel) * min(1.0, dt / 0.03)
