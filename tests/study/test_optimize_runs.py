@@ -110,8 +110,8 @@ class _Crash(InlineExecutor):
     def __init__(self, left: int) -> None:
         self.left = left
 
-    def run(self, specs):  # type: ignore[no-untyped-def]
-        for spec, outcome in super().run(specs):
+    def run(self, specs, timeouts=None):  # type: ignore[no-untyped-def]
+        for spec, outcome in super().run(specs, timeouts):
             if self.left == 0:
                 raise KeyboardInterrupt
             self.left -= 1

@@ -3,8 +3,10 @@
 The grid, the seeds (replication r of every configuration uses the same substreams: common
 random numbers), the run keys, the executors and the DuckDB store are the study's, so a run the
 search asks for is the very run a ``twin study`` with the same settings would make, and a
-killed search resumes from its store. The search itself is ``twin.study.search``; the
-statistics are ``twin.study.selection``; the report is ``twin.study.optimize_report``.
+killed search resumes from its store. Each run has the study's wall-clock budget
+(``--run-timeout``); a configuration with a run past it is recorded as failed and the search
+goes on without it. The search itself is ``twin.study.search``; the statistics are
+``twin.study.selection``; the report is ``twin.study.optimize_report``.
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ from twin.study.plan import (
     run_key,
     scenarios,
 )
-from twin.study.search import Candidate, Request, Search, Step
+from twin.study.search import Candidate, Failed, Request, Search, Step
 from twin.study.selection import FeasibilityCheck
 from twin.study.store import Store
-from twin.study.worker import RunOutcome
+from twin.study.worker import TIMED_OUT, RunOutcome
 
 SERIES_BIN_S = 3600.0
 """The study's default KPI series bin: keeps run keys equal to a study's with the same
@@ -159,8 +161,12 @@ def study_plan(plan: OptimizePlan) -> StudyPlan:
 
 def run_optimize(line: Line, plan: OptimizePlan, store: Store, executor: Executor, *,
                  on_step: Callable[[Step], None] | None = None,
-                 retry_failed: bool = False) -> Outcome:
-    """Search for the cheapest configuration meeting the target, recording every run."""
+                 retry_failed: bool = False, run_timeout: float | None = None) -> Outcome:
+    """Search for the cheapest configuration meeting the target, recording every run.
+
+    Each run gets a wall-clock budget as in ``run_study``: ``run_timeout`` seconds, or when
+    None one derived from the line's size and horizon; ``math.inf`` for none. A configuration
+    with a run past it is failed (never chosen, sets nothing aside) and the search goes on."""
     from twin.study.runner import check_overrides
 
     grid = scenarios(line, plan.factors)
@@ -175,7 +181,7 @@ def run_optimize(line: Line, plan: OptimizePlan, store: Store, executor: Executo
         "warmup_hours": plan.warmup,
     }
     store.set_plan(meta, grid, [])
-    runs = _Runs(line, plan, grid, store, executor, version, retry_failed)
+    runs = _Runs(line, plan, grid, store, executor, version, retry_failed, run_timeout)
     answer = search.run(runs)
     write_log(store, search, factor_prices, runs.new)
     return Outcome(answer, search, grid, search.runs, runs.new, factor_prices)
@@ -185,8 +191,10 @@ class _Runs:
     """The search's sampler: turns (configuration, replication) requests into stored runs."""
 
     def __init__(self, line: Line, plan: OptimizePlan, grid: list[Scenario], store: Store,
-                 executor: Executor, version: str, retry_failed: bool) -> None:
+                 executor: Executor, version: str, retry_failed: bool,
+                 run_timeout: float | None = None) -> None:
         self.line, self.plan, self.store, self.executor = line, plan, store, executor
+        self.run_timeout = run_timeout
         self.by_id = {sc.id: sc for sc in grid}
         self.version = version
         self.line_hash = config_hash(line)
@@ -208,11 +216,14 @@ class _Runs:
                        code_version=self.version, meta={"config_hash": self.line_hash})
 
     def __call__(self, requests: list[Request]) -> dict[Request, float]:
+        from twin.study.runner import run_budgets
+
         specs = [self.spec(q) for q in requests]
         self.store.add_plan_runs(specs)
         todo = {s.key: s for s in specs if s.key not in self.finished}
         lost: list[tuple[RunSpec, RunOutcome]] = []
-        for spec, outcome in self.executor.run(list(todo.values())):
+        budgets = run_budgets(list(todo.values()), self.run_timeout)
+        for spec, outcome in self.executor.run(list(todo.values()), timeouts=budgets):
             if outcome.status == "lost":
                 lost.append((spec, outcome))
                 continue
@@ -230,6 +241,10 @@ class _Runs:
             f'SELECT r.key, r.status, r.error, l."{self.kpi}" FROM runs r LEFT JOIN line_kpis l '
             f"USING (key) WHERE r.key IN ({marks})", keys).fetchall()
         found = {key: (status, error, value) for key, status, error, value in rows}
+        for q, spec in zip(requests, specs, strict=True):  # a hang rules its configuration out
+            status, error, _ = found.get(spec.key, ("missing", "", None))
+            if status == "failed" and str(error).startswith(TIMED_OUT):
+                raise Failed(q[0], f"replication {q[1]} {error.split(';')[0]}")
         out: dict[Request, float] = {}
         for q, spec in zip(requests, specs, strict=True):
             status, error, value = found.get(spec.key, ("missing", "", None))

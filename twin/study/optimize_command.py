@@ -77,6 +77,10 @@ def optimize(
     retry_failed: Annotated[bool, typer.Option(help="run failed runs again")] = False,
     report: Annotated[Path | None, typer.Option(
         help="decision report (HTML); default optimize.html beside the store")] = None,
+    run_timeout: Annotated[str | None, typer.Option(
+        help="wall-clock limit of one run: seconds, a duration (\"20 min\"), off, or auto "
+             "(from the line's size and horizon); a configuration with a run past it is "
+             "recorded as failed and the search goes on")] = None,
     simulator: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """The cheapest configuration that meets a target, with a statistical guarantee."""
@@ -89,7 +93,7 @@ def optimize(
     from twin.study.optimize import OptimizeError, OptimizePlan, make_search, run_optimize
     from twin.study.optimize_report import write_optimize_report
     from twin.study.plan import scenarios
-    from twin.study.runner import check_overrides
+    from twin.study.runner import check_overrides, parse_run_timeout
     from twin.study.search import Step
     from twin.study.store import Store
 
@@ -105,6 +109,7 @@ def optimize(
             raise PlanError(f"--indifference {indifference}: give a positive number in the "
                             "target KPI's units")
         check.scheduler(scheduler)
+        budget = parse_run_timeout(run_timeout)
         check.store(store)
         out = report or store.parent / "optimize.html"
         check.out_file(out, "--report")
@@ -139,7 +144,7 @@ def optimize(
     try:
         with Store(store) as db:
             result = run_optimize(model, plan, db, executor, on_step=on_step,
-                                  retry_failed=retry_failed)
+                                  retry_failed=retry_failed, run_timeout=budget)
     except KeyboardInterrupt:  # workers stopped, one line, exit 130; a 2nd Ctrl-C waits
         raise _interrupted(executor, store) from None
     except OptimizeError as exc:
@@ -159,12 +164,20 @@ def optimize(
     console.print(f"{result.runs} runs ({result.new_runs} new) in "
                   f"{time.perf_counter() - start:.1f} s; store {store}; report {out}")
     print(_words(result, plan))
+    failed = result.search.failed
+    if failed:  # as a study with a failed run: said, and exit 1
+        names = "; ".join(result.search.by_id[c].name for c in failed)
+        typer.echo(f"warning: {len(failed)} configuration(s) had a run past --run-timeout "
+                   f"and were not judged: {names}", err=True)
+        raise typer.Exit(1)
 
 
 def _words(result: Any, plan: Any) -> str:
     if result.answer is None:
+        failed = len(result.search.failed)
         return (f"No configuration meets {plan.target} (with {plan.confidence:.0%} "
-                "confidence, up to the indifference zone).")
+                "confidence, up to the indifference zone)"
+                + (f"; {failed} failed and were not judged." if failed else "."))
     answer = result.answer
     verdict = result.search.verdicts[answer.id]
     return (f"Cheapest configuration meeting {plan.target}: {answer.name} "

@@ -26,7 +26,8 @@ td.n{text-align:right}.muted{color:#777;font-size:.85rem}
 tr.chosen{background:#eef6ee}tr.misses td{color:#555}
 """
 FATES = {"chosen": "chosen", "feasible": "meets the target", "infeasible": "misses the target",
-         "inferred": "set aside", "open": "not needed (costlier than the answer)"}
+         "inferred": "set aside", "open": "not needed (costlier than the answer)",
+         "failed": "failed: a run passed --run-timeout (not judged)"}
 
 
 def _esc(value: object) -> str:

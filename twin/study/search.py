@@ -11,8 +11,10 @@ mislead the search. Monotonicity is checked, not trusted: the cheapest configura
 is run against the probe with common random numbers, every ordered pair of checked
 configurations is compared the same way, and a factor along which fewer resources did
 significantly better loses its inference (what it set aside is reopened). Each check is the
-sequential feasibility test of ``twin.study.selection``. The procedure is deterministic given
-the run results, so it decides the same wherever the runs execute.
+sequential feasibility test of ``twin.study.selection``. A configuration whose runs the sampler
+condemns (``Failed``: a run that hung) is marked failed, is never chosen and sets nothing
+aside, and the search goes on without it. The procedure is deterministic given the run
+results, so it decides the same wherever the runs execute.
 """
 
 from __future__ import annotations
@@ -29,6 +31,20 @@ BISECT_GAP = 3
 """A cheaper factor is halved, not walked, while more than this many values separate the
 lowest undecided one from the least known to meet the target."""
 Sampler = Callable[[list[Request]], dict[Request, float]]
+
+
+class Failed(Exception):
+    """Raised by a sampler when runs of configuration ``cid`` failed in a way that rules it
+    out (a run stopped at its wall-clock budget); ``reason`` is one readable line."""
+
+    def __init__(self, cid: int, reason: str) -> None:
+        super().__init__(reason)
+        self.cid = cid
+        self.reason = reason
+
+
+class _Dropped(Exception):
+    """Unwinds the search to its loop after a configuration failed."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,8 @@ class Search:
     answer: int | None = None
     on_step: Callable[[Step], None] | None = None
     congested: set[tuple[int, int]] = field(default_factory=set)
+    wasted: dict[int, int] = field(default_factory=dict)
+    """Per configuration: runs asked for in batches that failed (no KPI from them)."""
 
     def __post_init__(self) -> None:
         m = len(self.factors)
@@ -105,12 +123,17 @@ class Search:
         while True:
             x = self._cheapest_open()
             if x is None:
-                self._log(-1, "none", 0, math.nan, "every configuration misses the target")
+                failed = self.failed
+                self._log(-1, "none", 0, math.nan, "every configuration misses the target"
+                          + (f" or failed ({len(failed)} failed)" if failed else ""))
                 return None
             if self.status[x.id] == "feasible":  # it met the target as a probe
                 return self._choose(x)
-            if not self._climb(x):
-                return self._choose(x)
+            try:
+                if not self._climb(x):
+                    return self._choose(x)
+            except _Dropped:  # a configuration failed: look again for the cheapest open one
+                continue
 
     def _climb(self, x: Candidate) -> bool:
         """Check x's probes from the most to the least raised, then x; True when something
@@ -141,7 +164,7 @@ class Search:
     def _visit(self, y: int, x: Candidate) -> bool:
         """Make sure probe y (>= x) meets the target; True when it does not (x is set aside
         with what y dominates) or when a broken monotonicity reopened cheaper ones."""
-        if self.status[y] == "feasible":
+        if self.status[y] in ("feasible", "failed"):  # a failure says nothing about x
             return False
         if self.status[y] != "open":  # a miss above x: x misses too
             self._infer(y, [x.id])
@@ -160,10 +183,28 @@ class Search:
     def _choose(self, x: Candidate) -> Candidate:
         self.answer = x.id
         self.status[x.id] = "chosen"
+        cheaper = [c for c in self.failed if (self.by_id[c].cost, c) < (x.cost, x.id)]
         self._log(x.id, "chosen", len(self.data[x.id]), self.verdicts[x.id].mean,
                   "every cheaper configuration misses the target (checked or set aside), and "
-                  "this one meets it")
+                  "this one meets it" if not cheaper else
+                  f"every cheaper configuration misses the target (checked or set aside) or "
+                  f"failed ({len(cheaper)} failed, not judged: "
+                  + "; ".join(self._name(c) for c in cheaper[:6])
+                  + (" ..." if len(cheaper) > 6 else "") + "), and this one meets it")
         return x
+
+    def _fail(self, cid: int, reason: str) -> None:
+        """Rule out ``cid``: never chosen, sets nothing aside, left out of comparisons."""
+        self.status[cid] = "failed"
+        self.verdicts.pop(cid, None)
+        self.witness.pop(cid, None)
+        self._log(cid, "failed", len(self.data[cid]), _mean(self.data[cid]),
+                  f"{reason}; not judged, the search goes on without it")
+
+    @property
+    def failed(self) -> list[int]:
+        """Configurations ruled out by failed runs, cheapest first."""
+        return [c.id for c in self.order if self.status[c.id] == "failed"]
 
     def _test(self, cid: int) -> str:
         """Add replications in batches until the sequential check decides."""
@@ -302,13 +343,18 @@ class Search:
         if n <= have:
             return
         asked = [(cid, r) for r in range(have, n)]
-        got = self.sample(asked)
+        try:
+            got = self.sample(asked)
+        except Failed as exc:
+            self.wasted[cid] = self.wasted.get(cid, 0) + len(asked)
+            self._fail(exc.cid, exc.reason)
+            raise _Dropped from None
         self.data[cid].extend(got[q] for q in asked)
 
     @property
     def runs(self) -> int:
-        """Replications the search asked for, over every configuration."""
-        return sum(len(v) for v in self.data.values())
+        """Replications the search asked for, over every configuration (failed ones too)."""
+        return sum(len(v) for v in self.data.values()) + sum(self.wasted.values())
 
     def _name(self, cid: int) -> str:
         return self.by_id[cid].name

@@ -81,10 +81,14 @@ class RunTimeout(BaseException):
     ``except Exception`` in a model swallows it)."""
 
 
+TIMED_OUT = "timed out:"
+"""How the error of a run stopped at its wall-clock budget begins (``timed_out``)."""
+
+
 def timed_out(seconds: float) -> str:
     """The error recorded for a run stopped at its wall-clock budget."""
     shown = f"{seconds:,.0f}" if seconds >= 10 else f"{seconds:g}"
-    return (f"timed out: the run took over {shown} s of wall time (a hang?); "
+    return (f"{TIMED_OUT} the run took over {shown} s of wall time (a hang?); "
             "raise --run-timeout (run_timeout: in a study YAML) if the line is just slow")
 
 
