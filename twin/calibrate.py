@@ -51,6 +51,19 @@ class Runs:
     dock: list[dict[str, float]] = field(default_factory=list)
     bend: list[float] = field(default_factory=list)  # s a right-angle bend added to a walk
 
+    def as_dict(self) -> dict[str, list[Any]]:
+        """JSON-friendly rows for the calibration's provenance (the robot card scatters
+        them): figures to 6 significant digits, a NaN (no cruise measured) as null."""
+        def figure(x: Any) -> Any:
+            if not isinstance(x, (int, float)):
+                return x
+            return float(f"{x:.6g}") if math.isfinite(x) else None
+
+        return {**{kind: [{k: figure(v) for k, v in row.items()}
+                          for row in getattr(self, kind)]
+                   for kind in ("walk", "pick", "place", "dock")},
+                "bend": [figure(x) for x in self.bend]}
+
 
 def load_robot(path: str | Path) -> RobotSpec:
     """Read a robot YAML into a ``RobotSpec``."""
@@ -269,9 +282,12 @@ def fit(spec: RobotSpec, runs: Runs) -> tuple[Calibration, dict[str, Any]]:
 def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
               grid: CalibrationGrid | None = None, seeds: Sequence[int] = (0, 1),
               progress: Callable[[str], None] | None = None) -> Calibration:
-    """Run the physics primitives over ``grid`` for each seed, fit, write the calibration JSON.
+    """Run the physics primitives over ``grid`` for each seed, fit, write the calibration JSON
+    (its per-run rows under ``provenance.runs``) and the robot card beside it.
 
-    Writes ``out_path`` (default ``assets/calibration/<robot>.json``) and returns it parsed.
+    Writes ``out_path`` (default ``assets/calibration/<robot>.json``), then
+    ``robot_card_<robot>.png`` and ``.html`` in the same directory (``twin.cardplot``), and
+    returns the calibration parsed.
     """
     import pybullet  # noqa: F401  (fail early, with a clear ImportError, if physics is missing)
 
@@ -317,10 +333,16 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
         "method": "twin.calibrate: least squares over physics runs (twin.physics)",
         # the body it was fitted on: twin.figures binds the file to this content
         **binding(spec),
+        "runs": runs.as_dict(),  # every run's measurements: the robot card scatters them
     })
     out = Path(out_path) if out_path is not None else calibration_path(spec.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(cal.model_dump(mode="json"), indent=2) + "\n")
+    from twin import cardplot
+    from twin.figures import shown
+
+    png, _ = cardplot.write(spec, cal, out.parent, source=shown(out))
+    say(f"robot card -> {png}")
     return cal
 
 

@@ -369,6 +369,7 @@ def plant(
 
 def _register_extras() -> None:
     """Commands whose modules live with their part; each imports its heavy libraries lazily."""
+    from twin import card as robot_card
     from twin import datacommands as data_commands
     from twin.study import commands as study_commands
     from twin.study.optimize_command import optimize
@@ -385,6 +386,7 @@ def _register_extras() -> None:
     app.command("export-ocel")(data_commands.export_ocel)
     app.command("import-layout")(data_commands.import_layout)
     app.command()(viewer_animate.animate)
+    app.command()(robot_card.card)
 
 
 _register_extras()
