@@ -45,13 +45,21 @@ def _nearest(value: float, choices: list[float]) -> int:
 
 
 def _dots(ax: Any, points: list[tuple[float, float]], marker: str, colour: str,
-          label: str | None = None) -> None:
-    """Runs as points (``gid`` "runs": a test finds them); rows lacking a figure are left out."""
+          label: str | None = None) -> Any:
+    """Runs as points (``gid`` "runs": a test finds them); rows lacking a figure are left out.
+    Returns the artist, None when no row had the figures."""
     points = [p for p in points if math.isfinite(p[0]) and math.isfinite(p[1])]
-    if points:
-        xs, ys = zip(*points, strict=True)
-        ax.plot(xs, ys, marker, ls="none", ms=4.5, color=colour, alpha=0.7, gid="runs",
-                label=label)
+    if not points:
+        return None
+    xs, ys = zip(*points, strict=True)
+    return ax.plot(xs, ys, marker, ls="none", ms=4.5, color=colour, alpha=0.7, gid="runs",
+                   label=label)[0]
+
+
+def _entry(handles: list[Any], labels: list[str], fit: Any, dots: Any, label: str) -> None:
+    """One legend entry for a fitted curve and the runs drawn beside it."""
+    handles.append(fit if dots is None else (fit, dots))
+    labels.append(label if dots is None else f"{label}; dots: runs")
 
 
 def _speed_panel(ax: Any, spec: RobotSpec, cal: Calibration,
@@ -95,59 +103,69 @@ def _energy_panel(ax: Any, spec: RobotSpec, cal: Calibration,
     m = np.linspace(0.0, spec.max_payload, 31)
     cruise = np.array([card.energy_per_metre(spec, cal, x) for x in m])
     cv = cal.walk.energy_cv
-    ax.plot(m, cruise, color="k", lw=2, label="physics fit, cruising")
-    ax.fill_between(m, cruise * (1 - cv), cruise * (1 + cv), color="k", alpha=0.1, lw=0,
-                    label=f"± {cv:.0%} (energy cv of the fit)")
+    handles: list[Any] = [ax.plot(m, cruise, color="k", lw=2)[0],
+                          ax.fill_between(m, cruise * (1 - cv), cruise * (1 + cv), color="k",
+                                          alpha=0.1, lw=0)]
+    labels = ["physics fit, cruising", f"± {cv:.1%} (energy cv of the fit)"]
+    top = [float(cruise.max() * (1 + cv))]
     distances = _grid(cal, "distances", (3.0, 6.0, 10.0))
     for k, d in enumerate(distances):
         colour = DISTANCE_COLOURS[k % len(DISTANCE_COLOURS)]
         walk = [card.energy_per_metre(spec, cal, x, d) for x in m]
-        ax.plot(m, walk, color=colour, lw=1.3, ls="--",
-                label=f"physics fit, {d:g} m walk (start, stop)")
+        fit = ax.plot(m, walk, color=colour, lw=1.3, ls="--")[0]
         points = [(card.number(r, "payload"), card.number(r, "energy") / card.number(r, "distance"))
                   for r in runs.get("walk", []) if card.number(r, "ok") > 0
                   and _nearest(card.number(r, "distance"), distances) == k]
-        _dots(ax, points, "o", colour, f"runs, {d:g} m (with their turns)")
-    ax.plot(m, [card.datasheet_energy_per_metre(spec, x) for x in m], color="0.55", lw=2,
-            ls=":", label="datasheet: walking power / speed")
-    ax.set(xlabel="payload (kg)", ylabel="energy per metre (J/m)", xlim=(0, spec.max_payload),
+        dots = _dots(ax, points, "o", colour)
+        _entry(handles, labels, fit, dots, f"{d:g} m walk from standing, fit")
+        top += [max(walk), *(y for _, y in points if math.isfinite(y))]
+    sheet = [card.datasheet_energy_per_metre(spec, x) for x in m]
+    handles.append(ax.plot(m, sheet, color="0.55", lw=2, ls=":")[0])
+    labels.append("datasheet: walking power / speed")
+    ax.set(xlabel="payload (kg)", ylabel="energy per metre (J/m)",
+           xlim=(-0.5, spec.max_payload + 0.5), ylim=(0, 1.4 * max(*top, *sheet)),
            title="Energy per metre against payload (datasheet speed)")
-    ax.set_ylim(0, ax.get_ylim()[1] * 1.45)
     weight = spec.mass * GRAVITY
     cot = ax.secondary_yaxis("right", functions=(lambda j: j / weight, lambda c: c * weight))
     cot.set_ylabel("cost of transport (J/m per N of robot weight)")
-    ax.legend(fontsize=7.5, loc="upper left")
+    ax.legend(handles, labels, fontsize=7.5, loc="upper left")
 
 
 def _act_panel(ax: Any, spec: RobotSpec, cal: Calibration,
                runs: dict[str, list[dict[str, Any]]]) -> None:
     m = np.linspace(0.0, spec.max_payload, 2)
+    handles: list[Any] = []
+    labels: list[str] = []
     for kind, sheet in (("pick", spec.pick_time), ("place", spec.place_time),
                         ("dock", spec.dock_time)):
         fit, colour = getattr(cal, kind), ACT_COLOURS[kind]
         sd = fit.duration_sd
         if kind == "dock":
             mean = card.act(fit, 0.0)[0]
-            ax.errorbar([0.0], [mean], yerr=[sd], fmt="s", color=colour, ms=7, capsize=4,
-                        lw=2, label=f"physics dock (empty): {mean:.1f} ± {sd:.1f} s")
+            drawn = ax.errorbar([0.0], [mean], yerr=[sd], fmt="s", color=colour, ms=7,
+                                capsize=4, lw=2)
+            label = f"physics dock (empty): {mean:.1f} ± {sd:.1f} s"
         else:
             t = np.array([card.act(fit, x)[0] for x in m])
-            ax.plot(m, t, color=colour, lw=2,
-                    label=f"physics {kind}: {t[0]:.1f}-{t[1]:.1f} ± {sd:.1f} s")
+            drawn = ax.plot(m, t, color=colour, lw=2)[0]
             ax.fill_between(m, t - sd, t + sd, color=colour, alpha=0.15, lw=0)
+            label = f"physics {kind}: {t[0]:.1f}-{t[1]:.1f} ± {sd:.1f} s"
         ax.axhline(sheet, color=colour, ls=":", lw=1.5)
         ax.annotate(f"datasheet {kind}_time {sheet:g} s", (spec.max_payload, sheet),
                     xytext=(-4, 3), textcoords="offset points", ha="right", fontsize=8,
                     color=colour)
-        _dots(ax, [(card.number(r, "payload"), card.number(r, "duration"))
-                   for r in runs.get(kind, []) if card.number(r, "ok") > 0],
-              KIND_MARKERS[kind], colour, f"{kind} runs")
+        dots = _dots(ax, [(card.number(r, "payload"), card.number(r, "duration"))
+                          for r in runs.get(kind, []) if card.number(r, "ok") > 0],
+                     KIND_MARKERS[kind], colour)
+        _entry(handles, labels, drawn, dots, label)
     top = max(spec.pick_time, spec.place_time, spec.dock_time,
               *(card.act(f, spec.max_payload)[0] + 2 * f.duration_sd
-                for f in (cal.pick, cal.place, cal.dock)))
+                for f in (cal.pick, cal.place, cal.dock)),
+              *(card.number(r, "duration") for k in ("pick", "place", "dock")
+                for r in runs.get(k, []) if math.isfinite(card.number(r, "duration"))))
     ax.set(xlabel="payload (kg)", ylabel="duration (s)", xlim=(-0.5, spec.max_payload + 0.5),
            ylim=(0, top * 1.35), title="Pick, place and dock times (± 1 sd)")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(handles, labels, fontsize=8, loc="upper left")
 
 
 def _margin_panel(ax: Any, spec: RobotSpec, runs: dict[str, list[dict[str, Any]]]) -> None:
@@ -165,8 +183,12 @@ def _margin_panel(ax: Any, spec: RobotSpec, runs: dict[str, list[dict[str, Any]]
     for k, (kind, points) in enumerate(found.items()):
         _dots(ax, [(m, 1000 * x) for m, x in points], KIND_MARKERS[kind],
               PAYLOAD_COLOURS[k % len(PAYLOAD_COLOURS)], f"{kind} runs ({len(points)})")
-    ax.annotate("below 0: the capture point left the feet (a fall unless a step saves it)",
-                (0.01, 0.02), xycoords="axes fraction", fontsize=8, color="0.3")
+    ys = [1000 * x for points in found.values() for _, x in points]
+    low, high = min(0.0, *ys), max(0.0, *ys)
+    pad = 0.15 * (high - low or 1.0)
+    ax.set_ylim(low - pad, high + pad)
+    ax.annotate("below 0: the capture point is outside the feet", (0.01, 0.02),
+                xycoords="axes fraction", fontsize=8, color="0.3")
     ax.legend(fontsize=8, loc="upper right")
 
 
