@@ -121,6 +121,15 @@ def test_calibrate_keeps_every_run_and_draws_the_card_beside_it(
     assert "<td>pick time, 0 / 15 kg</td><td>8 s</td>" in html
 
 
+def test_a_run_keeps_the_smallest_margin_of_its_primitives() -> None:
+    from types import SimpleNamespace
+
+    approach = SimpleNamespace(metrics={card.MARGIN: 0.05})
+    pick = SimpleNamespace(metrics={card.MARGIN: 0.03, "sag": 0.01})
+    assert calibration._stability(approach, None, pick) == {card.MARGIN: 0.03}
+    assert calibration._stability(SimpleNamespace(metrics={"sag": 0.01}), None) == {}
+
+
 def _run_points(fig: Any) -> list[tuple[str, list[tuple[float, float]]]]:
     """Every point drawn as a run, by panel title."""
     found = []

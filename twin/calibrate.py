@@ -65,6 +65,16 @@ class Runs:
                 "bend": [figure(x) for x in self.bend]}
 
 
+def _stability(*results: Any) -> dict[str, float]:
+    """The smallest capture-point margin over a run's primitives, when the physics measured
+    one (the robot card draws it; ``twin.card.MARGIN``)."""
+    from twin.card import MARGIN
+
+    found = [float(m) for r in results if (m := getattr(r, "metrics", {}).get(MARGIN))
+             is not None]
+    return {MARGIN: min(found)} if found else {}
+
+
 def load_robot(path: str | Path) -> RobotSpec:
     """Read a robot YAML into a ``RobotSpec``."""
     return RobotSpec.model_validate(yaml.safe_load(Path(path).read_text()))
@@ -87,8 +97,9 @@ def _walk_run(spec: RobotSpec, distance: float, payload: float, factor: float,
                 runs.walk.append({"distance": distance, "payload": payload, "ok": 0.0})
                 return
         e0, t0 = robot.meter.energy_j, world.time
+        backed = None
         if carry is None:  # as the line model's walks do: step back from the post
-            world.run(robot, prim.back_off(world, robot, 0.3))
+            backed = world.run(robot, prim.back_off(world, robot, 0.3))
         direction = rng.uniform(0.5 * math.pi, 1.5 * math.pi)
         face = direction + rng.uniform(-0.5 * math.pi, 0.5 * math.pi)
         x0, y0, _ = robot.pose()
@@ -119,6 +130,7 @@ def _walk_run(spec: RobotSpec, distance: float, payload: float, factor: float,
             "distance": distance, "payload": payload, "factor": factor, "speed": speed,
             "duration": world.time - t0, "energy": robot.meter.energy_j - e0,
             "cruise": cruise, "ok": float(result.ok), "turn": turn,
+            **_stability(backed, result),
         })
     finally:
         world.close()
@@ -164,7 +176,8 @@ def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: R
         result, carry = world.run(robot, prim.pick(world, robot, tote))
         runs.pick.append({"payload": payload, "duration": world.time - t0,
                           "energy": robot.meter.energy_j - e0,
-                          "ok": float(result.ok and approach.ok and carry is not None)})
+                          "ok": float(result.ok and approach.ok and carry is not None),
+                          **_stability(approach, result)})
         if carry is None:
             return
         # carry it to a second stand beside the rack, facing it, as a line's walk ends
@@ -179,7 +192,7 @@ def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: R
         placed = world.run(robot, prim.place(world, robot, carry))
         runs.place.append({"payload": payload, "duration": world.time - t0,
                            "energy": robot.meter.energy_j - e0,
-                           "ok": float(placed.ok and approach.ok)})
+                           "ok": float(placed.ok and approach.ok), **_stability(approach, placed)})
     finally:
         world.close()
 

@@ -113,6 +113,10 @@ def _g(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}" if math.isfinite(x) else "-"
 
 
+def _pm(spread: float) -> str:
+    return f" ± {_g(spread, 2)}" if math.isfinite(spread) else ""
+
+
 def _ok_share(rows: list[dict[str, Any]]) -> str:
     done = [number(r, "ok") for r in rows]
     return f"{sum(1 for x in done if x > 0)} of {len(done)}"
@@ -131,9 +135,9 @@ def table(spec: RobotSpec, cal: Calibration) -> list[Row]:
     d0, d1 = datasheet_energy_per_metre(spec, 0.0), datasheet_energy_per_metre(spec, top)
     rows = [
         Row("speed empty", f"{spec.speed_empty:g} m/s",
-            f"{_g(v0)} ± {_g(rmse * spec.speed_empty, 2)} m/s achieved"),
+            f"{_g(v0)}{_pm(rmse * spec.speed_empty)} m/s achieved"),
         Row(f"speed at {top:g} kg", f"{spec.speed_loaded:g} m/s",
-            f"{_g(v1)} ± {_g(rmse * spec.speed_loaded, 2)} m/s achieved"),
+            f"{_g(v1)}{_pm(rmse * spec.speed_loaded)} m/s achieved"),
         Row("walking power, empty", f"{spec.walking_power(0.0):.0f} W at {spec.speed_empty:g} m/s",
             f"{walk_power(cal, v0, 0.0):.0f} W at {_g(v0)} m/s"),
         Row("walking power per kg carried", f"{p.per_kg_carried:g} W/kg",
@@ -219,12 +223,11 @@ def provenance(spec: RobotSpec, cal: Calibration, source: str = "") -> list[str]
     lines = [
         f"calibration: {source or cal.robot} ({cal.source}), fitted {prov.get('date', '?')} "
         f"in {prov.get('wall_time_s', '?')} s",
-        f"pybullet {prov.get('pybullet', '?')}; timestep "
-        f"{1000 * float(settings.get('timestep', math.nan)):.2f} ms, control period "
-        f"{1000 * float(settings.get('control_period', math.nan)):.2f} ms, "
+        f"pybullet {prov.get('pybullet', '?')}; timestep {_ms(settings.get('timestep'))} ms, "
+        f"control period {_ms(settings.get('control_period'))} ms, "
         f"{settings.get('solver_iterations', '?')} solver iterations",
         "grid: walks " + " x ".join(
-            f"{', '.join(f'{x:g}' for x in grid.get(k, []))} {unit}"
+            f"{', '.join(f'{x:g}' for x in grid.get(k, [])) or '?'} {unit}"
             for k, unit in (("distances", "m"), ("payloads", "kg"), ("speed_factors", "x speed")))
         + f"; {grid.get('dock_runs', '?')} docks a seed",
         f"seeds: {', '.join(str(s) for s in prov.get('seeds', [])) or '?'}; runs: "
@@ -246,6 +249,10 @@ def provenance(spec: RobotSpec, cal: Calibration, source: str = "") -> list[str]
                      "may not be what was calibrated")
     lines.append("per-run points: kept" if runs else NO_RUNS)
     return lines
+
+
+def _ms(seconds: Any) -> str:
+    return f"{1000 * float(seconds):.2f}" if isinstance(seconds, (int, float)) else "?"
 
 
 def _num(value: Any, digits: int = 3) -> str:
