@@ -77,26 +77,32 @@ def _drawing(mp: pytest.MonkeyPatch) -> list[Any]:
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Calibration, Any]:
     """``twin.calibrate.calibrate`` end to end over fake physics rows of known laws: the fit,
-    the JSON with its runs and the card beside it (pybullet is only imported, never run)."""
+    the JSON with its runs, and the card it asks for beside it (drawn, not rasterised: the
+    writing itself is tested through ``twin card``; pybullet is imported, never run)."""
+    from twin import cardplot
+
     pytest.importorskip("pybullet")
     out = tmp_path_factory.mktemp("calibration") / "walker_s2.json"
+    asked: list[tuple[Any, ...]] = []
+
+    def write(spec: RobotSpec, cal: Calibration, out_dir: Path, source: str = "") -> Any:
+        asked.append((cal, Path(out_dir), cardplot.draw(spec, cal, source)))
+        return out_dir / "card.png", None
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(calibration, "_walk_run", _fake_walk)
         mp.setattr(calibration, "_act_runs", _fake_acts)
         mp.setattr(calibration, "_dock_run", _fake_dock)
         mp.setattr(calibration, "_bend_run", lambda spec, rng, runs: runs.bend.append(6.0))
-        drawn = _drawing(mp)
+        mp.setattr(cardplot, "write", write)
         cal = calibration.calibrate(ROBOT_YAML, out, grid=GRID, seeds=(0, 1))
-    assert len(drawn) == 1
-    return out, cal, drawn[0]
+    ((written, where, fig),) = asked
+    assert written is cal and where == out.parent  # the card of this fit, beside its file
+    return out, cal, fig
 
 
 def test_calibrate_keeps_every_run_and_draws_the_card_beside_it(
         fitted: tuple[Path, Calibration, Any]) -> None:
-    from PIL import Image
-
-    from twin import cardplot
-
     out, cal, _ = fitted
     kept = json.loads(out.read_text())["provenance"]["runs"]
     walks = 2 * 2 * 2 * 2  # seeds x distances x payloads x speed factors
@@ -111,14 +117,6 @@ def test_calibrate_keeps_every_run_and_draws_the_card_beside_it(
     v = 1.2 * RATIO[0]
     assert card.energy_per_metre(spec, cal, 0.0) == pytest.approx(
         (POWER[0] + POWER[1] * v) / v, rel=0.02)
-    png = out.parent / "robot_card_walker_s2.png"
-    with Image.open(png) as image:
-        assert image.size == (1760, 1243)
-        assert image.text[cardplot.STAMP] == cardplot.stamp(cal)
-    html = png.with_suffix(".html").read_text()
-    embedded = html.split("base64,", 1)[1].split('"', 1)[0]
-    assert base64.b64decode(embedded) == png.read_bytes()
-    assert "<td>pick time, 0 / 15 kg</td><td>8 s</td>" in html
 
 
 def test_a_run_keeps_the_smallest_margin_of_its_primitives() -> None:
@@ -216,8 +214,14 @@ def test_twin_card_draws_a_calibration_without_runs(tmp_path: Path,
     result = CliRunner().invoke(app, ["card", str(ROBOT_YAML), "--calibration", str(plain),
                                       "--out", str(tmp_path / "card")])
     assert result.exit_code == 0, result.output
-    with Image.open(tmp_path / "card" / "robot_card_walker_s2.png") as image:
+    png = tmp_path / "card" / "robot_card_walker_s2.png"
+    with Image.open(png) as image:
+        assert image.size == (1760, 1243)
         assert image.text[cardplot.STAMP] == cardplot.stamp(_plain())
+    html = png.with_suffix(".html").read_text()
+    embedded = html.split("base64,", 1)[1].split('"', 1)[0]
+    assert base64.b64decode(embedded) == png.read_bytes()
+    assert "<td>pick time, 0 / 15 kg</td><td>8 s</td>" in html
     (fig,) = drawn
     words = " ".join(t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text")))
     assert card.NO_RUNS in words and card.NOT_MEASURED in words
