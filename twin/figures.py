@@ -23,14 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from twin.motion import CALIBRATION_DIR, ActFit, Calibration, calibration_path
-from twin.robot import ROBOTS_DIR, RobotSpec
+from twin.robot import ROBOTS_DIR, Motor, Motors, RobotSpec
+
+MOTOR_FIELDS = tuple(f"motors.{group}.{name}" for group in Motors.model_fields
+                     for name in Motor.model_fields)
+"""The motor constants the physics' energy meter reads (twin/physics/energy.py)."""
 
 PHYSICS_FIELDS = (
     "mass", "speed_empty", "speed_loaded", "max_payload", "joint_torque_limit",
-    "drive_efficiency", "power.standing", "power.compute", "power.radio",
-    "dock_tolerance.position", "dock_tolerance.heading", "urdf", "urdf_sha256",
+    "drive_efficiency", "power.compute", "power.radio", "dock_tolerance.position",
+    "dock_tolerance.heading", "urdf", "urdf_sha256", *MOTOR_FIELDS,
 )
-"""What twin.physics reads of a robot: the content a calibration is bound to."""
+"""What twin.physics reads of a robot: the content a calibration is bound to. A calibration
+fitted before the meter read motor constants holds ``power.standing`` (that meter added it to
+every second) and no ``motors.*``: it is taken as fitted on the default motors (``_bind``)."""
 
 REPLACED_FIELDS = (
     "pick_time", "place_time", "dock_time", "power.walking", "power.per_kg_carried",
@@ -177,7 +183,9 @@ _UNITS = {"mass": "kg", "speed_empty": "m/s", "speed_loaded": "m/s", "max_payloa
           "dock_tolerance.position": "m", "dock_tolerance.heading": "deg", "pick_time": "s",
           "place_time": "s", "dock_time": "s", "power.walking": "W", "power.lifting": "W",
           "power.per_kg_carried": "W/kg", "power.standing": "W", "power.compute": "W",
-          "power.radio": "W"}
+          "power.radio": "W",
+          **{f"motors.{g}.torque_constant": "N m/A" for g in Motors.model_fields},
+          **{f"motors.{g}.winding_resistance": "ohm" for g in Motors.model_fields}}
 
 
 def _fmt(value: Any, name: str = "") -> str:
@@ -242,11 +250,15 @@ def _bind(spec: RobotSpec, figures: RobotFigures, fields: dict[str, Any],
           datasheet: dict[str, Any], cal: Calibration) -> None:
     """Compare the robot with what ``cal`` was fitted on: scale, or refuse."""
     now = physics_fields(spec)
+    if fields:  # a calibration from before the motor constants: fitted on their defaults
+        defaults = physics_fields(RobotSpec(name=spec.name))
+        fields = {**{k: defaults[k] for k in MOTOR_FIELDS}, **fields}
     changed = {k for k, v in fields.items() if k in now and not _same(now[k], v)}
     for name in ("joint_torque_limit", "max_payload", "drive_efficiency",
-                 "dock_tolerance.position", "dock_tolerance.heading", "urdf"):
+                 "dock_tolerance.position", "dock_tolerance.heading", "urdf", *MOTOR_FIELDS):
         if name in changed:
-            _refuse(spec, figures, name, fields[name], _NO_LAW[name])
+            _refuse(spec, figures, name, fields[name],
+                    _NO_LAW["motors" if name.startswith("motors.") else name])
     if "urdf_sha256" in changed and "urdf" not in changed:
         figures.refusals.append(Refusal("urdf", (
             f"{now['urdf']} has changed since {shown(figures.file)} was fitted (digest "
@@ -281,7 +293,7 @@ def _bind(spec: RobotSpec, figures: RobotFigures, fields: dict[str, Any],
     if figures.refusals:
         return
     standing = spec.power.standing - fields.get("power.standing", spec.power.standing)
-    hold = fields.get("power.standing", spec.power.standing) + (
+    hold = fields.get("power.standing", 0.0) + (
         cal.constant_w if cal.constant_w is not None else spec.power.constant)
     if "mass" in changed or standing:
         figures.calibration = _scaled(cal, k, hold, standing)
@@ -308,6 +320,8 @@ _NO_LAW = {
     "dock_tolerance.position": "docking time depends on it with no law",
     "dock_tolerance.heading": "docking time depends on it with no law",
     "urdf": "the body itself differs",
+    "motors": "no law carries the fit over (copper loss goes with (torque / (Kt N))^2 R, and "
+              "the fit keeps it together with joint work)",
 }
 
 

@@ -44,6 +44,41 @@ class DockTolerance(_Model):
     heading: Degrees = Field(1.0, gt=0, description="final heading error allowed (deg)")
 
 
+class Motor(_Model):
+    """The drive of one joint group: motor, gear and driver (read by the physics' energy meter).
+
+    Copper loss is ``I^2 R`` with ``I = tau / (torque_constant * gear_ratio)``."""
+
+    torque_constant: float = Field(
+        gt=0, allow_inf_nan=False, description="motor torque per ampere (N m/A) at the motor "
+        "shaft, per A rms of phase current for a three-phase motor")
+    winding_resistance: float = Field(
+        gt=0, allow_inf_nan=False, description="resistance the copper loss sees (ohm): "
+        "I^2 R; for a star-wound three-phase motor, 1.5 x its line-to-line resistance")
+    gear_ratio: float = Field(gt=0, allow_inf_nan=False,
+                              description="motor turns per joint turn")
+    driver_efficiency: float = Field(
+        gt=0, le=1, allow_inf_nan=False, description="motor driver (inverter): motor power "
+        "over battery power")
+
+
+LEG_MOTOR = Motor(torque_constant=0.55, winding_resistance=5.55, gear_ratio=100.0,
+                  driver_efficiency=0.95)
+"""Harmonic Drive CHA-32A at ratio 100 (engineering data 1018854: 333 N m peak at the output,
+0.55 N m/A rms at the motor, 3.7 ohm line to line); the driver as a typical inverter."""
+ARM_MOTOR = Motor(torque_constant=0.36, winding_resistance=8.85, gear_ratio=100.0,
+                  driver_efficiency=0.95)
+"""Harmonic Drive CHA-20A at ratio 100 (82 N m peak, 0.36 N m/A rms, 5.9 ohm line to line)."""
+
+
+class Motors(_Model):
+    """Joint drives by group: legs (hip, knee, ankle), arms (shoulder, elbow, wrist), waist."""
+
+    leg: Motor = Field(LEG_MOTOR, description="hip, knee and ankle drives")
+    arm: Motor = Field(ARM_MOTOR, description="shoulder, elbow and wrist drives")
+    waist: Motor = Field(LEG_MOTOR, description="waist drive")
+
+
 class OverridePower(_Model):
     """Power figures a planner states over the calibration's (W); null: not overridden."""
 
@@ -102,7 +137,11 @@ class RobotSpec(_Model):
         "of walking times (surrogate); at most 3"
     )
     dock_tolerance: DockTolerance = DockTolerance()
-    drive_efficiency: float = Field(0.65, gt=0, le=1, description="motor+drive efficiency")
+    drive_efficiency: float = Field(
+        0.65, gt=0, le=1, description="gears and transmission: joint power over motor shaft "
+        "power (physics; the motors' copper loss and drivers are under motors)")
+    motors: Motors = Field(Motors(), description="motor constants by joint group (physics' "
+                           "energy: copper loss and drivers)")
     joint_torque_limit: float = Field(
         1.0, gt=0, description="scale on the URDF joint torque limits (physics)"
     )

@@ -1,46 +1,110 @@
-"""Electrical energy from joint torques: positive mechanical power over drive efficiency, copper
-loss, and the constant draws of the robot YAML."""
+"""Electrical energy from the joint motors: each joint's mechanical power through its gear, plus
+its motor's copper loss, through its driver; and the robot's electronics as constant draws.
+
+Per joint and control period, with the joint torque ``tau`` and speed ``omega`` PyBullet reports
+and the joint group's motor constants (robot YAML ``motors``):
+
+- shaft power ``P = tau omega / eta_gear`` when the motor drives the joint, ``tau omega eta_gear``
+  when the joint drives the motor (``eta_gear`` is the robot's ``drive_efficiency``);
+- motor current ``I = tau / (Kt N)`` (torque constant times gear ratio) and copper loss
+  ``I^2 R``: a joint that holds a torque at rest pays it, so standing costs what its holding
+  torques cost, and nothing is added for "standing";
+- battery draw ``max(P + I^2 R, 0) / eta_driver``: power a braking joint returns is not
+  recovered (not into the battery, not into the other joints: the driver burns it);
+- plus compute and radio (``power.constant``), which run whatever the joints do.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from twin.motion import GRAVITY
-from twin.robot import RobotSpec
+from twin.robot import Motor, RobotSpec
 
-COPPER_LOSS_AT_LIMIT = 25.0  # W drawn by one joint holding its full torque limit
+GROUP_WORDS = {"arm": ("shoulder", "elbow", "wrist"), "waist": ("waist",),
+               "leg": ("hip", "knee", "ankle")}
+"""Which motor group drives a joint, by the words in its URDF name."""
+
+
+def motor_group(joint: str) -> str:
+    """The motor group (``leg``, ``arm`` or ``waist``) of a URDF joint name."""
+    for group, words in GROUP_WORDS.items():
+        if any(word in joint for word in words):
+            return group
+    raise ValueError(f"joint {joint!r} belongs to no motor group (a name with one of: "
+                     f"{', '.join(w for words in GROUP_WORDS.values() for w in words)})")
+
+
+def urdf_joint_names(spec: RobotSpec) -> list[str]:
+    """The joint names of the robot's URDF in PyBullet's joint order."""
+    import pybullet as pb
+
+    from twin.robot import ROBOTS_DIR
+
+    client = pb.connect(pb.DIRECT)
+    try:
+        body = pb.loadURDF(str(ROBOTS_DIR / (spec.urdf or "humanoid.urdf")),
+                           physicsClientId=client)
+        return [pb.getJointInfo(body, i, physicsClientId=client)[1].decode()
+                for i in range(pb.getNumJoints(body, physicsClientId=client))]
+    finally:
+        pb.disconnect(client)
 
 
 @dataclass
 class EnergyMeter:
-    """Integrates electrical energy (J), mechanical work, time and distance."""
+    """Integrates electrical energy (J), its copper loss, mechanical work, time and distance."""
 
-    efficiency: float
-    constant_w: float
-    torque_limits: np.ndarray
+    torque_per_amp: np.ndarray  # Kt N of each joint's drive, N m at the joint per A
+    resistance: np.ndarray  # ohm, copper loss I^2 R
+    driver_efficiency: np.ndarray
+    gear_efficiency: float
+    constant_w: float  # compute and radio
     mass: float
     energy_j: float = 0.0
-    mechanical_j: float = 0.0
+    copper_j: float = 0.0
+    mechanical_j: float = 0.0  # positive joint work
     time_s: float = 0.0
     distance_m: float = 0.0
     history: list[float] = field(default_factory=list)
 
     @classmethod
-    def for_robot(cls, spec: RobotSpec, torque_limits: np.ndarray) -> EnergyMeter:
-        """Meter with the robot's drive efficiency and constant draws (standing electronics,
-        compute, radio)."""
-        p = spec.power
-        return cls(spec.drive_efficiency, p.standing + p.constant, torque_limits, spec.mass)
+    def for_robot(cls, spec: RobotSpec, torque_limits: np.ndarray,
+                  names: Sequence[str] | None = None) -> EnergyMeter:
+        """Meter with the motor constants of each joint's group (``names``: the URDF joint
+        names in joint order; read from the URDF when not given) and the robot's electronics.
+        ``torque_limits`` gives the joint order's length."""
+        joints = list(names) if names is not None else urdf_joint_names(spec)
+        if len(joints) != len(torque_limits):
+            raise ValueError(f"{len(joints)} joint names for {len(torque_limits)} joints")
+        motors: list[Motor] = [getattr(spec.motors, motor_group(j)) for j in joints]
+        return cls(
+            torque_per_amp=np.array([m.torque_constant * m.gear_ratio for m in motors]),
+            resistance=np.array([m.winding_resistance for m in motors]),
+            driver_efficiency=np.array([m.driver_efficiency for m in motors]),
+            gear_efficiency=spec.drive_efficiency, constant_w=spec.power.constant,
+            mass=spec.mass)
+
+    def joint_power(self, torques: np.ndarray, speeds: np.ndarray) -> tuple[np.ndarray,
+                                                                            np.ndarray]:
+        """Battery power (W) each joint draws at these torques and speeds, and its copper
+        loss (W)."""
+        mech = torques * speeds
+        eta = self.gear_efficiency
+        shaft = np.where(mech > 0.0, mech / eta, mech * eta)
+        copper = (torques / self.torque_per_amp) ** 2 * self.resistance
+        return np.clip(shaft + copper, 0.0, None) / self.driver_efficiency, copper
 
     def add(self, torques: np.ndarray, speeds: np.ndarray, dt: float) -> float:
         """Account one control period; returns the electrical power (W)."""
-        mech = float(np.clip(torques * speeds, 0.0, None).sum())
-        copper = COPPER_LOSS_AT_LIMIT * float(((torques / self.torque_limits) ** 2).sum())
-        power = mech / self.efficiency + copper + self.constant_w
+        joints, copper = self.joint_power(torques, speeds)
+        power = float(joints.sum()) + self.constant_w
         self.energy_j += power * dt
-        self.mechanical_j += mech * dt
+        self.copper_j += float(copper.sum()) * dt
+        self.mechanical_j += float(np.clip(torques * speeds, 0.0, None).sum()) * dt
         self.time_s += dt
         return power
 
