@@ -3,9 +3,12 @@
 Mutant i is a shipped line (``lines/*.yaml``, ``lines/teaching/*.yaml``) with one to three
 values replaced by the edge values of ``tests/test_bounds.py`` (0, -0.0, 1e-9, 1e9, 2^64, inf,
 NaN, "1e400 s", degenerate distributions ...), drawn from a generator seeded with i alone, so
-any mutant can be rebuilt from its number. Each goes through the real command line in-process
-(typer's runner): `twin check FILE`, and when that says yes, `twin run FILE --hours H --seed i`
-with H of 0.05, 0.25 or 1 h. Counted per mutant:
+any mutant can be rebuilt from its number. Most edge values are refused by `twin check`;
+``--mode scaled`` makes mutants the check mostly accepts, so that more of them run: one to
+three numbers (or the number of a duration such as "30 s") scaled by 0, 0.01, 0.1, 0.5, 2, 10
+or 100 (counts by -1, +1, x2, x10), or an entry of a mapping deleted. Each goes through the
+real command line in-process (typer's runner): `twin check FILE`, and when that says yes,
+`twin run FILE --hours H --seed i` with H of 0.05, 0.25 or 1 h. Counted per mutant:
 
 - crash: a traceback (an exception out of a command) or an exit code other than 0 and 2, or a
   child process that died (a signal, the memory cap);
@@ -17,6 +20,7 @@ Mutants run in chunks, each in a fresh child process; every result is one JSON l
 to ``--log``, so a stopped soak resumes where it stopped. Run it with idle CPU only:
 
     nice -n 19 .venv/bin/python benchmarks/fuzz_soak.py --count 10000
+    nice -n 19 .venv/bin/python benchmarks/fuzz_soak.py --count 2000 --mode scaled
     .venv/bin/python benchmarks/fuzz_soak.py --show 1234     # the mutant, as YAML
 """
 
@@ -27,6 +31,7 @@ import contextlib
 import copy
 import json
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -46,20 +51,56 @@ CHILD_CAP_MB = 3000
 """Address-space cap of a child (MB): a runaway allocation fails there, not in the machine."""
 
 
-def mutant(index: int) -> tuple[Path, dict[str, Any], float]:
+SCALES = (0.0, 0.01, 0.1, 0.5, 2.0, 10.0, 100.0)
+_NUMBER = re.compile(r"^(\d+(?:\.\d*)?)(\s*[a-z]+)$")
+
+
+def _scaled(rng: random.Random, value: Any) -> Any:
+    """``value`` scaled (a number, or the number of a duration), or None to delete it."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return rng.choice([value - 1, value + 1, value * 2, value * 10, 0])
+    if isinstance(value, float):
+        return value * rng.choice(SCALES)
+    if isinstance(value, str) and (match := _NUMBER.match(value)):
+        return f"{float(match[1]) * rng.choice(SCALES):g}{match[2]}"
+    return None
+
+
+def _leaves(doc: Any, scalable: bool) -> list[tuple[tuple[Any, ...], Any]]:
+    """Every path of ``doc`` (mappings too), or only those ``_scaled`` can change."""
+    from test_bounds import _paths
+
+    return [(where, v) for where, v in _paths(doc)
+            if where and (not scalable or (not isinstance(v, (dict, list))
+                                           and _scaled(random.Random(0), v) is not None))]
+
+
+def mutant(index: int, mode: str = "edge") -> tuple[Path, dict[str, Any], float]:
     """Mutant ``index``: the line, its mutated document and the horizon (hours)."""
     from test_bounds import DOCS, LINES, TARGETS
 
-    rng = random.Random(index)
+    rng = random.Random(index if mode == "edge" else f"{mode}:{index}")
     path = rng.choice(LINES)
     doc = copy.deepcopy(DOCS[path])
     for _ in range(rng.randint(1, 3)):
-        where, options = rng.choice(TARGETS[path])
+        if mode == "edge":
+            where, options = rng.choice(TARGETS[path])
+        else:
+            delete = rng.random() < 0.1
+            where, old = rng.choice(_leaves(doc, scalable=not delete))
         node: Any = doc
         for part in where[:-1]:
             node = node[part] if isinstance(node, (dict, list)) else None
-        if isinstance(node, (dict, list)):  # not inside a value an earlier mutation replaced
+        if not isinstance(node, (dict, list)):  # inside a value an earlier mutation replaced
+            continue
+        if mode == "edge":
             node[where[-1]] = copy.deepcopy(rng.choice(options))
+        elif not delete:
+            node[where[-1]] = _scaled(rng, old)
+        elif isinstance(node, dict):
+            node.pop(where[-1], None)
     return path, doc, rng.choice(HOURS)
 
 
@@ -120,11 +161,11 @@ def _budget(file: Path, hours: float) -> float:
         return 60.0
 
 
-def one(index: int, work: Path) -> dict[str, Any]:
+def one(index: int, work: Path, mode: str) -> dict[str, Any]:
     """Check then run mutant ``index``; its record."""
     import yaml
 
-    path, doc, hours = mutant(index)
+    path, doc, hours = mutant(index, mode)
     file = work / path.name
     file.write_text(yaml.safe_dump(doc), encoding="utf-8")
     rec: dict[str, Any] = {"i": index, "line": path.name, "hours": hours}
@@ -155,7 +196,7 @@ def one(index: int, work: Path) -> dict[str, Any]:
     return rec
 
 
-def child(start: int, stop: int, log: Path) -> None:
+def child(start: int, stop: int, log: Path, mode: str) -> None:
     """Run mutants ``start`` to ``stop`` - 1, appending a JSON line each."""
     import resource
 
@@ -163,7 +204,7 @@ def child(start: int, stop: int, log: Path) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     with tempfile.TemporaryDirectory() as tmp, log.open("a", encoding="utf-8") as out:
         for index in range(start, stop):
-            out.write(json.dumps(one(index, Path(tmp))) + "\n")
+            out.write(json.dumps(one(index, Path(tmp), mode)) + "\n")
             out.flush()
 
 
@@ -178,7 +219,7 @@ def done_indices(log: Path) -> dict[int, dict[str, Any]]:
     return out
 
 
-def soak(count: int, chunk: int, log: Path, child_timeout: float) -> None:
+def soak(count: int, chunk: int, log: Path, child_timeout: float, mode: str) -> None:
     """Every mutant below ``count`` not yet in ``log``, chunk by chunk in child processes."""
     began = time.time()
     ran = 0
@@ -190,7 +231,7 @@ def soak(count: int, chunk: int, log: Path, child_timeout: float) -> None:
         start = todo[0]
         stop = min(next((i for i in range(start, count) if i in have), count), start + chunk)
         proc = subprocess.Popen([sys.executable, __file__, "--child", str(start), str(stop),
-                                 "--log", str(log)], stdout=subprocess.DEVNULL,
+                                 "--log", str(log), "--mode", mode], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         try:
             _, err = proc.communicate(timeout=child_timeout)
@@ -202,7 +243,7 @@ def soak(count: int, chunk: int, log: Path, child_timeout: float) -> None:
         lost = next((i for i in range(start, stop) if i not in after), None)
         if lost is not None:  # the child died (or hung in C) on this mutant
             tail = [s for s in (err or "").splitlines() if s.strip()][-1:]
-            path, _, hours = mutant(lost)
+            path, _, hours = mutant(lost, mode)
             rec = {"i": lost, "line": path.name, "hours": hours, "verdict": "crash",
                    "error": f"child process ended with {proc.returncode}: "
                             + (tail[0][:300] if tail else "no message")}
@@ -240,25 +281,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--chunk", type=int, default=200, help="mutants per child process")
-    parser.add_argument("--log", type=Path,
-                        default=Path(tempfile.gettempdir()) / "twin_fuzz_soak.jsonl")
+    parser.add_argument("--mode", choices=["edge", "scaled"], default="edge")
+    parser.add_argument("--log", type=Path, help="default: twin_fuzz_soak[_MODE].jsonl in "
+                        "the temporary folder")
     parser.add_argument("--child-timeout", type=float, default=3600.0)
     parser.add_argument("--summary", action="store_true", help="only count what the log holds")
     parser.add_argument("--show", type=int, help="print mutant N as YAML and exit")
     parser.add_argument("--child", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.log is None:
+        suffix = "" if args.mode == "edge" else f"_{args.mode}"
+        args.log = Path(tempfile.gettempdir()) / f"twin_fuzz_soak{suffix}.jsonl"
     if args.show is not None:
         import yaml
 
-        path, doc, hours = mutant(args.show)
+        path, doc, hours = mutant(args.show, args.mode)
         print(f"# mutant {args.show}: {path.relative_to(ROOT)}, --hours {hours} "
               f"--seed {args.show}\n" + yaml.safe_dump(doc), end="")
     elif args.child:
-        child(*args.child, args.log)
+        child(*args.child, args.log, args.mode)
     elif args.summary:
         summary(args.log, args.count)
     else:
-        soak(args.count, args.chunk, args.log, args.child_timeout)
+        soak(args.count, args.chunk, args.log, args.child_timeout, args.mode)
 
 
 if __name__ == "__main__":
