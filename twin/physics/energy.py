@@ -16,13 +16,15 @@ and the joint group's motor constants (robot YAML ``motors``):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from twin.motion import GRAVITY
-from twin.robot import Motor, RobotSpec
+from twin.robot import ROBOTS_DIR, Motor, RobotSpec
 
 GROUP_WORDS = {"arm": ("shoulder", "elbow", "wrist"), "waist": ("waist",),
                "leg": ("hip", "knee", "ankle")}
@@ -40,16 +42,19 @@ def motor_group(joint: str) -> str:
 
 def urdf_joint_names(spec: RobotSpec) -> list[str]:
     """The joint names of the robot's URDF in PyBullet's joint order."""
-    import pybullet as pb
+    path = ROBOTS_DIR / (spec.urdf or "humanoid.urdf")
+    return list(_joint_names(path, path.stat().st_mtime_ns))
 
-    from twin.robot import ROBOTS_DIR
+
+@functools.cache
+def _joint_names(path: Path, mtime_ns: int) -> tuple[str, ...]:
+    import pybullet as pb
 
     client = pb.connect(pb.DIRECT)
     try:
-        body = pb.loadURDF(str(ROBOTS_DIR / (spec.urdf or "humanoid.urdf")),
-                           physicsClientId=client)
-        return [pb.getJointInfo(body, i, physicsClientId=client)[1].decode()
-                for i in range(pb.getNumJoints(body, physicsClientId=client))]
+        body = pb.loadURDF(str(path), physicsClientId=client)
+        return tuple(pb.getJointInfo(body, i, physicsClientId=client)[1].decode()
+                     for i in range(pb.getNumJoints(body, physicsClientId=client)))
     finally:
         pb.disconnect(client)
 
