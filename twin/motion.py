@@ -205,8 +205,22 @@ def load_calibration(spec: RobotSpec) -> Calibration:
     return calibration_for(spec)
 
 
+# what a task record plans (Surrogate._record): tags compared by identity
+_WALK, _ACT, _STILL, _TOO_HEAVY = "walk", "act", "still", "too heavy"
+# task, its path, what, duration, energy (walks: power), a, b, energy sd, energy floor, success
+_Record = tuple[MotionTask, "np.ndarray | None", str, float, float, float, float, float, float,
+                float]
+
+
 class Surrogate:
-    """Fast motion model: closed-form duration and energy with calibrated spread."""
+    """Fast motion model: closed-form duration and energy with calibrated spread.
+
+    Everything a task's outcome needs but the random draws is worked out once per task object
+    (the line keeps its tasks and never changes them: ``twin.line``) and kept in one record,
+    so a plan is a dict lookup, the draws and a few multiplications.
+    """
+
+    KEPT = 4096  # task records kept before they are all forgotten (the line reuses a few)
 
     def __init__(self, spec: RobotSpec, calibration: Calibration | None = None) -> None:
         self.spec = spec
@@ -217,6 +231,7 @@ class Surrogate:
         # nominal figures by task, before the random spread
         self._walks: dict[tuple[Any, ...], tuple[np.ndarray | None, float, float]] = {}
         self._acts: dict[tuple[str, float], tuple[ActFit, float, float, float, float]] = {}
+        self._tasks: dict[int, _Record] = {}  # by id(task): the task, its path, its figures
 
     def _walk_nominal(self, task: MotionTask) -> tuple[float, float]:
         """A walk's duration (turns included) and power before the random spread, computed
@@ -253,39 +268,71 @@ class Surrogate:
             known = self._acts[(kind, m)] = (fit, duration, energy, shape, scale)
         return known
 
-    def plan(self, robot: Worker, task: MotionTask) -> Outcome:
-        """The outcome of ``task``, drawn from the robot's own random stream."""
-        spec, rng = self.spec, robot.rng
+    def _record(self, task: MotionTask) -> _Record:
+        """The figures of ``task`` before the random spread, kept by the task object."""
         m = task.payload_kg
+        rec: _Record
         if task.kind == "walk":
             if task.distance <= 0:
-                return Outcome(0.0, 0.0)
-            w = self.calibration.walk
-            duration, power = self._walk_nominal(task)
-            if w.duration_cv:
-                duration *= max(1.0 + w.duration_cv * rng.standard_normal(), 0.5)
-            energy = power * duration
-            if w.energy_cv:
-                energy *= max(1.0 + w.energy_cv * rng.standard_normal(), 0.5)
-            return Outcome(duration, energy + self.extra_w * duration)
-        if m > spec.max_payload and task.kind == "pick":
-            # Cannot lift: it tries, strains, gives up (a failed lift attempt).
+                rec = (task, task.path, _STILL, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+            else:
+                w = self.calibration.walk
+                duration, power = self._walk_nominal(task)
+                rec = (task, task.path, _WALK, duration, power, w.duration_cv, w.energy_cv,
+                       0.0, 0.0, 1.0)
+        elif m > self.spec.max_payload and task.kind == "pick":
             pick = self.calibration.pick
-            return Outcome(pick.duration_s[0], pick.energy_j[0], ok=False,
-                           note=f"payload {m:.1f} kg over the {spec.max_payload:g} kg limit")
-        fit, duration, energy, shape, scale = self._act_nominal(task.kind, m)
-        if shape:
-            # gamma: positive, with the fitted mean and spread (exponential at cv 1)
-            duration = float(rng.gamma(shape, scale))
-        if fit.energy_sd:
-            energy = max(energy + fit.energy_sd * rng.standard_normal(), 0.2 * energy)
-        retries = 0
-        if fit.success < 1.0:
-            while rng.random() > fit.success and retries < 5:
-                retries += 1
-            duration *= 1 + retries
-            energy *= 1 + retries
-        return Outcome(duration, energy + self.extra_w * duration, retries=retries)
+            rec = (task, task.path, _TOO_HEAVY, pick.duration_s[0], pick.energy_j[0], 0.0, 0.0,
+                   0.0, 0.0, 1.0)
+        else:
+            fit, duration, energy, shape, scale = self._act_nominal(task.kind, m)
+            rec = (task, task.path, _ACT, duration, energy, shape, scale, fit.energy_sd,
+                   0.2 * energy, fit.success)
+        if len(self._tasks) >= self.KEPT:
+            self._tasks.clear()
+        self._tasks[id(task)] = rec
+        return rec
+
+    def plan(self, robot: Worker, task: MotionTask) -> Outcome:
+        """The outcome of ``task``, drawn from the robot's own random stream."""
+        rec = self._tasks.get(id(task))
+        if rec is None or rec[0] is not task or rec[1] is not task.path:
+            rec = self._record(task)
+        _, _, what, duration, energy, a, b, sd, floor, success = rec
+        rng = robot.rng
+        if what is _WALK:
+            # energy: the walking power; a, b: the spread of duration and energy
+            # (0.5 if f < 0.5 else f: max(f, 0.5) without the call, the same value)
+            if a:
+                f = 1.0 + a * rng.standard_normal()
+                duration *= 0.5 if f < 0.5 else f
+            energy = energy * duration
+            if b:
+                f = 1.0 + b * rng.standard_normal()
+                energy *= 0.5 if f < 0.5 else f
+            return Outcome(duration, energy + self.extra_w * duration)
+        if what is _ACT:
+            # a, b: gamma shape and scale of the duration
+            if a:
+                # gamma: positive, with the fitted mean and spread (exponential at cv 1)
+                duration = rng.gamma(a, b)
+            if sd:
+                f = energy + sd * rng.standard_normal()
+                energy = floor if floor > f else f
+            if success < 1.0:
+                retries = 0
+                while rng.random() > success and retries < 5:
+                    retries += 1
+                duration *= 1 + retries
+                energy *= 1 + retries
+                return Outcome(duration, energy + self.extra_w * duration, True, False, retries)
+            return Outcome(duration, energy + self.extra_w * duration)
+        if what is _STILL:
+            return Outcome(0.0, 0.0)
+        # Cannot lift: it tries, strains, gives up (a failed lift attempt).
+        m, limit = task.payload_kg, self.spec.max_payload
+        return Outcome(duration, energy, ok=False,
+                       note=f"payload {m:.1f} kg over the {limit:g} kg limit")
 
     def execute(self, env: Any, robot: Worker, task: MotionTask) -> Generator[Any, Any, Outcome]:
         outcome = self.plan(robot, task)
