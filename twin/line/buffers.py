@@ -114,10 +114,11 @@ class Outbox:
         return len(self.lanes[dst]) - self.claimed[dst]
 
     def add(self, dst: str, part: int) -> None:
-        self.lane(dst).append(part)
+        lane = self.lanes.get(dst)
+        (self.lane(dst) if lane is None else lane).append(part)
         self.count += 1
         if self.log.enabled:
-            self.log.add(self.env.now, self.name, "buffer", "level", -1, self.count)
+            self.log.add(self.env._now, self.name, "buffer", "level", -1, self.count)
         poke = self.watchers.get(dst)
         if poke is not None:
             poke()

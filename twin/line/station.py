@@ -113,46 +113,53 @@ class Server:
         product_of, step_of, routes = f.part_product, f.part_step, f.routes
         spec = st.spec
         scrap_p, rework_p = spec.scrap, spec.scrap + spec.rework
+        # fixed once the station is built: read once (the counters stay on the station)
+        needs, setup, process, pri = st.needs, st.setup, st.process, st.pri
+        ttf, quality, ports, out = st.ttf, st.quality, st.ports, st.outbox
         while True:
             if inbox.items:
                 part = inbox.take()
             else:
-                clock.set(env.now, STARVED)
+                clock.set(env._now, STARVED)
                 part = yield inbox.get()
             prod = product_of[part]
-            if st.needs:
+            if needs:
                 while not st.kits_complete():
-                    clock.set(env.now, STARVED)  # a missing component starves assembly
+                    clock.set(env._now, STARVED)  # a missing component starves assembly
                     yield st.wait_for_kits()
                 for component in st.take_kits():
                     f.consume(component, st.id)
-            if st.setup is not None and self.last_product not in (-1, prod):
-                clock.set(env.now, SETUP)
-                d = st.setup()
-                yield env.timeout(d if always else cal.advance(env.now, d) - env.now)
+            if setup is not None and self.last_product not in (-1, prod):
+                clock.set(env._now, SETUP)
+                d = setup()
+                now = env._now
+                yield env.timeout(d if always else cal.advance(now, d) - now)
             self.last_product = prod
             while True:
-                p = st.process[prod]()
+                p = process[prod]()
                 if clock.state is not PROCESSING:
-                    clock.set(env.now, PROCESSING)
-                if st.ttf is not None:
+                    clock.set(env._now, PROCESSING)
+                if ttf is not None:
                     while self.ttf_left < p:
                         run = self.ttf_left
-                        yield env.timeout(run if always else cal.advance(env.now, run) - env.now)
+                        now = env._now
+                        yield env.timeout(run if always else cal.advance(now, run) - now)
                         p -= run
-                        clock.set(env.now, DOWN)
+                        clock.set(env._now, DOWN)
                         st.failures += 1
                         r = st.ttr()
-                        yield env.timeout(r if always else cal.advance(env.now, r) - env.now)
-                        clock.set(env.now, PROCESSING)
-                        self.ttf_left = st.ttf()
+                        now = env._now
+                        yield env.timeout(r if always else cal.advance(now, r) - now)
+                        clock.set(env._now, PROCESSING)
+                        self.ttf_left = ttf()
                     self.ttf_left -= p
-                yield env.timeout(p if always else cal.advance(env.now, p) - env.now)
+                now = env._now
+                yield env.timeout(p if always else cal.advance(now, p) - now)
                 st.produced += 1
-                st.ideal_time += st.pri[prod]
-                if st.quality is None:
+                st.ideal_time += pri[prod]
+                if quality is None:
                     break
-                u = st.quality.random()
+                u = quality.random()
                 if u < scrap_p:
                     st.scrapped += 1
                     f.scrap(part, st.id)
@@ -166,18 +173,17 @@ class Server:
             if part < 0:
                 continue
             st.good += 1
-            st.good_ideal_time += st.pri[prod]
+            st.good_ideal_time += pri[prod]
             step_of[part] += 1
             nxt = routes[prod][step_of[part]]
-            dest = st.ports[nxt]
+            dest = ports[nxt]
             if dest is not None:
                 while dest.free() <= 0:
-                    clock.set(env.now, BLOCKED)
+                    clock.set(env._now, BLOCKED)
                     yield dest.wait_space()
                 dest.put(part)
             else:
-                out = st.outbox
-                while out.full():
-                    clock.set(env.now, BLOCKED)
+                while out.count >= out.capacity:  # out.full()
+                    clock.set(env._now, BLOCKED)
                     yield out.wait_space()
                 out.add(nxt, part)

@@ -234,7 +234,8 @@ class HumanoidLeg:
             return
         port, inbox, dst, need = self.port, self.inbox, self.dst, self.need
         while True:
-            room = inbox.free()
+            # inbox.free(), inline: most pokes find no room or no tote ready and stop here
+            room = inbox.capacity + len(inbox.getters) - len(inbox.items) - inbox.reserved
             if room < need:
                 return
             ready = port.available(dst)
@@ -244,7 +245,7 @@ class HumanoidLeg:
             if n < need:
                 return
             f = self.factory
-            now = f.env.now
+            now = f.env._now
             if not f.calendar.is_on(now):
                 return
             units = int(n)
