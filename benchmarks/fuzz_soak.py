@@ -14,7 +14,8 @@ real command line in-process (typer's runner): `twin check FILE`, and when that 
   child process that died (a signal, the memory cap);
 - hang: `twin run` past the bound a study gives the same run (``twin.study.worker
   .default_run_timeout``: 60 s plus 0.1 s per unit of line size and simulated hour);
-- memory: the peak resident set of the mutant (VmHWM, reset before each one), over 500 MB.
+- memory: the peak resident set of the mutant (VmHWM, reset before each one), over 500 MB;
+- noisy: a refusal (exit 2) in other than one line on stderr.
 
 Mutants run in chunks, each in a fresh child process; every result is one JSON line appended
 to ``--log``, so a stopped soak resumes where it stopped. Run it with idle CPU only:
@@ -134,8 +135,8 @@ def _bound(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def _invoke(args: list[str]) -> tuple[int, str, str]:
-    """A `twin` command in-process: exit code, the exception's last line, stderr's last line."""
+def _invoke(args: list[str]) -> tuple[int, str, list[str]]:
+    """A `twin` command in-process: exit code, the exception's last line, stderr's lines."""
     import traceback
 
     from typer.testing import CliRunner
@@ -146,8 +147,7 @@ def _invoke(args: list[str]) -> tuple[int, str, str]:
     error = ""
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         error = traceback.format_exception_only(result.exception)[-1].strip()
-    lines = [s for s in result.stderr.splitlines() if s.strip()]
-    return result.exit_code, error, (lines[-1] if lines else "")
+    return result.exit_code, error, [s for s in result.stderr.splitlines() if s.strip()]
 
 
 def _budget(file: Path, hours: float) -> float:
@@ -171,7 +171,7 @@ def one(index: int, work: Path, mode: str) -> dict[str, Any]:
     rec: dict[str, Any] = {"i": index, "line": path.name, "hours": hours}
     _reset_peak()
     start = time.perf_counter()
-    code, error, last = _invoke(["check", str(file)])
+    code, error, said = _invoke(["check", str(file)])
     rec.update(check=code, check_s=round(time.perf_counter() - start, 3))
     verdict = "ok"
     if error or code not in (0, 2):
@@ -181,7 +181,7 @@ def one(index: int, work: Path, mode: str) -> dict[str, Any]:
         start = time.perf_counter()
         try:
             with _bound(bound):
-                code, error, last = _invoke(["run", str(file), "--hours", str(hours),
+                code, error, said = _invoke(["run", str(file), "--hours", str(hours),
                                              "--seed", str(index)])
             rec.update(run=code)
             if error or code not in (0, 2):
@@ -192,7 +192,10 @@ def one(index: int, work: Path, mode: str) -> dict[str, Any]:
     rec["peak_mb"] = round(_peak_mb(), 1)
     if verdict == "ok" and rec["peak_mb"] > MEMORY_LIMIT_MB:
         verdict = "memory"
-    rec.update(verdict=verdict, error=error[:500], last=last[:300])
+    if verdict == "ok" and code == 2 and len(said) != 1:
+        verdict = "noisy"  # a refusal must be one line
+    rec.update(verdict=verdict, error=error[:500], last=(said[-1] if said else "")[:300],
+               stderr_lines=len(said))
     return rec
 
 
