@@ -23,7 +23,7 @@ class Engine(simpy.Environment):
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
         # SimPy binds these to the instance only for its own class, not for subclasses
-        self.process = MethodType(Resumable, self)  # type: ignore[method-assign]
+        self.process = MethodType(Process, self)  # type: ignore[method-assign]
         self.event = MethodType(Event, self)  # type: ignore[method-assign]
         self.all_of = MethodType(AllOf, self)  # type: ignore[method-assign]
         self.any_of = MethodType(AnyOf, self)  # type: ignore[method-assign]
@@ -64,53 +64,6 @@ class Engine(simpy.Environment):
                 exc = type(event._value)(*event._value.args)
                 exc.__cause__ = event._value
                 raise exc
-
-
-class Resumable(Process):
-    """SimPy's ``Process`` resumed the same way with less work per resumption: its bound
-    ``_resume`` and its generator's ``send`` are made once, where SimPy makes both anew each
-    time the process wakes (the same events, in the same order)."""
-
-    def __init__(self, env: simpy.Environment, generator: Any) -> None:
-        super().__init__(env, generator)
-        self._send = generator.send
-        self._resume = self._resume  # type: ignore[method-assign]  # bound once
-
-    def _resume(self, event: Event) -> None:
-        env = self.env
-        env._active_proc = self  # type: ignore[attr-defined]
-        while True:
-            try:
-                if event._ok:
-                    event = self._send(event._value)
-                else:
-                    # the process handles the failed event or fails itself (as SimPy does)
-                    event._defused = True  # type: ignore[attr-defined]
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
-                    event = self._generator.throw(exc)
-            except StopIteration as e:
-                event = None  # type: ignore[assignment]
-                self._ok = True
-                self._value = e.args[0] if len(e.args) else None
-                env.schedule(self)
-                break
-            except BaseException as e:
-                event = None  # type: ignore[assignment]
-                self._ok = False
-                e.__traceback__ = e.__traceback__.tb_next  # type: ignore[union-attr]
-                self._value = e
-                env.schedule(self)
-                break
-            try:
-                callbacks = event.callbacks
-            except AttributeError:
-                raise RuntimeError(f'Invalid yield value "{event}"') from None
-            if callbacks is not None:
-                callbacks.append(self._resume)  # not triggered yet: resume when it is
-                break
-        self._target = event
-        env._active_proc = None  # type: ignore[attr-defined]
 
 
 def succeed_after(event: Event, value: Any, delay: float) -> None:
