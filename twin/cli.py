@@ -121,10 +121,6 @@ def _physics_motion(spec: Any) -> Any:
     if robot.override != type(robot.override)():
         fail("fleet.robot.override: --motion physics measures walks, picks, places and docks "
              "itself, so an override would do nothing; remove it or run the surrogate")
-    if spec.layout.traffic.enabled and spec.fleet.count > 1:
-        from twin.line.factory import TRAFFIC_NEEDS_PLANS
-
-        fail(f"{spec.name}: {TRAFFIC_NEEDS_PLANS}")
     tote = spec.transport.default.tote_mass
     return Physics(spec.layout, robot, tote_mass=tote)
 

@@ -24,7 +24,7 @@ LAYOUT = {
     "locations": {
         "rack": {"x": 2, "y": 2, "kind": "rack", "heading": -90},
         "press": {"x": 9, "y": 2, "kind": "station", "heading": -90},
-        "charger": {"x": 2, "y": 6, "kind": "charger", "heading": 90},
+        "charger": {"x": 2, "y": 6, "kind": "charger", "heading": 90, "spots": 2},
     },
 }
 

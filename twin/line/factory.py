@@ -33,8 +33,8 @@ from twin.motion import MotionModel, MotionTask, Outcome, Surrogate
 from twin.robot import RobotSpec
 
 TRAFFIC_NEEDS_PLANS = (
-    "robots in physics do not follow the traffic rules yet: with more than one robot and "
-    "--motion physics, set layout.traffic.enabled=false")
+    "this motion model neither plans walks nor keeps traffic rules itself: set "
+    "layout.traffic.enabled=false")
 
 
 class Factory:
@@ -83,9 +83,12 @@ class Factory:
             self.plan_walk = getattr(self.motion, "plan", None)
             alone = self.fleet_spec.count == 1  # one robot never meets another
             if line.layout.traffic.enabled and not alone:
-                if self.plan_walk is None:
+                share = getattr(self.motion, "share_floor", None)  # a body keeps them itself
+                if self.plan_walk is None and share is None:
                     raise ValueError(TRAFFIC_NEEDS_PLANS)
                 self.traffic = Traffic(build_lanes(line.layout), line.layout.traffic)
+                if self.plan_walk is None and share is not None:
+                    share(self.traffic.grid, lambda rid, why: self.robots[rid].stopped(why))
             home = self.fleet_spec.home or next(iter(self.chargers.values())).location
             soc = self.fleet_spec.charging.initial_soc
             width = len(str(self.fleet_spec.count))

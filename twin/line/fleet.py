@@ -72,6 +72,7 @@ class Robot:
         self.alarm_at = math.inf
         self.alarm_exact = False  # set for this idle stretch's low_at itself
         self.idle_since = factory.env.now  # when it last joined the dispatcher's idle list
+        self.resume: str | None = None  # the state a body stopped for traffic walks on in
         self.reset_counts()
 
     def reset_counts(self) -> None:
@@ -166,7 +167,7 @@ class Robot:
         pid, path, task = f.dispatcher.walk_task(origin, target, payload, self.heading)
         log = f.log
         traffic = f.traffic
-        if traffic is None:
+        if traffic is None or self.plan is None:  # (a body keeps the rules as it walks)
             row = log.add_travel(env.now, self.id, state, origin, target, pid, float("nan"),
                                  units) if log.enabled else -1
             start = env.now
@@ -174,7 +175,6 @@ class Robot:
             if row >= 0:
                 log.value[row] = env.now - start
             return
-        assert self.plan is not None  # checked at construction: traffic needs plans
         outcome = self.plan(self, task)
         holds = traffic.book(pid, path, env._now, outcome.duration)
         if not holds:  # the way is clear: the common case
@@ -210,6 +210,21 @@ class Robot:
         self.pay(task, outcome)
         if outcome.fell or self.ttf is not None:
             yield from self.suffer(outcome)
+
+    def stopped(self, why: str | None) -> None:
+        """A body walking in physics stopped for ``why`` ("traffic", or "spot": a taken work
+        pose) or, with None, moves on in the state it stopped in."""
+        if why is None:
+            if self.resume is not None:
+                self.set(self.resume)
+                self.resume = None
+            return
+        if self.resume is None:
+            self.resume = self.clock.state
+        self.set(WAITING_TRAFFIC if why == "traffic" else WAITING_SPOT)
+        traffic = self.factory.traffic
+        if traffic is not None and why == "traffic":
+            traffic.holds += 1
 
     def queue_for(self, location: str, wake: simpy.Event) -> Generator[simpy.Event, Any, None]:
         """Wait at the holding point of ``location`` until a spot there is handed over."""

@@ -6,16 +6,15 @@ runs each control period). Robots without a task are not controlled: they stand 
 
 Each humanoid balances on its own joints (``humanoid.Humanoid``): no external force acts on it.
 
-Limitation: robots in one world pass through each other (and through each other's totes). The
-line model's work spots and aisle traffic (``twin.line.spots``, ``twin.line.traffic``) keep them
-apart in the surrogate, but they run on the surrogate's walk plans, so a physics run with more
-than one robot and traffic on is refused (``twin.line.factory``) and contacts between robots are
-filtered out here. Robots do not collide with the work stands and charging posts either
-(fixtures standing in for machine surfaces, which may sit on a walkway); they do collide with
-the layout's obstacles and the floor. After a fall the robot is stood up again where it lay: the
-line charges the down time. A robot holding a tote turns clear of the surface it picked from
-(the tote rides above it) instead of stepping back first: walking backwards with a load in
-front is where this controller falls.
+Robots share the floor (``traffic.SharedFloor``): they collide with each other, with each
+other's totes, with the work stands and the charging posts, and keep the line's traffic rules
+as they move (claims on narrow stretches, following, passing on the right, holding points at a
+taken work pose); the line is told when a robot stops for traffic (``waiting_traffic``). Each
+robot starts on a parking place of its own near its home. With ``layout.traffic.enabled:
+false`` they are ghosts, as in the surrogate: contacts between robots are filtered out. After
+a fall the robot is stood up again where it lay: the line charges the down time. A robot
+holding a tote turns clear of the surface it picked from (the tote rides above it) instead of
+stepping back first: walking backwards with a load in front is where this controller falls.
 
 A tote over the robot's ``max_payload`` fails physically: the arm drives are sized for the
 rated payload (``humanoid.DRIVE_HEADROOM``), a heavier tote drags the hands below the carry pose
@@ -25,7 +24,7 @@ and the pick returns ``ok=False`` ("cannot lift"), which the line logs as ``task
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -34,18 +33,21 @@ import pybullet as pb
 
 from twin.config import Layout
 from twin.events import POSE_SCHEMA
-from twin.motion import MotionTask, Outcome, Worker
+from twin.floor.lanes import LaneGrid
+from twin.motion import STANDING, MotionTask, Outcome, Worker
 from twin.physics import primitives as prim
 from twin.physics.carry import Carry
 from twin.physics.humanoid import Humanoid
 from twin.physics.settings import PhysicsSettings
-from twin.physics.world import STAND_AHEAD, STAND_HEIGHT, Tote, World
+from twin.physics.traffic import BODY, CLEAR, HOLD_BACK, HOLD_PITCH, HOLD_SIDE, SharedFloor
+from twin.physics.world import STAND_AHEAD, STAND_HEIGHT, Tote, World, work_poses
 from twin.robot import RobotSpec
 
 ROBOT_GROUP = 0x10  # Bullet's own groups: 1 dynamic, 2 static
 NOT_ROBOTS = ~ROBOT_GROUP & 0xFFFF
 BACK_OFF = 0.3  # m a robot steps back from a fixture before walking off
 APPROACH_TOLERANCE = (0.03, math.radians(3.0))  # before picking or placing
+APPROACH_SPEED_ASIDE = 0.4  # m/s a robot making way for another walks to a holding place
 
 
 class Physics:
@@ -58,8 +60,12 @@ class Physics:
         self.tote_mass = tote_mass
         self.settings = settings or PhysicsSettings()
         self.world = World.from_layout(layout, self.settings, gui)
-        self._fixtures = [f.body for f in (*self.world.stands.values(),
-                                           *self.world.docks.values())]
+        self.ghosts = not layout.traffic.enabled  # robots pass through each other
+        self.floor = SharedFloor(self.world.client, None, layout.traffic.gap)
+        self.floor.scenery = set(range(pb.getNumBodies(physicsClientId=self.world.client)))
+        self.spots = {name: work_poses(loc) for name, loc in layout.locations.items()}
+        self.listener: Callable[[str, str | None], None] | None = None
+        self._told: dict[str, str | None] = {}
         self.bodies: dict[str, Humanoid] = {}
         self.carries: dict[str, Carry] = {}
         self.totes: dict[str, Tote] = {}
@@ -67,24 +73,28 @@ class Physics:
         self._at_fixture: set[str] = set()  # robots facing a stand or post: step back first
         self._rows: dict[str, list[Any]] = {k: [] for k in POSE_SCHEMA.names}
 
+    def share_floor(self, grid: LaneGrid | None,
+                    listener: Callable[[str, str | None], None]) -> None:
+        """Keep the line's traffic rules on the traffic cells ``grid``; ``listener(robot,
+        why)`` hears when a robot stops (``why``: "traffic", or "spot" at a taken work pose)
+        and when it moves on (None)."""
+        self.floor.grid = grid
+        self.listener = listener
+
     def _ghost_tote(self, tote: Tote, owner: str) -> None:
-        """Keep a tote clear of other robots and their totes: several robots may work one rack
-        face at once (the line model queues no one there)."""
+        """Ghost robots (traffic off) pass through each other's totes too."""
+        if not self.ghosts:
+            return
         c = self.world.client
         for rid, other in self.bodies.items():
             if rid != owner:
-                self._walk_through(other, tote.body)
+                for link in range(-1, len(other.order)):
+                    pb.setCollisionFilterPair(other.body, tote.body, link, -1, 0,
+                                              physicsClientId=c)
         for rid, other_tote in self.totes.items():
             if rid != owner:
                 pb.setCollisionFilterPair(tote.body, other_tote.body, -1, -1, 0,
                                           physicsClientId=c)
-
-    def _walk_through(self, robot: Humanoid, fixture: int) -> None:
-        """Let ``robot`` walk through a fixture: the layout's obstacles already keep paths
-        clear of the machines the fixtures stand in for."""
-        c = self.world.client
-        for link in range(-1, len(robot.order)):
-            pb.setCollisionFilterPair(robot.body, fixture, link, -1, 0, physicsClientId=c)
 
     # --- robots ------------------------------------------------------------------------
     def _where(self, name: str, task: MotionTask) -> tuple[float, float, float]:
@@ -96,18 +106,59 @@ class Physics:
         return 0.0, 0.0, 0.0
 
     def body(self, robot: Worker, task: MotionTask) -> Humanoid:
-        """The robot's humanoid, loaded at the task's origin the first time it is asked for."""
+        """The robot's humanoid, loaded the first time it is asked for on a parking place of
+        its own near the task's origin."""
         if robot.id not in self.bodies:
-            x, y, heading = self._where(task.origin, task)
+            x, y, heading = self._parking(*self._where(task.origin, task))
             h = self.world.add_humanoid(robot.spec, x, y, heading, name=robot.id)
             c = self.world.client
-            for link in range(-1, pb.getNumJoints(h.body, physicsClientId=c)):
-                pb.setCollisionFilterGroupMask(h.body, link, ROBOT_GROUP, NOT_ROBOTS,
-                                               physicsClientId=c)
-            for fixture in (*self._fixtures, *(t.body for t in self.totes.values())):
-                self._walk_through(h, fixture)
+            if self.ghosts:
+                for link in range(-1, pb.getNumJoints(h.body, physicsClientId=c)):
+                    pb.setCollisionFilterGroupMask(h.body, link, ROBOT_GROUP, NOT_ROBOTS,
+                                                   physicsClientId=c)
+                for tote in self.totes.values():
+                    for link in range(-1, len(h.order)):
+                        pb.setCollisionFilterPair(h.body, tote.body, link, -1, 0,
+                                                  physicsClientId=c)
             self.bodies[robot.id] = h
+            self.floor.bodies[robot.id] = h
         return self.bodies[robot.id]
+
+    def _parking(self, x: float, y: float, heading: float) -> tuple[float, float, float]:
+        """(x, y) if no robot stands within a body's width of it (or robots are ghosts), else
+        the nearest free place on a ring of places around it, clear of the scenery."""
+        if self.ghosts:
+            return x, y, heading
+        taken = [h.pose()[:2] for h in self.bodies.values()]
+
+        def free(px: float, py: float) -> bool:
+            return self._open(px, py) and all(math.hypot(px - qx, py - qy) >= BODY + 0.25
+                                              for qx, qy in taken)
+
+        if free(x, y):
+            return x, y, heading
+        for ring in range(1, 8):
+            r = ring * (BODY + 0.3)
+            n = 6 * ring
+            for k in range(n):
+                a = heading + math.pi + 2 * math.pi * k / n  # behind the pose first
+                px, py = x + r * math.cos(a), y + r * math.sin(a)
+                if free(px, py):
+                    return px, py, heading
+        return x, y, heading
+
+    def _open(self, px: float, py: float) -> bool:
+        """A robot can stand at (px, py): on the floor, clear of obstacles and fixtures."""
+        floor = self.layout.floor
+        if not (0.5 < px < floor.width - 0.5 and 0.5 < py < floor.depth - 0.5):
+            return False
+        for ob in self.layout.obstacles:
+            x0, y0, x1, y1 = ob.bounds
+            if x0 - 0.5 < px < x1 + 0.5 and y0 - 0.5 < py < y1 + 0.5:
+                return False
+        return all(math.hypot(px - f.x - 0.45 * math.cos(f.heading),
+                              py - f.y - 0.45 * math.sin(f.heading)) > 0.35
+                   for f in (*self.world.stands.values(), *self.world.docks.values()))
 
     # --- lock-step ---------------------------------------------------------------------
     def advance(self, now: float) -> None:
@@ -129,10 +180,14 @@ class Physics:
         h = self.body(robot, task)
         self.advance(env.now)
         t0, e0 = env.now, h.meter.energy_j
+        self.floor.finish(h.name)  # (a walk making way for another, cut short)
         self.world.start(h, self._controller(h, robot, task))
         while h.name in self.world.active:
             yield env.timeout(self.settings.lockstep_interval)
             self.advance(env.now)
+            self._tell(robot.id)
+        self.floor.waiting.pop(robot.id, None)
+        self._tell(robot.id)
         result: prim.Result = self.world.results.pop(h.name)
         if result.fell:
             carry = self.carries.pop(robot.id, None)
@@ -142,6 +197,14 @@ class Physics:
             h.stand_up(x, y, yaw)
         return Outcome(duration=env.now - t0, energy_j=h.meter.energy_j - e0, ok=result.ok,
                        fell=result.fell, retries=result.retries, note=result.note)
+
+    def _tell(self, rid: str) -> None:
+        """Tell the line when a robot stopped for traffic or a taken work pose, or moves on."""
+        why = self.floor.waiting.get(rid)
+        if why != self._told.get(rid):
+            self._told[rid] = why
+            if self.listener is not None:
+                self.listener(rid, why)
 
     def _controller(self, h: Humanoid, robot: Worker, task: MotionTask
                     ) -> Generator[None, None, prim.Result]:
@@ -158,15 +221,40 @@ class Physics:
                 self._at_fixture.discard(robot.id)
                 if robot.id not in self.carries:  # a held tote rides above the surface:
                     yield from prim.back_off(world, h, BACK_OFF)  # it turns clear of it
+            x0, y0, _ = h.pose()
+            if len(path) > 1 and math.hypot(x0 - path[0][0], y0 - path[0][1]) > STANDING:
+                path = path[1:]  # parked or held off the path's start: set off from there
+            floor = None if self.ghosts else self.floor
+            if floor is not None:
+                self.floor.release(robot.id)
+                path, face = self._destination(robot.id, task, np.asarray(path, float), face)
             return (yield from prim.walk(world, h, path, speed, face=face,
-                                         carry=self.carries.get(robot.id)))
+                                         carry=self.carries.get(robot.id), floor=floor))
         self._at_fixture.add(robot.id)
         x, y, heading = self._where(task.target, task)
+        if not self.ghosts:
+            # the nearest free work pose, once the robot before has stepped off it
+            floor = self.floor
+            poses = self.spots.get(task.target, [(x, y, heading)])
+            while True:
+                pose = floor.free_pose(robot.id, poses, world.time, nearest=True)
+                if pose is not None and floor.clear_to_enter(robot.id, pose[0], pose[1],
+                                                             world.time):
+                    break
+                if pose is None:
+                    self._make_way(robot.id, task.target, poses)
+                floor.waiting[robot.id] = "spot"
+                h.gait.command(0.0, 0.0, 0.0, stepping=False)
+                yield
+            floor.waiting.pop(robot.id, None)
+            floor.leave_hold(robot.id)
+            floor.claim(robot.id, pose)
+            x, y, heading = pose
+        floor = None if self.ghosts else self.floor
         if task.kind == "dock":
-            if task.heading_deg:
-                heading = math.radians(task.heading_deg)
-            return (yield from prim.dock(world, h, x, y, heading))
-        approach = yield from prim.align(world, h, x, y, heading, *APPROACH_TOLERANCE)
+            return (yield from prim.dock(world, h, x, y, heading, floor=floor))
+        approach = yield from prim.align(world, h, x, y, heading, *APPROACH_TOLERANCE,
+                                         floor=floor)
         if approach.fell:
             return approach
         if task.kind == "pick":
@@ -175,6 +263,60 @@ class Physics:
             result = yield from self._place(h, robot)
         result.duration += approach.duration
         return result
+
+    def _make_way(self, rid: str, target: str, poses: list[tuple[float, float, float]]
+                  ) -> None:
+        """Robots standing on a work pose without working there (they arrived before
+        ``rid`` but the line gave ``rid`` the spot) step off to a holding place."""
+        floor, world = self.floor, self.world
+        now = floor.snapshot(world.time)
+        for other, h in self.bodies.items():
+            if other == rid or other in world.active or other in floor.poses:
+                continue
+            ox, oy = now[other][:2]
+            if any(math.hypot(ox - p[0], oy - p[1]) < CLEAR for p in poses):
+                floor.release(other)
+                hx, hy = self._holding(other, target)
+                world.start(h, prim.walk(world, h, [[hx, hy]], APPROACH_SPEED_ASIDE,
+                                         carry=self.carries.get(other), floor=floor))
+
+    def _destination(self, rid: str, task: MotionTask, path: np.ndarray, face: float | None
+                     ) -> tuple[np.ndarray, float | None]:
+        """Where a walk among other robots ends: a free work pose of its target (the path's
+        end moved onto it), else the target's next free holding place (facing no way)."""
+        poses = self.spots.get(task.target)
+        if not poses:
+            return path, face
+        floor = self.floor
+        pose = floor.free_pose(rid, poses, self.world.time)
+        if pose is not None:
+            floor.intend(rid, pose)
+            end = np.array(pose[:2])
+        else:
+            end = np.array(self._holding(rid, task.target))
+            face = None
+        path = path.copy()
+        path[-1] = end
+        return path, face
+
+    def _holding(self, rid: str, target: str) -> tuple[float, float]:
+        """The ``k``-th free holding place of a location: its ``holding`` point (default: a
+        body and a half behind the spot, to its right, where the robot leaving passes by) and
+        then back along its heading, clear of the scenery."""
+        loc = self.layout.locations[target]
+        heading = math.radians(loc.heading)
+        back = (-math.cos(heading), -math.sin(heading))
+        right = (math.sin(heading), -math.cos(heading))
+        k = self.floor.queue_place(rid, (loc.x, loc.y))
+        starts = [loc.holding] if loc.holding is not None else [
+            (loc.x + back[0] * HOLD_BACK + right[0] * s * HOLD_SIDE,
+             loc.y + back[1] * HOLD_BACK + right[1] * s * HOLD_SIDE) for s in (1, -1, 0)]
+        for hx, hy in starts:
+            px, py = hx + back[0] * HOLD_PITCH * k, hy + back[1] * HOLD_PITCH * k
+            if self._open(px, py):
+                return px, py
+        hx, hy = starts[0]
+        return hx + back[0] * HOLD_PITCH * k, hy + back[1] * HOLD_PITCH * k
 
     def _pick(self, h: Humanoid, robot: Worker, task: MotionTask, x: float, y: float,
               heading: float) -> Generator[None, None, tuple[prim.Result, Carry | None]]:
@@ -186,9 +328,7 @@ class Physics:
             pb.removeBody(tote.body, physicsClientId=self.world.client)
         if task.target not in self.world.stands:
             stand = self.world.add_stand(task.target, x, y, heading).body
-            self._fixtures.append(stand)
-            for other in self.bodies.values():
-                self._walk_through(other, stand)
+            self.floor.scenery.add(stand)
         mass = task.payload_kg if task.payload_kg > 0 else self.tote_mass
         tote = self.world.add_tote(mass, x + STAND_AHEAD * math.cos(heading),
                                    y + STAND_AHEAD * math.sin(heading), heading, STAND_HEIGHT)

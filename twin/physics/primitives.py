@@ -24,6 +24,7 @@ from twin.motion import corners as path_corners
 from twin.physics.carry import Carry
 from twin.physics.humanoid import CARRY, HUG, Humanoid
 from twin.physics.humanoid import PELVIS_HEIGHT as WALK_HEIGHT
+from twin.physics.traffic import SharedFloor
 from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
 
 Controller = Generator[None, None, "Result"]
@@ -126,7 +127,7 @@ def _turn(world: World, robot: Humanoid, heading: float, limit: float = 8.0,
 
 def walk(world: World, robot: Humanoid, path: Any, speed: float,
          face: float | None = None, carry: Carry | None = None,
-         accel: float = 1.0) -> Controller:
+         accel: float = 1.0, floor: SharedFloor | None = None) -> Controller:
     """Follow the polyline ``path`` (k, 2) at ``speed`` m/s; turn to ``face`` (rad) at the end.
 
     Stop, turn, go: each straight leg is walked after turning on the spot to face it, and ends
@@ -134,14 +135,25 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
     gentler than ``BEND`` are walked through). Along a leg the robot steers for a point ahead
     on it with a gentle yaw rate; speed is held by an integral loop on the measured pace (feet
     slip a little); a held tote is checked each period and a drop ends the walk.
+
+    On a ``floor`` shared with other robots the walk keeps its traffic rules
+    (``traffic.SharedFloor``): it slows, stops, steps aside to pass, and stops short at a
+    holding point when its destination is taken (``metrics["held"]`` is then 1).
     """
     dt = world.settings.control_period
     x, y, _ = robot.pose()
     corners = path_corners(path, (x, y))
+    if floor is not None:
+        floor.start(robot.name, np.asarray(corners))
+    waited = 0.0
+    held = False
     total = float(sum(np.hypot(*(b - a)) for a, b in zip(corners, corners[1:], strict=False)))
     t = 0.0
     start_m = robot.meter.distance_m
-    for end in corners[1:]:
+    for k_end, end in enumerate(corners[1:], start=1):
+        if held:
+            break
+        last_leg = k_end == len(corners) - 1
         x, y, _ = robot.pose()
         origin = np.array([x, y])
         line = end - origin
@@ -161,10 +173,13 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
         best, best_t = 0.0, 0.0  # progress along the leg, and when it was last made
         while True:
             if robot.fallen:
+                _off(floor, robot)
                 return Result(ok=False, fell=True, duration=t, note="fell while walking")
             if leg_t - best_t > STUCK:
+                _off(floor, robot)
                 return Result(ok=False, duration=t, note="blocked: no way along the path")
             if carry is not None and carry.dropped():
+                _off(floor, robot)
                 return Result(ok=False, duration=t, note="dropped the tote while walking")
             x, y, yaw = robot.pose()
             rel = np.array([x, y]) - origin
@@ -176,11 +191,27 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
                 break
             # hold the leg's heading, drawn back onto the leg by the cross-track error
             across = float(unit[0] * rel[1] - unit[1] * rel[0])
-            err = wrap_angle(heading - yaw) - float(np.clip(across / LOOKAHEAD, -0.4, 0.4))
             v_ref = min(speed, accel * leg_t + MIN_PACE,
                         math.sqrt(2 * BRAKE * max(remaining - SHORT, 0.0)))
             if v_ref < MIN_PACE and remaining < 2 * STANDING:
                 break  # near enough to stop here: the last centimetres are align's
+            side = 0.0
+            if floor is not None:
+                way = floor.way(robot, world.time, unit, end, last_leg, carry is not None)
+                across -= way.offset
+                if way.speed < v_ref:
+                    v_ref = way.speed
+                    if v_ref < MIN_PACE:  # stopped for traffic: not stuck
+                        best_t = leg_t
+                        waited += dt
+                        integral = 0.0
+                        if way.hold and float(np.hypot(*robot.com_vel)) < 0.05:
+                            held = True
+                            break
+                        v_ref = 0.0
+                        if abs(across) > 0.05:  # stopped short of its place aside: step there
+                            side = float(np.clip(-1.5 * across, -FINE_SPEED, FINE_SPEED))
+            err = wrap_angle(heading - yaw) - float(np.clip(across / LOOKAHEAD, -0.4, 0.4))
             lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
             pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
             if v_ref >= 0.95 * speed and leg_t > speed / accel + PACE_DELAY:
@@ -189,21 +220,29 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
                 integral *= 0.98
             # the pace loop plans faster steps until the measured pace is the speed
             steer = STRIDE_TURN_RATE * min(1.0, robot.gait.twist[0] / speed)  # none setting off
-            robot.gait.command(min(v_ref + integral, PACE_MARGIN * speed), 0.0,
+            robot.gait.command(min(v_ref + integral, PACE_MARGIN * speed), side,
                                float(np.clip(1.5 * err, -steer, steer)))
             yield
             t += dt
             leg_t += dt
-    if face is not None:
+    _off(floor, robot)
+    if face is not None and not held:
         t += yield from _turn(world, robot, face, tolerance=0.03)
     t += yield from _settle(robot, dt)
     moved = robot.meter.distance_m - start_m
     return Result(ok=not robot.fallen, fell=robot.fallen, duration=t, distance=moved,
-                  metrics={"path_m": total}, note="fell while walking" if robot.fallen else "")
+                  metrics={"path_m": total, "waited_s": waited, "held": float(held)},
+                  note="fell while walking" if robot.fallen else "")
+
+
+def _off(floor: SharedFloor | None, robot: Humanoid) -> None:
+    if floor is not None:
+        floor.finish(robot.name)
 
 
 def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
-          tol_pos: float, tol_heading: float, limit: float = 20.0) -> Controller:
+          tol_pos: float, tol_heading: float, limit: float = 20.0,
+          floor: SharedFloor | None = None) -> Controller:
     """Bring the pelvis to (x, y, heading): walk up while far, then step one axis at a time
     (turn, ahead, sideways), then shift the body over planted feet for the last centimetres."""
     dt = world.settings.control_period
@@ -217,7 +256,7 @@ def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
 
     far = math.hypot(*error()[:2])
     if far > APPROACH_WALK:  # walk up to the pose (turn, a straight leg, stop)
-        r = yield from walk(world, robot, [[x, y]], APPROACH_SPEED)
+        r = yield from walk(world, robot, [[x, y]], APPROACH_SPEED, floor=floor)
         t += r.duration
     # then one axis at a time, in small steps: heading, ahead, sideways
     for _ in range(3):
@@ -264,14 +303,14 @@ def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
 
 
 def dock(world: World, robot: Humanoid, x: float, y: float, heading: float,
-         tries: int = 4) -> Controller:
+         tries: int = 4, floor: SharedFloor | None = None) -> Controller:
     """Fine approach to a dock pose; back off 0.3 m and retry while outside tolerance."""
     tol = robot.spec.dock_tolerance
     tol_pos, tol_head = tol.position, math.radians(tol.heading)
     total = 0.0
     result = Result(ok=False)
     for attempt in range(tries):
-        result = yield from align(world, robot, x, y, heading, tol_pos, tol_head)
+        result = yield from align(world, robot, x, y, heading, tol_pos, tol_head, floor=floor)
         total += result.duration
         if result.ok or result.fell:
             break

@@ -14,7 +14,7 @@ from typing import Any
 
 import pybullet as pb
 
-from twin.config import Layout
+from twin.config import Layout, Location
 from twin.physics.humanoid import Humanoid
 from twin.physics.settings import PhysicsSettings
 from twin.robot import ROBOTS_DIR, RobotSpec
@@ -25,7 +25,18 @@ TOTE_SIZE = (0.30, 0.40, 0.20)  # depth (along the robot's heading), width, heig
 HANDLE = 0.03  # handle bars stick out this far on both sides
 SURFACE_KINDS = ("rack", "station", "conveyor", "buffer")
 
+SPOT_PITCH = 1.0  # m between the work poses of a location with several spots, side by side
 Primitive = Generator[None, None, Any]
+
+
+def work_poses(loc: Location) -> list[tuple[float, float, float]]:
+    """Where robots stand to work at a location: (x, y, heading rad) of each of its spots,
+    side by side across its heading, ``SPOT_PITCH`` apart, centred on the location."""
+    heading = math.radians(loc.heading)
+    side = (-math.sin(heading), math.cos(heading))
+    n = loc.spots
+    return [(loc.x + side[0] * SPOT_PITCH * (k - (n - 1) / 2),
+             loc.y + side[1] * SPOT_PITCH * (k - (n - 1) / 2), heading) for k in range(n)]
 
 
 @dataclass
@@ -90,11 +101,12 @@ class World:
             else:
                 world.add_prism(ob.points, height)
         for name, loc in layout.locations.items():
-            heading = math.radians(loc.heading)
-            if loc.kind in SURFACE_KINDS:
-                world.add_stand(name, loc.x, loc.y, heading)
-            elif loc.kind in ("charger", "dock"):
-                world.add_dock(name, loc.x, loc.y, heading)
+            for k, (x, y, heading) in enumerate(work_poses(loc)):
+                key = name if k == 0 else f"{name}#{k}"
+                if loc.kind in SURFACE_KINDS:
+                    world.add_stand(key, x, y, heading)
+                elif loc.kind in ("charger", "dock"):
+                    world.add_dock(key, x, y, heading)
         return world
 
     # --- scenery -----------------------------------------------------------------------

@@ -1,0 +1,89 @@
+"""Robots share the floor in physics: they collide, and they keep the traffic rules (a one-robot
+passage is entered by one robot at a time; the other waits outside, aside, and nobody falls)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pybullet as pb
+import pytest
+
+from twin.config import Layout
+from twin.floor.lanes import build_lanes
+from twin.physics import primitives as prim
+from twin.physics.traffic import BODY, SharedFloor
+from twin.physics.world import World
+from twin.robot import RobotSpec
+
+pytestmark = pytest.mark.slow
+
+PASSAGE = Layout.model_validate({
+    "floor": {"width": 16, "depth": 8},
+    "clearance": 0.35,
+    "obstacles": [
+        {"name": "wall s", "kind": "wall", "x0": 6, "y0": 0, "x1": 10, "y1": 3.5, "height": 2},
+        {"name": "wall n", "kind": "wall", "x0": 6, "y0": 4.5, "x1": 10, "y1": 8, "height": 2},
+    ],
+    "aisles": [{"name": "passage", "from": [5.5, 4], "to": [10.5, 4], "width": "1 m"}],
+    "locations": {"west end": {"x": 2, "y": 4}, "east end": {"x": 14, "y": 4}},
+})
+
+
+def two_robots(spec: RobotSpec, east_x: float = 14.0) -> tuple[World, list, SharedFloor]:
+    world = World.from_layout(PASSAGE)
+    grid = build_lanes(PASSAGE)
+    assert grid.capacity(grid.index(8.0, 4.0)) == 1  # the passage holds one robot across
+    floor = SharedFloor(world.client, grid, PASSAGE.traffic.gap)
+    floor.scenery = set(range(pb.getNumBodies(physicsClientId=world.client)))
+    west = world.add_humanoid(spec, 2.0, 4.0, 0.0, name="west")
+    east = world.add_humanoid(spec, east_x, 4.0, math.pi, name="east")
+    for h in (west, east):
+        floor.bodies[h.name] = h
+    return world, [west, east], floor
+
+
+def test_two_robots_meeting_in_a_one_robot_passage_take_turns(spec: RobotSpec) -> None:
+    world, (west, east), floor = two_robots(spec)
+    try:
+        world.start(west, prim.walk(world, west, [[2.0, 4.0], [14.0, 4.0]], 0.9, floor=floor))
+        world.start(east, prim.walk(world, east, [[14.0, 4.0], [2.0, 4.0]], 0.9, floor=floor))
+        closest, inside_together = math.inf, 0.0
+        waits: dict[str, list[float]] = {"west": [], "east": []}
+        while world.active and world.time < 120.0:
+            world.tick()
+            (wx, wy, _), (ex, ey, _) = west.pose(), east.pose()
+            closest = min(closest, math.hypot(wx - ex, wy - ey))
+            if 6.0 < wx < 10.0 and 6.0 < ex < 10.0:
+                inside_together += world.settings.control_period
+            for h, x in ((west, wx), (east, ex)):
+                if floor.waiting.get(h.name) == "traffic":
+                    waits[h.name].append(x)
+        results = {h.name: world.results[h.name] for h in (west, east)}
+    finally:
+        world.close()
+    report = (f"closest {closest:.2f} m, together inside {inside_together:.1f} s, "
+              f"waits {[(k, len(v)) for k, v in waits.items()]}, "
+              f"{[(k, r.ok, r.note) for k, r in results.items()]}")
+    assert all(r.ok and not r.fell for r in results.values()), report
+    assert inside_together == 0.0, report  # never both in the passage
+    assert closest > BODY - 0.1, report  # they passed each other outside, aside
+    waiter = [k for k, v in waits.items() if v]
+    assert len(waiter) == 1, report  # one robot waited, outside the passage
+    xs = np.array(waits[waiter[0]])
+    assert ((xs < 6.0) | (xs > 10.0)).all(), report
+
+
+def test_robots_collide_they_are_not_ghosts(spec: RobotSpec) -> None:
+    """Without traffic rules, a robot walking at another standing in its way runs into it."""
+    world, (west, east), _ = two_robots(spec, east_x=3.6)
+    try:
+        world.start(west, prim.walk(world, west, [[2.0, 4.0], [5.0, 4.0]], 0.6))
+        touched = False
+        while world.active and world.time < 20.0:
+            world.tick()
+            touched = touched or bool(pb.getContactPoints(west.body, east.body,
+                                                          physicsClientId=world.client))
+    finally:
+        world.close()
+    assert touched

@@ -1,0 +1,383 @@
+"""Traffic in the physics world: humanoids that walk among each other keep out of each other's way.
+
+The line model books the floor ahead in time (``twin.line.traffic``); in physics the same rules
+are applied as the robots move, on the same traffic cells (``twin.floor.lanes``), because a
+body's walk never lasts exactly what a plan said:
+
+- **Narrow stretches.** Cells with fewer than ``MAX_LANES`` robots abreast. A robot claims every
+  cell of a narrow stretch before its mouth, and may not while a robot coming the other way
+  holds one of them and the cell cannot hold both abreast: it stops short of the mouth, stepped
+  aside to its right so the robot coming out passes it (``waiting_traffic``). Robots going the
+  same way may follow each other in. Claims are made in the world's tick order, one robot at a
+  time, so two robots never enter one stretch head-on, and a waiting robot waits only for
+  robots already inside, which walk out: no deadlock.
+- **Following.** A robot slows to keep ``gap`` free to the robot ahead in its corridor (its own
+  width, along its leg) and stops behind it.
+- **Passing.** Meeting a robot head-on, or a robot standing in its way, on open floor, a robot
+  passes on the right (both keep right); where scenery blocks its right it tries the left, else
+  it stops and waits.
+- **Arriving where another robot works.** A robot whose destination is taken stops at a holding
+  point beside and behind it; the pick, place or dock then waits until the work pose is clear
+  (``clear_to_enter``) and walks in.
+
+Right of way needs no tie-break: every rule above moves or stops one robot against the others'
+positions, and the one that moves first (tick order) claims first.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pybullet as pb
+
+from twin.floor.lanes import MAX_LANES, LaneGrid
+from twin.physics.humanoid import Humanoid
+
+BODY = 0.70  # m a humanoid takes across (twice the layout clearance of the shipped lines)
+CORRIDOR = BODY + 0.10  # m wide: a robot centred closer than half this to a walk's leg is in it
+SEE = 4.0  # m ahead a walking robot looks for others in its corridor
+PASS_CLEAR = 0.90  # m between centres when one robot passes another
+BRAKE = 0.4  # m/s^2 a robot plans to slow down at for another robot
+OVERSHOOT = 0.3  # m a walking body runs on past where it planned to stop
+TOTE_REACH = 0.45  # m a held tote sticks out ahead of a body's front
+FALL_BACK = 0.5  # m closer than the gap at which a follower has slowed to a stop
+WAIT_BACK = 1.0  # m before the mouth of a taken narrow stretch a robot waits (aside)
+PASS_SPEED = 0.6  # m/s at most while passing close by another robot
+HOLD_BACK = 1.5  # m behind a taken work pose a robot waits ...
+HOLD_SIDE = 0.95  # ... and this far to its right, so the robot leaving passes it
+HOLD_PITCH = 0.9  # m between the holding points of a queue
+CLEAR = 0.95  # m from a work pose within which another robot keeps it taken
+STOPPED = 0.12  # m/s: held below this a robot stops for traffic (walks on above twice it)
+
+
+@dataclass
+class Way:
+    """What the floor allows a walking robot this control period."""
+
+    speed: float = math.inf  # m/s at most
+    offset: float = 0.0  # m to walk to the left (+) or right (-) of its leg
+    waiting: bool = False  # stopped for traffic
+    hold: bool = False  # its destination is taken: it stops here, at a holding point
+
+
+@dataclass
+class Stretch:
+    """Consecutive narrow cells of one path, with where the path enters and leaves them."""
+
+    cells: list[int]
+    s_in: float
+    s_out: list[float]  # per cell
+    heading: list[tuple[float, float]]  # per cell: the path's direction through it
+
+
+@dataclass
+class Walker:
+    """One robot's walk among the others: its path's narrow stretches and its claims."""
+
+    name: str
+    path: np.ndarray
+    arc: np.ndarray  # arc length at each waypoint
+    stretches: list[Stretch]
+    claimed: dict[int, tuple[float, float]] = field(default_factory=dict)  # cell -> direction
+    next_stretch: int = 0
+    s: float = 0.0  # progress along the path (m)
+    holding: bool = False
+
+
+class SharedFloor:
+    """The robots of one physics world and the claims they hold on narrow cells."""
+
+    def __init__(self, client: int, grid: LaneGrid | None, gap: float = 0.5) -> None:
+        self.client = client
+        self.grid = grid
+        self.gap = gap
+        self.bodies: dict[str, Humanoid] = {}
+        self.walkers: dict[str, Walker] = {}
+        self.claims: dict[int, dict[str, tuple[float, float]]] = {}
+        self.holds: dict[str, tuple[float, float, int]] = {}  # robot -> location, place
+        self.scenery: set[int] = set()  # bodies a robot may not step aside into
+        self.waiting: dict[str, str] = {}  # robot -> "traffic" or "spot": stopped, and why
+        self.legs: dict[str, tuple[float, float]] = {}  # walking robot -> its leg's direction
+        self.loaded: set[str] = set()  # robots that walked last with a tote in their hands
+        self.intents: dict[str, tuple[float, float, float]] = {}  # walking to this work pose
+        self.poses: dict[str, tuple[float, float, float]] = {}  # working on this pose
+        self._seen = -1.0
+        self._now: dict[str, tuple[float, float, float, float, float]] = {}
+        self.waits = 0  # robots stopped for traffic (each stop counted once)
+        self.passes = 0  # robots that stepped aside to pass another
+
+    # --- who is where ------------------------------------------------------------------
+    def snapshot(self, t: float) -> dict[str, tuple[float, float, float, float, float]]:
+        """x, y, yaw, vx, vy of every robot, read once per control period."""
+        if t != self._seen:
+            c = self.client
+            out = {}
+            for name, h in self.bodies.items():
+                pos, orn = pb.getBasePositionAndOrientation(h.body, physicsClientId=c)
+                lin, _ = pb.getBaseVelocity(h.body, physicsClientId=c)
+                x, y, z, w = orn
+                yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+                out[name] = (pos[0], pos[1], yaw, lin[0], lin[1])
+            self._now, self._seen = out, t
+        return self._now
+
+    # --- a walk ------------------------------------------------------------------------
+    def start(self, name: str, path: np.ndarray) -> Walker:
+        """Begin a walk along ``path``: find its narrow stretches."""
+        self.finish(name)
+        path = np.asarray(path, float)
+        seg = np.hypot(*np.diff(path, axis=0).T) if len(path) > 1 else np.zeros(0)
+        arc = np.concatenate(([0.0], np.cumsum(seg)))
+        walker = Walker(name, path, arc, self._stretches(path, arc))
+        self.walkers[name] = walker
+        return walker
+
+    def _stretches(self, path: np.ndarray, arc: np.ndarray) -> list[Stretch]:
+        grid = self.grid
+        if grid is None or len(path) < 2:
+            return []
+        ids, s_in, s_out = grid.along(-id(path) - 1, path)  # own cache keys: negative
+        grid._along.pop(-id(path) - 1, None)  # the path array is this walk's alone
+        lanes = grid.lanes.ravel()[ids]
+        out: list[Stretch] = []
+        prev = -2
+        for j in np.flatnonzero(lanes < MAX_LANES).tolist():
+            mid_s = 0.5 * (s_in[j] + s_out[j])
+            k = min(int(np.searchsorted(arc, mid_s, side="right")) - 1, len(path) - 2)
+            d = path[k + 1] - path[k]
+            n = float(np.hypot(*d)) or 1.0
+            heading = (float(d[0] / n), float(d[1] / n))
+            if prev == j - 1 and out:
+                out[-1].cells.append(int(ids[j]))
+                out[-1].s_out.append(float(s_out[j]))
+                out[-1].heading.append(heading)
+            else:
+                out.append(Stretch([int(ids[j])], float(s_in[j]), [float(s_out[j])], [heading]))
+            prev = j
+        return out
+
+    def finish(self, name: str) -> None:
+        """A walk ended (or was cut short): give back its claims."""
+        walker = self.walkers.pop(name, None)
+        if walker is not None:
+            for cell in list(walker.claimed):
+                self._release(name, cell)
+        self.waiting.pop(name, None)
+        self.legs.pop(name, None)
+
+    def _release(self, name: str, cell: int) -> None:
+        holders = self.claims.get(cell)
+        if holders is not None:
+            holders.pop(name, None)
+            if not holders:
+                del self.claims[cell]
+        walker = self.walkers.get(name)
+        if walker is not None:
+            walker.claimed.pop(cell, None)
+
+    def _progress(self, walker: Walker, x: float, y: float) -> float:
+        """Arc length of the point of the path nearest (x, y), never going back."""
+        p, arc = walker.path, walker.arc
+        best, s_best = math.inf, walker.s
+        for k in range(len(p) - 1):
+            a, b = p[k], p[k + 1]
+            d = b - a
+            n2 = float(d @ d)
+            f = 0.0 if n2 == 0 else min(max(float((np.array([x, y]) - a) @ d) / n2, 0.0), 1.0)
+            q = a + f * d
+            dist = math.hypot(x - q[0], y - q[1])
+            if dist < best:
+                best, s_best = dist, float(arc[k] + f * math.sqrt(n2))
+        walker.s = max(walker.s, s_best)
+        return walker.s
+
+    def _may_enter(self, name: str, stretch: Stretch) -> bool:
+        assert self.grid is not None
+        for cell, (hx, hy) in zip(stretch.cells, stretch.heading, strict=True):
+            holders = self.claims.get(cell, {})
+            others = {r: d for r, d in holders.items() if r != name}
+            oncoming = any(dx * hx + dy * hy < 0.0 for dx, dy in others.values())
+            if oncoming and len(others) + 1 > self.grid.capacity(cell):
+                return False
+        return True
+
+    def way(self, h: Humanoid, t: float, unit: np.ndarray, leg_end: np.ndarray,
+            last_leg: bool, loaded: bool) -> Way:
+        """Speed limit, offset and waiting for ``h`` walking its leg toward ``leg_end``."""
+        now = self.snapshot(t)
+        name = h.name
+        x, y, yaw, vx, vy = now[name]
+        way = Way()
+        for_spot = False
+        walker = self.walkers.get(name)
+        # 1. narrow stretches: claim before the mouth, release behind
+        if walker is not None and walker.stretches:
+            s = self._progress(walker, x, y)
+            for cell, _ in list(walker.claimed.items()):
+                st = next((q for q in walker.stretches if cell in q.cells), None)
+                if st is not None and s > st.s_out[st.cells.index(cell)] + self.gap / 2 + BODY / 2:
+                    self._release(name, cell)
+            while walker.next_stretch < len(walker.stretches):
+                st = walker.stretches[walker.next_stretch]
+                mouth = st.s_in - self.gap / 2 - BODY / 2
+                if s < mouth - 5.0:
+                    break  # not near yet
+                if not self._may_enter(name, st):
+                    # wait back from the mouth and aside, where the robot coming out passes
+                    room = max(mouth - WAIT_BACK - OVERSHOOT - s, 0.0)
+                    way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
+                    if room < 3.5:
+                        way.offset = self._aside(x, y, unit, -HOLD_SIDE)
+                    way.waiting = way.speed < 0.15
+                    break
+                for cell, heading in zip(st.cells, st.heading, strict=True):
+                    self.claims.setdefault(cell, {})[name] = heading
+                    walker.claimed[cell] = heading
+                walker.next_stretch += 1
+            entering = next((st for st in walker.stretches
+                             if st.cells[0] in walker.claimed and st.s_in - 3.0 < s < st.s_in),
+                            None)
+            off = float(unit[0] * (y - leg_end[1]) - unit[1] * (x - leg_end[0]))
+            if entering is not None and abs(off) > 0.12:
+                way.speed = 0.0  # back onto the path's line before a narrow mouth
+        # 2. other robots in the corridor ahead
+        ux, uy = float(unit[0]), float(unit[1])
+        self.legs[name] = (ux, uy)
+        if loaded:
+            self.loaded.add(name)
+        else:
+            self.loaded.discard(name)
+        reach = TOTE_REACH if loaded else 0.0
+        remaining = float((leg_end - np.array([x, y])) @ unit)
+        for other, (ox, oy, _, ovx, ovy) in now.items():
+            if other == name:
+                continue
+            dx, dy = ox - x, oy - y
+            ahead = dx * ux + dy * uy
+            across = uy * -dx + ux * dy  # + left of the leg
+            if ahead <= 0.0 or ahead > SEE or abs(across - way.offset) > CORRIDOR:
+                continue
+            leg = self.legs.get(other)  # None: it stands (works, waits or is idle)
+            body = BODY + reach + (TOTE_REACH if other in self.loaded else 0.0)
+            along = -2.0 if leg is None else leg[0] * ux + leg[1] * uy
+            if last_leg and leg is None and ahead > remaining - CLEAR:
+                # it stands on (or by) this walk's destination: stop short, aside
+                room = max(remaining - HOLD_BACK, 0.0)
+                way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
+                if room < 2.5:
+                    way.offset = self._aside(x, y, unit, -HOLD_SIDE)
+                way.hold = room < 0.05 or way.speed < 0.1
+                for_spot = True
+                continue
+            if along > 0.5:  # going our way: follow at the gap (its planned pace, not its sway)
+                room = ahead - body - self.gap - OVERSHOOT
+                pace = max(self.bodies[other].gait.twist[0], 0.0) * along
+                way.speed = min(way.speed, pace + math.sqrt(2 * BRAKE * room) if room >= 0
+                                else pace * max(1.0 + room / FALL_BACK, 0.0))
+                continue
+            if -0.5 <= along <= 0.5:  # crossing: let it cross
+                room = ahead - body - self.gap - OVERSHOOT
+                way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+                continue
+            # oncoming or standing in the way: pass on the right (or the left), else wait
+            need = across - PASS_CLEAR if across > -0.2 else across + PASS_CLEAR
+            moving = leg is not None and math.hypot(ovx, ovy) > 0.1
+            share = 0.55 if moving else 1.0  # an oncoming robot keeps right too
+            side = self._aside(x, y, unit, need * share)
+            if abs(side - need * share) > 0.05:
+                room = ahead - body - self.gap - OVERSHOOT
+                way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+            else:
+                way.offset = side
+                way.speed = min(way.speed, PASS_SPEED)
+                if abs(across) < PASS_CLEAR - 0.15:  # not aside yet: do not close in
+                    room = ahead - body - 0.15 - OVERSHOOT
+                    way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+        if way.speed < STOPPED:
+            if name not in self.waiting:
+                self.waits += 1
+            self.waiting[name] = "spot" if for_spot else "traffic"
+        elif way.speed > 2 * STOPPED:
+            self.waiting.pop(name, None)
+        return way
+
+    def queue_place(self, name: str, at: tuple[float, float]) -> int:
+        """Place in the queue of robots holding for the location at ``at`` (0: first)."""
+        mine = self.holds.get(name)
+        if mine is not None and math.hypot(mine[0] - at[0], mine[1] - at[1]) < 0.01:
+            return mine[2]
+        taken = {k for ex, ey, k in self.holds.values()
+                 if math.hypot(ex - at[0], ey - at[1]) < 0.01}
+        place = next(k for k in range(len(taken) + 1) if k not in taken)
+        self.holds[name] = (at[0], at[1], place)
+        return place
+
+    def leave_hold(self, name: str) -> None:
+        """The robot walks in from its holding place (or away): the place is free."""
+        self.holds.pop(name, None)
+
+    # --- work poses ----------------------------------------------------------------------
+    def free_pose(self, name: str, poses: list[tuple[float, float, float]], t: float,
+                  nearest: bool = False) -> tuple[float, float, float] | None:
+        """A free pose (no other robot heads for it, works on it, or stands within ``CLEAR``
+        of it): the one ``name`` heads for if still free, else the farthest (a robot coming
+        after walks to a nearer one and does not pass the first); ``nearest``: the nearest
+        (a robot about to work, which has arrived)."""
+        now = self.snapshot(t)
+        mine = self.intents.get(name)
+
+        def free(p: tuple[float, float, float]) -> bool:
+            for other, q in (*self.intents.items(), *self.poses.items()):
+                if other != name and math.hypot(q[0] - p[0], q[1] - p[1]) < 0.3:
+                    return False
+            return all(math.hypot(ox - p[0], oy - p[1]) >= CLEAR
+                       for other, (ox, oy, *_r) in now.items() if other != name)
+
+        x, y = now[name][:2] if name in now else (0.0, 0.0)
+        if mine is not None and not nearest:
+            for p in poses:
+                if math.hypot(mine[0] - p[0], mine[1] - p[1]) < 0.01 and free(p):
+                    return p
+        sign = 1.0 if nearest else -1.0
+        ranked = sorted(poses, key=lambda p: sign * math.hypot(p[0] - x, p[1] - y))
+        return next((p for p in ranked if free(p)), None)
+
+    def intend(self, name: str, pose: tuple[float, float, float]) -> None:
+        """``name`` walks to ``pose`` (others choose another)."""
+        self.intents[name] = pose
+
+    def claim(self, name: str, pose: tuple[float, float, float]) -> None:
+        """``name`` works on ``pose`` until its next walk."""
+        self.intents.pop(name, None)
+        self.poses[name] = pose
+
+    def release(self, name: str) -> None:
+        """``name`` sets off on a walk: it gives up its pose and its holding place."""
+        self.intents.pop(name, None)
+        self.poses.pop(name, None)
+        self.holds.pop(name, None)
+
+    def _aside(self, x: float, y: float, unit: np.ndarray, offset: float) -> float:
+        """``offset`` if the floor beside the robot is free of scenery that far, else the
+        other side's, else 0."""
+        for want in (offset, -offset):
+            if want == 0.0:
+                return 0.0
+            nx, ny = -float(unit[1]), float(unit[0])  # left
+            reach = want + math.copysign(BODY / 2 + 0.1, want)
+            hits = pb.rayTestBatch(
+                [[x, y, z] for z in (0.15, 0.5)] * 2,
+                [[x + nx * reach, y + ny * reach, z] for z in (0.15, 0.5)]
+                + [[x + nx * reach + unit[0] * 1.5, y + ny * reach + unit[1] * 1.5, z]
+                   for z in (0.15, 0.5)], physicsClientId=self.client)
+            if not any(hit[0] in self.scenery for hit in hits):
+                return want
+        return 0.0
+
+    def clear_to_enter(self, name: str, x: float, y: float, t: float) -> bool:
+        """No other robot stands within ``CLEAR`` of the work pose (x, y)."""
+        now = self.snapshot(t)
+        return all(math.hypot(ox - x, oy - y) >= CLEAR
+                   for other, (ox, oy, *_rest) in now.items() if other != name)
