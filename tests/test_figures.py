@@ -215,7 +215,10 @@ def test_a_robot_yaml_with_another_mass_is_scaled_by_the_law_or_refused(
     scaled = figures.resolve(heavier)
     assert scaled.file == shipped.file and not scaled.refusals and scaled.scaled
     k = 75 / 70
-    hold = heavier.power.standing + heavier.power.constant  # what physics draws regardless
+    # what the physics meter drew every second whatever the joints did: compute and radio, and
+    # the standing draw for a calibration fitted by the meter before the motor constants
+    fitted = shipped.calibration.provenance.get("robot_fields", {})
+    hold = fitted.get("power.standing", 0.0) + heavier.power.constant
     for a, b in ((shipped.calibration.pick, scaled.calibration.pick),
                  (shipped.calibration.dock, scaled.calibration.dock)):
         assert b.duration_s == a.duration_s  # the same gait
