@@ -98,9 +98,11 @@ class _Timeout(Exception):
 
 
 @contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
+def _deadline(seconds: float, error: type[BaseException] = _Timeout) -> Iterator[None]:
+    """Raise ``error`` in the main thread once ``seconds`` of wall time have passed."""
+
     def ring(signum: int, frame: Any) -> None:
-        raise _Timeout(f"over {seconds:g} s")
+        raise error(f"over {seconds:g} s")
 
     old = signal.signal(signal.SIGALRM, ring)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -184,7 +184,7 @@ def test_figures_against_hand_worked_answers() -> None:
         (100 + 50 * v) * (4.0 + 10 / v) / 10)
     # the datasheet: standing 120 + walking 380 + 4 W/kg + compute 25 + radio 8, at its speed
     assert card.datasheet_energy_per_metre(spec, 15.0) == pytest.approx((533 + 60) / 0.9)
-    assert card.act(cal.pick, 15.0) == pytest.approx((13.0, 2600.0))
+    assert cal.pick.mean(15.0) == pytest.approx((13.0, 2600.0))
     rows = {r.figure: r for r in card.table(spec, cal)}
     assert (rows["pick time, 0 / 15 kg"].datasheet, rows["pick time, 0 / 15 kg"].physics) == (
         "8 s", "10.0 / 13.0 s, sd 1.0 s")

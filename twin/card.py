@@ -47,21 +47,9 @@ def number(row: dict[str, Any], key: str) -> float:
     return float(value) if isinstance(value, (int, float)) else math.nan
 
 
-def ratio(cal: Calibration, payload: float) -> float:
-    """Achieved over commanded cruise speed at ``payload`` (as the surrogate applies it)."""
-    a, b = cal.walk.speed_ratio
-    return max(a + b * payload, 0.05)
-
-
 def achieved(spec: RobotSpec, cal: Calibration, payload: float, factor: float = 1.0) -> float:
     """Cruise speed reached when commanded ``factor`` x the datasheet speed at ``payload``."""
-    return spec.speed(payload) * factor * ratio(cal, payload)
-
-
-def walk_power(cal: Calibration, speed: float, payload: float) -> float:
-    """Electrical power walking at ``speed`` with ``payload`` (W), the fitted form."""
-    p0, p1, p2 = cal.walk.power_w
-    return p0 + p1 * speed + p2 * payload
+    return spec.speed(payload) * factor * cal.walk.ratio(payload)
 
 
 def energy_per_metre(spec: RobotSpec, cal: Calibration, payload: float,
@@ -70,7 +58,7 @@ def energy_per_metre(spec: RobotSpec, cal: Calibration, payload: float,
     of ``distance`` m from standing to standing (one start and stop)."""
     v = achieved(spec, cal, payload)
     time = 1.0 / v if distance is None else (cal.walk.overhead_s + distance / v) / distance
-    return walk_power(cal, v, payload) * time
+    return cal.walk.power(v, payload) * time
 
 
 def datasheet_energy_per_metre(spec: RobotSpec, payload: float) -> float:
@@ -81,12 +69,6 @@ def datasheet_energy_per_metre(spec: RobotSpec, payload: float) -> float:
 def cost_of_transport(spec: RobotSpec, joules_per_metre: float) -> float:
     """Energy per metre over the robot's weight (dimensionless), as the calibration reports."""
     return joules_per_metre / (spec.mass * GRAVITY)
-
-
-def act(fit: ActFit, payload: float) -> tuple[float, float]:
-    """Mean duration (s) and energy (J) of a pick, place or dock at ``payload``."""
-    return (fit.duration_s[0] + fit.duration_s[1] * payload,
-            fit.energy_j[0] + fit.energy_j[1] * payload)
 
 
 def margins(runs: dict[str, list[dict[str, Any]]]) -> dict[str, list[tuple[float, float]]]:
@@ -139,7 +121,7 @@ def table(spec: RobotSpec, cal: Calibration) -> list[Row]:
         Row(f"speed at {top:g} kg", f"{spec.speed_loaded:g} m/s",
             f"{_g(v1)}{_pm(rmse * spec.speed_loaded)} m/s achieved"),
         Row("walking power, empty", f"{spec.walking_power(0.0):.0f} W at {spec.speed_empty:g} m/s",
-            f"{walk_power(cal, v0, 0.0):.0f} W at {_g(v0)} m/s"),
+            f"{cal.walk.power(v0, 0.0):.0f} W at {_g(v0)} m/s"),
         Row("walking power per kg carried", f"{p.per_kg_carried:g} W/kg",
             f"{_g(w.power_w[2])} W/kg at equal speed"),
         Row("energy per metre, empty", f"{d0:.0f} J/m", f"{e0:.0f} J/m cruising"),
@@ -154,28 +136,28 @@ def table(spec: RobotSpec, cal: Calibration) -> list[Row]:
     ]
     for kind, fit, sheet in (("pick", cal.pick, spec.pick_time),
                              ("place", cal.place, spec.place_time)):
-        t0, j0 = act(fit, 0.0)
-        t1, j1 = act(fit, top)
+        t0, j0 = fit.mean(0.0)
+        t1, j1 = fit.mean(top)
         listed: ActFit = getattr(nominal, kind)
-        sheet_j0, sheet_j1 = act(listed, 0.0)[1], act(listed, top)[1]
+        sheet_j0, sheet_j1 = listed.mean(0.0)[1], listed.mean(top)[1]
         rows += [
             Row(f"{kind} time, 0 / {top:g} kg", f"{sheet:g} s",
                 f"{t0:.1f} / {t1:.1f} s, sd {fit.duration_sd:.1f} s"),
             Row(f"{kind} energy, 0 / {top:g} kg", f"{sheet_j0:.0f} / {sheet_j1:.0f} J",
                 f"{j0:.0f} / {j1:.0f} J, sd {fit.energy_sd:.0f} J"),
         ]
-    t_dock, j_dock = act(cal.dock, 0.0)
+    t_dock, j_dock = cal.dock.mean(0.0)
     lift = p.standing + p.lifting + p.constant
     rows += [
         Row("dock time", f"{spec.dock_time:g} s",
             f"{t_dock:.1f} s, sd {cal.dock.duration_sd:.1f} s"),
-        Row("dock energy", f"{act(nominal.dock, 0.0)[1]:.0f} J",
+        Row("dock energy", f"{nominal.dock.mean(0.0)[1]:.0f} J",
             f"{j_dock:.0f} J, sd {cal.dock.energy_sd:.0f} J"),
         Row("power while picking, empty",
             f"{lift:.0f} W ({p.standing:g} + {p.lifting:g} + {p.constant:g})",
-            f"{act(cal.pick, 0.0)[1] / max(act(cal.pick, 0.0)[0], 1e-9):.0f} W"),
+            f"{cal.pick.mean(0.0)[1] / max(cal.pick.mean(0.0)[0], 1e-9):.0f} W"),
         Row("pick / place / dock time cv", _g(spec.act_cv, 2),
-            " / ".join(_g(f.duration_sd / max(act(f, 0.0)[0], 1e-9), 2)
+            " / ".join(_g(f.duration_sd / max(f.mean(0.0)[0], 1e-9), 2)
                        for f in (cal.pick, cal.place, cal.dock))),
         Row("success pick / place / dock", "-",
             " / ".join(f"{f.success:.0%}" for f in (cal.pick, cal.place, cal.dock))),

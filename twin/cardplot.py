@@ -73,10 +73,10 @@ def _speed_panel(ax: Any, spec: RobotSpec, cal: Calibration,
     for k, m in enumerate(payloads):
         colour = PAYLOAD_COLOURS[k % len(PAYLOAD_COLOURS)]
         cmd = np.linspace(min(factors), max(factors), 2) * spec.speed(m)
-        got = cmd * card.ratio(cal, m)
+        got = cmd * cal.walk.ratio(m)
         ax.plot(cmd, got, color=colour, lw=2, label=f"physics fit, {m:g} kg")
-        ax.fill_between(cmd, got * (1 - rmse / card.ratio(cal, m)),
-                        got * (1 + rmse / card.ratio(cal, m)), color=colour, alpha=0.15, lw=0)
+        ax.fill_between(cmd, got * (1 - rmse / cal.walk.ratio(m)),
+                        got * (1 + rmse / cal.walk.ratio(m)), color=colour, alpha=0.15, lw=0)
         points = [(card.number(r, "speed"), card.number(r, "cruise"))
                   for r in runs.get("walk", []) if card.number(r, "ok") > 0
                   and _nearest(card.number(r, "payload"), payloads) == k]
@@ -88,7 +88,7 @@ def _speed_panel(ax: Any, spec: RobotSpec, cal: Calibration,
         ax.annotate(f"datasheet {name} {v:g} m/s", (v, v), fontsize=8, color="0.3",
                     xytext=(lo + 0.03 * span, hi - (0.08 + 0.07 * k) * span),
                     arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.8})
-        ax.errorbar(v, v * card.ratio(cal, m), yerr=rmse * v, fmt="o", color="k", ms=5,
+        ax.errorbar(v, v * cal.walk.ratio(m), yerr=rmse * v, fmt="o", color="k", ms=5,
                     capsize=3)
     ax.plot([], [], "o", color="k", ms=5, label="physics at the datasheet speeds, ± rmse")
     if runs:
@@ -141,12 +141,12 @@ def _act_panel(ax: Any, spec: RobotSpec, cal: Calibration,
         fit, colour = getattr(cal, kind), ACT_COLOURS[kind]
         sd = fit.duration_sd
         if kind == "dock":
-            mean = card.act(fit, 0.0)[0]
+            mean = fit.mean(0.0)[0]
             drawn = ax.errorbar([0.0], [mean], yerr=[sd], fmt="s", color=colour, ms=7,
                                 capsize=4, lw=2)
             label = f"physics dock (empty): {mean:.1f} ± {sd:.1f} s"
         else:
-            t = np.array([card.act(fit, x)[0] for x in m])
+            t = np.array([fit.mean(x)[0] for x in m])
             drawn = ax.plot(m, t, color=colour, lw=2)[0]
             ax.fill_between(m, t - sd, t + sd, color=colour, alpha=0.15, lw=0)
             label = f"physics {kind}: {t[0]:.1f}-{t[1]:.1f} ± {sd:.1f} s"
@@ -159,7 +159,7 @@ def _act_panel(ax: Any, spec: RobotSpec, cal: Calibration,
                      KIND_MARKERS[kind], colour)
         _entry(handles, labels, drawn, dots, label)
     top = max(spec.pick_time, spec.place_time, spec.dock_time,
-              *(card.act(f, spec.max_payload)[0] + 2 * f.duration_sd
+              *(f.mean(spec.max_payload)[0] + 2 * f.duration_sd
                 for f in (cal.pick, cal.place, cal.dock)),
               *(card.number(r, "duration") for k in ("pick", "place", "dock")
                 for r in runs.get(k, []) if math.isfinite(card.number(r, "duration"))))

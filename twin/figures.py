@@ -423,7 +423,7 @@ def table(spec: RobotSpec, figures: RobotFigures) -> list[tuple[str, str, str, s
     cal, p = figures.calibration, spec.power
     extra = 0.0 if cal.constant_w is None else p.constant - cal.constant_w
     w = cal.walk
-    ratio = max(w.speed_ratio[0], 0.05)
+    ratio = w.ratio(0.0)
     v = spec.speed_empty * ratio
     src = figures.sources
 

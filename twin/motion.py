@@ -86,6 +86,14 @@ class WalkFit(_Model):
     duration_cv: float = Field(0.0, ge=0)
     energy_cv: float = Field(0.0, ge=0)
 
+    def ratio(self, payload: float) -> float:
+        """Achieved over commanded cruise speed at ``payload`` kg (at least 0.05)."""
+        return max(self.speed_ratio[0] + self.speed_ratio[1] * payload, 0.05)
+
+    def power(self, speed: float, payload: float) -> float:
+        """Electrical power (W) walking at ``speed`` m/s with ``payload`` kg."""
+        return self.power_w[0] + self.power_w[1] * speed + self.power_w[2] * payload
+
 
 class ActFit(_Model):
     """A primitive at one place: duration and energy linear in payload, with spread (durations
@@ -96,6 +104,11 @@ class ActFit(_Model):
     duration_sd: float = Field(0.0, ge=0)
     energy_sd: float = Field(0.0, ge=0)
     success: float = Field(1.0, ge=0, le=1, description="probability of success")
+
+    def mean(self, payload: float) -> tuple[float, float]:
+        """Mean duration (s) and energy (J) at ``payload`` kg."""
+        return (self.duration_s[0] + self.duration_s[1] * payload,
+                self.energy_j[0] + self.energy_j[1] * payload)
 
 
 class Calibration(_Model):
@@ -242,7 +255,7 @@ class Surrogate:
         if known is not None and known[0] is task.path:
             return known[1], known[2]
         w, m = self.calibration.walk, task.payload_kg
-        v = self.spec.speed(m) * max(w.speed_ratio[0] + w.speed_ratio[1] * m, 0.05)
+        v = self.spec.speed(m) * w.ratio(m)
         duration = w.overhead_s + task.distance / v
         if task.path is not None and len(task.path) > 2:
             # each bend is a stop, a turn on the spot and a start (one more leg's overhead)
@@ -251,7 +264,7 @@ class Surrogate:
             duration += n * stop_go + rad * w.turn_s_per_rad
         if w.turn_s_per_rad and task.start_heading_deg is not None and task.path is not None:
             duration += w.turn_s_per_rad * walk_turns(task)
-        power = w.power_w[0] + w.power_w[1] * v + w.power_w[2] * m
+        power = w.power(v, m)
         self._walks[key] = (task.path, duration, power)
         return duration, power
 
@@ -261,8 +274,7 @@ class Surrogate:
         if known is None:
             cal = self.calibration
             fit = {"pick": cal.pick, "place": cal.place, "dock": cal.dock}[kind]
-            duration = fit.duration_s[0] + fit.duration_s[1] * m
-            energy = fit.energy_j[0] + fit.energy_j[1] * m
+            duration, energy = fit.mean(m)
             shape = (duration / fit.duration_sd) ** 2 if fit.duration_sd and duration > 0 else 0.0
             scale = duration / shape if shape else 0.0
             known = self._acts[(kind, m)] = (fit, duration, energy, shape, scale)

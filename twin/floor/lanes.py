@@ -52,12 +52,13 @@ class LaneGrid:
         iy, ix = divmod(k, self.nx)
         return int(self.lanes[iy, ix])
 
-    def along(self, key: int, path: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def along(self, key: int | None, path: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cells a path crosses, in order, with the arc length where it enters and leaves each.
 
-        Cached under ``key`` (the walkway's path id).
+        Cached under ``key`` (the walkway's path id); None: a path of its own, not kept.
         """
-        hit = self._along.get(key)
+        hit = self._along.get(key) if key is not None else None
         if hit is not None:
             return hit
         step = self.cell / 8
@@ -84,7 +85,8 @@ class LaneGrid:
         s_out = np.concatenate(((arc[change - 1] + arc[change]) / 2, [arc[-1]]))
         s_in = np.concatenate(([0.0], s_out[:-1]))
         hit = (cells.astype(np.int64), s_in, s_out)
-        self._along[key] = hit
+        if key is not None:
+            self._along[key] = hit
         return hit
 
 

@@ -102,7 +102,7 @@ class Humanoid(BodyFrames):
         self.gains = np.array([0.3 if any(k in nm for k in ("shoulder", "elbow", "wrist"))
                                else ANKLE_GAIN if "ankle" in nm else LEG_GAIN
                                for nm in self.names])
-        self.meter = EnergyMeter.for_robot(spec, self.limits)
+        self.meter = EnergyMeter.for_robot(spec, self.limits, self.names)
         self.waist = 0.0
         self.grips: dict[str, np.ndarray | None] = {"left": None, "right": None}
         self.hand_pitch = HAND_PITCH  # rad, pitch of the hands in the heading frame

@@ -30,9 +30,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pybullet as pb
+import shapely
 
 from twin.config import Layout
 from twin.events import POSE_SCHEMA
+from twin.floor.geometry import obstacle_polygons
 from twin.floor.lanes import LaneGrid
 from twin.motion import STANDING, MotionTask, Outcome, Worker
 from twin.physics import primitives as prim
@@ -47,6 +49,7 @@ ROBOT_GROUP = 0x10  # Bullet's own groups: 1 dynamic, 2 static
 NOT_ROBOTS = ~ROBOT_GROUP & 0xFFFF
 BACK_OFF = 0.3  # m a robot steps back from a fixture before walking off
 APPROACH_TOLERANCE = (0.03, math.radians(3.0))  # before picking or placing
+STAND_CLEAR = 0.5  # m a parked or holding robot's centre keeps from obstacles and floor edges
 APPROACH_SPEED_ASIDE = 0.4  # m/s a robot making way for another walks to a holding place
 
 
@@ -64,6 +67,7 @@ class Physics:
         self.floor = SharedFloor(self.world.client, None, layout.traffic.gap)
         self.floor.scenery = set(range(pb.getNumBodies(physicsClientId=self.world.client)))
         self.spots = {name: work_poses(loc) for name, loc in layout.locations.items()}
+        self._scenery = shapely.STRtree(obstacle_polygons(layout))  # for parking, holding
         self.listener: Callable[[str, str | None], None] | None = None
         self._told: dict[str, str | None] = {}
         self.bodies: dict[str, Humanoid] = {}
@@ -88,13 +92,17 @@ class Physics:
         c = self.world.client
         for rid, other in self.bodies.items():
             if rid != owner:
-                for link in range(-1, len(other.order)):
-                    pb.setCollisionFilterPair(other.body, tote.body, link, -1, 0,
-                                              physicsClientId=c)
+                self._pass_through(other, tote.body)
         for rid, other_tote in self.totes.items():
             if rid != owner:
                 pb.setCollisionFilterPair(tote.body, other_tote.body, -1, -1, 0,
                                           physicsClientId=c)
+
+    def _pass_through(self, robot: Humanoid, body: int) -> None:
+        """No contact between any link of ``robot`` and ``body``."""
+        for link in range(-1, len(robot.order)):
+            pb.setCollisionFilterPair(robot.body, body, link, -1, 0,
+                                      physicsClientId=self.world.client)
 
     # --- robots ------------------------------------------------------------------------
     def _where(self, name: str, task: MotionTask) -> tuple[float, float, float]:
@@ -117,9 +125,7 @@ class Physics:
                     pb.setCollisionFilterGroupMask(h.body, link, ROBOT_GROUP, NOT_ROBOTS,
                                                    physicsClientId=c)
                 for tote in self.totes.values():
-                    for link in range(-1, len(h.order)):
-                        pb.setCollisionFilterPair(h.body, tote.body, link, -1, 0,
-                                                  physicsClientId=c)
+                    self._pass_through(h, tote.body)
             self.bodies[robot.id] = h
             self.floor.bodies[robot.id] = h
         return self.bodies[robot.id]
@@ -150,12 +156,12 @@ class Physics:
     def _open(self, px: float, py: float) -> bool:
         """A robot can stand at (px, py): on the floor, clear of obstacles and fixtures."""
         floor = self.layout.floor
-        if not (0.5 < px < floor.width - 0.5 and 0.5 < py < floor.depth - 0.5):
+        if not (STAND_CLEAR < px < floor.width - STAND_CLEAR
+                and STAND_CLEAR < py < floor.depth - STAND_CLEAR):
             return False
-        for ob in self.layout.obstacles:
-            x0, y0, x1, y1 = ob.bounds
-            if x0 - 0.5 < px < x1 + 0.5 and y0 - 0.5 < py < y1 + 0.5:
-                return False
+        if len(self._scenery.query(shapely.Point(px, py), predicate="dwithin",
+                                   distance=STAND_CLEAR)):
+            return False
         return all(math.hypot(px - f.x - 0.45 * math.cos(f.heading),
                               py - f.y - 0.45 * math.sin(f.heading)) > 0.35
                    for f in (*self.world.stands.values(), *self.world.docks.values()))

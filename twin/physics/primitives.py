@@ -140,6 +140,17 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
     (``traffic.SharedFloor``): it slows, stops, steps aside to pass, and stops short at a
     holding point when its destination is taken (``metrics["held"]`` is then 1).
     """
+    if floor is None:
+        return (yield from _legs(world, robot, path, speed, face, carry, accel, None))
+    try:
+        return (yield from _legs(world, robot, path, speed, face, carry, accel, floor))
+    finally:
+        floor.finish(robot.name)  # its claims go back however the walk ends
+
+
+def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | None,
+          carry: Carry | None, accel: float, floor: SharedFloor | None) -> Controller:
+    """``walk``'s legs (the floor's claims are given back by ``walk``)."""
     dt = world.settings.control_period
     x, y, _ = robot.pose()
     corners = path_corners(path, (x, y))
@@ -173,13 +184,10 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
         best, best_t = 0.0, 0.0  # progress along the leg, and when it was last made
         while True:
             if robot.fallen:
-                _off(floor, robot)
                 return Result(ok=False, fell=True, duration=t, note="fell while walking")
             if leg_t - best_t > STUCK:
-                _off(floor, robot)
                 return Result(ok=False, duration=t, note="blocked: no way along the path")
             if carry is not None and carry.dropped():
-                _off(floor, robot)
                 return Result(ok=False, duration=t, note="dropped the tote while walking")
             x, y, yaw = robot.pose()
             rel = np.array([x, y]) - origin
@@ -225,7 +233,8 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
             yield
             t += dt
             leg_t += dt
-    _off(floor, robot)
+    if floor is not None:
+        floor.finish(robot.name)  # standing from here: it no longer holds the way
     if face is not None and not held:
         t += yield from _turn(world, robot, face, tolerance=0.03)
     t += yield from _settle(robot, dt)
@@ -233,11 +242,6 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
     return Result(ok=not robot.fallen, fell=robot.fallen, duration=t, distance=moved,
                   metrics={"path_m": total, "waited_s": waited, "held": float(held)},
                   note="fell while walking" if robot.fallen else "")
-
-
-def _off(floor: SharedFloor | None, robot: Humanoid) -> None:
-    if floor is not None:
-        floor.finish(robot.name)
 
 
 def align(world: World, robot: Humanoid, x: float, y: float, heading: float,

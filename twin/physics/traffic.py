@@ -58,7 +58,6 @@ class Way:
 
     speed: float = math.inf  # m/s at most
     offset: float = 0.0  # m to walk to the left (+) or right (-) of its leg
-    waiting: bool = False  # stopped for traffic
     hold: bool = False  # its destination is taken: it stops here, at a holding point
 
 
@@ -80,10 +79,9 @@ class Walker:
     path: np.ndarray
     arc: np.ndarray  # arc length at each waypoint
     stretches: list[Stretch]
-    claimed: dict[int, tuple[float, float]] = field(default_factory=dict)  # cell -> direction
+    claimed: dict[int, float] = field(default_factory=dict)  # cell -> where it is let go (m)
     next_stretch: int = 0
     s: float = 0.0  # progress along the path (m)
-    holding: bool = False
 
 
 class SharedFloor:
@@ -104,22 +102,18 @@ class SharedFloor:
         self.intents: dict[str, tuple[float, float, float]] = {}  # walking to this work pose
         self.poses: dict[str, tuple[float, float, float]] = {}  # working on this pose
         self._seen = -1.0
-        self._now: dict[str, tuple[float, float, float, float, float]] = {}
-        self.waits = 0  # robots stopped for traffic (each stop counted once)
-        self.passes = 0  # robots that stepped aside to pass another
+        self._now: dict[str, tuple[float, float, float, float]] = {}
 
     # --- who is where ------------------------------------------------------------------
-    def snapshot(self, t: float) -> dict[str, tuple[float, float, float, float, float]]:
-        """x, y, yaw, vx, vy of every robot, read once per control period."""
+    def snapshot(self, t: float) -> dict[str, tuple[float, float, float, float]]:
+        """x, y, vx, vy of every robot's pelvis, read once per control period."""
         if t != self._seen:
             c = self.client
             out = {}
             for name, h in self.bodies.items():
-                pos, orn = pb.getBasePositionAndOrientation(h.body, physicsClientId=c)
+                pos, _ = pb.getBasePositionAndOrientation(h.body, physicsClientId=c)
                 lin, _ = pb.getBaseVelocity(h.body, physicsClientId=c)
-                x, y, z, w = orn
-                yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-                out[name] = (pos[0], pos[1], yaw, lin[0], lin[1])
+                out[name] = (pos[0], pos[1], lin[0], lin[1])
             self._now, self._seen = out, t
         return self._now
 
@@ -138,8 +132,7 @@ class SharedFloor:
         grid = self.grid
         if grid is None or len(path) < 2:
             return []
-        ids, s_in, s_out = grid.along(-id(path) - 1, path)  # own cache keys: negative
-        grid._along.pop(-id(path) - 1, None)  # the path array is this walk's alone
+        ids, s_in, s_out = grid.along(None, path)  # this walk's own path: not cached
         lanes = grid.lanes.ravel()[ids]
         out: list[Stretch] = []
         prev = -2
@@ -177,20 +170,15 @@ class SharedFloor:
         if walker is not None:
             walker.claimed.pop(cell, None)
 
-    def _progress(self, walker: Walker, x: float, y: float) -> float:
+    @staticmethod
+    def _progress(walker: Walker, x: float, y: float) -> float:
         """Arc length of the point of the path nearest (x, y), never going back."""
-        p, arc = walker.path, walker.arc
-        best, s_best = math.inf, walker.s
-        for k in range(len(p) - 1):
-            a, b = p[k], p[k + 1]
-            d = b - a
-            n2 = float(d @ d)
-            f = 0.0 if n2 == 0 else min(max(float((np.array([x, y]) - a) @ d) / n2, 0.0), 1.0)
-            q = a + f * d
-            dist = math.hypot(x - q[0], y - q[1])
-            if dist < best:
-                best, s_best = dist, float(arc[k] + f * math.sqrt(n2))
-        walker.s = max(walker.s, s_best)
+        a, d = walker.path[:-1], np.diff(walker.path, axis=0)
+        n2 = np.maximum((d * d).sum(axis=1), 1e-12)
+        f = np.clip(((np.array([x, y]) - a) * d).sum(axis=1) / n2, 0.0, 1.0)
+        gap = np.hypot(*(a + f[:, None] * d - (x, y)).T)
+        k = int(np.argmin(gap))
+        walker.s = max(walker.s, float(walker.arc[k] + f[k] * math.sqrt(n2[k])))
         return walker.s
 
     def _may_enter(self, name: str, stretch: Stretch) -> bool:
@@ -208,16 +196,15 @@ class SharedFloor:
         """Speed limit, offset and waiting for ``h`` walking its leg toward ``leg_end``."""
         now = self.snapshot(t)
         name = h.name
-        x, y, yaw, vx, vy = now[name]
+        x, y = now[name][:2]
         way = Way()
         for_spot = False
         walker = self.walkers.get(name)
         # 1. narrow stretches: claim before the mouth, release behind
         if walker is not None and walker.stretches:
             s = self._progress(walker, x, y)
-            for cell, _ in list(walker.claimed.items()):
-                st = next((q for q in walker.stretches if cell in q.cells), None)
-                if st is not None and s > st.s_out[st.cells.index(cell)] + self.gap / 2 + BODY / 2:
+            for cell, let_go in list(walker.claimed.items()):
+                if s > let_go:
                     self._release(name, cell)
             while walker.next_stretch < len(walker.stretches):
                 st = walker.stretches[walker.next_stretch]
@@ -230,11 +217,10 @@ class SharedFloor:
                     way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
                     if room < 3.5:
                         way.offset = self._aside(x, y, unit, -HOLD_SIDE)
-                    way.waiting = way.speed < 0.15
                     break
-                for cell, heading in zip(st.cells, st.heading, strict=True):
+                for cell, heading, out in zip(st.cells, st.heading, st.s_out, strict=True):
                     self.claims.setdefault(cell, {})[name] = heading
-                    walker.claimed[cell] = heading
+                    walker.claimed[cell] = out + self.gap / 2 + BODY / 2
                 walker.next_stretch += 1
             entering = next((st for st in walker.stretches
                              if st.cells[0] in walker.claimed and st.s_in - 3.0 < s < st.s_in),
@@ -251,7 +237,7 @@ class SharedFloor:
             self.loaded.discard(name)
         reach = TOTE_REACH if loaded else 0.0
         remaining = float((leg_end - np.array([x, y])) @ unit)
-        for other, (ox, oy, _, ovx, ovy) in now.items():
+        for other, (ox, oy, ovx, ovy) in now.items():
             if other == name:
                 continue
             dx, dy = ox - x, oy - y
@@ -296,8 +282,6 @@ class SharedFloor:
                     room = ahead - body - 0.15 - OVERSHOOT
                     way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
         if way.speed < STOPPED:
-            if name not in self.waiting:
-                self.waits += 1
             self.waiting[name] = "spot" if for_spot else "traffic"
         elif way.speed > 2 * STOPPED:
             self.waiting.pop(name, None)
