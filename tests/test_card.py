@@ -159,7 +159,7 @@ def test_each_kept_run_is_one_point_where_its_figures_say(
     margins = [p for t, p in _run_points(fig) if t.startswith("Stability")][0]
     _same(margins, [(r["payload"], 1000 * r[card.MARGIN]) for r in walks])
     rows = {r.figure: r for r in card.table(spec, cal)}
-    assert rows["stability margin (capture point)"].physics == "smallest 30 mm over 14 runs"
+    assert rows["stability margin (capture point)"].physics == "smallest: walk 30 mm (14 runs)"
     assert rows["walks completed"].physics == "14 of 16"
     assert card.NO_RUNS not in card.provenance(spec, cal)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -24,6 +24,11 @@ import yaml
 from twin.figures import binding
 from twin.motion import ActFit, Calibration, WalkFit, calibration_path, wrap_angle
 from twin.robot import RobotSpec
+
+if TYPE_CHECKING:
+    from twin.config import Layout
+
+ACT_FLOOR = 12.0  # m, the square floor of the pick-and-place runs
 
 
 @dataclass(frozen=True)
@@ -159,20 +164,49 @@ def _bend_run(spec: RobotSpec, rng: np.random.Generator, runs: Runs) -> None:
     runs.bend.append(times[1] - times[0])
 
 
+def _act_layout(rng: np.random.Generator) -> Layout:
+    """A rack and a station as a line lays them out: the rack faces west; the station stands
+    3-5 m from it, east-ish, facing the way a robot arrives or a quarter turn off it (the
+    turns of 0 and 90 degrees a line's walks end with)."""
+    from twin.config import Layout
+
+    away = float(rng.uniform(-0.5 * math.pi, 0.5 * math.pi))
+    reach = float(rng.uniform(3.0, 5.0))
+    heading = away + float(rng.choice([-0.5, 0.0, 0.5])) * math.pi
+    rack = (ACT_FLOOR / 2 - reach / 2, ACT_FLOOR / 2)
+    station = (rack[0] + reach * math.cos(away), rack[1] + reach * math.sin(away))
+    return Layout.model_validate({
+        "floor": {"width": ACT_FLOOR, "depth": ACT_FLOOR},
+        "locations": {
+            "rack": {"x": rack[0], "y": rack[1], "kind": "rack", "heading": 180.0},
+            "station": {"x": station[0], "y": station[1], "kind": "station",
+                        "heading": math.degrees(wrap_angle(heading))}}})
+
+
 def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: Runs) -> None:
-    """Pick at a rack and place at a second stand, as the line does: each act starts where a
-    walk ended (a few cm and degrees off the work pose) and includes the fine approach."""
+    """Pick at a rack and place at a station as the line does: both are locations of a small
+    layout with the solid work stands a line's world has (``World.from_layout``: a stand at
+    each work pose), and each act starts where a walk to it ended, off the pose by what the
+    walk left, and includes the fine approach (as the line's picking and placing states do).
+    The robot starts on the station's pose, as if it had just placed there, steps back and
+    walks to the rack; then, holding the tote, it walks to the station."""
     from twin.physics import primitives as prim
+    from twin.physics.motion import APPROACH_TOLERANCE, BACK_OFF
     from twin.physics.world import STAND_AHEAD, World
 
-    world = World()
+    layout = _act_layout(rng)
+    world = World.from_layout(layout)
     try:
-        world.add_stand("rack", 0.0, 0.0, 0.0)
-        dx, dy = rng.uniform(-0.05, 0.05, 2)
-        robot = world.add_humanoid(spec, dx, dy, rng.uniform(-0.08, 0.08))
-        tote = world.add_tote(payload, STAND_AHEAD, 0.0)
+        rack, station = world.stands["rack"], world.stands["station"]
+        robot = world.add_humanoid(spec, station.x, station.y, station.heading)
+        world.run(robot, prim.back_off(world, robot, BACK_OFF))
+        world.run(robot, prim.walk(world, robot, [[rack.x, rack.y]], spec.speed(0.0),
+                                   face=rack.heading))
+        tote = world.add_tote(payload, rack.x + STAND_AHEAD * math.cos(rack.heading),
+                              rack.y + STAND_AHEAD * math.sin(rack.heading), rack.heading)
         t0, e0 = world.time, robot.meter.energy_j
-        approach = world.run(robot, prim.align(world, robot, 0.0, 0.0, 0.0, 0.03, 0.05))
+        approach = world.run(robot, prim.align(world, robot, rack.x, rack.y, rack.heading,
+                                               *APPROACH_TOLERANCE))
         result, carry = world.run(robot, prim.pick(world, robot, tote))
         runs.pick.append({"payload": payload, "duration": world.time - t0,
                           "energy": robot.meter.energy_j - e0,
@@ -180,15 +214,12 @@ def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: R
                           **_stability(approach, result)})
         if carry is None:
             return
-        # carry it to a second stand beside the rack, facing it, as a line's walk ends
-        side = float(rng.choice([-1.0, 1.0]))
-        bx, by, bh = 0.0, side * 1.6, float(rng.choice([0.0, side * 0.5 * math.pi]))
-        world.add_stand("station", bx, by, bh)
-        x0, y0, _ = robot.pose()  # a held tote rides above the rack: turn clear, no back-off
-        world.run(robot, prim.walk(world, robot, [[x0, y0], [bx, by]], spec.speed(payload),
-                                   face=bh, carry=carry))
+        # a held tote rides above the rack: it turns clear of it, no back-off
+        world.run(robot, prim.walk(world, robot, [[station.x, station.y]], spec.speed(payload),
+                                   face=station.heading, carry=carry))
         t0, e0 = world.time, robot.meter.energy_j
-        approach = world.run(robot, prim.align(world, robot, bx, by, bh, 0.03, 0.05))
+        approach = world.run(robot, prim.align(world, robot, station.x, station.y,
+                                               station.heading, *APPROACH_TOLERANCE))
         placed = world.run(robot, prim.place(world, robot, carry))
         runs.place.append({"payload": payload, "duration": world.time - t0,
                            "energy": robot.meter.energy_j - e0,

@@ -188,9 +188,12 @@ def _margin_text(runs: dict[str, list[dict[str, Any]]]) -> str:
     found = margins(runs)
     if not found:
         return NOT_MEASURED
-    worst = min(x for points in found.values() for _, x in points)
+    # by kind: walking, the capture point runs ahead of the stance foot (the next foothold
+    # catches it), so a walk's margin is below 0 by about its speed over omega
+    worst = ", ".join(f"{kind} {1000 * min(x for _, x in points):.0f}"
+                      for kind, points in found.items())
     counted = sum(len(points) for points in found.values())
-    return f"smallest {worst * 1000:.0f} mm over {counted} runs"
+    return f"smallest: {worst} mm ({counted} runs)"
 
 
 def provenance(spec: RobotSpec, cal: Calibration, source: str = "") -> list[str]:

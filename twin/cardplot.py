@@ -187,7 +187,8 @@ def _margin_panel(ax: Any, spec: RobotSpec, runs: dict[str, list[dict[str, Any]]
     low, high = min(0.0, *ys), max(0.0, *ys)
     pad = 0.15 * (high - low or 1.0)
     ax.set_ylim(low - pad, high + pad)
-    ax.annotate("below 0: the capture point is outside the feet", (0.01, 0.02),
+    ax.annotate("below 0: the capture point is outside the feet (walking, the next step "
+                "catches it)", (0.01, 0.02),
                 xycoords="axes fraction", fontsize=8, color="0.3")
     ax.legend(fontsize=8, loc="upper right")
 

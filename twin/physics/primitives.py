@@ -11,19 +11,22 @@ only set its walking command, posture and hand targets.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import pybullet as pb
 
+from twin.card import MARGIN
 from twin.motion import STANDING, wrap_angle
 from twin.motion import corners as path_corners
 from twin.physics.carry import Carry
 from twin.physics.humanoid import CARRY, HUG, Humanoid
 from twin.physics.humanoid import PELVIS_HEIGHT as WALK_HEIGHT
+from twin.physics.stability import Watch
 from twin.physics.traffic import SharedFloor
 from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
 
@@ -66,6 +69,46 @@ class Result:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+_WATCHED: set[int] = set()  # robots (id) whose running primitive takes the margin already
+
+
+def _watched(primitive: Callable[P, Generator[None, None, R]]
+             ) -> Callable[P, Generator[None, None, R]]:
+    """The primitive's Result (for ``pick`` the first of what it returns) gets the smallest
+    capture-point margin over its control periods, ``metrics[MARGIN]`` (m; negative: the capture
+    point left the feet; ``twin.physics.stability``). A primitive run inside another (the walk
+    of an align) leaves it to the outer one: one reading a period."""
+    @functools.wraps(primitive)
+    def run(*args: P.args, **kwargs: P.kwargs) -> Generator[None, None, R]:
+        robot = args[1] if len(args) > 1 else kwargs["robot"]
+        assert isinstance(robot, Humanoid)
+        inner = primitive(*args, **kwargs)
+        if id(robot) in _WATCHED:
+            return (yield from inner)
+        _WATCHED.add(id(robot))
+        watch = Watch(robot)
+        try:
+            while True:
+                try:
+                    next(inner)
+                except StopIteration as stop:
+                    value: R = stop.value
+                    break
+                yield
+                watch.see()
+        finally:
+            _WATCHED.discard(id(robot))
+            inner.close()
+        result = value[0] if isinstance(value, tuple) else value
+        if isinstance(result, Result) and math.isfinite(watch.low):
+            result.metrics[MARGIN] = watch.low
+        return value
+
+    return run
+
+
 def _settle(robot: Humanoid, dt: float,
             limit: float = 3.0) -> Generator[None, None, float]:
     """Stop stepping and stand until the body has settled (or ``limit`` s); returns the time."""
@@ -97,6 +140,7 @@ def _steady(robot: Humanoid, dt: float, limit: float = 3.0,
     return t
 
 
+@_watched
 def hold(world: World, robot: Humanoid, seconds: float) -> Controller:
     """Stand still for ``seconds``."""
     for _ in range(_ticks(world, seconds)):
@@ -125,6 +169,7 @@ def _turn(world: World, robot: Humanoid, heading: float, limit: float = 8.0,
     return t
 
 
+@_watched
 def walk(world: World, robot: Humanoid, path: Any, speed: float,
          face: float | None = None, carry: Carry | None = None,
          accel: float = 1.0, floor: SharedFloor | None = None) -> Controller:
@@ -244,6 +289,7 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                   note="fell while walking" if robot.fallen else "")
 
 
+@_watched
 def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
           tol_pos: float, tol_heading: float, limit: float = 20.0,
           floor: SharedFloor | None = None) -> Controller:
@@ -306,6 +352,7 @@ def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
                   metrics={"position_error": pos_err, "heading_error": head_err})
 
 
+@_watched
 def dock(world: World, robot: Humanoid, x: float, y: float, heading: float,
          tries: int = 4, floor: SharedFloor | None = None) -> Controller:
     """Fine approach to a dock pose; back off 0.3 m and retry while outside tolerance."""
@@ -327,6 +374,7 @@ def dock(world: World, robot: Humanoid, x: float, y: float, heading: float,
     return result
 
 
+@_watched
 def back_off(world: World, robot: Humanoid, metres: float) -> Controller:
     """Step back ``metres`` (clear of a rack, station or charging post) and settle."""
     dt = world.settings.control_period
@@ -370,6 +418,7 @@ def _reach(world: World, robot: Humanoid, goals: dict[str, np.ndarray], seconds:
     return Result(duration=n * world.settings.control_period)
 
 
+@_watched
 def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
          rise: float = 0.30) -> Generator[None, None, tuple[Result, Carry | None]]:
     """Bend, bring both hands to the handles, grasp when both are within ``tolerance``, lift."""
@@ -453,6 +502,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     return Result(duration=t, retries=retries, metrics=metrics), carry
 
 
+@_watched
 def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float] | None = None
           ) -> Controller:
     """Set the tote down on the surface ahead (or at world ``spot``), release, stand up."""
