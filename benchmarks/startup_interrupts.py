@@ -1,80 +1,216 @@
-"""Ctrl-C in a `twin` command's first moments: where each outcome lies on the clock.
+"""Ctrl-C in a `twin` command's first moments: what each moment ends in, and why.
 
-Sends SIGINT to `twin run` at moments swept evenly over its first --until seconds (--sweeps
-times over) and sorts what came back:
+Starts `twin check lines/tote_line.yaml` and a tiny `twin study` --runs times each, sends SIGINT
+(to the process group, as a terminal does) at moments spread evenly over 0 to --until seconds,
+and sorts the ends:
 
-- "one line, 130": twin's own handling (twin.interrupt), the aim;
-- "killed silently": SIGINT came before CPython set its handler; the process dies of the
-  signal with no output (a shell reports 130, as for any program stopped by Ctrl-C);
-- "fatal error": SIGINT came while CPython imported `site` and ran the `.pth` hooks of the
-  environment (an editable install's import finder is the largest): "Fatal Python error:
-  init_import_site" and a traceback, exit 1. No program's code runs before this ends;
-- "traceback": the KeyboardInterrupt came between `site` and twin's first instruction.
+- "130, one line": twin's own handling (twin.interrupt), the aim;
+- "finished": the command ended (exit 0) before the signal;
+- "traceback": a KeyboardInterrupt came out as a Python traceback;
+- "fatal error (CPython start-up)": SIGINT came while CPython imported `site` and ran the
+  environment's `.pth` hooks: "Fatal Python error: init_import_site", exit 1. No program's
+  code runs before this ends;
+- "killed by SIGINT, silent": SIGINT came before CPython set its handler: the process dies of
+  the signal with no output (a shell shows ^C and reports 130, as for any program);
+- "other": anything else (exit code and number of lines shown).
 
-    .venv/bin/python benchmarks/startup_interrupts.py                  # 0-150 ms, 3 sweeps
-    .venv/bin/python benchmarks/startup_interrupts.py --twin /other/venv/bin/twin
+With --after-site the moments count from the end of CPython's own start-up instead (a
+`sitecustomize` in a temporary folder on PYTHONPATH writes one byte to a pipe; `site` imports
+it last), so the sweep sees only what twin's code can reach. Then the start-up cost: `python
+-X importtime` of `twin check` (the top importers), and the wall time of `twin --help`.
+
+    .venv/bin/python benchmarks/startup_interrupts.py                   # 0-1.5 s, 40 runs each
+    .venv/bin/python benchmarks/startup_interrupts.py --commands check --until 0.08 --runs 81
+    .venv/bin/python benchmarks/startup_interrupts.py --after-site --until 0.02 --runs 81
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
+import os
+import re
+import select
 import signal
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TWIN = ROOT / ".venv" / "bin" / "twin"
+PROGRESS = re.compile(r"[━╸╺]|\d+/\d+ +\d+ failed")  # a study's rich progress lines (not a tty)
+SITE_FD = "STARTUP_INTERRUPTS_SITE_FD"
+SITECUSTOMIZE = f"""import os
+if {SITE_FD!r} in os.environ:
+    os.write(int(os.environ.pop({SITE_FD!r})), b".")  # the last thing site does
+"""
+ORDER = ["killed by SIGINT, silent", "fatal error (CPython start-up)", "traceback",
+         "130, one line", "finished"]
 
 
 def outcome(code: int, err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
+    """The class of one end, from its exit code and stderr."""
+    lines = [line for line in err.splitlines() if line.strip() and not PROGRESS.search(line)]
     if "Fatal Python error" in err:
-        return "fatal error"
+        return "fatal error (CPython start-up)"
     if "Traceback" in err:
         return "traceback"
-    if code == 130 and lines == ["interrupted"]:
-        return "one line, 130"
-    if code == -signal.SIGINT and not lines:
-        return "killed silently"
+    if code == 130 and len(lines) == 1 and lines[0].startswith("interrupted"):
+        return "130, one line"
+    if code == -signal.SIGINT and not err.strip():
+        return "killed by SIGINT, silent"
     if code == 0:
-        return "finished first"
+        return "finished"
     return f"other (exit {code}, {len(lines)} lines)"
 
 
 def _ctrl_c_on() -> None:
+    """In the child: SIGINT acts even where this script runs with it ignored (a background job)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _busy_wait(seconds: float, since: float) -> None:
+    while time.perf_counter() - since < seconds:  # sleep overshoots by milliseconds
+        pass
+
+
+def one_end(cmd: list[str], at: float, cwd: Path, site_dir: Path | None) -> str:
+    """Start ``cmd``, send SIGINT ``at`` seconds later, and return the class of its end."""
+    env = {**os.environ, "COLUMNS": "100"}
+    fds: tuple[int, ...] = ()
+    if site_dir is not None:
+        read, write = os.pipe()
+        env[SITE_FD] = str(write)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site_dir),
+                                                          env.get("PYTHONPATH")]))
+        fds = (write,)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_ctrl_c_on, pass_fds=fds)
+    start = time.perf_counter()
+    if site_dir is not None:
+        os.close(write)
+        ready, _, _ = select.select([read], [], [], 30)
+        got = os.read(read, 1) if ready else b""
+        os.close(read)
+        if not got:
+            proc.kill()
+            proc.communicate()
+            raise SystemExit("the child never reached the end of site (is sitecustomize "
+                             "shadowed?)")
+        start = time.perf_counter()
+    _busy_wait(at, start)
+    with contextlib.suppress(ProcessLookupError):  # ended already
+        os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    return outcome(proc.returncode, err)
+
+
+def sweep(name: str, cmd: list[str], args: argparse.Namespace, fresh: Path | None,
+          site_dir: Path | None) -> None:
+    """Send SIGINT at ``args.runs`` evenly spread moments and print the table."""
+    moments: dict[str, list[float]] = collections.defaultdict(list)
+    step = args.until / max(args.runs - 1, 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(args.runs):
+            if fresh is not None:
+                fresh.unlink(missing_ok=True)
+                for extra in fresh.parent.glob(fresh.name + "*"):
+                    extra.unlink()
+            at = k * step
+            moments[one_end(cmd, at, Path(tmp), site_dir)].append(at * 1000)
+    since = "after the end of site" if site_dir is not None else "after exec"
+    print(f"\n{name}: SIGINT at {args.runs} moments, 0-{args.until * 1000:.0f} ms {since} "
+          f"(step {step * 1000:.2f} ms)")
+    print(f"  {'end':34s} {'runs':>5s}  {'moments (ms)':>16s}  {'width (ms)':>10s}")
+    rank = {name: i for i, name in enumerate(ORDER)}
+    for cls, at in sorted(moments.items(), key=lambda kv: (rank.get(kv[0], 99), min(kv[1]))):
+        print(f"  {cls:34s} {len(at):5d}  {min(at):7.1f} - {max(at):6.1f}  "
+              f"{len(at) * step * 1000:10.1f}")
+
+
+def importtime(top: int) -> None:
+    """`python -X importtime` of `twin check`: the total and the top-level importers."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", str(TWIN), "check",
+                           str(ROOT / "lines" / "tote_line.yaml")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    rows = []
+    for line in proc.stderr.splitlines():
+        parts = line.split("|")
+        if not line.startswith("import time:") or len(parts) != 3 or "self" in line:
+            continue
+        name = parts[2].rstrip()
+        depth = (len(name) - len(name.lstrip())) // 2
+        rows.append((depth, name.strip(), int(parts[0].split(":")[1]), int(parts[1])))
+    total = sum(cum for depth, _, _, cum in rows if depth == 0)
+    print(f"\npython -X importtime {TWIN.name} check tote_line.yaml: {total / 1000:.0f} ms "
+          f"of imports in {len(rows)} modules")
+    before = []
+    for depth, name, _, cum in rows:
+        if depth == 0:
+            before.append((name, cum))
+        if name == "twin.interrupt":
+            break
+    print("  up to twin.interrupt (Ctrl-C held from there): "
+          + ", ".join(f"{name} {cum / 1000:.1f}" for name, cum in before) + " ms")
+    print(f"  top {top} top-level importers (cumulative ms):")
+    heads = sorted((r for r in rows if r[0] == 0), key=lambda r: -r[3])[:top]
+    for _, name, _, cum in heads:
+        print(f"    {name:40s} {cum / 1000:7.1f}")
+
+
+def help_time(times: int) -> None:
+    """Wall time of `twin --help` (median of ``times``) beside a bare interpreter's."""
+    def wall(cmd: list[str]) -> float:
+        spent = []
+        for _ in range(times):
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, timeout=120)
+            spent.append(time.perf_counter() - start)
+        return statistics.median(spent)
+
+    bare = wall([sys.executable, "-c", "pass"])
+    helped = wall([str(TWIN), "--help"])
+    print(f"\nwall time, median of {times}: python -c pass {bare * 1000:.0f} ms, "
+          f"twin --help {helped * 1000:.0f} ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--twin", default=str(ROOT / ".venv" / "bin" / "twin"))
-    parser.add_argument("--until", type=float, default=0.15, help="seconds swept")
-    parser.add_argument("--step", type=float, default=0.002, help="seconds between moments")
-    parser.add_argument("--sweeps", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=40, help="runs per command")
+    parser.add_argument("--until", type=float, default=1.5, help="last moment, seconds")
+    parser.add_argument("--commands", default="check,study", help="check, study or both")
+    parser.add_argument("--after-site", action="store_true",
+                        help="count moments from the end of CPython's site import")
+    parser.add_argument("--top", type=int, default=12, help="importers listed (0: none)")
+    parser.add_argument("--help-runs", type=int, default=5, help="twin --help timings (0: none)")
     args = parser.parse_args()
-    cmd = [args.twin, "run", str(ROOT / "lines" / "teaching" / "mm1.yaml"), "--hours", "1"]
-    moments: dict[str, list[float]] = collections.defaultdict(list)
-    steps = int(round(args.until / args.step)) + 1
-    for _ in range(args.sweeps):
-        for k in range(steps):
-            at = k * args.step
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                    text=True, preexec_fn=_ctrl_c_on)
-            start = time.perf_counter()
-            while time.perf_counter() - start < at:  # a busy wait: sleep overshoots by ms
-                pass
-            proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=60)
-            moments[outcome(proc.returncode, err)].append(at * 1000)
-    total = sum(len(v) for v in moments.values())
-    print(f"{args.twin}: SIGINT at {steps} moments in 0-{args.until * 1000:.0f} ms, "
-          f"{args.sweeps} sweeps")
-    for name, at in sorted(moments.items(), key=lambda kv: min(kv[1])):
-        print(f"  {name:34s} {len(at):4d} of {total}  ({min(at):5.0f} to {max(at):5.0f} ms; "
-              f"window about {len(at) / args.sweeps * args.step * 1000:.0f} ms)")
-    sys.exit(0)
+    print(f"{TWIN}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as work:
+        site_dir = None
+        if args.after_site:
+            site_dir = Path(work) / "site"
+            site_dir.mkdir()
+            (site_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        store = Path(work) / "study.duckdb"
+        commands = {
+            "check": ([str(TWIN), "check", str(ROOT / "lines" / "tote_line.yaml")], None),
+            "study": ([str(TWIN), "study", str(ROOT / "lines" / "teaching" / "mm1.yaml"),
+                       "--vary", "stations.machine.servers=1,2", "--replications", "1",
+                       "--hours", "1", "--workers", "0", "--store", str(store)], store),
+        }
+        for name in args.commands.split(","):
+            cmd, fresh = commands[name.strip()]
+            sweep(" ".join(["twin", *cmd[1:3]]).replace(str(ROOT) + "/", ""), cmd, args,
+                  fresh, site_dir)
+    if args.top:
+        importtime(args.top)
+    if args.help_runs:
+        help_time(args.help_runs)
 
 
 if __name__ == "__main__":

@@ -5,16 +5,14 @@ module is the script's entry point because it loads nothing first (``twin/__init
 its names on first use) but ``twin.interrupt``, which holds Ctrl-C from there to the exit.
 """
 
-from __future__ import annotations
-
 from twin.interrupt import run
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # no __future__ or typing import before Ctrl-C is held: see twin/__init__
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-def _command_line() -> Callable[[], object]:
+def _command_line() -> "Callable[[], object]":
     from twin.cli import main as command_line
 
     return command_line

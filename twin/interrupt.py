@@ -16,17 +16,16 @@ it runs, such as an editable install's import finder) is beyond any program's re
 there ends in "Fatal Python error" or, earlier still, kills the process silently
 (``benchmarks/startup_interrupts.py`` measures these windows).
 
-This module loads nothing but ``os`` and ``sys`` (which Python's start-up has loaded) and the
-built-in ``_signal`` (``signal`` would import ``enum``: milliseconds more of the window).
+This module loads nothing but ``os``, ``sys`` and the built-in ``_signal``, all three loaded by
+Python's start-up: ``signal`` would import ``enum``, and ``__future__`` or ``typing`` would add
+their import time to the window this module closes (hence the quoted annotations).
 """
-
-from __future__ import annotations
 
 import _signal
 import os
 import sys
 
-TYPE_CHECKING = False  # typing's costs start-up time, inside the window this module closes
+TYPE_CHECKING = False  # typing's: see above
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import FrameType
@@ -48,7 +47,7 @@ def say(text: str = LINE) -> None:
     sys.stderr.flush()
 
 
-def _stop_now(signum: int, frame: FrameType | None) -> None:
+def _stop_now(signum: int, frame: "FrameType | None") -> None:
     if not _Said.line:
         os.write(2, (LINE + "\n").encode())
     os._exit(INTERRUPTED)
@@ -62,7 +61,7 @@ def _flush() -> None:
             stream.flush()
 
 
-def run(load: Callable[[], Callable[[], object]]) -> None:
+def run(load: "Callable[[], Callable[[], object]]") -> None:
     """Import a command line with ``load`` and run what it returns, Ctrl-C held as above.
 
     An exit with 130 that said nothing (typer turns KeyboardInterrupt into a silent exit 130)
