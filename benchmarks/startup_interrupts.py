@@ -134,33 +134,49 @@ def sweep(name: str, cmd: list[str], args: argparse.Namespace, fresh: Path | Non
 
 
 def importtime(top: int) -> None:
-    """`python -X importtime` of `twin check`: the total and the top-level importers."""
+    """`python -X importtime` of `twin check`: CPython's own start-up, twin's entry chain (all
+    imported before Ctrl-C is held) and the top importers of the rest, by package."""
     proc = subprocess.run([sys.executable, "-X", "importtime", str(TWIN), "check",
                            str(ROOT / "lines" / "tote_line.yaml")], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
-    rows = []
-    for line in proc.stderr.splitlines():
+    roots: list[tuple[str, int, list]] = []  # (module, cumulative us, children)
+    pending: list[tuple[int, tuple[str, int, list]]] = []
+    for line in proc.stderr.splitlines():  # a module's line comes after its imports' lines
         parts = line.split("|")
-        if not line.startswith("import time:") or len(parts) != 3 or "self" in line:
+        if not line.startswith("import time:") or len(parts) != 3 or "self [us]" in line:
             continue
-        name = parts[2].rstrip()
-        depth = (len(name) - len(name.lstrip())) // 2
-        rows.append((depth, name.strip(), int(parts[0].split(":")[1]), int(parts[1])))
-    total = sum(cum for depth, _, _, cum in rows if depth == 0)
-    print(f"\npython -X importtime {TWIN.name} check tote_line.yaml: {total / 1000:.0f} ms "
-          f"of imports in {len(rows)} modules")
-    before = []
-    for depth, name, _, cum in rows:
+        depth = (len(parts[2]) - len(parts[2].lstrip()) - 1) // 2
+        children = [node for d, node in pending if d > depth]
+        pending = [(d, node) for d, node in pending if d <= depth]
+        node = (parts[2].strip(), int(parts[1]), children)
+        pending.append((depth, node))
         if depth == 0:
-            before.append((name, cum))
-        if name == "twin.interrupt":
-            break
-    print("  up to twin.interrupt (Ctrl-C held from there): "
-          + ", ".join(f"{name} {cum / 1000:.1f}" for name, cum in before) + " ms")
-    print(f"  top {top} top-level importers (cumulative ms):")
-    heads = sorted((r for r in rows if r[0] == 0), key=lambda r: -r[3])[:top]
-    for _, name, _, cum in heads:
-        print(f"    {name:40s} {cum / 1000:7.1f}")
+            roots.append(node)
+    by_package: dict[str, int] = collections.Counter()
+
+    def walk(node: tuple[str, int, list], outer: frozenset[str]) -> None:
+        package = node[0].split(".")[0]
+        if package not in outer:
+            by_package[package] += node[1]
+        for child in node[2]:
+            walk(child, outer | {package})
+
+    for root in roots:
+        walk(root, frozenset())
+    total = sum(root[1] for root in roots)
+    print(f"\npython -X importtime {TWIN.name} check tote_line.yaml: {total / 1000:.0f} ms "
+          "of imports")
+    entry = next((i for i, root in enumerate(roots) if root[0].startswith("twin")), len(roots))
+    print("  before twin's first line (CPython start-up): "
+          + ", ".join(f"{name} {cum / 1000:.1f}" for name, cum, _ in roots[:entry]) + " ms")
+    print("  twin's entry chain, before Ctrl-C is held: "
+          + ", ".join(f"{name} {cum / 1000:.1f}" for name, cum, _ in roots[entry:entry + 1])
+          + " ms")
+    print(f"  top {top} importing packages (cumulative ms, what they import included):")
+    skip = {"twin", "site", "io", "encodings"}
+    heads = sorted((kv for kv in by_package.items() if kv[0] not in skip), key=lambda kv: -kv[1])
+    for name, cum in heads[:top]:
+        print(f"    {name:32s} {cum / 1000:7.1f}")
 
 
 def help_time(times: int) -> None:
