@@ -16,12 +16,15 @@ and sorts the ends:
 
 With --after-site the moments count from the end of CPython's own start-up instead (a
 `sitecustomize` in a temporary folder on PYTHONPATH writes one byte to a pipe; `site` imports
-it last), so the sweep sees only what twin's code can reach. Then the start-up cost: `python
--X importtime` of `twin check` (the top importers), and the wall time of `twin --help`.
+it last), so the sweep sees only what twin's code can reach. With --cpu a moment is the
+command's own time on a CPU (its CPU-time clock, to the nanosecond), which a busy machine
+does not stretch: that clock stops while the command waits for a core. Then the start-up cost:
+`python -X importtime` of `twin check` (the top importers), the CPU time of each stretch before
+twin holds Ctrl-C, and the wall time of `twin --help`.
 
     .venv/bin/python benchmarks/startup_interrupts.py                   # 0-1.5 s, 40 runs each
     .venv/bin/python benchmarks/startup_interrupts.py --commands check --until 0.08 --runs 81
-    .venv/bin/python benchmarks/startup_interrupts.py --after-site --until 0.02 --runs 81
+    .venv/bin/python benchmarks/startup_interrupts.py --after-site --cpu --until 0.006 --runs 61
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import functools
+import math
 import os
 import re
 import select
@@ -38,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,13 +79,24 @@ def _ctrl_c_on() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _busy_wait(seconds: float, since: float) -> None:
-    while time.perf_counter() - since < seconds:  # sleep overshoots by milliseconds
+def _cpu_s(pid: int) -> float:
+    """The process's time on a CPU so far, to the nanosecond: its CPU-time clock, as
+    clock_getcpuclockid(3) names it (the slice it is running now included)."""
+    try:
+        return time.clock_gettime(((~pid) << 3) | 2)  # MAKE_PROCESS_CPUCLOCK(pid, SCHED)
+    except OSError:
+        return math.inf  # reaped
+
+
+def _busy_wait(seconds: float, clock: Callable[[], float]) -> None:
+    since = clock()
+    while clock() - since < seconds:  # sleep overshoots by milliseconds
         pass
 
 
-def one_end(cmd: list[str], at: float, cwd: Path, site_dir: Path | None) -> str:
-    """Start ``cmd``, send SIGINT ``at`` seconds later, and return the class of its end."""
+def one_end(cmd: list[str], at: float, cwd: Path, site_dir: Path | None, cpu: bool) -> str:
+    """Start ``cmd``, send SIGINT ``at`` seconds later (of its CPU time with ``cpu``), and
+    return the class of its end."""
     env = {**os.environ, "COLUMNS": "100"}
     fds: tuple[int, ...] = ()
     if site_dir is not None:
@@ -91,7 +108,6 @@ def one_end(cmd: list[str], at: float, cwd: Path, site_dir: Path | None) -> str:
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=_ctrl_c_on, pass_fds=fds)
-    start = time.perf_counter()
     if site_dir is not None:
         os.close(write)
         ready, _, _ = select.select([read], [], [], 30)
@@ -102,8 +118,7 @@ def one_end(cmd: list[str], at: float, cwd: Path, site_dir: Path | None) -> str:
             proc.communicate()
             raise SystemExit("the child never reached the end of site (is sitecustomize "
                              "shadowed?)")
-        start = time.perf_counter()
-    _busy_wait(at, start)
+    _busy_wait(at, functools.partial(_cpu_s, proc.pid) if cpu else time.perf_counter)
     with contextlib.suppress(ProcessLookupError):  # ended already
         os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
@@ -122,8 +137,9 @@ def sweep(name: str, cmd: list[str], args: argparse.Namespace, fresh: Path | Non
                 for extra in fresh.parent.glob(fresh.name + "*"):
                     extra.unlink()
             at = k * step
-            moments[one_end(cmd, at, Path(tmp), site_dir)].append(at * 1000)
+            moments[one_end(cmd, at, Path(tmp), site_dir, args.cpu)].append(at * 1000)
     since = "after the end of site" if site_dir is not None else "after exec"
+    since = f"of its CPU time {since}" if args.cpu else since
     print(f"\n{name}: SIGINT at {args.runs} moments, 0-{args.until * 1000:.0f} ms {since} "
           f"(step {step * 1000:.2f} ms)")
     print(f"  {'end':34s} {'runs':>5s}  {'moments (ms)':>16s}  {'width (ms)':>10s}")
@@ -179,6 +195,28 @@ def importtime(top: int) -> None:
         print(f"    {name:32s} {cum / 1000:7.1f}")
 
 
+def cpu_widths(times: int) -> None:
+    """CPU time of the stretches before twin holds Ctrl-C, read by the process itself
+    (CLOCK_PROCESS_CPUTIME_ID; median of ``times`` interleaved runs), which a busy machine
+    stretches far less than the wall clock the sweeps use. The interpreter's stretch ends
+    after its own SIGINT handler is set (a millisecond or two of its end is past it)."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    clock = "import time; print(time.process_time_ns() / 1e6)"
+    chain = ("import time; t = time.process_time_ns(); import twin.__main__; "
+             "print((time.process_time_ns() - t) / 1e6)")
+    steps = {"start": [python, "-S", "-c", clock], "site": [python, "-c", clock],
+             "chain": [python, "-c", chain]}
+    spent: dict[str, list[float]] = collections.defaultdict(list)
+    for _ in range(times):
+        for name, cmd in steps.items():
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+            spent[name].append(float(done.stdout))
+    start, site, entry = (statistics.median(spent[name]) for name in steps)
+    print(f"\nCPU time before twin holds Ctrl-C, median of {times} runs: interpreter start-up "
+          f"{start:.1f} ms, site (.pth hooks) {site - start:.1f} ms, twin's entry chain "
+          f"(import twin.__main__) {entry:.1f} ms")
+
+
 def help_time(times: int) -> None:
     """Wall time of `twin --help` (median of ``times``) beside a bare interpreter's."""
     def wall(cmd: list[str]) -> float:
@@ -200,9 +238,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40, help="runs per command")
     parser.add_argument("--until", type=float, default=1.5, help="last moment, seconds")
     parser.add_argument("--commands", default="check,study", help="check, study or both")
+    parser.add_argument("--cpu", action="store_true",
+                        help="moments are the command's CPU time, not the wall clock's")
     parser.add_argument("--after-site", action="store_true",
                         help="count moments from the end of CPython's site import")
     parser.add_argument("--top", type=int, default=12, help="importers listed (0: none)")
+    parser.add_argument("--cpu-runs", type=int, default=30,
+                        help="interleaved runs for the start-up CPU times (0: none)")
     parser.add_argument("--help-runs", type=int, default=5, help="twin --help timings (0: none)")
     args = parser.parse_args()
     print(f"{TWIN}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -219,12 +261,14 @@ def main() -> None:
                        "--vary", "stations.machine.servers=1,2", "--replications", "1",
                        "--hours", "1", "--workers", "0", "--store", str(store)], store),
         }
-        for name in args.commands.split(","):
+        for name in args.commands.split(",") if args.runs else []:
             cmd, fresh = commands[name.strip()]
             sweep(" ".join(["twin", *cmd[1:3]]).replace(str(ROOT) + "/", ""), cmd, args,
                   fresh, site_dir)
     if args.top:
         importtime(args.top)
+    if args.cpu_runs:
+        cpu_widths(args.cpu_runs)
     if args.help_runs:
         help_time(args.help_runs)
 
