@@ -7,9 +7,9 @@ and sorts the ends:
 - "130, one line": twin's own handling (twin.interrupt), the aim;
 - "finished": the command ended (exit 0) before the signal;
 - "traceback": a KeyboardInterrupt came out as a Python traceback;
-- "fatal error (CPython start-up)": SIGINT came while CPython imported `site` and ran the
-  environment's `.pth` hooks: "Fatal Python error: init_import_site", exit 1. No program's
-  code runs before this ends;
+- "CPython start-up error": SIGINT came while CPython imported `site` and ran the
+  environment's `.pth` hooks: "Fatal Python error: init_import_site" (or, rarely, a bare
+  "KeyboardInterrupt" line), exit 1. No program's code runs before this ends;
 - "killed by SIGINT, silent": SIGINT came before CPython set its handler: the process dies of
   the signal with no output (a shell shows ^C and reports 130, as for any program);
 - "other": anything else (exit code and number of lines shown).
@@ -54,15 +54,15 @@ SITECUSTOMIZE = f"""import os
 if {SITE_FD!r} in os.environ:
     os.write(int(os.environ.pop({SITE_FD!r})), b".")  # the last thing site does
 """
-ORDER = ["killed by SIGINT, silent", "fatal error (CPython start-up)", "traceback",
+ORDER = ["killed by SIGINT, silent", "CPython start-up error", "traceback",
          "130, one line", "finished"]
 
 
 def outcome(code: int, err: str) -> str:
     """The class of one end, from its exit code and stderr."""
     lines = [line for line in err.splitlines() if line.strip() and not PROGRESS.search(line)]
-    if "Fatal Python error" in err:
-        return "fatal error (CPython start-up)"
+    if "Fatal Python error" in err or (code == 1 and err.strip() == "KeyboardInterrupt"):
+        return "CPython start-up error"  # the bare line: raised before any Python frame
     if "Traceback" in err:
         return "traceback"
     if code == 130 and len(lines) == 1 and lines[0].startswith("interrupted"):
