@@ -108,7 +108,9 @@ CASES: list[tuple[str, Any, Any]] = [
     # the motors: copper loss goes with (torque / (Kt N))^2 R, which the fit keeps with joint work
     *[(f"motors.{group}.{name}", value, REFUSED) for group in ("leg", "arm", "waist")
       for name, value in (("torque_constant", 0.3), ("winding_resistance", 2.0),
-                          ("gear_ratio", 50), ("driver_efficiency", 0.9))],
+                          ("gear_ratio", 50), ("driver_efficiency", 0.9),
+                          # the arms' torque limit and squeeze (grip) come from the ratings
+                          ("rated_torque", 60), ("peak_torque", 400))],
     ("calibration", "none", (_tph, +1)),  # the datasheet walks without the fitted overheads
     ("override.pick_time", 30, (_tph, -1)),
     ("override.place_time", 30, (_tph, -1)),

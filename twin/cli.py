@@ -277,6 +277,11 @@ def _print_figures(robot: Any) -> None:
         out.print(f"  scaled: {note}", highlight=False)
     always = ", ".join(figures.ALWAYS_DATASHEET)
     out.print(f"  always datasheet: {always}", highlight=False, soft_wrap=True)
+    from twin.physics.grip import liftable
+
+    lift = liftable(robot)
+    out.print(f"  payload: {robot.max_payload:g} kg rated; the arm motors lift {lift.kg:.1f} kg "
+              f"(limited by {lift.why()})", highlight=False, soft_wrap=True)
 
 
 @app.command()

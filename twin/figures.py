@@ -314,14 +314,16 @@ def _bind(spec: RobotSpec, figures: RobotFigures, fields: dict[str, Any],
 _NO_LAW = {
     "joint_torque_limit": "no law carries the fit over (copper loss and torque saturation "
                           "change with it)",
-    "max_payload": "the arms are sized from it in physics (their torques and losses change)",
+    "max_payload": "the loaded walks were commanded from it (speed_loaded at max_payload), "
+                   "with no law",
     "drive_efficiency": "the fit does not keep joint work apart from copper loss to rescale "
                         "them",
     "dock_tolerance.position": "docking time depends on it with no law",
     "dock_tolerance.heading": "docking time depends on it with no law",
     "urdf": "the body itself differs",
     "motors": "no law carries the fit over (copper loss goes with (torque / (Kt N))^2 R, and "
-              "the fit keeps it together with joint work)",
+              "the fit keeps it together with joint work; the arms' torque limits and squeeze "
+              "come from the ratings)",
 }
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from twin.units import Degrees, Joules, Kilograms, Metres, MetresPerSecond, Seconds, Watts
 
@@ -60,15 +61,41 @@ class Motor(_Model):
     driver_efficiency: float = Field(
         gt=0, le=1, allow_inf_nan=False, description="motor driver (inverter): motor power "
         "over battery power")
+    rated_torque: float = Field(
+        gt=0, allow_inf_nan=False, description="torque the drive holds without end (N m at "
+        "the joint, after the gear): the actuator's continuous stall torque; the hands' squeeze "
+        "on a tote is held at the arms' rated torque for the whole carry (docs/grip.md)")
+    peak_torque: float = Field(
+        gt=0, allow_inf_nan=False, description="most torque the drive gives for a moment (N m "
+        "at the joint, after the gear), at least rated_torque; the arms' is the physics' torque "
+        "limit of the shoulders (elbow and wrist keep the URDF's proportions to it)")
+
+    @model_validator(mode="after")
+    def _peak(self) -> Motor:
+        if self.peak_torque < self.rated_torque:
+            raise field_error(
+                "peak_torque", self.peak_torque,
+                f"{self.peak_torque:g} N m is below rated_torque {self.rated_torque:g} N m; a "
+                "drive's peak is at least what it holds without end: raise it")
+        return self
+
+
+def field_error(field: str, value: object, message: str) -> ValidationError:
+    """A validation error on ``field`` of the model being validated (a check across fields
+    that still names the field to fix)."""
+    return ValidationError.from_exception_data("robot", [InitErrorDetails(
+        type=PydanticCustomError("value_error", message), loc=(field,), input=value)])
 
 
 LEG_MOTOR = Motor(torque_constant=0.55, winding_resistance=5.55, gear_ratio=100.0,
-                  driver_efficiency=0.95)
-"""Harmonic Drive CHA-32A at ratio 100 (engineering data 1018854: 333 N m peak at the output,
-0.55 N m/A rms at the motor, 3.7 ohm line to line); the driver as a typical inverter."""
+                  driver_efficiency=0.95, rated_torque=154.0, peak_torque=333.0)
+"""Harmonic Drive CHA-32A at ratio 100 (engineering data 1018854: 333 N m maximum output
+torque, 154 N m continuous stall torque, 0.55 N m/A rms at the motor, 3.7 ohm line to line);
+the driver as a typical inverter."""
 ARM_MOTOR = Motor(torque_constant=0.36, winding_resistance=8.85, gear_ratio=100.0,
-                  driver_efficiency=0.95)
-"""Harmonic Drive CHA-20A at ratio 100 (82 N m peak, 0.36 N m/A rms, 5.9 ohm line to line)."""
+                  driver_efficiency=0.95, rated_torque=49.0, peak_torque=82.0)
+"""Harmonic Drive CHA-20A at ratio 100 (82 N m maximum output torque, 49 N m continuous stall
+torque, 0.36 N m/A rms, 5.9 ohm line to line)."""
 
 
 class Motors(_Model):
@@ -120,7 +147,9 @@ class RobotSpec(_Model):
     urdf: str | None = Field(None, description="URDF for physics, relative to assets/robots/")
     speed_empty: MetresPerSecond = Field(1.2, gt=0, description="walking speed without load")
     speed_loaded: MetresPerSecond = Field(0.9, gt=0, description="walking speed at max payload")
-    max_payload: Kilograms = Field(15.0, gt=0, description="two-arm carrying limit")
+    max_payload: Kilograms = Field(
+        15.0, gt=0, description="two-arm carrying rating; at most what the arm motors can lift "
+        "(refused above it: docs/grip.md)")
     battery: Joules = Field(2.0 * 3.6e6, gt=0, description='battery energy, e.g. "2 kWh"')
     power: PowerDraws = PowerDraws()
     pick_time: Seconds = Field(8.0, ge=0, description="approach, bend, grasp, lift")
@@ -160,6 +189,19 @@ class RobotSpec(_Model):
     def _speeds(self) -> RobotSpec:
         if self.speed_loaded > self.speed_empty:
             raise ValueError("speed_loaded must not exceed speed_empty")
+        return self
+
+    @model_validator(mode="after")
+    def _payload(self) -> RobotSpec:
+        from twin.physics.grip import liftable
+
+        lift = liftable(self)
+        if self.max_payload > lift.kg + 1e-9:
+            raise field_error(
+                "max_payload", self.max_payload,
+                f"{self.max_payload:g} kg is more than the {lift.kg:.1f} kg the arm motors can "
+                f"lift (limited by {lift.why()}); lower it, or give the arms stronger motors "
+                "(motors.arm.rated_torque, motors.arm.peak_torque) and `twin calibrate` the robot")
         return self
 
     def speed(self, payload_kg: float) -> float:

@@ -1,4 +1,18 @@
-"""A two-hand grasp: ball-joint constraints from each grip point to its handle, and drop checks."""
+"""A two-hand grasp held by friction: ball-joint constraints from each grip point to its
+handle whose force is bounded by the friction of the squeeze the arm motors hold
+(``twin.physics.grip``), and drop checks.
+
+Each hand holds its bar at two contacts; each contact carries half the hand's squeeze, so it
+transmits at most ``friction * squeeze / 2`` (PyBullet bounds each world axis of a
+point-to-point constraint's force by its ``maxForce``: a box around the friction cone, up to
+sqrt(2) wider on a diagonal; the squeeze's own direction is bounded alike, where a real hand
+would press without limit and could not pull). Beyond that the tote slips in the hands; once a
+hand is ``DROP_GAP`` from its handle the tote is lost.
+
+The squeeze is held by the shoulder-roll drives at rest, which the joints' torques in PyBullet
+do not show (the constraints hold the handles, the hands do not press on them): the energy
+meter is charged its copper loss (``grip.squeeze_power``, both arms) while the hands are closed.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pybullet as pb
 
+from twin.physics.grip import FRICTION, squeeze, squeeze_power
 from twin.physics.humanoid import Humanoid
 from twin.physics.world import Tote, World
 
-GRIP_FORCE = 400.0  # N each hand can hold before the grasp slips
 FIST = 0.06  # m of handle bar inside a closed hand
 DROP_GAP = 0.05  # m between a hand and its handle: the tote is lost
 
@@ -24,14 +38,18 @@ class Carry:
     tote: Tote
     constraints: list[int] = field(default_factory=list)
     lost: bool = False
+    friction: float = FRICTION
+    held_w: float = 0.0  # W of squeeze charged to the robot's meter while the hands are closed
 
     @classmethod
-    def grasp(cls, world: World, robot: Humanoid, tote: Tote) -> Carry:
+    def grasp(cls, world: World, robot: Humanoid, tote: Tote,
+              friction: float = FRICTION) -> Carry:
         """Close both fists on the handle bars. A fist holds its bar at two points along it
         (``FIST`` apart), so the tote cannot swing about the line between the hands: a pair
-        of ball joints alone would let it swing like a pendulum under the handles."""
+        of ball joints alone would let it swing like a pendulum under the handles. Each
+        contact holds what the friction of its share of the squeeze allows."""
         c = world.client
-        carry = cls(world, robot, tote)
+        carry = cls(world, robot, tote, friction=friction)
         t_pos, t_orn = pb.getBasePositionAndOrientation(tote.body, physicsClientId=c)
         inv_pos, inv_orn = pb.invertTransform(t_pos, t_orn)
         along = np.array(pb.getMatrixFromQuaternion(t_orn)).reshape(3, 3)[:, 0]  # the bars
@@ -49,10 +67,21 @@ class Carry:
                 pivot = tuple(in_hand[i] - com[i] for i in range(3))
                 cid = pb.createConstraint(robot.body, link, tote.body, -1, pb.JOINT_POINT2POINT,
                                           (0, 0, 0), pivot, local, physicsClientId=c)
-                pb.changeConstraint(cid, maxForce=GRIP_FORCE / 2, physicsClientId=c)
+                pb.changeConstraint(cid, maxForce=carry.contact_force(), physicsClientId=c)
                 carry.constraints.append(cid)
         robot.hold(tote.body, carry.constraints)
+        carry.held_w = 2.0 * squeeze_power(robot.spec.motors.arm)
+        robot.meter.constant_w += carry.held_w
         return carry
+
+    def contact_force(self) -> float:
+        """Most force (N) one contact transmits: friction times its half of a hand's squeeze."""
+        return self.friction * squeeze(self.robot.spec.motors.arm) / 2.0
+
+    def slick(self, friction: float) -> None:
+        """Hands and handles of another ``friction`` from now on (wet, oily, worn pads)."""
+        self.friction = friction
+        self.loosen(self.contact_force())
 
     @staticmethod
     def ignore_hands(world: World, robot: Humanoid, tote: Tote) -> None:
@@ -76,7 +105,7 @@ class Carry:
         return self.lost
 
     def loosen(self, force: float) -> None:
-        """Weaken the grip to ``force`` N per hand (tests, fault injection)."""
+        """Weaken each contact to ``force`` N (tests, fault injection)."""
         for cid in self.constraints:
             pb.changeConstraint(cid, maxForce=force, physicsClientId=self.world.client)
 
@@ -85,4 +114,6 @@ class Carry:
         for cid in self.constraints:
             pb.removeConstraint(cid, physicsClientId=self.world.client)
         self.constraints.clear()
+        self.robot.meter.constant_w -= self.held_w  # the roll drives stop squeezing
+        self.held_w = 0.0
         self.robot.let_go()

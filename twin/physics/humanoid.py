@@ -21,6 +21,7 @@ import pybullet as pb
 from twin.motion import GRAVITY, wrap_angle
 from twin.physics.energy import EnergyMeter
 from twin.physics.frames import BodyFrames, yaw_of
+from twin.physics.grip import CARRY as CARRY  # the top of a lift: a home in grip.py
 from twin.physics.kinematics import ANKLE_HEIGHT, HIP_Y, HIP_Z, SHOULDER, arm_ik, leg_ik
 from twin.physics.walking import SIDES, GaitParameters, Pose, WalkingPattern, other
 from twin.robot import RobotSpec
@@ -31,11 +32,6 @@ HAND_PITCH = -1.0  # rad, the hands' pitch in the heading frame while reaching: 
 # the wrist's range both at a handle on a work surface and in the carry pose
 FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
 FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
-DRIVE_HEADROOM = 1.1  # arm drives: peak torque over what the rated payload needs at the top of
-# the lift, hands at CARRY (the body lifts 10% more; 40% more sags out of the pose)
-ARM_HOLD = 8.0  # N m at each shoulder to hold the empty arm in the carry pose
-CARRY = (0.42, 0.23, 1.32)  # grip point in the walking frame at the top of a lift: the longest
-# lever the shoulders hold a tote on
 HUG = 0.08  # m the tote is then drawn in for walking
 PELVIS_HEIGHT = 0.84  # m, walking
 LOAD_FILTER = 0.5  # s, smoothing of the load the wrists feel (the grip forces ring with the
@@ -94,8 +90,10 @@ class Humanoid(BodyFrames):
                               spinningFriction=SOLE_TWIST, physicsClientId=client)
         self.limits = np.array([info[10] for info in infos]) * spec.joint_torque_limit
         self.speed_limits = np.array([info[11] for info in infos])
-        shoulder = DRIVE_HEADROOM * (ARM_HOLD + GRAVITY * CARRY[0] * spec.max_payload / 2)
-        arm_scale = shoulder / self.limits[self.joint["left_shoulder_pitch"]]
+        # arm drives: the shoulders give the arm motors' peak torque (a limit PyBullet applies at
+        # every instant), elbow and wrist keep the URDF's proportions to them; what the arms
+        # can lift follows from it and the grip (twin.physics.grip), not from max_payload
+        arm_scale = spec.motors.arm.peak_torque / self.limits[self.joint["left_shoulder_pitch"]]
         for i in self.order:
             if any(k in self.names[i] for k in ("shoulder", "elbow", "wrist")):
                 self.limits[i] *= arm_scale
