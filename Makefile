@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: install system-deps gltf-tools demo test test-fast lint bench clean readme-image readme-card
+.PHONY: install system-deps gltf-tools demo test test-fast lint bench clean readme-image readme-card figures
 
 # editable_mode=compat: the checkout on sys.path by a plain .pth line, no import hook, so the
 # CLI starts sooner and a Ctrl-C in its first instant rarely lands inside CPython's start-up
@@ -40,11 +40,16 @@ demo: install
 
 # The README's picture: tote_line as shipped (3 robots, 1 swap dock), Monday 08:30.
 readme-image: $(STAMP)
-	$(BIN)/twin render lines/tote_line.yaml --hours 4 --seed 1 --at "8.5 h" --out docs/viewer.png
+	$(PY) benchmarks/refresh_figures.py --only image
 
 # The README's robot card, from the shipped calibration (again after `twin calibrate`).
 readme-card: $(STAMP)
-	$(BIN)/twin card walker_s2 --out docs --no-html
+	$(PY) benchmarks/refresh_figures.py --only card
+
+# Every documented figure that comes from a run, again (after `twin calibrate`, or a change
+# to what a run makes): tables rewritten, figures in prose printed beside the old ones.
+figures: $(STAMP)
+	$(PY) benchmarks/refresh_figures.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check twin viewer tests benchmarks
