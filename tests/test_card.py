@@ -159,7 +159,7 @@ def test_each_kept_run_is_one_point_where_its_figures_say(
     margins = [p for t, p in _run_points(fig) if t.startswith("Stability")][0]
     _same(margins, [(r["payload"], 1000 * r[card.MARGIN]) for r in walks])
     rows = {r.figure: r for r in card.table(spec, cal)}
-    assert rows["stability margin (capture point)"].physics == "smallest: walk 30 mm (14 runs)"
+    assert rows["stability margin (capture point), smallest"].physics == "walk 30 mm"
     assert rows["walks completed"].physics == "14 of 16"
     assert card.NO_RUNS not in card.provenance(spec, cal)
 
@@ -194,7 +194,7 @@ def test_figures_against_hand_worked_answers() -> None:
 def test_a_calibration_without_runs_or_margins_says_so() -> None:
     spec, cal = load_robot(ROBOT_YAML), _plain()
     rows = {r.figure: r for r in card.table(spec, cal)}
-    assert rows["stability margin (capture point)"].physics == card.NOT_MEASURED
+    assert rows["stability margin (capture point), smallest"].physics == card.NOT_MEASURED
     assert rows["walks completed"].physics == "not recorded"
     assert card.NO_RUNS in card.provenance(spec, cal)
 

@@ -165,7 +165,7 @@ def table(spec: RobotSpec, cal: Calibration) -> list[Row]:
         Row("dock accuracy", f"{spec.dock_tolerance.position * 1000:g} mm, "
             f"{spec.dock_tolerance.heading:g} deg",
             _dock_error(errors, runs)),
-        Row("stability margin (capture point)", "-", _margin_text(runs)),
+        Row("stability margin (capture point), smallest", "-", _margin_text(runs)),
         Row("standing", f"{p.standing:g} W", "not measured alone"),
         Row("standby (off shift)", f"{p.standby:g} W", "not calibrated"),
         Row("compute + radio", f"{p.compute:g} + {p.radio:g} W",
@@ -192,8 +192,7 @@ def _margin_text(runs: dict[str, list[dict[str, Any]]]) -> str:
     # catches it), so a walk's margin is below 0 by about its speed over omega
     worst = ", ".join(f"{kind} {1000 * min(x for _, x in points):.0f}"
                       for kind, points in found.items())
-    counted = sum(len(points) for points in found.values())
-    return f"smallest: {worst} mm ({counted} runs)"
+    return f"{worst} mm"
 
 
 def provenance(spec: RobotSpec, cal: Calibration, source: str = "") -> list[str]:
