@@ -131,7 +131,8 @@ class TrafficKPIs(_K):
 
     enabled: bool
     holds: int  # walks that had to wait at least once
-    deadlocks: int  # cyclic waits found and resolved (0 by construction: see docs/traffic.md)
+    deadlocks: int  # waits that never ended, resolved by giving way: 0 by construction in the
+    # line model's bookings; physics bodies that waited past primitives.GIVE_UP (docs/traffic.md)
     aisles: dict[str, AisleKPIs]
 
 

@@ -31,6 +31,7 @@ _STANDING = frozenset({IDLE, WAITING_CHARGER, DOWN, WAITING_SPOT, WAITING_TRAFFI
 _OVERRIDDEN = frozenset({IDLE})
 _BREAK = object()  # wake-up sentinel: a break started
 ALARM_SLACK = 4.0  # an idle robot's battery alarm is set as if it drained 4x its standing draw
+PLACE_TRIES = 3  # a place a body could not make (its work pose never cleared) is tried again
 T = TypeVar("T")
 
 
@@ -213,7 +214,13 @@ class Robot:
 
     def stopped(self, why: str | None) -> None:
         """A body walking in physics stopped for ``why`` ("traffic", or "spot": a taken work
-        pose) or, with None, moves on in the state it stopped in."""
+        pose) or, with None, moves on in the state it stopped in; "deadlock": it gave way
+        after waiting too long (counted; its state is unchanged)."""
+        traffic = self.factory.traffic
+        if why == "deadlock":
+            if traffic is not None:
+                traffic.deadlocks += 1
+            return
         if why is None:
             if self.resume is not None:
                 self.set(self.resume)
@@ -222,7 +229,6 @@ class Robot:
         if self.resume is None:
             self.resume = self.clock.state
         self.set(WAITING_TRAFFIC if why == "traffic" else WAITING_SPOT)
-        traffic = self.factory.traffic
         if traffic is not None and why == "traffic":
             traffic.holds += 1
 
@@ -333,11 +339,17 @@ class Robot:
         parts = leg.port.remove(leg.dst, units)
         yield from self.walk(CARRYING, leg.dst_loc, payload, units)
         spot = leg.dst_spot
-        wake = spot.take(True)
-        if wake is not None:
-            yield from self.queue_for(leg.dst_loc, wake)
-        yield from self.do(PLACING, place)
-        spot.leave()
+        for attempt in range(PLACE_TRIES):
+            wake = spot.take(True)
+            if wake is not None:
+                yield from self.queue_for(leg.dst_loc, wake)
+            outcome = yield from self.do(PLACING, place)
+            spot.leave()
+            if outcome.ok or outcome.fell or attempt + 1 == PLACE_TRIES:
+                break
+            # (a body that could not reach its work pose: the tote is still in its hands)
+            self.failed_tasks += 1
+            f.log.add(env.now, self.id, "robot", "task_failed", units, payload)
         inbox = leg.inbox
         inbox.reserved -= units
         for part in parts:

@@ -75,6 +75,7 @@ class Physics:
         self.totes: dict[str, Tote] = {}
         self._next_pose = 0.0
         self._at_fixture: set[str] = set()  # robots facing a stand or post: step back first
+        self._busy: set[str] = set()  # robots carrying out a task of the line
         self._rows: dict[str, list[Any]] = {k: [] for k in POSE_SCHEMA.names}
 
     def share_floor(self, grid: LaneGrid | None,
@@ -143,14 +144,9 @@ class Physics:
 
         if free(x, y):
             return x, y, heading
-        for ring in range(1, 8):
-            r = ring * (BODY + 0.3)
-            n = 6 * ring
-            for k in range(n):
-                a = heading + math.pi + 2 * math.pi * k / n  # behind the pose first
-                px, py = x + r * math.cos(a), y + r * math.sin(a)
-                if free(px, py):
-                    return px, py, heading
+        for px, py in _rings(x, y, heading + math.pi, 7):  # behind the pose first
+            if free(px, py):
+                return px, py, heading
         return x, y, heading
 
     def _open(self, px: float, py: float) -> bool:
@@ -175,6 +171,8 @@ class Physics:
             return
         while world.time < now - 1e-9 and world.active:
             world.tick()
+            if self.floor.blocked:
+                self._step_aside()
             if world.time >= self._next_pose:
                 self._record()
                 self._next_pose = world.time + 1.0 / self.settings.pose_rate
@@ -188,10 +186,16 @@ class Physics:
         t0, e0 = env.now, h.meter.energy_j
         self.floor.finish(h.name)  # (a walk making way for another, cut short)
         self.world.start(h, self._controller(h, robot, task))
+        self._busy.add(robot.id)
         while h.name in self.world.active:
             yield env.timeout(self.settings.lockstep_interval)
             self.advance(env.now)
             self._tell(robot.id)
+            for rid in self.floor.deadlocked:  # (any robot's walk may have given way)
+                if self.listener is not None:
+                    self.listener(rid, "deadlock")
+            self.floor.deadlocked.clear()
+        self._busy.discard(robot.id)
         self.floor.waiting.pop(robot.id, None)
         self._tell(robot.id)
         result: prim.Result = self.world.results.pop(h.name)
@@ -239,52 +243,137 @@ class Physics:
         self._at_fixture.add(robot.id)
         x, y, heading = self._where(task.target, task)
         if not self.ghosts:
-            # the nearest free work pose, once the robot before has stepped off it
+            # the line gave this robot the spot: the nearest free work pose, once the robot
+            # before has stepped off it (robots still walking there stop short of it)
             floor = self.floor
             poses = self.spots.get(task.target, [(x, y, heading)])
+            waited = 0.0
             while True:
                 pose = floor.free_pose(robot.id, poses, world.time, nearest=True)
                 if pose is not None and floor.clear_to_enter(robot.id, pose[0], pose[1],
                                                              world.time):
                     break
-                if pose is None:
-                    self._make_way(robot.id, task.target, poses)
+                if waited > prim.GIVE_UP:  # (a robot that does not move off): the line's
+                    floor.waiting.pop(robot.id, None)  # task fails, the robot walks on
+                    floor.deadlocked.append(robot.id)
+                    return prim.Result(ok=False, duration=waited, note=f"{prim.DEADLOCK}: "
+                                       f"the work pose at {task.target} did not clear")
+                self._make_way(robot.id, task.target, poses)
                 floor.waiting[robot.id] = "spot"
+                claimant = self._in_the_way(robot.id, poses)
+                if claimant is not None:  # it stands by a pose another robot is to work on
+                    step = yield from prim.walk(
+                        world, h, [self._step_off(robot.id, task.target, claimant)],
+                        APPROACH_SPEED_ASIDE, carry=self.carries.get(robot.id), floor=floor)
+                    waited += step.duration
+                    if step.fell:
+                        return step
+                    continue
                 h.gait.command(0.0, 0.0, 0.0, stepping=False)
                 yield
+                waited += world.settings.control_period
             floor.waiting.pop(robot.id, None)
             floor.leave_hold(robot.id)
             floor.claim(robot.id, pose)
             x, y, heading = pose
         floor = None if self.ghosts else self.floor
-        if task.kind == "dock":
-            return (yield from prim.dock(world, h, x, y, heading, floor=floor))
-        approach = yield from prim.align(world, h, x, y, heading, *APPROACH_TOLERANCE,
-                                         floor=floor)
-        if approach.fell:
-            return approach
-        if task.kind == "pick":
-            result, carry = yield from self._pick(h, robot, task, x, y, heading)
-        else:
-            result = yield from self._place(h, robot)
-        result.duration += approach.duration
-        return result
+        try:
+            if task.kind == "dock":
+                return (yield from prim.dock(world, h, x, y, heading, floor=floor))
+            approach = yield from prim.align(world, h, x, y, heading, *APPROACH_TOLERANCE,
+                                             floor=floor)
+            if approach.fell:
+                return approach
+            if task.kind == "pick":
+                result, carry = yield from self._pick(h, robot, task, x, y, heading)
+            else:
+                result = yield from self._place(h, robot)
+            result.duration += approach.duration
+            return result
+        finally:
+            # done: it stands on the pose, but a robot the line sends here next may ask it
+            # to step off (``_make_way``)
+            self.floor.release(robot.id)
 
     def _make_way(self, rid: str, target: str, poses: list[tuple[float, float, float]]
                   ) -> None:
-        """Robots standing on a work pose without working there (they arrived before
-        ``rid`` but the line gave ``rid`` the spot) step off to a holding place."""
+        """Robots standing on or by a work pose of ``target`` that the line has not sent
+        there (idle, or waiting for the line's spot, charger or next task) step off to the
+        free holding place farthest from ``rid``, who has the spot."""
         floor, world = self.floor, self.world
         now = floor.snapshot(world.time)
         for other, h in self.bodies.items():
-            if other == rid or other in world.active or other in floor.poses:
-                continue
+            if other == rid or other in self._busy or other in world.active:
+                continue  # working, or walking on (a walk there stops short of the pose)
             ox, oy = now[other][:2]
             if any(math.hypot(ox - p[0], oy - p[1]) < CLEAR for p in poses):
                 floor.release(other)
-                hx, hy = self._holding(other, target)
+                hx, hy = self._step_off(other, target, now[rid][:2])
                 world.start(h, prim.walk(world, h, [[hx, hy]], APPROACH_SPEED_ASIDE,
                                          carry=self.carries.get(other), floor=floor))
+
+    def _in_the_way(self, rid: str, poses: list[tuple[float, float, float]]
+                    ) -> tuple[float, float] | None:
+        """Where the robot that works on (or is to work on) one of ``poses`` stands, if
+        ``rid`` stands within ``CLEAR`` of that pose; else None."""
+        now = self.floor.snapshot(self.world.time)
+        x, y = now[rid][:2]
+        for other, q in self.floor.poses.items():
+            if other != rid and any(math.hypot(q[0] - p[0], q[1] - p[1]) < 0.3 for p in poses) \
+                    and math.hypot(x - q[0], y - q[1]) < CLEAR + 0.2:
+                return now[other][0], now[other][1]
+        return None
+
+    def _step_aside(self) -> None:
+        """Robots standing in another's way that the line has not given a task (idle, or
+        waiting for a spot, a charger or a trip) step to the nearest place clear of its
+        path. (A robot at work finishes first; a walking one moves on by itself.)"""
+        floor, world = self.floor, self.world
+        blocked, floor.blocked = floor.blocked, {}
+        for other, walker in blocked.items():
+            if other in self._busy or other in world.active or walker not in floor.walkers:
+                continue
+            rest = floor.walkers[walker]
+            way = shapely.LineString(rest.path) if len(rest.path) > 1 else None
+            ox, oy = floor.snapshot(world.time)[other][:2]
+            place = self._clear_of(other, ox, oy, way)
+            if place is not None:
+                floor.release(other)
+                h = self.bodies[other]
+                world.start(h, prim.walk(world, h, [place], APPROACH_SPEED_ASIDE,
+                                         carry=self.carries.get(other), floor=floor))
+
+    def _clear_of(self, rid: str, x: float, y: float, way: shapely.LineString | None
+                  ) -> tuple[float, float] | None:
+        """The nearest place around (x, y) a robot can stand on, a body's width from every
+        other robot and from the path ``way``."""
+        now = self.floor.snapshot(self.world.time)
+        taken = [xy[:2] for other, xy in now.items() if other != rid]
+        for px, py in _rings(x, y, 0.0, 4):
+            if (self._open(px, py)
+                    and all(math.hypot(px - qx, py - qy) >= BODY + 0.25 for qx, qy in taken)
+                    and (way is None or way.distance(shapely.Point(px, py)) > BODY + 0.3)):
+                return px, py
+        return None
+
+    def _step_off(self, rid: str, target: str, away: tuple[float, float]
+                  ) -> tuple[float, float]:
+        """A place by ``target`` for ``rid`` to step off to: the open holding place farthest
+        from ``away`` (where the robot coming in waits) that no other robot stands on or
+        holds."""
+        now = self.floor.snapshot(self.world.time)
+        taken = [xy[:2] for other, xy in now.items() if other != rid]
+        taken += [(hx, hy) for other, (hx, hy, _k) in self.floor.holds.items() if other != rid]
+        best: tuple[float, float] | None = None
+        best_d = -1.0
+        for px, py in (p for rank in range(3) for p in self._holding_places(target, rank)):
+            if not self._open(px, py) or any(math.hypot(px - qx, py - qy) < BODY + 0.25
+                                             for qx, qy in taken):
+                continue
+            d = math.hypot(px - away[0], py - away[1])
+            if d > best_d:
+                best, best_d = (px, py), d
+        return best if best is not None else self._holding(rid, target)
 
     def _destination(self, rid: str, task: MotionTask, path: np.ndarray, face: float | None
                      ) -> tuple[np.ndarray, float | None]:
@@ -305,24 +394,26 @@ class Physics:
         path[-1] = end
         return path, face
 
-    def _holding(self, rid: str, target: str) -> tuple[float, float]:
-        """The ``k``-th free holding place of a location: its ``holding`` point (default: a
-        body and a half behind the spot, to its right, where the robot leaving passes by) and
-        then back along its heading, clear of the scenery."""
+    def _holding_places(self, target: str, rank: int) -> list[tuple[float, float]]:
+        """The holding places of a location in queue place ``rank``: from its ``holding``
+        point (default: a body and a half behind the spot, to its right, where the robot
+        leaving passes by; then to its left; then straight behind) back along its heading."""
         loc = self.layout.locations[target]
         heading = math.radians(loc.heading)
         back = (-math.cos(heading), -math.sin(heading))
         right = (math.sin(heading), -math.cos(heading))
-        k = self.floor.queue_place(rid, (loc.x, loc.y))
         starts = [loc.holding] if loc.holding is not None else [
             (loc.x + back[0] * HOLD_BACK + right[0] * s * HOLD_SIDE,
              loc.y + back[1] * HOLD_BACK + right[1] * s * HOLD_SIDE) for s in (1, -1, 0)]
-        for hx, hy in starts:
-            px, py = hx + back[0] * HOLD_PITCH * k, hy + back[1] * HOLD_PITCH * k
-            if self._open(px, py):
-                return px, py
-        hx, hy = starts[0]
-        return hx + back[0] * HOLD_PITCH * k, hy + back[1] * HOLD_PITCH * k
+        return [(hx + back[0] * HOLD_PITCH * rank, hy + back[1] * HOLD_PITCH * rank)
+                for hx, hy in starts]
+
+    def _holding(self, rid: str, target: str) -> tuple[float, float]:
+        """``rid``'s place in the queue of robots holding for ``target``: the first open
+        one of its holding places in that rank."""
+        loc = self.layout.locations[target]
+        places = self._holding_places(target, self.floor.queue_place(rid, (loc.x, loc.y)))
+        return next(((px, py) for px, py in places if self._open(px, py)), places[0])
 
     def _pick(self, h: Humanoid, robot: Worker, task: MotionTask, x: float, y: float,
               heading: float) -> Generator[None, None, tuple[prim.Result, Carry | None]]:
@@ -390,3 +481,14 @@ class Physics:
     def close(self) -> None:
         """Release the PyBullet client."""
         self.world.close()
+
+
+def _rings(x: float, y: float, first: float, rings: int) -> Generator[tuple[float, float]]:
+    """Places on rings around (x, y), a body's width and a little apart, nearest ring first;
+    on each ring from the angle ``first`` (rad) round."""
+    for ring in range(1, rings + 1):
+        r = ring * (BODY + 0.3)
+        n = 6 * ring
+        for k in range(n):
+            a = first + 2 * math.pi * k / n
+            yield x + r * math.cos(a), y + r * math.sin(a)

@@ -54,6 +54,11 @@ MIN_PACE = 0.15  # m/s: a walk sets off at this pace and stops where braking fal
 RISE_TIME = 1.6  # s to stand up straight from a crouch (faster tips the body forward)
 PACE_DELAY = 1.5  # s after reaching speed before the pace loop acts (the body catches up)
 LOOKAHEAD = 0.6  # m ahead on the leg a walk steers for to come back onto it
+GIVE_UP = 90.0  # s a walk stays stopped for traffic before it counts a deadlock and yields
+RETREAT = 1.5  # m a walk that gave up steps back the way it came, to let the others by
+RETREAT_PAUSE = 8.0  # s it then stands there before it walks on
+RETRIES = 3  # deadlocks a walk yields to before it ends where it stands (ok=False)
+DEADLOCK = "deadlock"  # a Result note's first word: a walk or a wait that gave up
 
 
 @dataclass
@@ -188,7 +193,28 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
     if floor is None:
         return (yield from _legs(world, robot, path, speed, face, carry, accel, None))
     try:
-        return (yield from _legs(world, robot, path, speed, face, carry, accel, floor))
+        done = Result(ok=False)
+        for _ in range(RETRIES + 1):
+            result = yield from _legs(world, robot, path, speed, face, carry, accel, floor)
+            result.duration += done.duration
+            if not result.note.startswith(DEADLOCK):
+                return result
+            # stopped for traffic past GIVE_UP: a cycle of waits (or a robot that will not
+            # move). It yields: steps back the way it came, stands, and walks on from there
+            floor.deadlocked.append(robot.name)
+            done = result
+            x, y, yaw = robot.pose()
+            back = (x - RETREAT * math.cos(yaw), y - RETREAT * math.sin(yaw))
+            step = yield from _legs(world, robot, [back], min(speed, 0.4), None, carry, accel,
+                                    floor)
+            done.duration += step.duration
+            if step.fell or (carry is not None and carry.lost):
+                return step
+            done.duration += yield from _settle(robot, world.settings.control_period,
+                                                RETREAT_PAUSE)
+            path = np.asarray(result.metrics["rest"]).reshape(-1, 2)
+        done.note = f"{DEADLOCK}: stopped for traffic {RETRIES + 1} times past {GIVE_UP:g} s"
+        return done
     finally:
         floor.finish(robot.name)  # its claims go back however the walk ends
 
@@ -201,7 +227,7 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
     corners = path_corners(path, (x, y))
     if floor is not None:
         floor.start(robot.name, np.asarray(corners))
-    waited = 0.0
+    waited = stalled = 0.0
     held = False
     total = float(sum(np.hypot(*(b - a)) for a, b in zip(corners, corners[1:], strict=False)))
     t = 0.0
@@ -226,6 +252,7 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
         unit = line / max(length, 1e-9)
         heading = math.atan2(unit[1], unit[0])
         integral, leg_t = 0.0, 0.0
+        go_t = 0.0  # s since it last set off (a stop for traffic starts it again)
         best, best_t = 0.0, 0.0  # progress along the leg, and when it was last made
         while True:
             if robot.fallen:
@@ -244,11 +271,12 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                 break
             # hold the leg's heading, drawn back onto the leg by the cross-track error
             across = float(unit[0] * rel[1] - unit[1] * rel[0])
-            v_ref = min(speed, accel * leg_t + MIN_PACE,
+            v_ref = min(speed, accel * go_t + MIN_PACE,
                         math.sqrt(2 * BRAKE * max(remaining - SHORT, 0.0)))
             if v_ref < MIN_PACE and remaining < 2 * STANDING:
                 break  # near enough to stop here: the last centimetres are align's
             side = 0.0
+            was, stalled = stalled, 0.0  # (time stopped for traffic without a break)
             if floor is not None:
                 way = floor.way(robot, world.time, unit, end, last_leg, carry is not None)
                 across -= way.offset
@@ -256,8 +284,14 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                     v_ref = way.speed
                     if v_ref < MIN_PACE:  # stopped for traffic: not stuck
                         best_t = leg_t
+                        go_t = 0.0  # it sets off again from standing, at its pace loop's start
                         waited += dt
+                        stalled = was + dt
                         integral = 0.0
+                        if stalled > GIVE_UP:
+                            return Result(ok=False, duration=t, note=f"{DEADLOCK}: gave way",
+                                          metrics={"rest": np.asarray(corners[k_end:]).tolist(),
+                                                   "waited_s": waited})
                         if way.hold and float(np.hypot(*robot.com_vel)) < 0.05:
                             held = True
                             break
@@ -267,7 +301,7 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
             err = wrap_angle(heading - yaw) - float(np.clip(across / LOOKAHEAD, -0.4, 0.4))
             lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
             pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
-            if v_ref >= 0.95 * speed and leg_t > speed / accel + PACE_DELAY:
+            if v_ref >= 0.95 * speed and go_t > speed / accel + PACE_DELAY:
                 integral = float(np.clip(integral + (v_ref - pace) * dt, -0.3, 1.0))
             else:
                 integral *= 0.98
@@ -278,6 +312,7 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
             yield
             t += dt
             leg_t += dt
+            go_t += dt
     if floor is not None:
         floor.finish(robot.name)  # standing from here: it no longer holds the way
     if face is not None and not held:
@@ -308,9 +343,10 @@ def align(world: World, robot: Humanoid, x: float, y: float, heading: float,
     if far > APPROACH_WALK:  # walk up to the pose (turn, a straight leg, stop)
         r = yield from walk(world, robot, [[x, y]], APPROACH_SPEED, floor=floor)
         t += r.duration
+    walked = t  # (waits for traffic on the way up do not count against ``limit``)
     # then one axis at a time, in small steps: heading, ahead, sideways
     for _ in range(3):
-        if robot.fallen or t >= limit:
+        if robot.fallen or t - walked >= limit:
             break
         if abs(error()[2]) > 0.02:
             t += yield from _turn(world, robot, heading, tolerance=0.02)

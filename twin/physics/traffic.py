@@ -101,6 +101,8 @@ class SharedFloor:
         self.loaded: set[str] = set()  # robots that walked last with a tote in their hands
         self.intents: dict[str, tuple[float, float, float]] = {}  # walking to this work pose
         self.poses: dict[str, tuple[float, float, float]] = {}  # working on this pose
+        self.deadlocked: list[str] = []  # robots that gave way after waiting too long (new)
+        self.blocked: dict[str, str] = {}  # standing robot -> a walking robot it stops
         self._seen = -1.0
         self._now: dict[str, tuple[float, float, float, float]] = {}
 
@@ -237,6 +239,17 @@ class SharedFloor:
             self.loaded.discard(name)
         reach = TOTE_REACH if loaded else 0.0
         remaining = float((leg_end - np.array([x, y])) @ unit)
+        mine = self.poses.get(name)
+        owner = mine is not None and math.hypot(mine[0] - leg_end[0], mine[1] - leg_end[1]) < 0.3
+        if last_leg and any(other != name and math.hypot(q[0] - leg_end[0], q[1] - leg_end[1])
+                            < 0.3 for other, q in self.poses.items()):
+            # another robot took this walk's destination pose to work on: stop short, aside
+            room = max(remaining - HOLD_BACK, 0.0)
+            way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
+            if room < 2.5:
+                way.offset = self._aside(x, y, unit, -HOLD_SIDE)
+            way.hold = room < 0.05 or way.speed < 0.1
+            for_spot = True
         for other, (ox, oy, ovx, ovy) in now.items():
             if other == name:
                 continue
@@ -248,14 +261,23 @@ class SharedFloor:
             leg = self.legs.get(other)  # None: it stands (works, waits or is idle)
             body = BODY + reach + (TOTE_REACH if other in self.loaded else 0.0)
             along = -2.0 if leg is None else leg[0] * ux + leg[1] * uy
-            if last_leg and leg is None and ahead > remaining - CLEAR:
-                # it stands on (or by) this walk's destination: stop short, aside
+            if last_leg and (leg is None or other in self.poses) and ahead > remaining - CLEAR:
+                if owner:  # the pose is this robot's to work on: it waits for the other to
+                    room = ahead - body - self.gap - OVERSHOOT  # step off
+                    way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+                    if way.speed < STOPPED:
+                        self.blocked[other] = name
+                    for_spot = True
+                    continue
+                # it stands on (or by, or works on) this walk's destination: stop short, aside
                 room = max(remaining - HOLD_BACK, 0.0)
                 way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
                 if room < 2.5:
                     way.offset = self._aside(x, y, unit, -HOLD_SIDE)
                 way.hold = room < 0.05 or way.speed < 0.1
                 for_spot = True
+                if way.speed < STOPPED:
+                    self.blocked[other] = name
                 continue
             if along > 0.5:  # going our way: follow at the gap (its planned pace, not its sway)
                 room = ahead - body - self.gap - OVERSHOOT
@@ -275,12 +297,16 @@ class SharedFloor:
             if abs(side - need * share) > 0.05:
                 room = ahead - body - self.gap - OVERSHOOT
                 way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+                if leg is None:  # it stands in the way: it is asked to step aside
+                    self.blocked[other] = name
             else:
                 way.offset = side
                 way.speed = min(way.speed, PASS_SPEED)
                 if abs(across) < PASS_CLEAR - 0.15:  # not aside yet: do not close in
                     room = ahead - body - 0.15 - OVERSHOOT
                     way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+                    if leg is None and way.speed < STOPPED:
+                        self.blocked[other] = name
         if way.speed < STOPPED:
             self.waiting[name] = "spot" if for_spot else "traffic"
         elif way.speed > 2 * STOPPED:
@@ -308,18 +334,24 @@ class SharedFloor:
         """A free pose (no other robot heads for it, works on it, or stands within ``CLEAR``
         of it): the one ``name`` heads for if still free, else the farthest (a robot coming
         after walks to a nearer one and does not pass the first); ``nearest``: the nearest
-        (a robot about to work, which has arrived)."""
+        (a robot about to work, which has arrived: a robot heading for a pose keeps it only
+        while it is nearer to it; a farther one stops short when it sees the pose taken)."""
         now = self.snapshot(t)
         mine = self.intents.get(name)
+        x, y = now[name][:2] if name in now else (0.0, 0.0)
 
         def free(p: tuple[float, float, float]) -> bool:
+            mine = math.hypot(x - p[0], y - p[1])
             for other, q in (*self.intents.items(), *self.poses.items()):
-                if other != name and math.hypot(q[0] - p[0], q[1] - p[1]) < 0.3:
-                    return False
+                if other == name or math.hypot(q[0] - p[0], q[1] - p[1]) >= 0.3:
+                    continue
+                if nearest and other not in self.poses and other in now and math.hypot(
+                        now[other][0] - p[0], now[other][1] - p[1]) > mine:
+                    continue  # a robot about to work goes before one still walking there
+                return False
             return all(math.hypot(ox - p[0], oy - p[1]) >= CLEAR
                        for other, (ox, oy, *_r) in now.items() if other != name)
 
-        x, y = now[name][:2] if name in now else (0.0, 0.0)
         if mine is not None and not nearest:
             for p in poses:
                 if math.hypot(mine[0] - p[0], mine[1] - p[1]) < 0.01 and free(p):
