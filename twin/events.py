@@ -21,6 +21,7 @@ Kinds and their rows:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -128,3 +129,21 @@ def read_events(path: Path) -> pa.Table:
     if missing:
         raise ValueError(f"{path} is not a twin event log: missing columns {missing}")
     return table
+
+
+def placements(events: Any) -> tuple[int, float]:
+    """Placements made, and the mean trip cycle (time between the ends of one robot's
+    successive placements), read from an event log (a pandas frame of ``SCHEMA``). A place
+    that failed (its ``placing`` row followed by ``task_failed``) is not counted."""
+    import numpy as np
+
+    rows = events[events["kind"].astype(str) == "robot"]
+    done, cycles = 0, []
+    for _, g in rows.groupby(rows["entity"].astype(str), observed=True):
+        g = g.sort_values("t", kind="stable")
+        state, t = g["state"].astype(str).to_numpy(), g["t"].to_numpy()
+        ends = [t[i + 1] for i in range(len(state) - 1)
+                if state[i] == "placing" and state[i + 1] not in ("placing", "task_failed")]
+        done += len(ends)
+        cycles.extend(np.diff(ends).tolist())
+    return done, float(np.mean(cycles)) if cycles else float("nan")

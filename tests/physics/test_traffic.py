@@ -87,3 +87,59 @@ def test_robots_collide_they_are_not_ghosts(spec: RobotSpec) -> None:
     finally:
         world.close()
     assert touched
+
+
+def test_four_robots_work_a_line_through_a_one_robot_passage() -> None:
+    """Four humanoids on a line whose every trip crosses a one-robot passage and whose cell has
+    one work pose (benchmarks/lines/passage_four.yaml), three minutes of physics: the line
+    delivers, no robot falls, no two robots touch, the event log never has two robots working
+    at the cell at once, and every state sums to the horizon."""
+    from pathlib import Path
+
+    from twin.events import placements
+    from twin.loader import load_line
+    from twin.physics.motion import Physics
+    from twin.sim import simulate
+
+    path = Path(__file__).parents[2] / "benchmarks" / "lines" / "passage_four.yaml"
+    line = load_line(path)
+    assert line.fleet is not None and isinstance(line.fleet.robot, RobotSpec)
+    model = Physics(line.layout, line.fleet.robot, tote_mass=line.transport.default.tote_mass)
+    touched: list[tuple[float, str, str]] = []
+    advance = model.advance
+
+    def watched(now: float) -> None:
+        advance(now)
+        names = sorted(model.bodies)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if pb.getContactPoints(model.bodies[a].body, model.bodies[b].body,
+                                       physicsClientId=model.world.client):
+                    touched.append((now, a, b))
+
+    model.advance = watched  # type: ignore[method-assign]
+    try:
+        run = simulate(line, hours=3 / 60, seed=1, warmup_hours=0, events=True, motion=model,
+                       series_bin_s=0)
+    finally:
+        model.close()
+    done, _ = placements(run.events)
+    robots = run.kpis.robots
+    assert done >= 2, done  # (surrogate: about 6 in three minutes; see docs/traffic.md)
+    assert sum(k.falls for k in robots.values()) == 0
+    assert not touched, touched[:5]
+    states = ("carrying", "walking_empty", "picking", "placing", "to_charger", "waiting_charger",
+              "docking", "charging", "idle", "down", "off_shift", "waiting_spot",
+              "waiting_traffic")
+    for k in robots.values():
+        assert sum(getattr(k, s) for s in states) == pytest.approx(1.0, abs=1e-6)
+    rows = run.events[run.events["kind"].astype(str) == "robot"].sort_values("t", kind="stable")
+    at_cell: set[str] = set()
+    for _, row in rows.iterrows():
+        who, state = str(row["entity"]), str(row["state"])
+        working = state in ("picking", "placing") and str(row["target"]) == "cell"
+        if working:
+            at_cell.add(who)
+        else:
+            at_cell.discard(who)
+        assert len(at_cell) <= 1, (row["t"], at_cell)

@@ -9,16 +9,21 @@ Each humanoid balances on its own joints (``humanoid.Humanoid``): no external fo
 Robots share the floor (``traffic.SharedFloor``): they collide with each other, with each
 other's totes, with the work stands and the charging posts, and keep the line's traffic rules
 as they move (claims on narrow stretches, following, passing on the right, holding points at a
-taken work pose); the line is told when a robot stops for traffic (``waiting_traffic``). Each
-robot starts on a parking place of its own near its home. With ``layout.traffic.enabled:
-false`` they are ghosts, as in the surrogate: contacts between robots are filtered out. After
-a fall the robot is stood up again where it lay: the line charges the down time. A robot
-holding a tote turns clear of the surface it picked from (the tote rides above it) instead of
-stepping back first: walking backwards with a load in front is where this controller falls.
+taken work pose, idle robots stepping out of a walker's way); the line is told when a robot
+stops for traffic (``waiting_traffic``). Each robot starts on a parking place of its own near
+its home. With ``layout.traffic.enabled: false`` they are ghosts, as in the surrogate:
+contacts between robots are filtered out. After a fall the robot is stood up again where it
+lay: the line charges the down time. A robot holding a tote turns clear of the surface it
+picked from (the tote rides above it) instead of stepping back first: walking backwards with a
+load in front is where this controller falls.
 
-A tote over the robot's ``max_payload`` fails physically: the arm drives are sized for the
-rated payload (``humanoid.DRIVE_HEADROOM``), a heavier tote drags the hands below the carry pose
-and the pick returns ``ok=False`` ("cannot lift"), which the line logs as ``task_failed``.
+A tote heavier than the arms can lift fails physically: the hands hold it by friction of the
+squeeze the arm motors make (``grip``), a heavier tote slips out of them as they rise, and the
+pick returns ``ok=False`` ("cannot lift"), which the line logs as ``task_failed``.
+
+No wait lasts for ever: a walk stopped for traffic past ``primitives.GIVE_UP`` gives way (steps
+back, stands, walks on; counted as a deadlock, told to the line), and a work pose that does not
+clear within it fails the task.
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ class Physics:
         self._next_pose = 0.0
         self._at_fixture: set[str] = set()  # robots facing a stand or post: step back first
         self._busy: set[str] = set()  # robots carrying out a task of the line
+        self._held: dict[str, str | None] = {}  # robots waiting for a work pose to clear ->
+        # a walker they stop (None: none)
         self._rows: dict[str, list[Any]] = {k: [] for k in POSE_SCHEMA.names}
 
     def share_floor(self, grid: LaneGrid | None,
@@ -254,24 +261,37 @@ class Physics:
                                                              world.time):
                     break
                 if waited > prim.GIVE_UP:  # (a robot that does not move off): the line's
-                    floor.waiting.pop(robot.id, None)  # task fails, the robot walks on
+                    self._held.pop(robot.id, None)  # task fails, the robot walks on
+                    floor.waiting.pop(robot.id, None)
                     floor.deadlocked.append(robot.id)
                     return prim.Result(ok=False, duration=waited, note=f"{prim.DEADLOCK}: "
                                        f"the work pose at {task.target} did not clear")
                 self._make_way(robot.id, task.target, poses)
                 floor.waiting[robot.id] = "spot"
                 claimant = self._in_the_way(robot.id, poses)
+                walker = self._held.pop(robot.id, None)
+                place: tuple[float, float] | None = None
                 if claimant is not None:  # it stands by a pose another robot is to work on
-                    step = yield from prim.walk(
-                        world, h, [self._step_off(robot.id, task.target, claimant)],
-                        APPROACH_SPEED_ASIDE, carry=self.carries.get(robot.id), floor=floor)
+                    place = self._step_off(robot.id, task.target, claimant)
+                elif walker is not None and walker in floor.walkers:  # it stops a walker
+                    mx, my, _ = h.pose()
+                    path = floor.walkers[walker].path
+                    place = self._clear_of(robot.id, mx, my, shapely.LineString(path)
+                                           if len(path) > 1 else None)
+                if place is not None:
+                    step = yield from prim.walk(world, h, [place], APPROACH_SPEED_ASIDE,
+                                                carry=self.carries.get(robot.id), floor=floor)
                     waited += step.duration
                     if step.fell:
+                        self._held.pop(robot.id, None)
                         return step
+                    self._held[robot.id] = None
                     continue
+                self._held[robot.id] = None
                 h.gait.command(0.0, 0.0, 0.0, stepping=False)
                 yield
                 waited += world.settings.control_period
+            self._held.pop(robot.id, None)
             floor.waiting.pop(robot.id, None)
             floor.leave_hold(robot.id)
             floor.claim(robot.id, pose)
@@ -331,7 +351,12 @@ class Physics:
         floor, world = self.floor, self.world
         blocked, floor.blocked = floor.blocked, {}
         for other, walker in blocked.items():
-            if other in self._busy or other in world.active or walker not in floor.walkers:
+            if walker not in floor.walkers:
+                continue
+            if other in self._held:  # waiting by a work pose for it to clear: it steps aside
+                self._held[other] = walker  # itself (``_controller``)
+                continue
+            if other in self._busy or other in world.active:
                 continue
             rest = floor.walkers[walker]
             way = shapely.LineString(rest.path) if len(rest.path) > 1 else None
@@ -358,22 +383,26 @@ class Physics:
 
     def _step_off(self, rid: str, target: str, away: tuple[float, float]
                   ) -> tuple[float, float]:
-        """A place by ``target`` for ``rid`` to step off to: the open holding place farthest
-        from ``away`` (where the robot coming in waits) that no other robot stands on or
-        holds."""
+        """A place by ``target`` for ``rid`` to step off to: of the open holding places no
+        other robot stands on or holds, the nearest to ``rid`` that keeps a body's width from
+        the way in of the robot at ``away`` (to the nearest work pose), else the farthest
+        from it."""
         now = self.floor.snapshot(self.world.time)
         taken = [xy[:2] for other, xy in now.items() if other != rid]
         taken += [(hx, hy) for other, (hx, hy, _k) in self.floor.holds.items() if other != rid]
-        best: tuple[float, float] | None = None
-        best_d = -1.0
-        for px, py in (p for rank in range(3) for p in self._holding_places(target, rank)):
-            if not self._open(px, py) or any(math.hypot(px - qx, py - qy) < BODY + 0.25
-                                             for qx, qy in taken):
-                continue
-            d = math.hypot(px - away[0], py - away[1])
-            if d > best_d:
-                best, best_d = (px, py), d
-        return best if best is not None else self._holding(rid, target)
+        goal = min(self.spots[target], key=lambda p: math.hypot(p[0] - away[0], p[1] - away[1]))
+        way_in = shapely.LineString([away, goal[:2]])
+        x, y = now[rid][:2]
+        places = [(px, py) for px, py in
+                  (p for rank in range(3) for p in self._holding_places(target, rank))
+                  if self._open(px, py) and all(math.hypot(px - qx, py - qy) >= BODY + 0.25
+                                                for qx, qy in taken)]
+        clear = [p for p in places if way_in.distance(shapely.Point(p)) > BODY + 0.2]
+        if clear:
+            return min(clear, key=lambda p: math.hypot(p[0] - x, p[1] - y))
+        if places:
+            return max(places, key=lambda p: math.hypot(p[0] - away[0], p[1] - away[1]))
+        return self._holding(rid, target)
 
     def _destination(self, rid: str, task: MotionTask, path: np.ndarray, face: float | None
                      ) -> tuple[np.ndarray, float | None]:

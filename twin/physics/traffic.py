@@ -16,12 +16,19 @@ body's walk never lasts exactly what a plan said:
 - **Passing.** Meeting a robot head-on, or a robot standing in its way, on open floor, a robot
   passes on the right (both keep right); where scenery blocks its right it tries the left, else
   it stops and waits.
-- **Arriving where another robot works.** A robot whose destination is taken stops at a holding
-  point beside and behind it; the pick, place or dock then waits until the work pose is clear
-  (``clear_to_enter``) and walks in.
+- **Arriving where another robot works.** A robot whose destination is taken (another robot
+  stands on it, or claimed it to work on) stops at a holding point beside and behind it; the
+  pick, place or dock then waits until the work pose is clear (``clear_to_enter``) and walks
+  in. The robot the line sends to work goes first: one still walking to the pose keeps it only
+  while it is nearer.
+- **Standing in the way.** A robot that stops a walker and has no task of the line (idle, or
+  queued for a spot, a charger or a trip) is asked to step aside (``blocked``): the physics
+  model walks it to the nearest place clear of the walker's path.
 
 Right of way needs no tie-break: every rule above moves or stops one robot against the others'
-positions, and the one that moves first (tick order) claims first.
+positions, and the one that moves first (tick order) claims first. What the rules do not
+foresee (a robot that will not move, a cycle of waits on open floor) ends in a give-up: a walk
+stopped past ``primitives.GIVE_UP`` steps back and tries again (``deadlocked``, counted).
 """
 
 from __future__ import annotations

@@ -1,0 +1,107 @@
+"""Physics against the surrogate with robots sharing the floor (issue 9): four humanoids,
+a one-robot passage, a one-pose cell.
+
+Run: ``.venv/bin/python benchmarks/physics_traffic.py [--minutes 8] [--seeds 12]``.
+The line is ``benchmarks/lines/passage_four.yaml``. The physics (PyBullet, every robot a
+self-balancing humanoid that collides with the others) runs once, seed 1; the calibrated
+surrogate runs ``--seeds`` seeds of the same horizon. Printed for both: completed trips, the
+mean trip cycle (``twin.events.placements``), falls, robot
+contacts (physics), deadlocks given way, and the share of robot time waiting for traffic and
+for a work spot. The judged bound (issue 9): trips and cycle within 3%, no knock-down.
+Physics costs about 35 s of processor time per simulated minute here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pybullet as pb
+
+from twin.events import placements
+from twin.loader import load_line
+from twin.motion import Surrogate, load_calibration
+from twin.physics.motion import Physics
+from twin.sim import RunResult, simulate
+
+LINE = Path(__file__).resolve().parent / "lines" / "passage_four.yaml"
+
+
+def waiting(run: RunResult) -> tuple[float, float]:
+    """Shares of all robot time spent waiting for traffic and for a work spot."""
+    robots = run.kpis.robots.values()
+    return (float(np.mean([k.waiting_traffic for k in robots])),
+            float(np.mean([k.waiting_spot for k in robots])))
+
+
+def physics_run(minutes: float) -> tuple[RunResult, int, float]:
+    """The physics run, the robot pairs that touched (each touch counted once), CPU seconds."""
+    line = load_line(LINE)
+    assert line.fleet is not None and not isinstance(line.fleet.robot, str)
+    model = Physics(line.layout, line.fleet.robot, tote_mass=line.transport.default.tote_mass)
+    touching: set[tuple[str, str]] = set()
+    touches = 0
+    advance = model.advance
+
+    def watched(now: float) -> None:
+        nonlocal touches
+        advance(now)
+        names = sorted(model.bodies)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                hit = bool(pb.getContactPoints(model.bodies[a].body, model.bodies[b].body,
+                                               physicsClientId=model.world.client))
+                if hit and (a, b) not in touching:
+                    touches += 1
+                    touching.add((a, b))
+                elif not hit:
+                    touching.discard((a, b))
+
+    model.advance = watched  # type: ignore[method-assign]
+    start = time.process_time()
+    try:
+        run = simulate(line, hours=minutes / 60, seed=1, warmup_hours=0, events=True,
+                       motion=model, series_bin_s=0)
+    finally:
+        model.close()
+    return run, touches, time.process_time() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=8.0)
+    parser.add_argument("--seeds", type=int, default=12)
+    args = parser.parse_args()
+    line = load_line(LINE)
+    assert line.fleet is not None and not isinstance(line.fleet.robot, str)
+    spec = line.fleet.robot
+    rows = []
+    for seed in range(args.seeds):
+        run = simulate(line, hours=args.minutes / 60, seed=seed, warmup_hours=0, events=True,
+                       motion=Surrogate(spec, load_calibration(spec)), series_bin_s=0)
+        n, cycle = placements(run.events)
+        rows.append((n, cycle, *waiting(run), sum(k.falls for k in run.kpis.robots.values()),
+                     run.kpis.traffic.deadlocks if run.kpis.traffic else 0))
+    sur = np.array(rows, dtype=float)
+    phys, touches, cpu = physics_run(args.minutes)
+    n, cycle = placements(phys.events)
+    p_traffic, p_spot = waiting(phys)
+    falls = sum(k.falls for k in phys.kpis.robots.values())
+    deadlocks = phys.kpis.traffic.deadlocks if phys.kpis.traffic else 0
+    print(f"{LINE.name}: 4 robots, {args.minutes:g} min (physics: seed 1, {cpu:.0f} s CPU; "
+          f"surrogate: mean of {args.seeds} seeds)")
+    print(f"{'':<22}{'physics':>10}{'surrogate':>11}{'ratio':>8}")
+    mean = np.nanmean(sur, axis=0)
+    for label, p, s in (("trips", n, mean[0]), ("trip cycle (s)", cycle, mean[1]),
+                        ("waiting traffic", p_traffic, mean[2]),
+                        ("waiting spot", p_spot, mean[3])):
+        print(f"{label:<22}{p:>10.3f}{s:>11.3f}{p / s if s else float('nan'):>8.2f}")
+    print(f"{'falls':<22}{falls:>10d}{mean[4]:>11.2f}")
+    print(f"{'deadlocks given way':<22}{deadlocks:>10d}{mean[5]:>11.2f}")
+    print(f"{'robot contacts':<22}{touches:>10d}")
+
+
+if __name__ == "__main__":
+    main()
