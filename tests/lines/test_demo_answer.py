@@ -15,13 +15,13 @@ def _row(robots: int, rate: float, half: float, wait: float, busy: float) -> dic
 
 def test_the_answer_quotes_the_fleet_it_names() -> None:
     # shaped like tote_line's sweep with the self-balancing walker_s2: four reach the pace
-    rows = [_row(3, 49.5, 0.4, 580, 0.96), _row(4, 60.4, 1.7, 954, 0.88),
-            _row(5, 60.8, 1.8, 1549, 0.71)]
+    rows = [_row(3, 48.1, 0.4, 666, 0.97), _row(4, 60.5, 2.0, 1005, 0.91),
+            _row(5, 60.8, 2.0, 1467, 0.73)]
     text = answer(rows, 4)
-    assert text.startswith("Answer: 4 humanoids reach the line's pace: 60.4 +/- 1.7 doors")
-    assert "busy 88%" in text
-    assert "5 make 60.8 +/- 1.8" in text and "1549 s a charge against 954 s" in text
-    assert text.index("60.4") < text.index("60.8")
+    assert text.startswith("Answer: 4 humanoids reach the line's pace: 60.5 +/- 2.0 doors")
+    assert "busy 91%" in text
+    assert "5 make 60.8 +/- 2.0" in text and "1467 s a charge against 1005 s" in text
+    assert text.index("60.5") < text.index("60.8")
 
 
 def test_one_replication_says_there_is_no_interval() -> None:

@@ -95,11 +95,11 @@ def test_physics_and_calibrated_surrogate_agree_on_a_small_line(spec: RobotSpec)
               f"physics {p_cycle:.2f} s surrogate {surrogate_cycle:.2f} s")
     print(report)
     assert p_trips >= 8, report  # enough trips to compare
-    # 7%, not 5%: since work stands are solid in the line's world (robots no longer walk
-    # through them), a place there takes 1.4 s longer than with ghost stands (12.2 against
-    # 10.8 s on this line, seed 1), which the calibration's place runs, started on the
-    # pose, do not show: physics 55.7 s against the surrogate's 52.5 s (was 54.2 s)
-    assert abs(p_cycle / surrogate_cycle - 1.0) <= 0.07, report
+    # the calibration picks and places at solid stands at the end of a walk, as the line
+    # does (twin.calibrate._act_runs): physics 54.28 s against the surrogate's 53.88 s
+    # (recalibrated 30 Nov 19:31, 3 seeds; before, with acts started on the pose, 55.7 s
+    # against 52.5 s, and the bound was 7%)
+    assert abs(p_cycle / surrogate_cycle - 1.0) <= 0.05, report
     assert abs(p_trips / surrogate_trips - 1.0) <= 0.05 or abs(p_trips - surrogate_trips) <= 1, \
         report
     # the line's throughput (units out of the conveyor) follows the trips
