@@ -83,7 +83,8 @@ def main() -> None:
                        motion=Surrogate(spec, load_calibration(spec)), series_bin_s=0)
         n, cycle = placements(run.events)
         rows.append((n, cycle, *waiting(run), sum(k.falls for k in run.kpis.robots.values()),
-                     run.kpis.traffic.deadlocks if run.kpis.traffic else 0))
+                     run.kpis.traffic.deadlocks if run.kpis.traffic else 0,
+                     sum(k.tasks for k in run.kpis.robots.values())))
     sur = np.array(rows, dtype=float)
     phys, touches, cpu = physics_run(args.minutes)
     n, cycle = placements(phys.events)
@@ -94,7 +95,9 @@ def main() -> None:
           f"surrogate: mean of {args.seeds} seeds)")
     print(f"{'':<22}{'physics':>10}{'surrogate':>11}{'ratio':>8}")
     mean = np.nanmean(sur, axis=0)
-    for label, p, s in (("trips", n, mean[0]), ("trip cycle (s)", cycle, mean[1]),
+    tasks = sum(k.tasks for k in phys.kpis.robots.values())
+    for label, p, s in (("trips (log)", n, mean[0]), ("trips (line KPI)", tasks, mean[6]),
+                        ("trip cycle (s)", cycle, mean[1]),
                         ("waiting traffic", p_traffic, mean[2]),
                         ("waiting spot", p_spot, mean[3])):
         print(f"{label:<22}{p:>10.3f}{s:>11.3f}{p / s if s else float('nan'):>8.2f}")

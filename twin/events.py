@@ -134,7 +134,9 @@ def read_events(path: Path) -> pa.Table:
 def placements(events: Any) -> tuple[int, float]:
     """Placements made, and the mean trip cycle (time between the ends of one robot's
     successive placements), read from an event log (a pandas frame of ``SCHEMA``). A place
-    that failed (its ``placing`` row followed by ``task_failed``) is not counted."""
+    that failed (its ``placing`` row followed by ``task_failed``) is not counted, and a
+    body's stops inside one place (``placing``, ``waiting_spot``, ``placing``: a physics
+    robot waiting for its work pose to clear) are one place."""
     import numpy as np
 
     rows = events[events["kind"].astype(str) == "robot"]
@@ -142,8 +144,15 @@ def placements(events: Any) -> tuple[int, float]:
     for _, g in rows.groupby(rows["entity"].astype(str), observed=True):
         g = g.sort_values("t", kind="stable")
         state, t = g["state"].astype(str).to_numpy(), g["t"].to_numpy()
-        ends = [t[i + 1] for i in range(len(state) - 1)
-                if state[i] == "placing" and state[i + 1] not in ("placing", "task_failed")]
+        ends = []
+        for i in range(len(state) - 1):
+            if state[i] != "placing" or state[i + 1] in ("placing", "task_failed"):
+                continue
+            j = i + 1
+            while j < len(state) and state[j] in ("waiting_spot", "waiting_traffic"):
+                j += 1
+            if j == len(state) or state[j] != "placing":
+                ends.append(t[i + 1])
         done += len(ends)
         cycles.extend(np.diff(ends).tolist())
     return done, float(np.mean(cycles)) if cycles else float("nan")
