@@ -40,11 +40,11 @@ demo: install
 
 # The README's picture: tote_line as shipped (3 robots, 1 swap dock), Monday 08:30.
 readme-image: $(STAMP)
-	$(PY) benchmarks/refresh_figures.py --only image
+	$(BIN)/twin render lines/tote_line.yaml --hours 4 --seed 1 --at "8.5 h" --out docs/viewer.png
 
 # The README's robot card, from the shipped calibration (again after `twin calibrate`).
 readme-card: $(STAMP)
-	$(PY) benchmarks/refresh_figures.py --only card
+	$(BIN)/twin card walker_s2 --out docs --no-html
 
 # Every documented figure that comes from a run, again (after `twin calibrate`, or a change
 # to what a run makes): tables rewritten, figures in prose printed beside the old ones.

@@ -299,12 +299,11 @@ def optimize() -> None:
 
 
 def image() -> None:
-    twin_cli("render", "lines/tote_line.yaml", "--hours", "4", "--seed", "1", "--at", "8.5 h",
-             "--out", "docs/viewer.png")
+    subprocess.run(["make", "readme-image"], check=True, cwd=ROOT)  # (its command: Makefile)
 
 
 def card() -> None:
-    twin_cli("card", "walker_s2", "--out", "docs", "--no-html")
+    subprocess.run(["make", "readme-card"], check=True, cwd=ROOT)
 
 
 STEPS: dict[str, Callable[[], None]] = {
