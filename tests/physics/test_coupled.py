@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from twin.config import Line
+from twin.events import placements
 from twin.line.factory import Factory
 from twin.line.measure import measure
 from twin.loader import load_robot
@@ -53,21 +53,6 @@ def small_line(units: int = 2, unit_mass: float = 5.0) -> dict[str, Any]:
     }
 
 
-def trips(events: pd.DataFrame) -> tuple[int, float]:
-    """Completed trips (placements) and the mean trip cycle: time between the ends of
-    successive placements of one robot."""
-    rows = events[events["kind"].astype(str) == "robot"]
-    done, cycles = 0, []
-    for _, g in rows.groupby(rows["entity"].astype(str)):
-        g = g.sort_values("t", kind="stable")
-        state, t = g["state"].astype(str).to_numpy(), g["t"].to_numpy()
-        ends = [t[i + 1] for i in range(len(state) - 1)
-                if state[i] == "placing" and state[i + 1] != "placing"]
-        done += len(ends)
-        cycles.extend(np.diff(ends))
-    return done, float(np.mean(cycles)) if cycles else float("nan")
-
-
 def test_physics_and_calibrated_surrogate_agree_on_a_small_line(spec: RobotSpec) -> None:
     line = Line.model_validate(small_line())
     hours = MINUTES / 60.0
@@ -79,7 +64,7 @@ def test_physics_and_calibrated_surrogate_agree_on_a_small_line(spec: RobotSpec)
                         series_bin_s=0)
     finally:
         model.close()
-    p_trips, p_cycle = trips(phys.events)
+    p_trips, p_cycle = placements(phys.events)
     robot = phys.kpis.robots["robot1"]
     assert robot.falls == 0 and robot.failed_tasks == 0
     assert robot.tasks == p_trips
@@ -87,7 +72,7 @@ def test_physics_and_calibrated_surrogate_agree_on_a_small_line(spec: RobotSpec)
     for seed in range(SURROGATE_SEEDS):
         run = simulate(line, hours=hours, seed=100 + seed, warmup_hours=0, events=True,
                        motion=Surrogate(spec, cal), series_bin_s=0)
-        n, c = trips(run.events)
+        n, c = placements(run.events)
         s_trips.append(n)
         s_cycle.append(c)
     surrogate_trips, surrogate_cycle = float(np.mean(s_trips)), float(np.mean(s_cycle))

@@ -144,17 +144,18 @@ class Physics:
         if self.ghosts:
             return x, y, heading
         taken = [h.pose()[:2] for h in self.bodies.values()]
-
-        def free(px: float, py: float) -> bool:
-            return self._open(px, py) and all(math.hypot(px - qx, py - qy) >= BODY + 0.25
-                                              for qx, qy in taken)
-
-        if free(x, y):
+        if self._room(x, y, taken):
             return x, y, heading
         for px, py in _rings(x, y, heading + math.pi, 7):  # behind the pose first
-            if free(px, py):
+            if self._room(px, py, taken):
                 return px, py, heading
         return x, y, heading
+
+    def _room(self, px: float, py: float, taken: list[tuple[float, float]]) -> bool:
+        """A robot can stand at (px, py) (``_open``) a body's width from the robots at
+        ``taken``."""
+        return self._open(px, py) and all(math.hypot(px - qx, py - qy) >= BODY + 0.25
+                                          for qx, qy in taken)
 
     def _open(self, px: float, py: float) -> bool:
         """A robot can stand at (px, py): on the floor, clear of obstacles and fixtures."""
@@ -318,19 +319,16 @@ class Physics:
     def _make_way(self, rid: str, target: str, poses: list[tuple[float, float, float]]
                   ) -> None:
         """Robots standing on or by a work pose of ``target`` that the line has not sent
-        there (idle, or waiting for the line's spot, charger or next task) step off to the
-        free holding place farthest from ``rid``, who has the spot."""
-        floor, world = self.floor, self.world
-        now = floor.snapshot(world.time)
-        for other, h in self.bodies.items():
+        there (idle, or waiting for the line's spot, charger or next task) step off to a
+        holding place clear of the way in of ``rid``, who has the spot (``_step_off``)."""
+        world = self.world
+        now = self.floor.snapshot(world.time)
+        for other in self.bodies:
             if other == rid or other in self._busy or other in world.active:
                 continue  # working, or walking on (a walk there stops short of the pose)
             ox, oy = now[other][:2]
             if any(math.hypot(ox - p[0], oy - p[1]) < CLEAR for p in poses):
-                floor.release(other)
-                hx, hy = self._step_off(other, target, now[rid][:2])
-                world.start(h, prim.walk(world, h, [[hx, hy]], APPROACH_SPEED_ASIDE,
-                                         carry=self.carries.get(other), floor=floor))
+                self._send_aside(other, self._step_off(other, target, now[rid][:2]))
 
     def _in_the_way(self, rid: str, poses: list[tuple[float, float, float]]
                     ) -> tuple[float, float] | None:
@@ -363,10 +361,15 @@ class Physics:
             ox, oy = floor.snapshot(world.time)[other][:2]
             place = self._clear_of(other, ox, oy, way)
             if place is not None:
-                floor.release(other)
-                h = self.bodies[other]
-                world.start(h, prim.walk(world, h, [place], APPROACH_SPEED_ASIDE,
-                                         carry=self.carries.get(other), floor=floor))
+                self._send_aside(other, place)
+
+    def _send_aside(self, rid: str, place: tuple[float, float]) -> None:
+        """Walk ``rid`` (standing, without a task of the line) to ``place``: it gives up its
+        pose and holding place."""
+        self.floor.release(rid)
+        h = self.bodies[rid]
+        self.world.start(h, prim.walk(self.world, h, [place], APPROACH_SPEED_ASIDE,
+                                      carry=self.carries.get(rid), floor=self.floor))
 
     def _clear_of(self, rid: str, x: float, y: float, way: shapely.LineString | None
                   ) -> tuple[float, float] | None:
@@ -375,9 +378,8 @@ class Physics:
         now = self.floor.snapshot(self.world.time)
         taken = [xy[:2] for other, xy in now.items() if other != rid]
         for px, py in _rings(x, y, 0.0, 4):
-            if (self._open(px, py)
-                    and all(math.hypot(px - qx, py - qy) >= BODY + 0.25 for qx, qy in taken)
-                    and (way is None or way.distance(shapely.Point(px, py)) > BODY + 0.3)):
+            if self._room(px, py, taken) and (
+                    way is None or way.distance(shapely.Point(px, py)) > BODY + 0.3):
                 return px, py
         return None
 
@@ -393,10 +395,8 @@ class Physics:
         goal = min(self.spots[target], key=lambda p: math.hypot(p[0] - away[0], p[1] - away[1]))
         way_in = shapely.LineString([away, goal[:2]])
         x, y = now[rid][:2]
-        places = [(px, py) for px, py in
-                  (p for rank in range(3) for p in self._holding_places(target, rank))
-                  if self._open(px, py) and all(math.hypot(px - qx, py - qy) >= BODY + 0.25
-                                                for qx, qy in taken)]
+        places = [p for rank in range(3) for p in self._holding_places(target, rank)
+                  if self._room(*p, taken)]
         clear = [p for p in places if way_in.distance(shapely.Point(p)) > BODY + 0.2]
         if clear:
             return min(clear, key=lambda p: math.hypot(p[0] - x, p[1] - y))

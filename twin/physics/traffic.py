@@ -246,16 +246,12 @@ class SharedFloor:
             self.loaded.discard(name)
         reach = TOTE_REACH if loaded else 0.0
         remaining = float((leg_end - np.array([x, y])) @ unit)
-        mine = self.poses.get(name)
-        owner = mine is not None and math.hypot(mine[0] - leg_end[0], mine[1] - leg_end[1]) < 0.3
-        if last_leg and any(other != name and math.hypot(q[0] - leg_end[0], q[1] - leg_end[1])
-                            < 0.3 for other, q in self.poses.items()):
-            # another robot took this walk's destination pose to work on: stop short, aside
-            room = max(remaining - HOLD_BACK, 0.0)
-            way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
-            if room < 2.5:
-                way.offset = self._aside(x, y, unit, -HOLD_SIDE)
-            way.hold = room < 0.05 or way.speed < 0.1
+        # who works on (or is about to work on) this walk's destination pose
+        taker = next((other for other, q in self.poses.items()
+                      if math.hypot(q[0] - leg_end[0], q[1] - leg_end[1]) < 0.3), None)
+        owner = taker == name
+        if last_leg and taker is not None and not owner:  # another robot took it
+            self._hold_short(way, x, y, unit, remaining)
             for_spot = True
         for other, (ox, oy, ovx, ovy) in now.items():
             if other == name:
@@ -276,12 +272,8 @@ class SharedFloor:
                         self.blocked[other] = name
                     for_spot = True
                     continue
-                # it stands on (or by, or works on) this walk's destination: stop short, aside
-                room = max(remaining - HOLD_BACK, 0.0)
-                way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
-                if room < 2.5:
-                    way.offset = self._aside(x, y, unit, -HOLD_SIDE)
-                way.hold = room < 0.05 or way.speed < 0.1
+                # it stands on (or by, or works on) this walk's destination
+                self._hold_short(way, x, y, unit, remaining)
                 for_spot = True
                 if way.speed < STOPPED:
                     self.blocked[other] = name
@@ -319,6 +311,16 @@ class SharedFloor:
         elif way.speed > 2 * STOPPED:
             self.waiting.pop(name, None)
         return way
+
+    def _hold_short(self, way: Way, x: float, y: float, unit: np.ndarray,
+                    remaining: float) -> None:
+        """The walk's destination is taken: stop ``HOLD_BACK`` short of it, stepped aside to
+        the right where the robot leaving passes, and end the walk there (``way.hold``)."""
+        room = max(remaining - HOLD_BACK, 0.0)
+        way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
+        if room < 2.5:
+            way.offset = self._aside(x, y, unit, -HOLD_SIDE)
+        way.hold = room < 0.05 or way.speed < 0.1
 
     def queue_place(self, name: str, at: tuple[float, float]) -> int:
         """Place in the queue of robots holding for the location at ``at`` (0: first)."""
