@@ -1,10 +1,12 @@
 """Measured trials of the balanced humanoid (``twin.physics.humanoid``): hold a tote in both
 hands, walk a straight line at a commanded speed holding the measured pace. Shared by
-``benchmarks/physics_bench.py`` (20 seeds) and the tests (a few)."""
+``benchmarks/physics_bench.py`` and ``benchmarks/walk_seeds.py`` (20 seeds) and the tests (a
+few)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,23 +51,41 @@ def hold_tote(world: World, robot: Humanoid, mass: float) -> Carry:
     return held
 
 
-def walk_trial(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
-               metres: float = 10.0, heading: float | None = None) -> tuple[bool, float]:
+@dataclass(frozen=True)
+class WalkRecord:
+    """One measured straight walk: what happened and what the hands felt."""
+
+    fell: bool
+    dropped: bool  # the tote slipped out of the hands (``Carry.dropped``)
+    speed: float  # m/s achieved over the measured metres (NaN: not walked to the end)
+    gap: float  # largest distance a hand was from its handle (m; 0 without a tote)
+    floor_friction: float  # the floor's friction the seed drew (or the world's own)
+    seconds: float  # simulated time walked
+
+
+def walk_record(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
+                metres: float = 10.0, heading: float | None = None,
+                floor: tuple[float, float] | None = None) -> WalkRecord:
     """Start at a random heading (holding a tote of ``payload`` kg), walk ``metres`` after the
-    first metre holding the measured pace (as ``prim.walk`` does); returns (fell or dropped,
-    achieved speed)."""
+    first metre holding the measured pace (as ``prim.walk`` does). With ``floor`` the seed
+    also draws the floor's friction from that range (drawn after the heading and the start,
+    so those stay what the seed gave before)."""
     rng = np.random.default_rng(seed)
     drawn = float(rng.uniform(-math.pi, math.pi))  # drawn always: the seed's later draws stay put
     heading = drawn if heading is None else heading
     world = World()
     try:
         x0, y0 = rng.uniform(-0.02, 0.02, 2)
+        mu = float(pb.getDynamicsInfo(world.floor, -1, physicsClientId=world.client)[1])
+        if floor is not None:
+            mu = float(rng.uniform(*floor))
+            pb.changeDynamics(world.floor, -1, lateralFriction=mu, physicsClientId=world.client)
         robot = Humanoid(world.client, spec, URDF, x0, y0, heading, "r",
-                                 world.settings.control_period)
+                         world.settings.control_period)
         held = hold_tote(world, robot, payload) if payload > 0 else None
         x0, y0, _ = robot.pose()
         dt = world.settings.control_period
-        t, integral = 0.0, 0.0
+        t, integral, gap = 0.0, 0.0, 0.0
         marks: list[float] = []
         while len(marks) < 2 and t < 3.0 * metres / speed + 5.0 and not robot.fallen:
             x, y, yaw = robot.pose()
@@ -81,9 +101,18 @@ def walk_trial(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
                                float(np.clip(1.5 * wrap_angle(heading - yaw), -0.5, 0.5)))
             _tick(world, robot)
             t += dt
-            if held is not None and held.dropped():
-                return True, math.nan
+            if held is not None:
+                gap = max(gap, held.gap())
+                if held.dropped():
+                    return WalkRecord(robot.fallen, True, math.nan, gap, mu, t)
         achieved = metres / (marks[1] - marks[0]) if len(marks) == 2 else math.nan
-        return robot.fallen, achieved
+        return WalkRecord(robot.fallen, False, achieved, gap, mu, t)
     finally:
         world.close()
+
+
+def walk_trial(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
+               metres: float = 10.0, heading: float | None = None) -> tuple[bool, float]:
+    """``walk_record`` in short: (fell or dropped, achieved speed)."""
+    r = walk_record(spec, speed, seed, payload, metres, heading)
+    return r.fell or r.dropped, r.speed
