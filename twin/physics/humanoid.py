@@ -7,6 +7,9 @@ joints produce follows the plan; level the swing sole against the measured pelvi
 the legs' IK for the planned ankle poses; swing the arms against the legs; and drive every
 joint through a position servo bounded by the URDF's torque limits (scaled by the robot YAML)
 and speed limits. No external force or torque acts on any link.
+
+The body is the robot file's: its ``height`` scales the URDF, the lengths below and the gait
+(``body.Body``), its ``mass`` the links' masses.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import numpy as np
 import pybullet as pb
 
 from twin.motion import GRAVITY, wrap_angle
+from twin.physics.body import Body
 from twin.physics.energy import EnergyMeter
 from twin.physics.frames import BodyFrames, yaw_of
 from twin.physics.grip import CARRY as CARRY  # the top of a lift: a home in grip.py
-from twin.physics.kinematics import ANKLE_HEIGHT, HIP_Y, HIP_Z, SHOULDER, arm_ik, leg_ik
+from twin.physics.kinematics import PELVIS_HEIGHT as PELVIS_HEIGHT  # home: kinematics.py
+from twin.physics.kinematics import arm_ik, leg_ik
 from twin.physics.walking import SIDES, GaitParameters, Pose, WalkingPattern, other
 from twin.robot import RobotSpec
 
@@ -30,10 +35,10 @@ LEG = ("hip_yaw", "hip_roll", "hip_pitch", "knee", "ankle_pitch", "ankle_roll")
 ARM = ("shoulder_pitch", "shoulder_roll", "elbow")
 HAND_PITCH = -1.0  # rad, the hands' pitch in the heading frame while reaching: in the middle of
 # the wrist's range both at a handle on a work surface and in the carry pose
-FALL_HEIGHT = 0.55  # m, pelvis below this: fallen
+FALL_HEIGHT = 0.55  # m, pelvis below this: fallen (the reference body's)
 FALL_TILT = 0.7  # rad, pelvis tilted beyond this: fallen
 HUG = 0.08  # m the tote is then drawn in for walking
-PELVIS_HEIGHT = 0.84  # m, walking
+COM_ABOVE_PELVIS = 0.04  # m, the walking body's CoM above the pelvis centre (measured)
 LOAD_FILTER = 0.5  # s, smoothing of the load the wrists feel (the grip forces ring with the
 # body's sway: read fast, that ringing would feed back into the balance)
 ARM_SWING = 1.0  # rad of shoulder pitch per metre between the feet
@@ -48,8 +53,8 @@ STAND_DCM = 0.4  # pelvis shift per metre of capture-point error while standing:
 # the standing body rocks on its soles (roll 0.03 rad for seconds; 0.3-0.5 take it under 0.002)
 OFFSET_FILTER = 0.05  # s
 LEG_GAIN = 0.3  # position gain of the leg servos (PyBullet's motor error reduction)
-SOLE_TWIST = 0.03  # m, torsional friction of a sole: about 2/3 of its contact radius times mu
-# (a planted foot resists twisting on the floor even when it touches along an edge)
+SOLE_TWIST = 0.03  # m (reference body), torsional friction of a sole: about 2/3 of its contact
+# radius times mu (a planted foot resists twisting on the floor even when it touches along an edge)
 ANKLE_GAIN = 0.2  # position gain of the ankle servos (lower: the soles give to the floor)
 
 
@@ -61,15 +66,16 @@ class Humanoid(BodyFrames):
                  params: GaitParameters | None = None) -> None:
         self.client, self.spec, self.name = client, spec, name
         self.dt = control_period
-        self.params = params or GaitParameters()
-        self.pelvis_height = PELVIS_HEIGHT
+        self.body_size = Body.of(spec.height)
+        self.params = params or self.body_size.gait()
+        self.pelvis_height = self.body_size.pelvis_height
         self.load: list[int] = []  # grip constraints of a held object (the wrists' sensors)
         self.load_body = -1
         self.load_mass = 0.0  # kg the hands carry, from the wrists' vertical force
         self.load_point = np.zeros(3)  # where a load was let go (its weight fades there)
         self.body = pb.loadURDF(str(urdf), [x, y, self.pelvis_height + 0.01],
                                 pb.getQuaternionFromEuler([0, 0, heading]),
-                                physicsClientId=client)
+                                globalScaling=self.body_size.scale, physicsClientId=client)
         n = pb.getNumJoints(self.body, physicsClientId=client)
         infos = [pb.getJointInfo(self.body, i, physicsClientId=client) for i in range(n)]
         self.joint = {info[1].decode(): i for i, info in enumerate(infos)}
@@ -87,7 +93,8 @@ class Humanoid(BodyFrames):
                                 for i in range(-1, n)])
         for side in SIDES:
             pb.changeDynamics(self.body, self.joint[f"{side}_ankle_roll"], lateralFriction=1.0,
-                              spinningFriction=SOLE_TWIST, physicsClientId=client)
+                              spinningFriction=self.body_size.length(SOLE_TWIST),
+                              physicsClientId=client)
         self.limits = np.array([info[10] for info in infos]) * spec.joint_torque_limit
         self.speed_limits = np.array([info[11] for info in infos])
         # arm drives: the shoulders give the arm motors' peak torque (a limit PyBullet applies at
@@ -124,7 +131,7 @@ class Humanoid(BodyFrames):
         base = Pose(x, y, heading)
         w = self.params.stance_width
         left, right = base.compose(0.0, w), base.compose(0.0, -w)
-        zc = self.pelvis_height + 0.04  # CoM above the pelvis centre (measured)
+        zc = self.pelvis_height + self.body_size.length(COM_ABOVE_PELVIS)
         self.gait = WalkingPattern(left, right, zc, self.dt, self.params)
 
     def stand_up(self, x: float, y: float, heading: float) -> None:
@@ -132,7 +139,7 @@ class Humanoid(BodyFrames):
         c = self.client
         self.waist = 0.0
         self.let_go(at_once=True)
-        self.pelvis_height = PELVIS_HEIGHT
+        self.pelvis_height = self.body_size.pelvis_height
         self.grips = {"left": None, "right": None}
         pb.resetBasePositionAndOrientation(self.body, [x, y, self.pelvis_height + 0.01],
                                            pb.getQuaternionFromEuler([0, 0, heading]),
@@ -244,16 +251,17 @@ class Humanoid(BodyFrames):
 
     # --- control -----------------------------------------------------------------------
     def _compute_targets(self, pelvis_xy: np.ndarray, yaw: float) -> None:
-        t = self.targets
+        t, size = self.targets, self.body_size
         frame = Pose(float(pelvis_xy[0]), float(pelvis_xy[1]), yaw)
-        hip_z = self.pelvis_height + HIP_Z
+        hip_z = self.pelvis_height + size.hip_z
         for side in SIDES:
             foot = self.gait.feet[side]
             ax, ay = frame.local(foot.x, foot.y)
-            hy = HIP_Y if side == "left" else -HIP_Y
-            z = ANKLE_HEIGHT + self.gait.lift[side] - hip_z
+            hy = size.hip_y if side == "left" else -size.hip_y
+            z = size.ankle_height + self.gait.lift[side] - hip_z
             fyaw = wrap_angle(foot.yaw - yaw)  # feet and pelvis may sit either side of +-pi
-            for name, angle in zip(LEG, leg_ik(ax, ay - hy, z, fyaw), strict=True):
+            for name, angle in zip(LEG, leg_ik(ax, ay - hy, z, fyaw, size.thigh, size.shank),
+                                   strict=True):
                 t[self.joint[f"{side}_{name}"]] = angle
             if side != self.gait.stance() and self.gait.lift[side] > 0.0:
                 # land flat: the swing sole levelled against the measured pelvis tilt
@@ -270,15 +278,17 @@ class Humanoid(BodyFrames):
                 fx, _ = frame.local(self.gait.feet[side].x, self.gait.feet[side].y)
                 ox, _ = frame.local(self.gait.feet[other(side)].x,
                                     self.gait.feet[other(side)].y)
-                swing = float(np.clip(ARM_SWING * (fx - ox), -0.6, 0.6))
+                swing = float(np.clip(ARM_SWING / size.scale * (fx - ox), -0.6, 0.6))
                 q: tuple[float, ...] = (swing, 0.15 if side == "left" else -0.15, -0.3)
             else:
                 torso_pos, torso_orn = self.link_frame("waist_pitch")
                 inv_pos, inv_orn = pb.invertTransform(torso_pos, torso_orn)
                 world = self.to_world(grip)
                 local, _ = pb.multiplyTransforms(inv_pos, inv_orn, world.tolist(), (0, 0, 0, 1))
-                sy = SHOULDER[1] if side == "left" else -SHOULDER[1]
-                q = arm_ik(local[0] - SHOULDER[0], local[1] - sy, local[2] - SHOULDER[2])
+                sx, sy, sz = size.shoulder
+                sy = sy if side == "left" else -sy
+                q = arm_ik(local[0] - sx, local[1] - sy, local[2] - sz, size.upper_arm,
+                           size.forearm)
             for name, qj in zip(ARM, q, strict=True):
                 t[self.joint[f"{side}_{name}"]] = qj
             # the wrist holds the hand at its pitch whatever the arm and the body's tilt do
@@ -342,7 +352,8 @@ class Humanoid(BodyFrames):
         self.meter.distance_m += float(np.hypot(*(xy - self.last_xy)))
         self.last_xy = xy
         rot = pb.getMatrixFromQuaternion(orn)
-        if not self.fallen and (pos[2] < FALL_HEIGHT or math.acos(min(rot[8], 1.0)) > FALL_TILT):
+        low = pos[2] < self.body_size.length(FALL_HEIGHT)
+        if not self.fallen and (low or math.acos(min(rot[8], 1.0)) > FALL_TILT):
             self.fallen = True
             self.falls += 1
         return power

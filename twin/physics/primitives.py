@@ -25,13 +25,11 @@ from twin.motion import STANDING, wrap_angle
 from twin.motion import corners as path_corners
 from twin.physics.carry import Carry
 from twin.physics.humanoid import CARRY, HUG, Humanoid
-from twin.physics.humanoid import PELVIS_HEIGHT as WALK_HEIGHT
 from twin.physics.stability import Watch
 from twin.physics.traffic import SharedFloor
-from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
+from twin.physics.world import STAND_AHEAD, STAND_HEIGHT, TOTE_SIZE, Tote, World
 
 Controller = Generator[None, None, "Result"]
-CROUCH_HEIGHT = 0.80
 SET_DOWN = 0.04  # m a place lowers below the surface at most, stopping on contact
 SET_DOWN_SHARE = 0.3  # the surface has the tote once the wrists feel less than this share
 LANDED = 0.05  # s ... for this long
@@ -466,7 +464,8 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
         handles = {s: np.array(p) for s, p in tote.handles(world.client).items()}
         pre = {s: robot.to_world(robot.to_body(h) + np.array(
             [-0.03, 0.07 if s == "left" else -0.07, 0.06])) for s, h in handles.items()}
-        r = yield from _reach(world, robot, pre, 1.2, CROUCH_HEIGHT, 0.35, fixed=True)
+        r = yield from _reach(world, robot, pre, 1.2, robot.body_size.crouch_height, 0.35,
+                              fixed=True)
         t += r.duration
         r = yield from _reach(world, robot, handles, 0.6, fixed=True)
         t += r.duration
@@ -487,7 +486,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     else:
         r = yield from _reach(world, robot, {s: np.array([0.25, 0.25 if s == "left" else -0.25,
                                                           1.0]) for s in ("left", "right")},
-                              RISE_TIME, WALK_HEIGHT, 0.0)
+                              RISE_TIME, robot.body_size.pelvis_height, 0.0)
         robot.grips = {"left": None, "right": None}
         return Result(ok=False, retries=retries, duration=t + r.duration,
                       note=f"hands missed the handles by {miss:.3f} m"), None
@@ -495,8 +494,9 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     held = {s: robot.to_body(robot.grip_point(s)) for s in ("left", "right")}
     half = 0.5 * float(held["left"][1] - held["right"][1])
     robot.grips = dict(held)  # type: ignore[arg-type]
-    top = {s: np.array([CARRY[0], half if s == "left" else -half, CARRY[2]])
-           for s in ("left", "right")}
+    size = robot.body_size  # the carry pose's reach and height follow the body, its width the tote
+    top = {s: np.array([size.length(CARRY[0]), half if s == "left" else -half,
+                        size.length(CARRY[2])]) for s in ("left", "right")}
     # take the weight first: the hands pull the tote just off the surface and hold it there
     # while the balance takes the load in (the wrists' reading settles over LOAD_FILTER); a
     # lift straight through would tip the body forward before the balance has counted it
@@ -508,14 +508,14 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
     mid = {s: robot.grips[s] + np.array([-0.05, 0.0, 0.25 - TAKE_UP]) for s in top}  # type: ignore[operator]
     r = yield from _reach(world, robot, mid, 1.0, None, 0.2)
     t += r.duration
-    r = yield from _reach(world, robot, top, RISE_TIME, WALK_HEIGHT, 0.0)
+    r = yield from _reach(world, robot, top, RISE_TIME, robot.body_size.pelvis_height, 0.0)
     t += r.duration
     r = yield from hold(world, robot, 0.5)
     t += r.duration + 0 * dt
     z1 = pb.getBasePositionAndOrientation(tote.body, physicsClientId=world.client)[0][2]
     lifted = z1 - z0
     # arms sized for the rated payload hold the carry pose; a heavier tote drags them down
-    sag = CARRY[2] - min(float(robot.to_body(robot.grip_point(s))[2]) for s in top)
+    sag = size.length(CARRY[2]) - min(float(robot.to_body(robot.grip_point(s))[2]) for s in top)
     metrics = {"rise": lifted, "hand_gap": carry.gap(), "sag": sag}
     if robot.fallen:
         carry.release()
@@ -531,7 +531,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
                            f"hands {sag:.2f} m below the carry pose"), None
     # hug it: hold the tote a little closer to the body for walking (headroom for the
     # dynamic loads of the gait on arm drives sized for the rated payload at full reach)
-    hug = {s: g - np.array([HUG, 0.0, 0.0]) for s, g in top.items()}
+    hug = {s: g - np.array([size.length(HUG), 0.0, 0.0]) for s, g in top.items()}
     r = yield from _reach(world, robot, hug, 0.5)
     t += r.duration
     t += yield from _settle(robot, dt, 2.0)
@@ -543,7 +543,7 @@ def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float]
           ) -> Controller:
     """Set the tote down on the surface ahead (or at world ``spot``), release, stand up."""
     if spot is None:
-        ahead = np.array([0.55, 0.0, 0.0])
+        ahead = np.array([STAND_AHEAD, 0.0, 0.0])
     else:
         ahead = robot.to_body((spot[0], spot[1], 0.0))
     grip_z = STAND_HEIGHT + TOTE_SIZE[2] / 2 + (TOTE_SIZE[2] / 2 - 0.03) + 0.015
@@ -557,7 +557,8 @@ def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float]
     above = {s: robot.to_world(g + np.array([-0.05, 0.0, 0.12])) for s, g in down_body.items()}
     dt = world.settings.control_period
     t = 0.0
-    r = yield from _reach(world, robot, above, 1.2, CROUCH_HEIGHT, 0.3, fixed=True)
+    r = yield from _reach(world, robot, above, 1.2, robot.body_size.crouch_height, 0.3,
+                              fixed=True)
     t += r.duration
     # lower until the surface takes the tote's weight off the wrists (a guarded move: pressed
     # on, the surface would push the body over backwards)
@@ -585,7 +586,7 @@ def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float]
     r = yield from _reach(world, robot, out, 0.5)
     t += r.duration
     rest = {s: np.array([0.2, 0.25 if s == "left" else -0.25, 1.0]) for s in out}
-    r = yield from _reach(world, robot, rest, RISE_TIME, WALK_HEIGHT, 0.0)
+    r = yield from _reach(world, robot, rest, RISE_TIME, robot.body_size.pelvis_height, 0.0)
     t += r.duration
     robot.grips = {"left": None, "right": None}
     t += yield from _steady(robot, dt)

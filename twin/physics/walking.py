@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from twin.motion import wrap_angle
 from twin.physics.preview import PreviewGains, PreviewState
+
+if TYPE_CHECKING:
+    from twin.physics.body import Body
 
 SIDES = ("left", "right")
 FOOT_CENTRE = 0.03  # m the sole's centre lies ahead of the ankle
@@ -63,7 +67,8 @@ def mid(a: Pose, b: Pose) -> Pose:
 
 @dataclass(frozen=True)
 class GaitParameters:
-    """Step timing and geometry. Cadence grows with speed (shorter steps in time)."""
+    """Step timing and geometry. Cadence grows with speed (shorter steps in time). The
+    defaults are the reference body's (``body.REFERENCE_HEIGHT``); ``scaled`` gives another's."""
 
     stance_width: float = 0.09  # m from the pelvis centre line to each ankle
     step_height: float = 0.06
@@ -82,6 +87,23 @@ class GaitParameters:
     turn_accel: float = 2.0  # rad/s^2
     zmp_inset: float = 0.02  # m the reference sits inside each sole
     swing_zmp: float = 0.014  # s^2: ZMP shift per m/s^2 of swing-foot acceleration (legs' mass)
+    foot_centre: float = FOOT_CENTRE  # m the sole's centre lies ahead of the ankle
+    max_nudge: float = 0.15  # m a foothold moves at most for the capture point's error
+
+    def scaled(self, body: Body) -> GaitParameters:
+        """These parameters for ``body``: lengths times its scale, the step's times and the
+        speed the cadence is set for times its square root (a pendulum's), linear
+        accelerations unchanged (length over time squared), angular ones over the scale."""
+        length, time, speed = body.length, body.duration, body.speed
+        return replace(
+            self, stance_width=length(self.stance_width), step_height=length(self.step_height),
+            period_slow=time(self.period_slow), period_fast=time(self.period_fast),
+            fast_speed=speed(self.fast_speed), start_time=time(self.start_time),
+            stop_time=time(self.stop_time), max_step=length(self.max_step),
+            max_side=length(self.max_side), min_gap=length(self.min_gap),
+            turn_accel=self.turn_accel / body.scale, zmp_inset=length(self.zmp_inset),
+            swing_zmp=length(self.swing_zmp), foot_centre=length(self.foot_centre),
+            max_nudge=length(self.max_nudge))
 
     def period(self, speed: float) -> float:
         """Duration of one step (s) at ``speed`` m/s."""
@@ -184,7 +206,7 @@ class WalkingPattern:
 
     def _stand_point(self) -> np.ndarray:
         f = self.frame()
-        return f.compose(FOOT_CENTRE + self.shift[0], self.shift[1]).xy()
+        return f.compose(self.params.foot_centre + self.shift[0], self.shift[1]).xy()
 
     def _next_target(self, support: Pose, side: str, twist: tuple[float, float, float],
                      period: float) -> Pose:
@@ -215,7 +237,8 @@ class WalkingPattern:
                 and abs(wrap_angle(left.yaw - right.yaw)) < 0.04)
 
     def _inset(self, pose: Pose, side: str) -> np.ndarray:
-        return pose.compose(FOOT_CENTRE, -self._side_sign(side) * self.params.zmp_inset).xy()
+        return pose.compose(self.params.foot_centre,
+                            -self._side_sign(side) * self.params.zmp_inset).xy()
 
     def _first_swing(self) -> str:
         vx, vy, wz = self.twist
@@ -328,7 +351,7 @@ class WalkingPattern:
                 done = (math.hypot(feet[nxt].x - square.x, feet[nxt].y - square.y) < 0.03
                         and abs(wrap_angle(feet[nxt].yaw - square.yaw)) < 0.04)
                 if done or step.closing:
-                    end = mid(feet["left"], feet["right"]).compose(FOOT_CENTRE, 0.0).xy()
+                    end = mid(feet["left"], feet["right"]).compose(p.foot_centre, 0.0).xy()
                     times.append(t0 + p.stop_time)
                     points.append(end)
                     break
@@ -404,12 +427,14 @@ class WalkingPattern:
             return None
         return other(self.step.swing)
 
-    def nudge(self, error: np.ndarray, gain: float = 1.0, limit: float = 0.15) -> None:
+    def nudge(self, error: np.ndarray, gain: float = 1.0, limit: float | None = None) -> None:
         """Shift the swing foothold by the measured capture-point error (world x, y), until
-        late in the swing."""
+        late in the swing, by at most ``limit`` (the gait's ``max_nudge``)."""
         s = self.step
         if s is None or s.t < s.double or (s.t - s.double) > 0.7 * s.single:
             return
+        if limit is None:
+            limit = self.params.max_nudge
         dx, dy = np.clip(gain * error, -limit, limit)
         support = s.support
         land = Pose(s.target.x + dx, s.target.y + dy, s.target.yaw)

@@ -15,14 +15,15 @@ from typing import Any
 import pybullet as pb
 
 from twin.config import Layout, Location
+from twin.physics.body import HANDLE as HANDLE  # the work geometry's home: body.py
+from twin.physics.body import HANDLE_BELOW_RIM
+from twin.physics.body import STAND_AHEAD as STAND_AHEAD
+from twin.physics.body import STAND_HEIGHT as STAND_HEIGHT
+from twin.physics.body import TOTE_SIZE as TOTE_SIZE
 from twin.physics.humanoid import Humanoid
 from twin.physics.settings import PhysicsSettings
 from twin.robot import ROBOTS_DIR, RobotSpec
 
-STAND_HEIGHT = 0.80  # m, work surface of racks, stations and conveyors
-STAND_AHEAD = 0.55  # m from the robot's standing point to the tote's centre
-TOTE_SIZE = (0.30, 0.40, 0.20)  # depth (along the robot's heading), width, height
-HANDLE = 0.03  # handle bars stick out this far on both sides
 SURFACE_KINDS = ("rack", "station", "conveyor", "buffer")
 
 SPOT_PITCH = 1.0  # m between the work poses of a location with several spots, side by side
@@ -62,7 +63,7 @@ class Tote:
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=client)
         out = {}
         for side, sy in (("left", 1.0), ("right", -1.0)):
-            local = (0.0, sy * (TOTE_SIZE[1] / 2 + HANDLE), TOTE_SIZE[2] / 2 - 0.03)
+            local = (0.0, sy * (TOTE_SIZE[1] / 2 + HANDLE), TOTE_SIZE[2] / 2 - HANDLE_BELOW_RIM)
             out[side] = pb.multiplyTransforms(pos, orn, local, (0, 0, 0, 1))[0]
         return out
 
@@ -161,7 +162,7 @@ class World:
         half = [[d / 2, w / 2, h / 2], [0.04, HANDLE / 2 + 0.005, 0.015],
                 [0.04, HANDLE / 2 + 0.005, 0.015]]
         hy = w / 2 + HANDLE / 2
-        pos = [[0, 0, 0], [0, hy, h / 2 - 0.03], [0, -hy, h / 2 - 0.03]]
+        pos = [[0, 0, 0], [0, hy, h / 2 - HANDLE_BELOW_RIM], [0, -hy, h / 2 - HANDLE_BELOW_RIM]]
         col = pb.createCollisionShapeArray(shapes, halfExtents=half, collisionFramePositions=pos,
                                            physicsClientId=c)
         vis = pb.createVisualShapeArray(shapes, halfExtents=half, visualFramePositions=pos,
