@@ -3,16 +3,17 @@ leaves a robot's physics bit-for-bit the same (issue 11: walker_s2's body must n
 bit when the body follows the robot file's ``height``).
 
 Run: ``.venv/bin/python benchmarks/body_identity.py [ROBOT_YAML]`` (default walker_s2).
-The robot picks a 15 kg tote from a stand, turns, walks 2 m with it and places it on a
-second stand, steps back and docks beside it. Printed: each step's result, time and energy, the
-final pelvis pose and joint angles as exact ``float.hex`` values, and one SHA-256 over the pelvis
-pose and every joint's angle and speed at every control period. Two trees agree bit-for-bit
-when the digests are equal. About 30 s of CPU.
+The robot picks a 15 kg tote (its rated payload if less) from a stand, turns, walks 2 m with
+it, places it on a second stand, steps back and docks beside it. Printed: each step's result,
+time and energy, the final pelvis pose and joint angles as exact ``float.hex`` values, and one
+SHA-256 over the pelvis pose and every joint's angle and speed at every control period. Two
+trees agree bit-for-bit when the digests are equal. About 15 s of CPU.
 
-To compare with the last commit (``git archive HEAD | tar -x -C DIR`` makes its tree)::
+To compare with the last commit (``git archive HEAD | tar -x -C DIR`` makes its tree; set
+PYTHONPATH, or the venv's editable install imports this tree's ``twin`` in both runs)::
 
-    (cd DIR && ../main/.venv/bin/python benchmarks/body_identity.py) > before.txt
-    .venv/bin/python benchmarks/body_identity.py > after.txt
+    (cd DIR && PYTHONPATH=. /work/main/.venv/bin/python benchmarks/body_identity.py) > before.txt
+    PYTHONPATH=. .venv/bin/python benchmarks/body_identity.py > after.txt
     diff before.txt after.txt
 """
 
@@ -28,7 +29,8 @@ import pybullet as pb
 
 from twin.calibrate import load_robot
 from twin.physics import primitives as prim
-from twin.physics.world import STAND_AHEAD, World
+from twin.physics.body import Body
+from twin.physics.world import World
 from twin.robot import ROBOTS_DIR
 
 
@@ -39,8 +41,9 @@ def trial(robot_yaml: Path) -> list[str]:
     digest = hashlib.sha256()
     lines: list[str] = []
     try:
-        world.add_stand("rack", 0.0, 0.0, math.pi)
-        world.add_stand("station", 2.0, 0.0, 0.0)
+        ahead = Body.of(spec.height).stand_ahead
+        world.add_stand("rack", 0.0, 0.0, math.pi, ahead)
+        world.add_stand("station", 2.0, 0.0, 0.0, ahead)
         robot = world.add_humanoid(spec, 0.0, 0.0, math.pi)
         tick = world.tick
 
@@ -51,7 +54,7 @@ def trial(robot_yaml: Path) -> list[str]:
             digest.update(np.array([*pos, *orn, *(v for s in states for v in s[:2])]).tobytes())
 
         world.tick = watched  # type: ignore[method-assign]
-        tote = world.add_tote(15.0, -STAND_AHEAD, 0.0, math.pi)
+        tote = world.add_tote(min(15.0, spec.max_payload), -ahead, 0.0, math.pi)
         result, carry = world.run(robot, prim.pick(world, robot, tote))
         lines.append(_row("pick", result, world.time, robot.meter.energy_j))
         if carry is None:

@@ -90,15 +90,16 @@ def load_robot(path: str | Path) -> RobotSpec:
 def _walk_run(spec: RobotSpec, distance: float, payload: float, factor: float,
               rng: np.random.Generator, runs: Runs) -> None:
     from twin.physics import primitives as prim
-    from twin.physics.world import STAND_AHEAD, World
+    from twin.physics.world import World
 
     world = World()
     try:
         robot = world.add_humanoid(spec, 0.0, 0.0, 0.0)
         carry = None
         if payload > 0:
-            world.add_stand("rack", 0.0, 0.0, 0.0)
-            tote = world.add_tote(payload, STAND_AHEAD, 0.0)
+            ahead = robot.body_size.stand_ahead  # as far as its arms reach
+            world.add_stand("rack", 0.0, 0.0, 0.0, ahead)
+            tote = world.add_tote(payload, ahead, 0.0)
             result, carry = world.run(robot, prim.pick(world, robot, tote))
             if carry is None:
                 runs.walk.append({"distance": distance, "payload": payload, "ok": 0.0})
@@ -193,11 +194,13 @@ def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: R
     The robot starts on the station's pose, as if it had just placed there, steps back and
     walks to the rack; then, holding the tote, it walks to the station."""
     from twin.physics import primitives as prim
+    from twin.physics.body import Body
     from twin.physics.motion import APPROACH_TOLERANCE, BACK_OFF
-    from twin.physics.world import STAND_AHEAD, World
+    from twin.physics.world import World
 
     layout = _act_layout(rng)
-    world = World.from_layout(layout)
+    ahead = Body.of(spec.height).stand_ahead  # the stands as far ahead as its arms reach
+    world = World.from_layout(layout, stand_ahead=ahead)
     try:
         rack, station = world.stands["rack"], world.stands["station"]
         robot = world.add_humanoid(spec, station.x, station.y, station.heading)
@@ -210,8 +213,8 @@ def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: R
         if not there.ok:  # a walk's fall, not the act's: counted apart, the act not measured
             runs.lead_in_falls += 1
             return
-        tote = world.add_tote(payload, rack.x + STAND_AHEAD * math.cos(rack.heading),
-                              rack.y + STAND_AHEAD * math.sin(rack.heading), rack.heading)
+        tote = world.add_tote(payload, rack.x + ahead * math.cos(rack.heading),
+                              rack.y + ahead * math.sin(rack.heading), rack.heading)
         t0, e0 = world.time, robot.meter.energy_j
         approach = world.run(robot, prim.align(world, robot, rack.x, rack.y, rack.heading,
                                                *APPROACH_TOLERANCE))

@@ -42,13 +42,16 @@ if TYPE_CHECKING:
 
 REFERENCE_HEIGHT = 1.76  # m, standing height the URDF and the controller's lengths are drawn for
 STAND_HEIGHT = 0.80  # m, work surface of racks, stations and conveyors
-STAND_AHEAD = 0.55  # m from a work pose to the centre of the tote on its surface
+STAND_AHEAD = 0.55  # m from a work pose to the centre of the tote on its surface (the
+# reference body's: a body's own is x its scale, as far as its arms reach)
 TOTE_SIZE = (0.30, 0.40, 0.20)  # m: depth (along the robot's heading), width, height
 HANDLE = 0.03  # m the handle bars stick out on both sides
 HANDLE_BELOW_RIM = 0.03  # m from the tote's rim down to its handle bars
 PICK_WAIST = 0.35  # rad the waist bends forward as the hands reach for a tote's handles
 # (twin.physics.primitives.pick), with the pelvis at CROUCH_HEIGHT
-REACH = 0.95  # of the arm's full length: a straight elbow has no give left to reach with
+PICK_PELVIS_BACK = 0.10  # m (reference body) the balance moves the pelvis back from the work
+# pose as the torso bends at a pick (measured: 0.103 m for walker_s2 at 1.76 m, 0.092 m at 1.50)
+PICK_TOLERANCE = 0.03  # m the hands may stay from the handles and still grasp (primitives.pick)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,11 @@ class Body:
         return self.length(CROUCH_HEIGHT)
 
     @property
+    def stand_ahead(self) -> float:
+        """From the work pose to the centre of the tote on the surface (m)."""
+        return self.length(STAND_AHEAD)
+
+    @property
     def pelvis_height(self) -> float:
         """Pelvis centre above the floor while walking (m)."""
         return self.length(PELVIS_HEIGHT)
@@ -135,17 +143,18 @@ class Body:
 
     def work_heights(self) -> tuple[float, float]:
         """Lowest and highest work surface (m) whose tote handles the arms reach from the work
-        pose at a pick: pelvis crouched (``crouch_height``), waist bent ``PICK_WAIST``, the
-        handle ``STAND_AHEAD`` ahead and half the tote's width plus ``HANDLE`` aside, within
-        ``REACH`` of the arm's length from the shoulder. (0, 0): none."""
+        pose at a pick: pelvis crouched (``crouch_height``) and moved back by the balance
+        (``PICK_PELVIS_BACK``), waist bent ``PICK_WAIST``, the handle ``stand_ahead`` ahead and
+        half the tote's width plus ``HANDLE`` aside, within the arm's length and the grasp's
+        tolerance of the shoulder. (0, 0): none. walker_s2's: 0.76-1.41 m."""
         sx, sy, sz = self.shoulder
         torso = math.hypot(sx, sz)
         lean = math.atan2(sx, sz) + PICK_WAIST
-        ahead = torso * math.sin(lean)
+        ahead = torso * math.sin(lean) - self.length(PICK_PELVIS_BACK)
         up = self.crouch_height + self.waist_z + torso * math.cos(lean)
         aside = TOTE_SIZE[1] / 2 + HANDLE - sy
-        across = math.hypot(STAND_AHEAD - ahead, aside)
-        arm = REACH * (self.upper_arm + self.forearm)
+        across = math.hypot(self.stand_ahead - ahead, aside)
+        arm = self.upper_arm + self.forearm + PICK_TOLERANCE
         if across >= arm:
             return (0.0, 0.0)
         rise = math.sqrt(arm * arm - across * across)

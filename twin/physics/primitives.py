@@ -27,7 +27,7 @@ from twin.physics.carry import Carry
 from twin.physics.humanoid import CARRY, HUG, Humanoid
 from twin.physics.stability import Watch
 from twin.physics.traffic import SharedFloor
-from twin.physics.world import STAND_AHEAD, STAND_HEIGHT, TOTE_SIZE, Tote, World
+from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
 
 Controller = Generator[None, None, "Result"]
 SET_DOWN = 0.04  # m a place lowers below the surface at most, stopping on contact
@@ -521,7 +521,8 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
         carry.release()
         return Result(ok=False, fell=True, duration=t, retries=retries, metrics=metrics,
                       note="fell while lifting"), None
-    if lifted < rise or sag > MAX_SAG or carry.dropped():
+    # ``rise`` is for the reference body: a body whose carry pose is lower lifts that much less
+    if lifted < rise - (CARRY[2] - size.length(CARRY[2])) or sag > MAX_SAG or carry.dropped():
         carry.release()
         r = yield from _reach(world, robot, {s: np.array([0.2, 0.25 if s == "left" else -0.25,
                                                           1.0]) for s in top}, 0.8)
@@ -543,7 +544,7 @@ def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float]
           ) -> Controller:
     """Set the tote down on the surface ahead (or at world ``spot``), release, stand up."""
     if spot is None:
-        ahead = np.array([STAND_AHEAD, 0.0, 0.0])
+        ahead = np.array([robot.body_size.stand_ahead, 0.0, 0.0])
     else:
         ahead = robot.to_body((spot[0], spot[1], 0.0))
     grip_z = STAND_HEIGHT + TOTE_SIZE[2] / 2 + (TOTE_SIZE[2] / 2 - 0.03) + 0.015

@@ -91,8 +91,9 @@ class World:
 
     @classmethod
     def from_layout(cls, layout: Layout, settings: PhysicsSettings | None = None,
-                    gui: bool = False) -> World:
-        """Floor, obstacles (work surfaces at stand height), stands and charger docks."""
+                    gui: bool = False, stand_ahead: float = STAND_AHEAD) -> World:
+        """Floor, obstacles (work surfaces at stand height), stands ``stand_ahead`` ahead of
+        their work poses (the robot's reach: ``body.Body.stand_ahead``) and charger docks."""
         world = cls(settings, gui)
         for ob in layout.obstacles:
             height = ob.height if ob.kind == "wall" else min(ob.height, STAND_HEIGHT)
@@ -105,7 +106,7 @@ class World:
             for k, (x, y, heading) in enumerate(work_poses(loc)):
                 key = name if k == 0 else f"{name}#{k}"
                 if loc.kind in SURFACE_KINDS:
-                    world.add_stand(key, x, y, heading)
+                    world.add_stand(key, x, y, heading, stand_ahead)
                 elif loc.kind in ("charger", "dock"):
                     world.add_dock(key, x, y, heading)
         return world
@@ -136,10 +137,12 @@ class World:
             bodies.append(pb.createMultiBody(0.0, shape, -1, [0, 0, 0], physicsClientId=c))
         return bodies
 
-    def add_stand(self, name: str, x: float, y: float, heading: float) -> Stand:
-        """A work surface in front of the standing point (x, y) facing ``heading``."""
-        cx = x + STAND_AHEAD * math.cos(heading)
-        cy = y + STAND_AHEAD * math.sin(heading)
+    def add_stand(self, name: str, x: float, y: float, heading: float,
+                  ahead: float = STAND_AHEAD) -> Stand:
+        """A work surface in front of the standing point (x, y) facing ``heading``, its tote's
+        centre ``ahead`` m ahead."""
+        cx = x + ahead * math.cos(heading)
+        cy = y + ahead * math.sin(heading)
         body = self.add_box(cx, cy, heading, (0.26, 0.50, STAND_HEIGHT))
         stand = Stand(name, x, y, heading, body)
         self.stands[name] = stand
