@@ -41,6 +41,12 @@ class CalibrationGrid:
     speed_factors: tuple[float, ...] = (0.8, 1.0)
     dock_runs: int = 4
 
+    @classmethod
+    def for_robot(cls, spec: RobotSpec) -> CalibrationGrid:
+        """The default grid with the payloads of ``spec``: empty, half and its rated payload
+        (walker_s2's 15 kg: 0, 7.5, 15)."""
+        return cls(payloads=(0.0, spec.max_payload / 2, spec.max_payload))
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form for the provenance."""
         return {"distances": list(self.distances), "payloads": list(self.payloads),
@@ -350,7 +356,7 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
     from twin.physics.settings import PhysicsSettings
 
     spec = load_robot(robot_yaml)
-    grid = grid or CalibrationGrid()
+    grid = grid or CalibrationGrid.for_robot(spec)
     say = progress or (lambda _msg: None)
     runs = Runs()
     start = time.perf_counter()
