@@ -2,6 +2,13 @@
 handle whose force is bounded by the friction of the squeeze the arm motors hold
 (``twin.physics.grip``), and drop checks.
 
+The squeeze is each shoulder-roll drive's rated torque over the moment arm of the squeeze
+about its axis in the arms' pose of the moment, the weaker hand's (the two hands press against
+each other through the tote): ``renew`` measures it on the body every control period while
+the hands are closed, so the grip is as strong as the arms are where they hold the tote (at the
+top of a lift: ``grip.roll_lever``'s 167 N for walker_s2; drawn in to walk, nearer the roll
+axes, more).
+
 Each hand holds its bar at two contacts; each contact carries half the hand's squeeze, so it
 transmits at most ``friction * squeeze / 2`` (PyBullet bounds each world axis of a
 point-to-point constraint's force by its ``maxForce``: a box around the friction cone, up to
@@ -16,12 +23,13 @@ meter is charged its copper loss (``grip.squeeze_power``, both arms) while the h
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pybullet as pb
 
-from twin.physics.grip import FRICTION, squeeze, squeeze_power
+from twin.physics.grip import FRICTION, moment_arm, roll_lever, squeeze, squeeze_power
 from twin.physics.humanoid import Humanoid
 from twin.physics.world import Tote, World
 
@@ -40,6 +48,8 @@ class Carry:
     lost: bool = False
     friction: float = FRICTION
     held_w: float = 0.0  # W of squeeze charged to the robot's meter while the hands are closed
+    cap: float = math.inf  # N a contact transmits at most whatever the squeeze (``loosen``)
+    axes: dict[str, np.ndarray] = field(default_factory=dict)  # roll axes in their links
 
     @classmethod
     def grasp(cls, world: World, robot: Humanoid, tote: Tote,
@@ -50,6 +60,9 @@ class Carry:
         contact holds what the friction of its share of the squeeze allows."""
         c = world.client
         carry = cls(world, robot, tote, friction=friction)
+        carry.axes = {side: np.array(pb.getJointInfo(
+            robot.body, robot.joint[f"{side}_shoulder_roll"], physicsClientId=c)[13])
+            for side in ("left", "right")}
         t_pos, t_orn = pb.getBasePositionAndOrientation(tote.body, physicsClientId=c)
         inv_pos, inv_orn = pb.invertTransform(t_pos, t_orn)
         along = np.array(pb.getMatrixFromQuaternion(t_orn)).reshape(3, 3)[:, 0]  # the bars
@@ -70,18 +83,50 @@ class Carry:
                 pb.changeConstraint(cid, maxForce=carry.contact_force(), physicsClientId=c)
                 carry.constraints.append(cid)
         robot.hold(tote.body, carry.constraints)
+        robot.squeeze = carry.renew  # the squeeze follows the arms' pose from now on
         carry.held_w = 2.0 * squeeze_power(robot.spec.motors.arm)
         robot.meter.constant_w += carry.held_w
         return carry
 
+    def levers(self) -> dict[str, float]:
+        """Moment arm (m) of each hand's squeeze about its shoulder-roll axis, this instant:
+        the squeeze pushes along the line between the grip points."""
+        grip = {s: self.robot.grip_point(s) for s in ("left", "right")}
+        push = grip["left"] - grip["right"]
+        push /= max(float(np.linalg.norm(push)), 1e-9)
+        out = {}
+        for side, axis in self.axes.items():
+            pivot, orn = self.robot.link_frame(f"{side}_shoulder_roll")
+            turn = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
+            out[side] = moment_arm(pivot, (turn @ axis).tolist(), grip[side].tolist(),
+                                   push.tolist())
+        return out
+
+    def squeeze(self) -> float:
+        """Force (N) the hands press the handles with in the arms' pose of this instant: the
+        roll drives' rated torque over the longer of the two levers, where that is shorter
+        than at the top of a lift (drawn in to walk); else the top of a lift's squeeze, as
+        ``liftable`` counts it (reaching down to a surface the levers are longer, to 0.58 m
+        for walker_s2, and the squeeze there is not what the drives give: docs/grip.md)."""
+        return squeeze(self.robot.spec.motors.arm, min(max(self.levers().values()),
+                                                       roll_lever()))
+
     def contact_force(self) -> float:
-        """Most force (N) one contact transmits: friction times its half of a hand's squeeze."""
-        return self.friction * squeeze(self.robot.spec.motors.arm) / 2.0
+        """Most force (N) one contact transmits: friction times its half of a hand's squeeze
+        (no more than a ``loosen``)."""
+        return min(self.friction * self.squeeze() / 2.0, self.cap)
+
+    def renew(self) -> None:
+        """Bound each contact by the squeeze of the arms' pose of this instant (the robot
+        calls it every control period while the hands are closed)."""
+        force = self.contact_force()
+        for cid in self.constraints:
+            pb.changeConstraint(cid, maxForce=force, physicsClientId=self.world.client)
 
     def slick(self, friction: float) -> None:
         """Hands and handles of another ``friction`` from now on (wet, oily, worn pads)."""
         self.friction = friction
-        self.loosen(self.contact_force())
+        self.renew()
 
     @staticmethod
     def ignore_hands(world: World, robot: Humanoid, tote: Tote) -> None:
@@ -105,9 +150,9 @@ class Carry:
         return self.lost
 
     def loosen(self, force: float) -> None:
-        """Weaken each contact to ``force`` N (tests, fault injection)."""
-        for cid in self.constraints:
-            pb.changeConstraint(cid, maxForce=force, physicsClientId=self.world.client)
+        """Weaken each contact to ``force`` N from now on (tests, fault injection)."""
+        self.cap = force
+        self.renew()
 
     def release(self) -> None:
         """Open both hands."""

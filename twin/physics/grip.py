@@ -15,6 +15,11 @@ shoulder's forward axis turned by the pitch). The hand transmits to its handle, 
 up, at most ``FRICTION * squeeze`` (Coulomb's cone); two hands carry ``2 FRICTION squeeze``.
 Rated (continuous stall) torque, not peak: the squeeze is held for as long as the tote is.
 
+That is the squeeze at the top of a lift, what ``liftable`` and the payload check count. In
+the physics the hands squeeze with what the roll drives give in the arms' pose of the moment
+(``moment_arm``, measured on the body each control period: ``Carry.renew``): drawn in to
+walk, the hands sit nearer the roll axes and the same rated torque squeezes harder.
+
 The shoulders must also lift the tote to the top of the lift: their pitch drives give their
 peak torque (``motors.arm.peak_torque``, the physics' torque limit of the arm drives) and hold
 the empty arm (``ARM_HOLD``) besides. What the arms can lift is the smaller of the two.
@@ -23,6 +28,7 @@ the empty arm (``ARM_HOLD``) besides. What the arms can lift is the smaller of t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,10 +52,20 @@ def roll_lever() -> float:
     return reach * abs(math.sin(pitch))
 
 
-def squeeze(arm: Motor) -> float:
+def squeeze(arm: Motor, lever: float | None = None) -> float:
     """Force (N) each hand presses its handle with: the roll drive's rated torque over its
-    lever."""
-    return arm.rated_torque / roll_lever()
+    lever (by default ``roll_lever``, the top of a lift's)."""
+    return arm.rated_torque / (roll_lever() if lever is None else lever)
+
+
+def moment_arm(pivot: Sequence[float], axis: Sequence[float], point: Sequence[float],
+               push: Sequence[float]) -> float:
+    """Moment arm (m) about the joint axis through ``pivot`` along unit ``axis`` of a force
+    along unit ``push`` at ``point``: |axis . ((point - pivot) x push)|."""
+    r = [p - q for p, q in zip(point, pivot, strict=True)]
+    cross = (r[1] * push[2] - r[2] * push[1], r[2] * push[0] - r[0] * push[2],
+             r[0] * push[1] - r[1] * push[0])
+    return abs(sum(a * c for a, c in zip(axis, cross, strict=True)))
 
 
 def squeeze_power(arm: Motor) -> float:

@@ -15,6 +15,7 @@ The body is the robot file's: its ``height`` scales the URDF, the lengths below 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,8 @@ class Humanoid(BodyFrames):
         self.load_body = -1
         self.load_mass = 0.0  # kg the hands carry, from the wrists' vertical force
         self.load_point = np.zeros(3)  # where a load was let go (its weight fades there)
+        self.squeeze: Callable[[], None] | None = None  # renews the hands' squeeze while they
+        # hold (``Carry.renew``: the grip as strong as the arms are in their pose of the moment)
         self.body = pb.loadURDF(str(urdf), [x, y, self.pelvis_height + 0.01],
                                 pb.getQuaternionFromEuler([0, 0, heading]),
                                 globalScaling=self.body_size.scale, physicsClientId=client)
@@ -179,6 +182,7 @@ class Humanoid(BodyFrames):
             self.load_point = np.array(pb.getBasePositionAndOrientation(
                 self.load_body, physicsClientId=self.client)[0])
         self.load = []
+        self.squeeze = None
         self.hand_pitch = HAND_PITCH
 
     def wrist_load(self) -> float:
@@ -302,6 +306,8 @@ class Humanoid(BodyFrames):
         """One control period: plan, balance, joint targets, motors, energy, falls. Returns W."""
         c = self.client
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        if self.load and self.squeeze is not None:
+            self.squeeze()
         self._sense_load(dt)
         # the CoM offset the joints produce, smoothed: read raw it would feed the vibration
         # of the stance back into the pelvis target
