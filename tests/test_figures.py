@@ -78,7 +78,7 @@ CASES: list[tuple[str, Any, Any]] = [
     ("name", "walker_copy", DIFFERS),  # another robot, uncalibrated: its datasheet figures
     ("description", "another text", SAME),
     ("facts", {}, SAME),
-    ("height", 1.5, SAME),  # drawn by the viewer; neither physics nor the surrogate reads it
+    ("height", 1.5, REFUSED),  # the body: every length scales with it (twin/physics/body.py)
     ("fall_recovery_time", 900, SAME),  # surrogate robots do not fall; physics runs use it
     ("mass", 73.5, (_energy, +1)),  # +5%: joint work scaled with mass
     ("mass", 90, REFUSED),  # +29%: outside what the law covers

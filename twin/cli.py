@@ -282,6 +282,13 @@ def _print_figures(robot: Any) -> None:
     lift = liftable(robot)
     out.print(f"  payload: {robot.max_payload:g} kg rated; the arm motors lift {lift.kg:.1f} kg "
               f"(limited by {lift.why()})", highlight=False, soft_wrap=True)
+    from twin.physics.body import REFERENCE_HEIGHT, STAND_HEIGHT, Body
+
+    body = Body.of(robot.height)
+    low, high = body.work_heights()
+    out.print(f"  body: {robot.height:g} m, the reference {REFERENCE_HEIGHT:g} m humanoid x "
+              f"{body.scale:.3f}; its arms reach work surfaces {low:.2f}-{high:.2f} m high "
+              f"(the line's: {STAND_HEIGHT:.2f} m)", highlight=False, soft_wrap=True)
 
 
 @app.command()

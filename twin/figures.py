@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.motion import CALIBRATION_DIR, ActFit, Calibration, calibration_path
+from twin.physics.body import REFERENCE_HEIGHT
 from twin.robot import ROBOTS_DIR, Motor, Motors, RobotSpec
 
 MOTOR_FIELDS = tuple(f"motors.{group}.{name}" for group in Motors.model_fields
@@ -97,10 +98,14 @@ def urdf_sha(spec: RobotSpec) -> str:
 
 
 def physics_fields(spec: RobotSpec) -> dict[str, Any]:
-    """The robot's fields the physics reads, flat (dotted paths), with its URDF's digest."""
+    """The robot's fields the physics reads, flat (dotted paths), with its URDF's digest. The
+    height (the body's scale, twin/physics/body.py) only when it is not the reference's: a body
+    at the reference height digests as before the body followed its height."""
     out = {name: _get(spec, name) for name in PHYSICS_FIELDS if name != "urdf_sha256"}
     out["urdf"] = spec.urdf or "humanoid.urdf"
     out["urdf_sha256"] = urdf_sha(spec)
+    if spec.height != REFERENCE_HEIGHT:
+        out["height"] = spec.height
     return out
 
 
@@ -179,7 +184,8 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-_UNITS = {"mass": "kg", "speed_empty": "m/s", "speed_loaded": "m/s", "max_payload": "kg",
+_UNITS = {"mass": "kg", "height": "m", "speed_empty": "m/s", "speed_loaded": "m/s",
+          "max_payload": "kg",
           "dock_tolerance.position": "m", "dock_tolerance.heading": "deg", "pick_time": "s",
           "place_time": "s", "dock_time": "s", "power.walking": "W", "power.lifting": "W",
           "power.per_kg_carried": "W/kg", "power.standing": "W", "power.compute": "W",
@@ -249,13 +255,15 @@ def _refuse(spec: RobotSpec, figures: RobotFigures, name: str, was: Any, why: st
 def _bind(spec: RobotSpec, figures: RobotFigures, fields: dict[str, Any],
           datasheet: dict[str, Any], cal: Calibration) -> None:
     """Compare the robot with what ``cal`` was fitted on: scale, or refuse."""
-    now = physics_fields(spec)
+    now = {"height": REFERENCE_HEIGHT, **physics_fields(spec)}
     if fields:  # a calibration from before the motor constants: fitted on their defaults
         defaults = physics_fields(RobotSpec(name=spec.name))
         fields = {**{k: defaults[k] for k in MOTOR_FIELDS}, **fields}
+        fields.setdefault("height", REFERENCE_HEIGHT)  # and on the reference body
     changed = {k for k, v in fields.items() if k in now and not _same(now[k], v)}
     for name in ("joint_torque_limit", "max_payload", "drive_efficiency",
-                 "dock_tolerance.position", "dock_tolerance.heading", "urdf", *MOTOR_FIELDS):
+                 "dock_tolerance.position", "dock_tolerance.heading", "urdf", "height",
+                 *MOTOR_FIELDS):
         if name in changed:
             _refuse(spec, figures, name, fields[name],
                     _NO_LAW["motors" if name.startswith("motors.") else name])
@@ -321,6 +329,8 @@ _NO_LAW = {
     "dock_tolerance.position": "docking time depends on it with no law",
     "dock_tolerance.heading": "docking time depends on it with no law",
     "urdf": "the body itself differs",
+    "height": "the body itself differs (every length scales with it, the gait's timing with "
+              "its square root: twin/physics/body.py)",
     "motors": "no law carries the fit over (copper loss goes with (torque / (Kt N))^2 R, and "
               "the fit keeps it together with joint work; the arms' torque limits and squeeze "
               "come from the ratings)",
@@ -468,5 +478,5 @@ def summary(spec: RobotSpec, figures: RobotFigures) -> str:
 
 
 ALWAYS_DATASHEET = ("battery", "power.standing", "power.standby", "power.compute",
-                    "power.radio", "decision_latency", "fall_recovery_time", "height (viewer)")
+                    "power.radio", "decision_latency", "fall_recovery_time")
 """Figures the line model reads from the robot YAML whatever the calibration (docs table)."""

@@ -142,7 +142,9 @@ class RobotSpec(_Model):
         "file name of its calibration: up to 64 characters, no slash, colon, or leading dot"
     )
     description: str = ""
-    height: Metres = Field(1.7, gt=0)
+    height: Metres = Field(1.7, gt=0, description="standing height: the physics body is the "
+                           "reference humanoid (1.76 m) scaled to it, and its arms must reach "
+                           "the 0.80 m work surfaces (twin/physics/body.py)")
     mass: Kilograms = Field(70.0, gt=0)
     urdf: str | None = Field(None, description="URDF for physics, relative to assets/robots/")
     speed_empty: MetresPerSecond = Field(1.2, gt=0, description="walking speed without load")
@@ -189,6 +191,23 @@ class RobotSpec(_Model):
     def _speeds(self) -> RobotSpec:
         if self.speed_loaded > self.speed_empty:
             raise ValueError("speed_loaded must not exceed speed_empty")
+        return self
+
+    @model_validator(mode="after")
+    def _reach(self) -> RobotSpec:
+        from twin.physics.body import STAND_HEIGHT, Body, shortest_reaching, tallest_reaching
+
+        body = Body.of(self.height)
+        if not body.reaches(STAND_HEIGHT):
+            low, high = body.work_heights()
+            reach = (f"reach work surfaces {low:.2f}-{high:.2f} m high" if high > low
+                     else "reach no tote on any surface")
+            raise field_error(
+                "height", self.height,
+                f"{self.height:g} m: the body is the reference humanoid scaled to this height, "
+                f"and its arms {reach} from a work pose, not the line's {STAND_HEIGHT:.2f} m "
+                f"(twin/physics/body.py); give a height from {shortest_reaching():.2f} to "
+                f"{tallest_reaching():.2f} m")
         return self
 
     @model_validator(mode="after")
