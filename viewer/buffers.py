@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pyvista as pv
 
+from twin.physics.body import TOTE_SIZE  # along heading, across, height (m): physics' tote
 from viewer.style import TOTE, rgb
 
-TOTE_SIZE = (0.4, 0.3, 0.22)  # along heading, across, height (m)
 GAP = 0.04
 FOOTPRINT = (2, 2)  # totes per layer: along heading, across
 LAYERS = 3

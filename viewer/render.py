@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pyvista as pv
 
+from twin.physics.body import REFERENCE_HEIGHT
 from viewer import style
 from viewer.buffers import BufferTotes
 from viewer.hud import PAD, Hud, Rect, text_size
@@ -75,7 +76,7 @@ class ViewerScene:
         if self.buffers.names:
             pl.add_mesh(self.buffers.mesh, scalars="rgb", rgb=True, name="buffers",
                         pickable=False)
-        height = 1.76
+        height = REFERENCE_HEIGHT
         if line.fleet is not None and not isinstance(line.fleet.robot, str):
             height = line.fleet.robot.height
         self.robots = RobotBatch(len(timeline.robots), height, robot_urdf(line))

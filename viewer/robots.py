@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pyvista as pv
 
+from twin.physics.body import REFERENCE_HEIGHT, TOTE_SIZE
 from viewer.gait import CLIP_HIP_HEIGHT, walk_angles, walk_clip
 from viewer.poses import LinkFrame
 from viewer.style import HEAD, LIMB, ROBOT_COLOURS, SOC_BACK, TOTE, rgb, soc_colour
 
 BAR_HALF = 0.32  # half length of the battery bar (m)
 BAR_Z = 2.02
-PHYSICS_TOTE = np.array([0.30, 0.40, 0.20])  # twin.physics.world.TOTE_SIZE (imports pybullet)
+PHYSICS_TOTE = np.array(TOTE_SIZE)  # the tote physics carries (its home: twin/physics/body.py)
 FIXED = {"head": HEAD, "frame": LIMB, "leg_l": LIMB, "leg_r": LIMB, "arm_l": LIMB,
          "arm_r": LIMB, "tote": TOTE, "bar_back": SOC_BACK}
 STATE_ROLES = ("body", "disc")  # drawn in the robot's state colour
@@ -63,7 +64,7 @@ def _box(x0: float, x1: float, y0: float, y1: float, z0: float, z1: float) -> pv
 
 def extras(height: float) -> list[Part]:
     """What every robot carries besides its body: state disc, tote, battery bar."""
-    k = height / 1.76
+    k = height / REFERENCE_HEIGHT
     return [
         _part(pv.Disc(inner=0.0, outer=0.6, r_res=1, c_res=16).translate((0, 0, 0.012)), "disc"),
         _part(_box(0.16, 0.56, -0.2, 0.2, 0.95 * k, 1.2 * k), "tote", (0.36, 0, 1.07 * k),
@@ -75,9 +76,9 @@ def extras(height: float) -> list[Part]:
     ]
 
 
-def drawn_body(height: float = 1.76) -> list[Part]:
+def drawn_body(height: float = REFERENCE_HEIGHT) -> list[Part]:
     """A humanoid of the given height from boxes, when no URDF is at hand."""
-    k = height / 1.76
+    k = height / REFERENCE_HEIGHT
     hip, shoulder = 0.95 * k, 1.45 * k
     return [
         _part(_box(-0.12, 0.12, -0.19, 0.19, hip - 0.05, shoulder + 0.07), "body"),
@@ -95,23 +96,31 @@ def drawn_body(height: float = 1.76) -> list[Part]:
     ]
 
 
-def urdf_body(path: Path) -> list[Part] | None:
-    """The robot's URDF visual shapes in the rest pose, with their links and hinge chains."""
+def urdf_body(path: Path, height: float = REFERENCE_HEIGHT) -> list[Part] | None:
+    """The robot's URDF visual shapes in the rest pose, with their links and hinge chains,
+    scaled to ``height`` as the physics scales the body (twin/physics/body.py)."""
     from viewer.urdf import visuals
 
     shapes = visuals(path)
     if shapes is None:
         return None
-    return [_part(v.mesh, v.role, v.chain[-1][1] if v.chain else v.origin, frame=v.frame,
-                  origin=v.origin, chain=v.chain) for v in shapes]
+    k = height / REFERENCE_HEIGHT
+    parts = []
+    for v in shapes:
+        chain = tuple((key, pivot * k) for key, pivot in v.chain)
+        parts.append(_part(v.mesh.scale(k, inplace=False), v.role,
+                           chain[-1][1] if chain else v.origin * k, frame=v.frame,
+                           origin=v.origin * k, chain=chain))
+    return parts
 
 
 class RobotBatch:
     """N humanoids in one PolyData; ``update`` rewrites points and colours in place."""
 
-    def __init__(self, count: int, height: float = 1.76, urdf: Path | None = None) -> None:
+    def __init__(self, count: int, height: float = REFERENCE_HEIGHT,
+                 urdf: Path | None = None) -> None:
         self.count = count
-        body = urdf_body(urdf) if urdf is not None else None
+        body = urdf_body(urdf, height) if urdf is not None else None
         self.parts = (body or drawn_body(height)) + extras(height)
         sizes = [len(p.points) for p in self.parts]
         starts = np.concatenate([[0], np.cumsum(sizes)])
@@ -135,7 +144,7 @@ class RobotBatch:
         # the walk clip plays one cycle per stride, scaled from the clip's by hip height
         self.clip = walk_clip()
         hips = [p for part in self.parts for k, p in part.chain if k.startswith("hip")]
-        hip = float(hips[0][2]) if hips else 0.95 * height / 1.76
+        hip = float(hips[0][2]) if hips else 0.95 * height / REFERENCE_HEIGHT
         self.stride = self.clip.stride_m * hip / CLIP_HIP_HEIGHT if self.clip else 0.0
 
     def _chain(self, chain: Chain, angles: dict[str, np.ndarray], n: int
