@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from twin.calibrate import load_robot
-from twin.physics.trials import WalkRecord, walk_record
+from twin.physics.trials import FLOOR_FRICTION, WalkRecord, walk_record
 from twin.robot import ROBOTS_DIR
 
 TOLERANCE = 0.10  # achieved speed within this share of the command (issue 11)
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--speeds", default="0.5,0.9,1.2")
     parser.add_argument("--metres", type=float, default=10.0)
-    parser.add_argument("--floor", default="0.8,1.0",
+    parser.add_argument("--floor", default=",".join(f"{v:g}" for v in FLOOR_FRICTION),
                         help="range of the floor's friction a seed draws from (lo,hi)")
     args = parser.parse_args(argv)
     spec = load_robot(args.robot)

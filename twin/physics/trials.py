@@ -19,9 +19,12 @@ from twin.physics.world import HANDLE, TOTE_SIZE, World
 from twin.robot import ROBOTS_DIR, RobotSpec
 
 URDF = Path(ROBOTS_DIR) / "humanoid.urdf"
+FLOOR_FRICTION = (0.8, 1.0)  # range of a factory floor's friction under the soles a seed may
+# draw (dry rubber on sealed concrete or epoxy; the world's own floor is 1.0)
 
 
-def _tick(world: World, robot: Humanoid) -> None:
+def tick(world: World, robot: Humanoid) -> None:
+    """One control period of ``robot`` alone, then the physics steps of it."""
     robot.control(world.settings.control_period)
     for _ in range(world.settings.substeps):
         pb.stepSimulation(physicsClientId=world.client)
@@ -39,7 +42,7 @@ def hold_tote(world: World, robot: Humanoid, mass: float) -> Carry:
         for side in carry:
             robot.grips[side] = rest[side] + (carry[side] - rest[side]) * i / n
         robot.gait.command(0.0, 0.0, 0.0, stepping=False)
-        _tick(world, robot)
+        tick(world, robot)
     mid = (robot.grip_point("left") + robot.grip_point("right")) / 2
     tote = world.add_tote(mass, mid[0], mid[1], robot.pose()[2],
                           z=mid[2] - TOTE_SIZE[2] + 0.03)
@@ -47,7 +50,7 @@ def hold_tote(world: World, robot: Humanoid, mass: float) -> Carry:
     held = Carry.grasp(world, robot, tote)
     for _ in range(n):  # the balance takes the load in as the wrists feel it
         robot.gait.command(0.0, 0.0, 0.0, stepping=False)
-        _tick(world, robot)
+        tick(world, robot)
     return held
 
 
@@ -99,7 +102,7 @@ def walk_record(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
                 integral = float(np.clip(integral + (v_ref - pace) * dt, -0.3, 1.0))
             robot.gait.command(v_ref + integral, 0.0,
                                float(np.clip(1.5 * wrap_angle(heading - yaw), -0.5, 0.5)))
-            _tick(world, robot)
+            tick(world, robot)
             t += dt
             if held is not None:
                 gap = max(gap, held.gap())
