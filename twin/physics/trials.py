@@ -6,16 +6,19 @@ few)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pybullet as pb
 
 from twin.motion import wrap_angle
+from twin.physics import primitives as prim
 from twin.physics.carry import Carry
 from twin.physics.humanoid import Humanoid
-from twin.physics.world import HANDLE, TOTE_SIZE, World
+from twin.physics.world import HANDLE, STAND_AHEAD, TOTE_SIZE, World
 from twin.robot import ROBOTS_DIR, RobotSpec
 
 URDF = Path(ROBOTS_DIR) / "humanoid.urdf"
@@ -119,3 +122,56 @@ def walk_trial(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
     """``walk_record`` in short: (fell or dropped, achieved speed)."""
     r = walk_record(spec, speed, seed, payload, metres, heading)
     return r.fell or r.dropped, r.speed
+
+
+def pick_and_walk(spec: RobotSpec, speed: float, seed: int, payload: float,
+                  metres: float = 10.0, floor: tuple[float, float] | None = None) -> WalkRecord:
+    """A loaded walk as a line walks one: pick a tote of ``payload`` kg off a stand, turn on
+    the spot with it (half a turn) and walk off along the seed's heading with ``prim.walk``,
+    timing ``metres`` after the first metre. The seed draws what ``walk_record``'s draws (the
+    heading, the start, the floor), so the grasp falls where the start puts the hands. A pick
+    that fails counts as a drop."""
+    rng = np.random.default_rng(seed)
+    heading = float(rng.uniform(-math.pi, math.pi))
+    world = World()
+    try:
+        x0, y0 = rng.uniform(-0.02, 0.02, 2)
+        mu = float(pb.getDynamicsInfo(world.floor, -1, physicsClientId=world.client)[1])
+        if floor is not None:
+            mu = float(rng.uniform(*floor))
+            pb.changeDynamics(world.floor, -1, lateralFriction=mu, physicsClientId=world.client)
+        face = heading + math.pi  # the stand behind the walk
+        robot = world.add_humanoid(spec, x0, y0, face)
+        world.add_stand("rack", x0, y0, face)
+        tote = world.add_tote(payload, x0 + STAND_AHEAD * math.cos(face),
+                              y0 + STAND_AHEAD * math.sin(face), face)
+        result, held = world.run(robot, prim.pick(world, robot, tote))
+        if held is None:
+            return WalkRecord(robot.fallen, True, math.nan, 0.0, mu, world.time)
+        x0, y0, _ = robot.pose()
+        ux, uy = math.cos(heading), math.sin(heading)
+        path = [[x0, y0], [x0 + (metres + 3.0) * ux, y0 + (metres + 3.0) * uy]]  # braking after
+        marks: list[float] = []
+        gap = 0.0
+
+        def tracked() -> Generator[None, None, Any]:
+            nonlocal gap
+            walk = prim.walk(world, robot, path, speed, carry=held)
+            while True:
+                try:
+                    next(walk)
+                except StopIteration as stop:
+                    return stop.value
+                x, y, _ = robot.pose()
+                done = (x - x0) * ux + (y - y0) * uy
+                if (not marks and done >= 1.0) or (len(marks) == 1 and done >= 1.0 + metres):
+                    marks.append(world.time)
+                if not held.lost:
+                    gap = max(gap, held.gap())
+                yield
+
+        world.run(robot, tracked())
+        achieved = metres / (marks[1] - marks[0]) if len(marks) == 2 else math.nan
+        return WalkRecord(robot.fallen, held.lost, achieved, gap, mu, world.time)
+    finally:
+        world.close()
