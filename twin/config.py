@@ -73,6 +73,10 @@ def _point(value: object) -> object:
 LocationKind = Literal["rack", "station", "charger", "conveyor", "buffer", "dock", "point"]
 
 
+HOLD_BACK = 1.5  # m behind a work spot the first robot queueing for it waits ...
+HOLD_SIDE = 0.95  # ... and this far to its right, so the robot leaving passes it
+
+
 class Location(_Model):
     """A named point on the floor where a robot stands to pick, place or dock."""
 
@@ -87,9 +91,19 @@ class Location(_Model):
         "(a charger's spots are its count)"
     )
     holding: tuple[Metres, Metres] | None = Field(
-        None, description="where the queue for a full spot starts; default: one robot width "
-        "behind the spot, opposite its heading"
+        None, description="where the queue for a full spot starts, and where a robot handed "
+        "the spot walks in from; default: 1.5 m behind the spot and 0.95 m to its right"
     )
+
+    def holding_point(self) -> tuple[float, float]:
+        """Where the first robot queueing for a full spot here stands: ``holding``, else
+        ``HOLD_BACK`` behind the spot and ``HOLD_SIDE`` to its right (the robot leaving passes
+        it on its left)."""
+        if self.holding is not None:
+            return self.holding
+        heading = math.radians(self.heading)
+        c, s = math.cos(heading), math.sin(heading)
+        return (self.x - c * HOLD_BACK + s * HOLD_SIDE, self.y - s * HOLD_BACK - c * HOLD_SIDE)
 
 
 class Obstacle(_Model):

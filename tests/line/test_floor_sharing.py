@@ -92,6 +92,29 @@ def test_spot_contention_matches_mean_value_analysis(robots: int) -> None:
         assert_in_ci(runs[:, 1], queueing, f"share queueing with {robots} robots")
 
 
+@pytest.mark.slow
+def test_a_robot_handed_the_spot_walks_in_from_the_holding_point() -> None:
+    """With the queue 1.8 m from the rack face, each robot handed the face after queueing walks
+    in (1.8 s at 1 m/s) while the face is its own. Eight robots keep a queue there, so the face
+    serves one part per S + w instead of per S: the line makes S / (S + w) = 20 / 21.8 of what
+    it makes with the queue on the face itself (the line as shipped), seed by seed."""
+    line = twin.load_line(TEACHING / "spot_contention.yaml")
+    robot = line.fleet.robot  # type: ignore[union-attr]
+    assert not isinstance(robot, str)
+    walk_in = float(np.hypot(3.5 - 2.0, 6.0 - 5.0)) / robot.speed_empty
+    crowd = {"fleet.count": 8}
+
+    def fn(r: twin.RunResult) -> tuple[float, float]:
+        return r.kpis.line.throughput_per_hour, r.kpis.spots["rack"].utilisation
+
+    away = replicate(TEACHING / "spot_contention.yaml", fn, reps=10, hours=20,
+                     overrides={**crowd, "layout.locations.rack.holding": [3.5, 6.0]})
+    face = replicate(TEACHING / "spot_contention.yaml", fn, reps=10, hours=20, overrides=crowd)
+    assert away[:, 1].min() > 0.99 and face[:, 1].min() > 0.99  # never without a queue
+    assert_in_ci(away[:, 0] / face[:, 0], robot.pick_time / (robot.pick_time + walk_in),
+                 "parts an hour with the queue 1.8 m from the face over those with it on it")
+
+
 def _corridor() -> Layout:
     """A 1 m wide corridor (one robot at a time) between two halls."""
     return Layout.model_validate({

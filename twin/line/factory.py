@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from twin.checks import leg_transport, node_location, routes
@@ -99,6 +100,7 @@ class Factory:
                 zone = zones[k] if k < len(zones) else None
                 self.robots[rid] = Robot(self, rid, spec, self.motion, home, soc, zone)
         self.spots: dict[str, WorkSpot] = {}
+        self._step_ins: dict[tuple[str, float], MotionTask | None] = {}
         self.legs: list[HumanoidLeg | ConveyorLeg] = []
         self._connect()
 
@@ -255,6 +257,26 @@ class Factory:
             if key < best_key or (key == best_key and k < best_k):
                 best, best_key, best_k = g, key, k
         return best if best is not None else next(iter(self.chargers.values()))
+
+    def step_in(self, location: str, payload: float) -> MotionTask | None:
+        """The walk of a robot handed a spot at ``location`` after queueing for it: from the
+        holding point onto the spot, facing its heading (kept per location and payload).
+        None when there is nothing to walk: the holding point is on the spot, or the motion
+        model walks its bodies onto their work poses itself (physics does, in the act)."""
+        key = (location, payload)
+        if key in self._step_ins:
+            return self._step_ins[key]
+        task = None
+        loc = self.line.layout.locations.get(location)
+        if loc is not None and not getattr(self.motion, "walks_onto_poses", False):
+            hx, hy = loc.holding_point()
+            distance = math.hypot(loc.x - hx, loc.y - hy)
+            if distance > 0:
+                task = MotionTask("walk", location, location, payload, distance,
+                                  np.array([(hx, hy), (loc.x, loc.y)]), loc.heading,
+                                  start_heading_deg=loc.heading)
+        self._step_ins[key] = task
+        return task
 
     # ------------------------------------------------------------------ running
     def start(self) -> None:

@@ -232,13 +232,20 @@ class Robot:
         if traffic is not None and why == "traffic":
             traffic.holds += 1
 
-    def queue_for(self, location: str, wake: simpy.Event) -> Generator[simpy.Event, Any, None]:
-        """Wait at the holding point of ``location`` until a spot there is handed over."""
+    def queue_for(self, location: str, wake: simpy.Event, act: str = PICKING,
+                  payload: float = 0.0) -> Generator[simpy.Event, Any, None]:
+        """Wait at the holding point of ``location`` until a spot there is handed over, then
+        walk onto it (``Factory.step_in``): the spot is this robot's while it walks in, which
+        counts as part of the ``act`` it walks in for (as the walk onto the pose does in
+        physics)."""
         env = self.env
         arrived = env.now
         self.set(WAITING_SPOT, where=location)
         yield wake
         self.factory.spots[location].waited(env.now - arrived)
+        task = self.factory.step_in(location, payload)
+        if task is not None:
+            yield from self.do(act, task)
 
     # ------------------------------------------------------------------ the robot's day
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -342,7 +349,7 @@ class Robot:
         for attempt in range(PLACE_TRIES):
             wake = spot.take(True)
             if wake is not None:
-                yield from self.queue_for(leg.dst_loc, wake)
+                yield from self.queue_for(leg.dst_loc, wake, PLACING, payload)
             outcome = yield from self.do(PLACING, place)
             spot.leave()
             if outcome.ok or outcome.fell or attempt + 1 == PLACE_TRIES:

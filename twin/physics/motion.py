@@ -37,7 +37,7 @@ import pyarrow as pa
 import pybullet as pb
 import shapely
 
-from twin.config import Layout
+from twin.config import HOLD_BACK, HOLD_SIDE, Layout
 from twin.events import POSE_SCHEMA
 from twin.floor.geometry import obstacle_polygons
 from twin.floor.lanes import LaneGrid
@@ -46,7 +46,7 @@ from twin.physics import primitives as prim
 from twin.physics.carry import Carry
 from twin.physics.humanoid import Humanoid
 from twin.physics.settings import PhysicsSettings
-from twin.physics.traffic import BODY, CLEAR, HOLD_BACK, HOLD_PITCH, HOLD_SIDE, SharedFloor
+from twin.physics.traffic import BODY, CLEAR, HOLD_PITCH, SharedFloor
 from twin.physics.world import STAND_AHEAD, STAND_HEIGHT, Tote, World, work_poses
 from twin.robot import RobotSpec
 
@@ -60,6 +60,8 @@ APPROACH_SPEED_ASIDE = 0.4  # m/s a robot making way for another walks to a hold
 
 class Physics:
     """All robots of a line in one PyBullet world built from its layout."""
+
+    walks_onto_poses = True  # a body handed a work spot walks onto its pose in the act itself
 
     def __init__(self, layout: Layout, spec: RobotSpec, *, tote_mass: float = 2.0,
                  settings: PhysicsSettings | None = None, gui: bool = False) -> None:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pybullet as pb
 
+from twin.config import HOLD_BACK, HOLD_SIDE
 from twin.floor.lanes import MAX_LANES, LaneGrid
 from twin.physics.humanoid import Humanoid
 
@@ -52,8 +53,6 @@ TOTE_REACH = 0.45  # m a held tote sticks out ahead of a body's front
 FALL_BACK = 0.5  # m closer than the gap at which a follower has slowed to a stop
 WAIT_BACK = 1.0  # m before the mouth of a taken narrow stretch a robot waits (aside)
 PASS_SPEED = 0.6  # m/s at most while passing close by another robot
-HOLD_BACK = 1.5  # m behind a taken work pose a robot waits ...
-HOLD_SIDE = 0.95  # ... and this far to its right, so the robot leaving passes it
 HOLD_PITCH = 0.9  # m between the holding points of a queue
 CLEAR = 0.95  # m from a work pose within which another robot keeps it taken
 STOPPED = 0.12  # m/s: held below this a robot stops for traffic (walks on above twice it)
