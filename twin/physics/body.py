@@ -3,7 +3,7 @@ and of its controller, and which work surfaces its arms reach. No PyBullet here 
 and the robot YAML's validation read it; so does the viewer, for the work geometry).
 
 The URDF (``assets/robots/humanoid.urdf``) and the controller's reference lengths (link lengths
-in ``kinematics``, ``humanoid.PELVIS_HEIGHT``, the gait's ``walking.GaitParameters``) are drawn
+in ``kinematics`` with the pelvis's heights, the gait's ``walking.GaitParameters``) are drawn
 for a body ``REFERENCE_HEIGHT`` tall. A robot file's ``height`` scales all of them uniformly by
 ``s = height / REFERENCE_HEIGHT`` (geometric similarity): the URDF at load (PyBullet's
 ``globalScaling``, which scales every shape and joint frame and recomputes the links' inertias
@@ -13,8 +13,9 @@ period goes with the square root of its length; speeds with it too, acceleration
 At the reference height ``s`` is exactly 1 and every figure is bit-for-bit the reference's.
 
 The work geometry is the line's, not the robot's: surfaces ``STAND_HEIGHT`` high, a tote of
-``TOTE_SIZE`` with handle bars ``HANDLE`` out, its centre ``STAND_AHEAD`` ahead of the work
-pose. ``Body.work_heights`` says which surface heights the arms reach from there.
+``TOTE_SIZE`` with handle bars ``HANDLE`` out; where the robot stands to work at it is the
+body's: the tote's centre ``Body.stand_ahead`` ahead of the work pose (``STAND_AHEAD`` for the
+reference body). ``Body.work_heights`` says which surface heights the arms reach from there.
 """
 
 from __future__ import annotations
@@ -47,11 +48,12 @@ STAND_AHEAD = 0.55  # m from a work pose to the centre of the tote on its surfac
 TOTE_SIZE = (0.30, 0.40, 0.20)  # m: depth (along the robot's heading), width, height
 HANDLE = 0.03  # m the handle bars stick out on both sides
 HANDLE_BELOW_RIM = 0.03  # m from the tote's rim down to its handle bars
-PICK_WAIST = 0.35  # rad the waist bends forward as the hands reach for a tote's handles
-# (twin.physics.primitives.pick), with the pelvis at CROUCH_HEIGHT
+PICK_WAIST = 0.35  # rad the waist bends forward as the hands reach for a tote's handles, with
+# the pelvis at CROUCH_HEIGHT (twin.physics.primitives.pick writes the same 0.35: to be read here)
 PICK_PELVIS_BACK = 0.10  # m (reference body) the balance moves the pelvis back from the work
 # pose as the torso bends at a pick (measured: 0.103 m for walker_s2 at 1.76 m, 0.092 m at 1.50)
-PICK_TOLERANCE = 0.03  # m the hands may stay from the handles and still grasp (primitives.pick)
+PICK_TOLERANCE = 0.03  # m the hands may stay from the handles and still grasp (the default of
+# primitives.pick's tolerance, written there too: to be read here)
 
 
 @dataclass(frozen=True)
