@@ -9,7 +9,8 @@ up for a whole carry is what its roll drive holds without end, over its lever:
     squeeze = motors.arm.rated_torque / lever,    lever = r_x |sin(q_pitch)|
 
 with ``r_x`` the reach of the grip ahead of the shoulder at the top of a lift (``CARRY``, the
-longest lever the arms hold a tote on, so the squeeze holds everywhere in a carry) and
+longest lever a carry holds a tote on, so the squeeze holds everywhere in a carry; reaching
+down to a surface the levers are longer: docs/grip.md) and
 ``q_pitch`` the shoulder pitch the arm's inverse kinematics gives there (the roll axis is the
 shoulder's forward axis turned by the pitch). The hand transmits to its handle, along it and
 up, at most ``FRICTION * squeeze`` (Coulomb's cone); two hands carry ``2 FRICTION squeeze``.
