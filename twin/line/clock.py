@@ -52,22 +52,25 @@ class StateClock:
             self._cum_at = now
         return self._cum - start
 
-    def _flush(self, now: float) -> None:
+    def _flush(self, now: float, on: float | None = None) -> None:
+        """Count the time since ``since`` to the state (``on``: ``on_since(now)``, if the
+        caller has it already)."""
         dt = now - self.since
         if dt > 0:
             state = self.state
             if self.always or state not in self.overridden:
                 self.acc[state] += dt
             else:
-                on = self.on_since(now)
+                if on is None:
+                    on = self.on_since(now)
                 acc = self.acc
                 acc[state] += on
                 acc["off_shift"] += dt - on
         self.since = now
 
     def set(self, now: float, state: str, value: float | None = None,
-            logged: bool = True, where: str | None = None) -> None:
-        self._flush(now)
+            logged: bool = True, where: str | None = None, on: float | None = None) -> None:
+        self._flush(now, on)
         self.state = state
         if where is not None:
             self.where = where

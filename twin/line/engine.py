@@ -71,4 +71,5 @@ def succeed_after(event: Event, value: Any, delay: float) -> None:
     as a Timeout is scheduled): a waiting process resumes once, then, not twice."""
     event._ok = True
     event._value = value
-    event.env.schedule(event, delay=delay)
+    env = event.env  # env.schedule(event, NORMAL, delay), written out
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))

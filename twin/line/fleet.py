@@ -74,6 +74,8 @@ class Robot:
         self.alarm_exact = False  # set for this idle stretch's low_at itself
         self.idle_since = factory.env.now  # when it last joined the dispatcher's idle list
         self.resume: str | None = None  # the state a body stopped for traffic walks on in
+        # a walk planned and booked when the robot decided on a trip (see set_off)
+        self.walked: tuple[MotionTask, Outcome, list[Any]] | None = None
         self.reset_counts()
 
     def reset_counts(self) -> None:
@@ -101,6 +103,7 @@ class Robot:
         now = self.env._now
         clock = self.clock
         left = clock.state
+        on = None  # on-shift seconds of an idle stretch: its draw and the clock's split
         if left in _STANDING:
             dt = now - clock.since
             if self.datasheet is not None:
@@ -109,11 +112,13 @@ class Robot:
                     self.draw(dt * self.drain_w)
             elif left == IDLE and not clock.always:
                 on = clock.on_since(now)
-                self.draw(on * self.idle_power + (dt - on) * self.spec.power.standby)
+                joules = on * self.idle_power + (dt - on) * self.spec.power.standby
+                self.energy -= joules  # (draw, written out: every trip from idle pays this)
+                self.used_j += joules
             else:
                 self.draw(dt * self.idle_power)
         clock.set(now, state, self.energy / self.capacity if clock.logging else None, logged,
-                  where or self.location)
+                  where or self.location, on)
 
     def do(self, state: str, task: MotionTask) -> Generator[simpy.Event, Any, Outcome]:
         """Carry out a primitive in ``state``: one timeout when the motion model plans at once
@@ -158,17 +163,56 @@ class Robot:
                 yield self.env.timeout(self.ttr())
                 self.ttf_left = self.ttf()
 
-    def walk(self, state: str, target: str, payload: float,
-             units: int = -1) -> Generator[simpy.Event, Any, None]:
+    def set_off(self, target: str, delay: float) -> float:
+        """Decide on a trip to ``target`` now: the walk there is planned and its way booked at
+        once for a start ``delay`` s from now (the decision latency), so when the way is clear
+        the decision and the walk are one wait, returned (nothing else can see the instant
+        between them: the robot walks on in the state it decided in). With holds on the way,
+        the robot wakes after the delay and walks them (``walk`` with ``booked``)."""
+        f = self.factory
+        if target == self.location or self.plan is None:
+            return delay
+        hit = f.dispatcher.walks.get((self.location, target, 0.0, self.heading))
+        pid, path, task, narrow = (hit if hit is not None else  # (walk_task's cache)
+                                   f.dispatcher.walk_task(self.location, target, 0.0,
+                                                          self.heading))
+        outcome = self.plan(self, task)
+        traffic = f.traffic
+        holds = (traffic.book(pid, path, self.env._now + delay, outcome.duration)
+                 if narrow and traffic is not None else [])
+        self.walked = (task, outcome, holds)
+        if holds:
+            return delay
+        if f.log.enabled:  # the walk's rows, written at its start (the log stays in order)
+            logged = self.env.timeout(delay)
+            logged.callbacks.append(  # type: ignore[union-attr]
+                lambda _: self.log_walk(WALKING_EMPTY, pid, task, outcome.duration))
+        return delay + outcome.duration
+
+    def log_walk(self, state: str, pid: int, task: MotionTask, duration: float) -> None:
+        """The rows of a walk set off by ``set_off``: its travel and the state it walks in."""
+        now = self.env._now
+        log = self.factory.log
+        log.add_travel(now, self.id, state, task.origin, task.target, pid, duration)
+        clock = self.clock
+        clock.where = task.target  # (the state is unchanged: logged, not flushed)
+        log.add(now, self.id, "robot", clock.shown(now), -1, self.energy / self.capacity,
+                task.target)
+
+    def walk(self, state: str, target: str, payload: float, units: int = -1,
+             booked: tuple[Outcome, list[Any]] | None = None
+             ) -> Generator[simpy.Event, Any, None]:
         if target == self.location:
             return
         f = self.factory
         env = self.env
         origin = self.location
-        pid, path, task = f.dispatcher.walk_task(origin, target, payload, self.heading)
+        pid, path, task, narrow = f.dispatcher.walk_task(origin, target, payload, self.heading)
         log = f.log
         traffic = f.traffic
-        if traffic is None or self.plan is None:  # (a body keeps the rules as it walks)
+        if booked is not None:  # planned and booked by set_off, with holds
+            outcome, holds = booked
+        elif traffic is None or self.plan is None:  # (a body keeps the rules as it walks)
             row = log.add_travel(env.now, self.id, state, origin, target, pid, float("nan"),
                                  units) if log.enabled else -1
             start = env.now
@@ -176,8 +220,9 @@ class Robot:
             if row >= 0:
                 log.value[row] = env.now - start
             return
-        outcome = self.plan(self, task)
-        holds = traffic.book(pid, path, env._now, outcome.duration)
+        else:
+            outcome = self.plan(self, task)
+            holds = traffic.book(pid, path, env._now, outcome.duration) if narrow else []
         if not holds:  # the way is clear: the common case
             if log.enabled:
                 log.add_travel(env._now, self.id, state, origin, target, pid, outcome.duration,
@@ -249,45 +294,238 @@ class Robot:
 
     # ------------------------------------------------------------------ the robot's day
     def run(self) -> Generator[simpy.Event, Any, None]:
+        """The robot's day, one generator: charge when the battery says so, take the next trip
+        (or stand idle until one is handed over) and carry it out: walk to the pick, pick,
+        carry, place.
+
+        A trip's common path (a clear way, a free spot, a motion model that plans at once: the
+        surrogate's ``plan``) is written out here instead of going through ``walk``, ``do``,
+        ``set`` and ``pay``, whose calls were most of a large plant's run (about 230 Python
+        calls a trip); it makes the same events, states and figures as they do, bit for bit
+        (``benchmarks/same_results.py``). The rest goes through them: holds on the way, queues
+        at spots, falls and failures, charging, and physics (no ``plan``).
+        """
         f = self.factory
-        policy = f.fleet_spec.charging
         env = f.env
+        policy = f.fleet_spec.charging
+        dispatcher = f.dispatcher
+        traffic = f.traffic
+        log = f.log
+        logging = log.enabled
+        clock = self.clock
+        acc = clock.acc
+        rid = self.id
+        plan = self.plan
+        walks = dispatcher.walks
+        failing = self.ttf is not None
+        datasheet = self.datasheet
+        latency = self.spec.decision_latency
+        mark = policy.go_charge_below * self.capacity  # J: go and charge below this
         while True:
             if self.energy <= 0:
                 yield from self.flat_battery()
-            if self.energy < policy.go_charge_below * self.capacity + 1.0:
+            if self.energy < mark + 1.0:
                 yield from self.charge(policy.charge_to)
             elif (policy.in_breaks and not f.calendar.is_on(env.now)
                   and self.soc < policy.charge_to and f.chargers):
                 yield from self.charge(policy.charge_to)
-            trip = f.dispatcher.robot_free(self)
+            trip = dispatcher.robot_free(self)
             if trip is None:
-                self.set(IDLE)
+                if clock.state in _STANDING:
+                    self.set(IDLE)
+                else:  # set, written out: a moving state is left, nothing to draw
+                    now = env._now
+                    dt = now - clock.since
+                    if dt > 0:
+                        acc[clock.state] += dt
+                    clock.since = now
+                    clock.state = IDLE
+                    clock.where = where = self.location
+                    if logging:
+                        log.add(now, rid, "robot", clock.shown(now), -1,
+                                self.energy / self.capacity, where)
                 wakeup = self.wakeup = env.event()
-                margin = self.energy - policy.go_charge_below * self.capacity
+                margin = self.energy - mark
                 if margin > 0 and f.chargers:
                     # standing drains the battery to the mark at low_at: go and charge then
-                    power = self.drain_w if self.datasheet is not None else self.idle_power
-                    self.low_at = env.now + margin / power
+                    power = self.drain_w if datasheet is not None else self.idle_power
+                    self.low_at = env._now + margin / power
                     if self.alarm_at > self.low_at:
-                        self.arm(env.now + margin / (power * ALARM_SLACK), exact=False)
+                        self.arm(env._now + margin / (power * ALARM_SLACK), exact=False)
                     else:
                         self.alarm_exact = False  # armed for an earlier stretch: check then
                 got = yield wakeup
                 self.wakeup = None
                 self.low_at = None
                 if not isinstance(got, Trip):
-                    f.dispatcher.withdraw(self)
+                    dispatcher.withdraw(self)
                     self.set(IDLE)  # settle the standing draw before checking the battery
                     continue
-                yield from self.carry_out(got, dispatched=True)
+                trip = got  # dispatch decided on it and set off (its latency is over)
+            else:  # decide now, set off when the latency is over
+                self.set(WALKING_EMPTY)
+                wait = self.set_off(trip.leg.src_loc, latency)
+                if wait:
+                    yield env.timeout(wait)
+            leg = trip.leg
+            walked = self.walked
+            if walked is not None:  # the walk set_off planned is over, or has holds to walk
+                self.walked = None
+                task, outcome, holds = walked
+                if holds:
+                    yield from self.walk(WALKING_EMPTY, task.target, 0.0, booked=(outcome, holds))
+                else:  # pay, written out
+                    if datasheet is None:
+                        joules = outcome.energy_j
+                        self.energy -= joules
+                        self.used_j += joules
+                    else:
+                        self.draw(self.drain_w * outcome.duration)
+                    self.distance += task.distance
+                    self.location = task.target
+                    self.heading = task.heading_deg
+                    if outcome.fell or failing:
+                        yield from self.suffer(outcome)
+            elif self.location != leg.src_loc:
+                yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
+            # ---- the pick
+            units = trip.units
+            payload, pick, place = leg.load(units)
+            spot = leg.src_spot
+            wake = spot.take(False)  # a free spot is taken at once
+            if wake is not None:
+                yield from self.queue_for(leg.src_loc, wake)
+            if plan is None:
+                outcome = yield from self.do(PICKING, pick)
+            else:  # do, written out: set, plan, wait, pay
+                where = pick.target
+                if clock.state in _STANDING:
+                    self.set(PICKING, where=where)
+                else:  # set: a moving state is left, nothing to draw
+                    now = env._now
+                    dt = now - clock.since
+                    if dt > 0:
+                        acc[clock.state] += dt
+                    clock.since = now
+                    clock.state = PICKING
+                    clock.where = where
+                    if logging:
+                        log.add(now, rid, "robot", PICKING, -1, self.energy / self.capacity,
+                                where)
+                outcome = plan(self, pick)
+                if outcome.duration > 0:
+                    yield env.timeout(outcome.duration)
+                if datasheet is None:
+                    joules = outcome.energy_j
+                    self.energy -= joules
+                    self.used_j += joules
+                else:
+                    self.draw(self.drain_w * outcome.duration)
+                if outcome.fell or failing:
+                    yield from self.suffer(outcome)
+            spot.leave()
+            if not outcome.ok:
+                self.failed_tasks += 1
+                log.add(env.now, rid, "robot", "task_failed", units, payload)
+                leg.failed(trip)
                 continue
-            yield from self.carry_out(trip)
+            parts = leg.port.remove(leg.dst, units)
+            # ---- the carry
+            target = leg.dst_loc
+            origin = self.location
+            if plan is None or traffic is None or target == origin:
+                yield from self.walk(CARRYING, target, payload, units)
+            else:  # walk, written out
+                heading = self.heading
+                hit = walks.get((origin, target, payload, heading))
+                pid, path, task, narrow = (hit if hit is not None else
+                                           dispatcher.walk_task(origin, target, payload, heading))
+                outcome = plan(self, task)
+                now = env._now
+                stops = traffic.book(pid, path, now, outcome.duration) if narrow else None
+                if stops:
+                    yield from self.walk(CARRYING, target, payload, units,
+                                         booked=(outcome, stops))
+                else:  # the way is clear
+                    if logging:
+                        log.add_travel(now, rid, CARRYING, origin, target, pid, outcome.duration,
+                                       units)
+                    if logging or clock.state != CARRYING or clock.since != now:
+                        if clock.state in _STANDING:
+                            self.set(CARRYING, where=target)
+                        else:  # set, written out
+                            dt = now - clock.since
+                            if dt > 0:
+                                acc[clock.state] += dt
+                            clock.since = now
+                            clock.state = CARRYING
+                            clock.where = target
+                            if logging:
+                                log.add(now, rid, "robot", CARRYING, -1,
+                                        self.energy / self.capacity, target)
+                    yield env.timeout(max(now + outcome.duration - now, 0.0))
+                    if datasheet is None:  # pay, written out
+                        joules = outcome.energy_j
+                        self.energy -= joules
+                        self.used_j += joules
+                    else:
+                        self.draw(self.drain_w * outcome.duration)
+                    self.distance += task.distance
+                    self.location = target
+                    self.heading = task.heading_deg
+                    if outcome.fell or failing:
+                        yield from self.suffer(outcome)
+            # ---- the place
+            spot = leg.dst_spot
+            for attempt in range(PLACE_TRIES):
+                wake = spot.take(True)
+                if wake is not None:
+                    yield from self.queue_for(leg.dst_loc, wake, PLACING, payload)
+                if plan is None:
+                    outcome = yield from self.do(PLACING, place)
+                else:  # do, written out (as for the pick)
+                    where = place.target
+                    if clock.state in _STANDING:
+                        self.set(PLACING, where=where)
+                    else:
+                        now = env._now
+                        dt = now - clock.since
+                        if dt > 0:
+                            acc[clock.state] += dt
+                        clock.since = now
+                        clock.state = PLACING
+                        clock.where = where
+                        if logging:
+                            log.add(now, rid, "robot", PLACING, -1, self.energy / self.capacity,
+                                    where)
+                    outcome = plan(self, place)
+                    if outcome.duration > 0:
+                        yield env.timeout(outcome.duration)
+                    if datasheet is None:
+                        joules = outcome.energy_j
+                        self.energy -= joules
+                        self.used_j += joules
+                    else:
+                        self.draw(self.drain_w * outcome.duration)
+                    if outcome.fell or failing:
+                        yield from self.suffer(outcome)
+                spot.leave()
+                if outcome.ok or outcome.fell or attempt + 1 == PLACE_TRIES:
+                    break
+                # (a body that could not reach its work pose: the tote is still in its hands)
+                self.failed_tasks += 1
+                log.add(env.now, rid, "robot", "task_failed", units, payload)
+            inbox = leg.inbox
+            inbox.reserved -= units
+            for part in parts:
+                inbox.put(part)
+            leg.succeeded()
+            self.tasks += 1
 
     def arm(self, at: float, exact: bool) -> None:
         """Set the battery alarm for ``at`` (replacing any alarm set before)."""
         env = self.env
-        alarm = self.alarm = env.timeout(max(at - env.now, 0.0))
+        alarm = self.alarm = env.timeout(max(at - env._now, 0.0))
         alarm.callbacks.append(self.battery_alarm)  # type: ignore[union-attr]
         self.alarm_at = at
         self.alarm_exact = exact
@@ -315,54 +553,11 @@ class Robot:
 
     def dispatch(self, trip: Trip) -> None:
         """Hand this idle robot ``trip``: it decides now and wakes when its decision latency
-        is over (one event; ``carry_out`` then starts with the walk)."""
+        is over (one event; ``run`` then goes on with the walk, see ``set_off``)."""
         assert self.wakeup is not None
         self.set(WALKING_EMPTY)
-        succeed_after(self.wakeup, trip, self.spec.decision_latency)
-
-    def carry_out(self, trip: Trip, dispatched: bool = False) -> Generator[simpy.Event, Any, None]:
-        """Do ``trip``: decide (unless ``dispatch`` did), walk to the pick, pick, carry, place."""
-        f = self.factory
-        env, leg = f.env, trip.leg
-        if not dispatched:
-            self.set(WALKING_EMPTY)
-            if self.spec.decision_latency:
-                yield env.timeout(self.spec.decision_latency)
-        if self.location != leg.src_loc:
-            yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
-        units = trip.units
-        payload, pick, place = leg.load(units)
-        spot = leg.src_spot
-        wake = spot.take(False)  # a free spot is taken at once
-        if wake is not None:
-            yield from self.queue_for(leg.src_loc, wake)
-        outcome = yield from self.do(PICKING, pick)
-        spot.leave()
-        if not outcome.ok:
-            self.failed_tasks += 1
-            f.log.add(env.now, self.id, "robot", "task_failed", units, payload)
-            leg.failed(trip)
-            return
-        parts = leg.port.remove(leg.dst, units)
-        yield from self.walk(CARRYING, leg.dst_loc, payload, units)
-        spot = leg.dst_spot
-        for attempt in range(PLACE_TRIES):
-            wake = spot.take(True)
-            if wake is not None:
-                yield from self.queue_for(leg.dst_loc, wake, PLACING, payload)
-            outcome = yield from self.do(PLACING, place)
-            spot.leave()
-            if outcome.ok or outcome.fell or attempt + 1 == PLACE_TRIES:
-                break
-            # (a body that could not reach its work pose: the tote is still in its hands)
-            self.failed_tasks += 1
-            f.log.add(env.now, self.id, "robot", "task_failed", units, payload)
-        inbox = leg.inbox
-        inbox.reserved -= units
-        for part in parts:
-            inbox.put(part)
-        leg.succeeded()
-        self.tasks += 1
+        succeed_after(self.wakeup, trip, self.set_off(trip.leg.src_loc,
+                                                      self.spec.decision_latency))
 
     def charge(self, target: float) -> Generator[simpy.Event, Any, None]:
         f = self.factory
@@ -439,13 +634,16 @@ class Dispatcher:
         self.nearest = policy == "nearest_idle"
         self.pending: dict[str | None, list[Trip]] = {}
         self.idle: dict[str | None, list[Robot]] = {}
-        # walks by (origin, target, payload, start heading): path id, path, task
-        self.walks: dict[tuple[str, str, float, float], tuple[int, np.ndarray, MotionTask]] = {}
+        # walks by (origin, target, payload, start heading): path id, path, task, narrow
+        self.walks: dict[tuple[str, str, float, float],
+                         tuple[int, np.ndarray, MotionTask, bool]] = {}
 
     def walk_task(self, origin: str, target: str, payload: float,
-                  heading: float) -> tuple[int, np.ndarray, MotionTask]:
+                  heading: float) -> tuple[int, np.ndarray, MotionTask, bool]:
         """The walk from ``origin`` to ``target``: its path id, path and motion task (kept:
-        tasks are read, never changed, by motion models)."""
+        tasks are read, never changed, by motion models), and whether the path crosses
+        narrow traffic cells (if not, booking it is a no-op: ``Traffic.book`` returns no
+        holds for a route without cells, and reserves nothing)."""
         key = (origin, target, payload, heading)
         hit = self.walks.get(key)
         if hit is None:
@@ -455,7 +653,9 @@ class Dispatcher:
             task = MotionTask("walk", origin, target, payload, distance=ways.dist(origin, target),
                               path=path, heading_deg=f.line.layout.locations[target].heading,
                               start_heading_deg=heading)
-            hit = self.walks[key] = (ways.path_id(origin, target), path, task)
+            pid = ways.path_id(origin, target)
+            narrow = f.traffic is not None and bool(f.traffic.route(pid, path).cells)
+            hit = self.walks[key] = (pid, path, task, narrow)
         return hit
 
     def submit(self, trip: Trip) -> None:
@@ -464,7 +664,7 @@ class Dispatcher:
         own = self.idle.get(zone)
         anyone = self.idle.get(None) if zone else None
         if not anyone and not self.nearest:  # the common case: a zone's own robots
-            if own and f.calendar.is_on(f.env.now):
+            if own and f.calendar.is_on(f.env._now):
                 own.pop(0).dispatch(trip)  # idle longest: at the head of the list
             else:
                 self.pending.setdefault(zone, []).append(trip)
@@ -507,7 +707,7 @@ class Dispatcher:
                     trip = queue[0]
                 queue.remove(trip)
                 return trip
-        robot.idle_since = f.env.now
+        robot.idle_since = f.env._now
         self.idle.setdefault(robot.zone, []).append(robot)
         return None
 
