@@ -43,11 +43,12 @@ from twin.floor.geometry import obstacle_polygons
 from twin.floor.lanes import LaneGrid
 from twin.motion import STANDING, MotionTask, Outcome, Worker
 from twin.physics import primitives as prim
+from twin.physics.body import Body
 from twin.physics.carry import Carry
 from twin.physics.humanoid import Humanoid
 from twin.physics.settings import PhysicsSettings
 from twin.physics.traffic import BODY, CLEAR, HOLD_PITCH, SharedFloor
-from twin.physics.world import STAND_AHEAD, STAND_HEIGHT, Tote, World, work_poses
+from twin.physics.world import STAND_HEIGHT, Tote, World, work_poses
 from twin.robot import RobotSpec
 
 ROBOT_GROUP = 0x10  # Bullet's own groups: 1 dynamic, 2 static
@@ -56,6 +57,8 @@ BACK_OFF = 0.3  # m a robot steps back from a fixture before walking off
 APPROACH_TOLERANCE = (0.03, math.radians(3.0))  # before picking or placing
 STAND_CLEAR = 0.5  # m a parked or holding robot's centre keeps from obstacles and floor edges
 APPROACH_SPEED_ASIDE = 0.4  # m/s a robot making way for another walks to a holding place
+ON_POSE = 0.3  # m from a work pose: a robot standing this close stands on it
+SIDLE_IN = 2.5  # m from its work pose at most, a robot steps onto it without turning
 
 
 class Physics:
@@ -69,7 +72,8 @@ class Physics:
         self.spec = spec
         self.tote_mass = tote_mass
         self.settings = settings or PhysicsSettings()
-        self.world = World.from_layout(layout, self.settings, gui)
+        self.ahead = Body.of(spec.height).stand_ahead  # where its arms reach the totes
+        self.world = World.from_layout(layout, self.settings, gui, self.ahead)
         self.ghosts = not layout.traffic.enabled  # robots pass through each other
         self.floor = SharedFloor(self.world.client, None, layout.traffic.gap)
         self.floor.scenery = set(range(pb.getNumBodies(physicsClientId=self.world.client)))
@@ -301,6 +305,12 @@ class Physics:
             x, y, heading = pose
         floor = None if self.ghosts else self.floor
         try:
+            px, py, _ = h.pose()
+            if floor is not None and prim.APPROACH_WALK < math.hypot(px - x, py - y) < SIDLE_IN:
+                # from the holding point: onto the pose without turning away from it
+                onto = yield from prim.sidle(world, h, x, y, heading, face_way=True)
+                if onto.fell:
+                    return onto
             if task.kind == "dock":
                 return (yield from prim.dock(world, h, x, y, heading, floor=floor))
             approach = yield from prim.align(world, h, x, y, heading, *APPROACH_TOLERANCE,
@@ -329,8 +339,14 @@ class Physics:
             if other == rid or other in self._busy or other in world.active:
                 continue  # working, or walking on (a walk there stops short of the pose)
             ox, oy = now[other][:2]
+            place = None
             if any(math.hypot(ox - p[0], oy - p[1]) < CLEAR for p in poses):
-                self._send_aside(other, self._step_off(other, target, now[rid][:2]))
+                place = self._step_off(other, target, now[rid][:2])
+            if place is not None and any(math.hypot(ox - p[0], oy - p[1]) < ON_POSE
+                                         for p in poses):
+                self._sidle_off(other, place)
+            elif place is not None:
+                self._send_aside(other, place)
 
     def _in_the_way(self, rid: str, poses: list[tuple[float, float, float]]
                     ) -> tuple[float, float] | None:
@@ -365,6 +381,13 @@ class Physics:
             if place is not None:
                 self._send_aside(other, place)
 
+    def _sidle_off(self, rid: str, place: tuple[float, float]) -> None:
+        """Step ``rid`` (done on a work pose, without a task of the line) off it to ``place``
+        without turning round first: backing and stepping aside, as it faces the pose."""
+        self.floor.release(rid)
+        h = self.bodies[rid]
+        self.world.start(h, prim.sidle(self.world, h, *place, h.pose()[2]))
+
     def _send_aside(self, rid: str, place: tuple[float, float]) -> None:
         """Walk ``rid`` (standing, without a task of the line) to ``place``: it gives up its
         pose and holding place."""
@@ -389,19 +412,25 @@ class Physics:
                   ) -> tuple[float, float]:
         """A place by ``target`` for ``rid`` to step off to: of the open holding places no
         other robot stands on or holds, the nearest to ``rid`` that keeps a body's width from
-        the way in of the robot at ``away`` (to the nearest work pose), else the farthest
-        from it."""
+        the way in of the robot at ``away`` (to the nearest work pose), whose way there passes
+        clear of that robot too if one does; else the farthest from it."""
         now = self.floor.snapshot(self.world.time)
         taken = [xy[:2] for other, xy in now.items() if other != rid]
         taken += [(hx, hy) for other, (hx, hy, _k) in self.floor.holds.items() if other != rid]
         goal = min(self.spots[target], key=lambda p: math.hypot(p[0] - away[0], p[1] - away[1]))
         way_in = shapely.LineString([away, goal[:2]])
         x, y = now[rid][:2]
-        places = [p for rank in range(3) for p in self._holding_places(target, rank)
+        # (beside and behind the pose, not straight behind it: the way off it for the next)
+        sides = 1 if self.layout.locations[target].holding is not None else 2
+        places = [p for rank in range(3) for p in self._holding_places(target, rank)[:sides]
                   if self._room(*p, taken)]
         clear = [p for p in places if way_in.distance(shapely.Point(p)) > BODY + 0.2]
-        if clear:
-            return min(clear, key=lambda p: math.hypot(p[0] - x, p[1] - y))
+        # and its way there passes a body's width from the robot coming in
+        coming = shapely.Point(away)
+        gone = [p for p in clear
+                if shapely.LineString([(x, y), p]).distance(coming) > BODY + 0.2]
+        if gone or clear:
+            return min(gone or clear, key=lambda p: math.hypot(p[0] - x, p[1] - y))
         if places:
             return max(places, key=lambda p: math.hypot(p[0] - away[0], p[1] - away[1]))
         return self._holding(rid, target)
@@ -409,7 +438,7 @@ class Physics:
     def _destination(self, rid: str, task: MotionTask, path: np.ndarray, face: float | None
                      ) -> tuple[np.ndarray, float | None]:
         """Where a walk among other robots ends: a free work pose of its target (the path's
-        end moved onto it), else the target's next free holding place (facing no way)."""
+        end moved onto it), else the target's next free holding place, facing the pose."""
         poses = self.spots.get(task.target)
         if not poses:
             return path, face
@@ -420,7 +449,8 @@ class Physics:
             end = np.array(pose[:2])
         else:
             end = np.array(self._holding(rid, task.target))
-            face = None
+            near = min(poses, key=lambda p: math.hypot(p[0] - end[0], p[1] - end[1]))
+            face = math.atan2(near[1] - end[1], near[0] - end[0])  # waits facing the pose
         path = path.copy()
         path[-1] = end
         return path, face
@@ -455,11 +485,11 @@ class Physics:
         if tote is not None:
             pb.removeBody(tote.body, physicsClientId=self.world.client)
         if task.target not in self.world.stands:
-            stand = self.world.add_stand(task.target, x, y, heading).body
+            stand = self.world.add_stand(task.target, x, y, heading, self.ahead).body
             self.floor.scenery.add(stand)
         mass = task.payload_kg if task.payload_kg > 0 else self.tote_mass
-        tote = self.world.add_tote(mass, x + STAND_AHEAD * math.cos(heading),
-                                   y + STAND_AHEAD * math.sin(heading), heading, STAND_HEIGHT)
+        tote = self.world.add_tote(mass, x + self.ahead * math.cos(heading),
+                                   y + self.ahead * math.sin(heading), heading, STAND_HEIGHT)
         self._ghost_tote(tote, robot.id)
         self.totes[robot.id] = tote
         result, carry = yield from prim.pick(self.world, h, tote)

@@ -43,6 +43,11 @@ PACE_MARGIN = 2.0  # the most a walk plans for, over its speed, to make the meas
 APPROACH_WALK = 0.25  # m from a work pose beyond which align walks up to it
 APPROACH_SPEED = 0.4  # m/s of that walk
 FINE_SPEED = 0.12  # m/s of the small steps onto a work pose
+SIDLE_SPEED = 0.35  # m/s ahead or back of a short move by a work pose, without turning
+SIDLE_SIDE = 0.18  # m/s sideways at most (a step sideways is at most a tenth of a metre)
+SIDLE_GAIN = 0.8  # m/s per metre still to go: the move slows down on arrival
+SIDLE_TURN = 0.4  # rad/s at most it turns on the way
+SIDLE_TURN_IN = 0.7  # m from the end at which a move onto a pose turns to the pose's heading
 STEP_TOLERANCE = 0.02  # m: closer than this the feet stay planted and the body shifts
 BRAKE = 0.5  # m/s^2 a walk plans to slow down at (the body stops a little after the plan)
 SHORT = 0.05  # m a walk stops short of a corner: the body's overshoot (align does the rest)
@@ -170,6 +175,35 @@ def _turn(world: World, robot: Humanoid, heading: float, limit: float = 8.0,
         yield
         t += dt
     return t
+
+
+@_watched
+def sidle(world: World, robot: Humanoid, x: float, y: float, heading: float,
+          speed: float = SIDLE_SPEED, within: float = APPROACH_WALK, face_way: bool = False,
+          limit: float = 20.0) -> Controller:
+    """Step to (x, y) without stopping to turn: ahead or back and sideways at once, turning on
+    the way (a short move by a work pose). ``face_way``: turn toward where it goes while more
+    than ``SIDLE_TURN_IN`` away, then toward ``heading`` (onto a pose from the holding point);
+    else keep turning toward ``heading`` all along (off a pose, backing away from it).
+    Ends ``within`` of (x, y)."""
+    dt = world.settings.control_period
+    t = 0.0
+    while t < limit and not robot.fallen:
+        px, py, yaw = robot.pose()
+        c, s = math.cos(yaw), math.sin(yaw)
+        ex, ey = c * (x - px) + s * (y - py), -s * (x - px) + c * (y - py)
+        far = math.hypot(ex, ey)
+        if far < within:
+            break
+        face = math.atan2(y - py, x - px) if face_way and far > SIDLE_TURN_IN else heading
+        v = np.array([ex, ey]) * min(speed, SIDLE_GAIN * far) / far  # slow down on arrival
+        robot.gait.command(float(np.clip(v[0], -speed, speed)),
+                           float(np.clip(v[1], -SIDLE_SIDE, SIDLE_SIDE)),
+                           float(np.clip(wrap_angle(face - yaw), -SIDLE_TURN, SIDLE_TURN)))
+        yield
+        t += dt
+    t += yield from _settle(robot, dt)
+    return Result(ok=not robot.fallen, fell=robot.fallen, duration=t)
 
 
 @_watched

@@ -53,6 +53,9 @@ TOTE_REACH = 0.45  # m a held tote sticks out ahead of a body's front
 FALL_BACK = 0.5  # m closer than the gap at which a follower has slowed to a stop
 WAIT_BACK = 1.0  # m before the mouth of a taken narrow stretch a robot waits (aside)
 PASS_SPEED = 0.6  # m/s at most while passing close by another robot
+NARROW_SPEED = 0.6  # m/s at most through a stretch one robot wide (the arms' swing and the
+# body's sway leave a hand's width to the walls: faster, it drifts into one and falls)
+NARROW_AHEAD = 1.5  # m before such a stretch a robot is down to that speed
 HOLD_PITCH = 0.9  # m between the holding points of a queue
 CLEAR = 0.95  # m from a work pose within which another robot keeps it taken
 STOPPED = 0.12  # m/s: held below this a robot stops for traffic (walks on above twice it)
@@ -75,6 +78,7 @@ class Stretch:
     s_in: float
     s_out: list[float]  # per cell
     heading: list[tuple[float, float]]  # per cell: the path's direction through it
+    single: bool = False  # some cell holds one robot abreast: walked at ``NARROW_SPEED``
 
 
 @dataclass
@@ -156,6 +160,7 @@ class SharedFloor:
                 out[-1].heading.append(heading)
             else:
                 out.append(Stretch([int(ids[j])], float(s_in[j]), [float(s_out[j])], [heading]))
+            out[-1].single |= bool(lanes[j] == 1)
             prev = j
         return out
 
@@ -236,6 +241,9 @@ class SharedFloor:
             off = float(unit[0] * (y - leg_end[1]) - unit[1] * (x - leg_end[0]))
             if entering is not None and abs(off) > 0.12:
                 way.speed = 0.0  # back onto the path's line before a narrow mouth
+            if any(st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]
+                   for st in walker.stretches):
+                way.speed = min(way.speed, NARROW_SPEED)  # a hand's width from the walls
         # 2. other robots in the corridor ahead
         ux, uy = float(unit[0]), float(unit[1])
         self.legs[name] = (ux, uy)
