@@ -396,12 +396,11 @@ class Timeline:
             for rank, i in enumerate(working):
                 xy[i] = spot + (rank - (len(working) - 1) / 2) * SPACING_M * side
             hold = holding.get(place) if holding else None
-            if hold is not None:
+            away = np.asarray(hold, dtype=float) - spot if hold is not None else np.zeros(2)
+            if hold is not None and float(np.hypot(*away)) >= SPACING_M:
                 start = np.asarray(hold, dtype=float)
-                away = start - spot
-                norm = float(np.hypot(*away))
-                back = away / norm if norm > 0 else -facing
-            else:
+                back = away / float(np.hypot(*away))
+            else:  # (a queue written on the spot itself, as a teaching line may: drawn behind)
                 start, back = spot - 1.4 * SPACING_M * facing, -facing
             for rank, i in enumerate(queued):
                 xy[i] = start + rank * SPACING_M * back

@@ -97,10 +97,14 @@ def test_ctrl_c_during_a_write_waits_for_the_commit(tmp_path: Path,
         script(con, sql, **tables)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store_module, "_script", ctrl_c_inside)
+    # Python's own Ctrl-C handler, even where the tests run with SIGINT ignored (a background
+    # job of a shell without job control)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
     path = tmp_path / "held.duckdb"
     with Store(path) as db, pytest.raises(KeyboardInterrupt):
         run_study(twin.load_line(MM1), _plan("simulate", [1], 3, False), db, InlineExecutor())
     monkeypatch.undo()
+    signal.signal(signal.SIGINT, old)
     assert [status for status, _, _ in _runs(path).values()] == ["done"]  # whole, then stop
     tables = table_rows(str(path))
     assert len(tables["line_kpis"]) == len(tables["station_kpis"]) == 1

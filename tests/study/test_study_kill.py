@@ -28,9 +28,16 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
 
 
+def _ctrl_c_on() -> None:
+    """In the child: Ctrl-C acts even where the tests run with SIGINT ignored (a background
+    job of a shell without job control ignores it, and its children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(store: Path, sig: int, after: int) -> int:
     proc = subprocess.Popen(_command(store, 1), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, env=_env(), start_new_session=True)
+                            text=True, env=_env(), start_new_session=True,
+                            preexec_fn=_ctrl_c_on)
     assert proc.stdout is not None
     seen = 0
     for line in proc.stdout:
