@@ -96,6 +96,7 @@ def load_robot(path: str | Path) -> RobotSpec:
 def _walk_run(spec: RobotSpec, distance: float, payload: float, factor: float,
               rng: np.random.Generator, runs: Runs) -> None:
     from twin.physics import primitives as prim
+    from twin.physics.trials import each_tick
     from twin.physics.world import World
 
     world = World()
@@ -122,21 +123,15 @@ def _walk_run(spec: RobotSpec, distance: float, payload: float, factor: float,
         speed = spec.speed(payload) * factor
         marks: list[float] = []
 
-        def tracked() -> Any:
-            walk = prim.walk(world, robot, path, speed, face=face, carry=carry)
-            while True:
-                try:
-                    next(walk)
-                except StopIteration as stop:
-                    return stop.value
-                x, y, _ = robot.pose()
-                done = (x - x0) * ux + (y - y0) * uy
-                for k, share in enumerate((0.25, 0.85)):
-                    if len(marks) == k and done >= share * distance:
-                        marks.append(world.time)
-                yield
+        def mark() -> None:
+            x, y, _ = robot.pose()
+            done = (x - x0) * ux + (y - y0) * uy
+            for k, share in enumerate((0.25, 0.85)):
+                if len(marks) == k and done >= share * distance:
+                    marks.append(world.time)
 
-        result = world.run(robot, tracked())
+        result = world.run(robot, each_tick(
+            prim.walk(world, robot, path, speed, face=face, carry=carry), mark))
         cruise = (0.6 * distance / (marks[1] - marks[0])) if len(marks) == 2 else float("nan")
         # turns on the spot, measured as the surrogate sees them (twin.motion.walk_turns)
         turn = abs(wrap_angle(direction)) + abs(wrap_angle(face - direction))

@@ -6,7 +6,7 @@ few)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,31 @@ def tick(world: World, robot: Humanoid) -> None:
     robot.control(world.settings.control_period)
     for _ in range(world.settings.substeps):
         pb.stepSimulation(physicsClientId=world.client)
+
+
+def _start(world: World, rng: np.random.Generator, floor: tuple[float, float] | None
+           ) -> tuple[float, float, float]:
+    """A seed's start (within 2 cm of the origin) and the floor's friction (drawn from
+    ``floor`` if given, else the world's own), in that order of draws."""
+    x0, y0 = rng.uniform(-0.02, 0.02, 2)
+    mu = float(pb.getDynamicsInfo(world.floor, -1, physicsClientId=world.client)[1])
+    if floor is not None:
+        mu = float(rng.uniform(*floor))
+        pb.changeDynamics(world.floor, -1, lateralFriction=mu, physicsClientId=world.client)
+    return float(x0), float(y0), mu
+
+
+def each_tick(primitive: Generator[None, None, Any], after: Callable[[], None]
+              ) -> Generator[None, None, Any]:
+    """Run ``primitive``, calling ``after`` once each control period it has stepped (what a
+    trial measures as a primitive goes on); returns its result."""
+    while True:
+        try:
+            next(primitive)
+        except StopIteration as stop:
+            return stop.value
+        after()
+        yield
 
 
 def hold_tote(world: World, robot: Humanoid, mass: float) -> Carry:
@@ -81,11 +106,7 @@ def walk_record(spec: RobotSpec, speed: float, seed: int, payload: float = 0.0,
     heading = drawn if heading is None else heading
     world = World()
     try:
-        x0, y0 = rng.uniform(-0.02, 0.02, 2)
-        mu = float(pb.getDynamicsInfo(world.floor, -1, physicsClientId=world.client)[1])
-        if floor is not None:
-            mu = float(rng.uniform(*floor))
-            pb.changeDynamics(world.floor, -1, lateralFriction=mu, physicsClientId=world.client)
+        x0, y0, mu = _start(world, rng, floor)
         robot = Humanoid(world.client, spec, URDF, x0, y0, heading, "r",
                          world.settings.control_period)
         held = hold_tote(world, robot, payload) if payload > 0 else None
@@ -135,11 +156,7 @@ def pick_and_walk(spec: RobotSpec, speed: float, seed: int, payload: float,
     heading = float(rng.uniform(-math.pi, math.pi))
     world = World()
     try:
-        x0, y0 = rng.uniform(-0.02, 0.02, 2)
-        mu = float(pb.getDynamicsInfo(world.floor, -1, physicsClientId=world.client)[1])
-        if floor is not None:
-            mu = float(rng.uniform(*floor))
-            pb.changeDynamics(world.floor, -1, lateralFriction=mu, physicsClientId=world.client)
+        x0, y0, mu = _start(world, rng, floor)
         face = heading + math.pi  # the stand behind the walk
         robot = world.add_humanoid(spec, x0, y0, face)
         world.add_stand("rack", x0, y0, face)
@@ -154,23 +171,16 @@ def pick_and_walk(spec: RobotSpec, speed: float, seed: int, payload: float,
         marks: list[float] = []
         gap = 0.0
 
-        def tracked() -> Generator[None, None, Any]:
+        def mark() -> None:
             nonlocal gap
-            walk = prim.walk(world, robot, path, speed, carry=held)
-            while True:
-                try:
-                    next(walk)
-                except StopIteration as stop:
-                    return stop.value
-                x, y, _ = robot.pose()
-                done = (x - x0) * ux + (y - y0) * uy
-                if (not marks and done >= 1.0) or (len(marks) == 1 and done >= 1.0 + metres):
-                    marks.append(world.time)
-                if not held.lost:
-                    gap = max(gap, held.gap())
-                yield
+            x, y, _ = robot.pose()
+            done = (x - x0) * ux + (y - y0) * uy
+            if (not marks and done >= 1.0) or (len(marks) == 1 and done >= 1.0 + metres):
+                marks.append(world.time)
+            if not held.lost:
+                gap = max(gap, held.gap())
 
-        world.run(robot, tracked())
+        world.run(robot, each_tick(prim.walk(world, robot, path, speed, carry=held), mark))
         achieved = metres / (marks[1] - marks[0]) if len(marks) == 2 else math.nan
         return WalkRecord(robot.fallen, held.lost, achieved, gap, mu, world.time)
     finally:
