@@ -63,6 +63,9 @@ class Runs:
     dock: list[dict[str, float]] = field(default_factory=list)
     bend: list[float] = field(default_factory=list)  # s a right-angle bend added to a walk
     lead_in_falls: int = 0  # walks up to a pick that fell (the pick then not measured)
+    # walks with the tote to the place that failed (fell, or lost the tote): the place then
+    # not measured; one row each, what the walk said and how long it ran
+    loaded_lead_in: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly rows for the calibration's provenance (the robot card scatters
@@ -75,7 +78,9 @@ class Runs:
         return {**{kind: [{k: figure(v) for k, v in row.items()}
                           for row in getattr(self, kind)]
                    for kind in ("walk", "pick", "place", "dock")},
-                "bend": [figure(x) for x in self.bend], "lead_in_falls": self.lead_in_falls}
+                "bend": [figure(x) for x in self.bend], "lead_in_falls": self.lead_in_falls,
+                "loaded_lead_in_falls": [{k: figure(v) for k, v in row.items()}
+                                         for row in self.loaded_lead_in]}
 
 
 def _stability(*results: Any) -> dict[str, float]:
@@ -187,13 +192,18 @@ def _act_layout(rng: np.random.Generator) -> Layout:
                         "heading": math.degrees(wrap_angle(heading))}}})
 
 
-def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: Runs) -> None:
+def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator,
+              runs: Runs) -> str | None:
     """Pick at a rack and place at a station as the line does: both are locations of a small
     layout with the solid work stands a line's world has (``World.from_layout``: a stand at
     each work pose), and each act starts where a walk to it ended, off the pose by what the
     walk left, and includes the fine approach (as the line's picking and placing states do).
     The robot starts on the station's pose, as if it had just placed there, steps back and
-    walks to the rack; then, holding the tote, it walks to the station."""
+    walks to the rack; then, holding the tote, it walks to the station.
+
+    A walk that fails (to the rack, or with the tote to the station) is counted apart as a
+    lead-in fall, not as the act's failure, and the act after it is not measured: returns
+    what failed, or None."""
     from twin.physics import primitives as prim
     from twin.physics.body import Body
     from twin.physics.motion import APPROACH_TOLERANCE, BACK_OFF
@@ -213,7 +223,7 @@ def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: R
                                            face=rack.heading))
         if not there.ok:  # a walk's fall, not the act's: counted apart, the act not measured
             runs.lead_in_falls += 1
-            return
+            return f"the walk to the rack failed ({there.note or 'fell'}): pick not measured"
         tote = world.add_tote(payload, rack.x + ahead * math.cos(rack.heading),
                               rack.y + ahead * math.sin(rack.heading), rack.heading)
         t0, e0 = world.time, robot.meter.energy_j
@@ -225,10 +235,17 @@ def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: R
                           "ok": float(result.ok and approach.ok and carry is not None),
                           **_stability(approach, result)})
         if carry is None:
-            return
+            return None
         # a held tote rides above the rack: it turns clear of it, no back-off
-        world.run(robot, prim.walk(world, robot, [[station.x, station.y]], spec.speed(payload),
-                                   face=station.heading, carry=carry))
+        t0 = world.time
+        carried = world.run(robot, prim.walk(world, robot, [[station.x, station.y]],
+                                             spec.speed(payload), face=station.heading,
+                                             carry=carry))
+        if not carried.ok:  # the loaded walk's fall or drop, not the place's
+            note = carried.note or ("fell while walking" if carried.fell else "failed")
+            runs.loaded_lead_in.append({"payload": payload, "walked_s": world.time - t0,
+                                        "note": note})
+            return f"the loaded walk to the station failed ({note}): place not measured"
         t0, e0 = world.time, robot.meter.energy_j
         approach = world.run(robot, prim.align(world, robot, station.x, station.y,
                                                station.heading, *APPROACH_TOLERANCE))
@@ -236,6 +253,7 @@ def _act_runs(spec: RobotSpec, payload: float, rng: np.random.Generator, runs: R
         runs.place.append({"payload": payload, "duration": world.time - t0,
                            "energy": robot.meter.energy_j - e0,
                            "ok": float(placed.ok and approach.ok), **_stability(approach, placed)})
+        return None
     finally:
         world.close()
 
@@ -327,6 +345,10 @@ def fit(spec: RobotSpec, runs: Runs) -> tuple[Calibration, dict[str, Any]]:
                  "cost_of_transport": [min(cot), max(cot)]},
         "pick": pick_err, "place": place_err, "dock": dock_err,
         "bend_added_s": list(runs.bend),
+        # walks that failed on the way to an act (the act then not measured): to a pick, and
+        # with the tote to a place
+        "lead_in_falls": {"to_pick": runs.lead_in_falls,
+                          "loaded_to_place": len(runs.loaded_lead_in)},
         "dock_position_error_m": max((r.get("position_error", 0.0) for r in runs.dock),
                                      default=0.0),
     }
@@ -364,8 +386,8 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
                         _walk_run(spec, distance, payload, factor, rng, runs)
                         say(f"walk seed={seed} d={distance:g} m={payload:g} f={factor:g}")
             for payload in grid.payloads:
-                _act_runs(spec, max(payload, 0.5), rng, runs)
-                say(f"pick/place seed={seed} m={payload:g}")
+                failed = _act_runs(spec, max(payload, 0.5), rng, runs)
+                say(f"pick/place seed={seed} m={payload:g}" + (f": {failed}" if failed else ""))
             for _ in range(grid.dock_runs):
                 _dock_run(spec, rng, runs)
             say(f"dock seed={seed}")
