@@ -199,11 +199,12 @@ def _print_floor(k: Any) -> None:
     if queued:
         sp = Table(title="work spots with a queue", title_justify="left")
         for c in ("location", "spots", "visits", "busy", "mean queue", "max queue",
-                  "mean wait s"):
+                  "mean wait s", "hand-over s"):
             sp.add_column(c, justify="right")
         for name, s in queued.items():
             sp.add_row(name, str(s.spots), str(s.visits), _pct(s.utilisation),
-                       _fmt(s.mean_queue), str(s.max_queue), _fmt(s.mean_wait_s))
+                       _fmt(s.mean_queue), str(s.max_queue), _fmt(s.mean_wait_s),
+                       _fmt(s.hand_over_s))
         out.print(sp)
     traffic = k.traffic
     if traffic is not None and traffic.enabled and traffic.aisles:

@@ -75,6 +75,11 @@ LocationKind = Literal["rack", "station", "charger", "conveyor", "buffer", "dock
 
 HOLD_BACK = 1.5  # m behind a work spot the first robot queueing for it waits ...
 HOLD_SIDE = 0.95  # ... and this far to its right, so the robot leaving passes it
+SPOT_CLEAR = 0.95  # m: a work spot stays taken while a robot stands this close to it; the one
+# handed the spot walks in once the one before has stepped this far off
+NARROW_SPEED = 0.6  # m/s at most through a stretch one robot wide (a hand's width from the
+# walls on either side: the arms' swing and the body's sway need the slower pace) ...
+NARROW_AHEAD = 1.5  # ... from this far before it
 
 
 class Location(_Model):

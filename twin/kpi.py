@@ -114,6 +114,8 @@ class SpotKPIs(_K):
     mean_queue: float  # robots waiting for a spot, averaged over planned (on-shift) time
     max_queue: int
     mean_wait_s: float  # per visit, waiting included only for those that waited
+    hand_over_s: float = 0.0  # robot-seconds robots handed a spot waited for the one before to
+    # step off it (``waiting_spot``; part of the busy time in ``utilisation``)
 
 
 class AisleKPIs(_K):

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.config import NARROW_SPEED, SPOT_CLEAR
 from twin.robot import RobotSpec
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "assets" / "calibration"
@@ -40,6 +41,7 @@ class MotionTask:
     path: np.ndarray | None = None  # (k, 2) waypoints for walks
     heading_deg: float = 0.0  # heading at the target (the location's working direction)
     start_heading_deg: float | None = None  # walks: where the robot faces before it sets off
+    narrow_m: float = 0.0  # walks: metres of the path one robot wide, walked at ``NARROW_SPEED``
 
 
 @dataclass(slots=True)
@@ -295,13 +297,15 @@ class Surrogate:
         """A walk's duration (turns included) and power before the random spread, computed
         once per walk (kept with the path they were read from)."""
         key = (task.origin, task.target, task.payload_kg, task.distance, task.heading_deg,
-               task.start_heading_deg)
+               task.start_heading_deg, task.narrow_m)
         known = self._walks.get(key)
         if known is not None and known[0] is task.path:
             return known[1], known[2]
         w, m = self.calibration.walk, task.payload_kg
         v = self.spec.speed(m) * w.ratio(m)
         duration = w.overhead_s + task.distance / v
+        if task.narrow_m and v > NARROW_SPEED:  # the floor's pace limit, as bodies keep it
+            duration += task.narrow_m * (1.0 / NARROW_SPEED - 1.0 / v)
         if task.path is not None and len(task.path) > 2:
             # each bend is a stop, a turn on the spot and a start (one more leg's overhead)
             n, rad = path_bends(task.path)
@@ -312,6 +316,13 @@ class Surrogate:
         power = w.power(v, m)
         self._walks[key] = (task.path, duration, power)
         return duration, power
+
+    def clears_spot(self, payload: float) -> float:
+        """Seconds a robot done on a work spot holding ``payload`` takes to step
+        ``SPOT_CLEAR`` off it, from standing: the starting half of a walk's start-and-stop
+        overhead, then its walking pace (the one handed the spot waits for this)."""
+        w = self.calibration.walk
+        return 0.5 * w.overhead_s + SPOT_CLEAR / (self.spec.speed(payload) * w.ratio(payload))
 
     def _act_nominal(self, kind: str, m: float) -> tuple[ActFit, float, float, float, float]:
         """A pick, place or dock: its fit, duration, energy, and gamma shape and scale."""

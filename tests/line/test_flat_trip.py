@@ -34,6 +34,9 @@ class Stepwise:
     def execute(self, env: Any, robot: Worker, task: MotionTask) -> Generator[Any, Any, Outcome]:
         return self.model.execute(env, robot, task)
 
+    def clears_spot(self, payload: float) -> float:
+        return self.model.clears_spot(payload)
+
     def share_floor(self, grid: Any, told: Callable[[str, str | None], None]) -> None:
         """Nothing to share: no aisle of this floor ever holds a robot (checked below)."""
 

@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 
 import twin
-from twin.config import Layout
+from twin.config import NARROW_AHEAD, NARROW_SPEED, SPOT_CLEAR, Layout
 from twin.demo import mean_value_analysis
 from twin.floor.lanes import build_lanes
 from twin.line.traffic import Traffic
+from twin.motion import MotionTask, Surrogate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lines"))
 from lines_helpers import TEACHING, all_lines, assert_in_ci, replicate  # noqa: E402
@@ -93,15 +94,18 @@ def test_spot_contention_matches_mean_value_analysis(robots: int) -> None:
 
 
 @pytest.mark.slow
-def test_a_robot_handed_the_spot_walks_in_from_the_holding_point() -> None:
-    """With the queue 1.8 m from the rack face, each robot handed the face after queueing walks
-    in (1.8 s at 1 m/s) while the face is its own. Eight robots keep a queue there, so the face
-    serves one part per S + w instead of per S: the line makes S / (S + w) = 20 / 21.8 of what
-    it makes with the queue on the face itself (the line as shipped), seed by seed."""
+def test_a_robot_handed_the_spot_waits_for_the_one_before_and_walks_in() -> None:
+    """With the queue 1.8 m from the rack face, each robot handed the face after queueing waits
+    for the one before to step ``SPOT_CLEAR`` off it (c = 0.95 m at 1 m/s: the teaching robot's
+    walk has no start-and-stop overhead), then walks in (w = 1.8 m at 1 m/s), the face its own
+    all the while. Eight robots keep a queue there, so the face serves one part per S + c + w
+    instead of per S: the line makes S / (S + c + w) = 20 / 22.75 of what it makes with the
+    queue on the face itself (the line as shipped), seed by seed."""
     line = twin.load_line(TEACHING / "spot_contention.yaml")
     robot = line.fleet.robot  # type: ignore[union-attr]
     assert not isinstance(robot, str)
     walk_in = float(np.hypot(3.5 - 2.0, 6.0 - 5.0)) / robot.speed_empty
+    clear = SPOT_CLEAR / robot.speed_loaded  # the one before leaves with its tote
     crowd = {"fleet.count": 8}
 
     def fn(r: twin.RunResult) -> tuple[float, float]:
@@ -111,7 +115,8 @@ def test_a_robot_handed_the_spot_walks_in_from_the_holding_point() -> None:
                      overrides={**crowd, "layout.locations.rack.holding": [3.5, 6.0]})
     face = replicate(TEACHING / "spot_contention.yaml", fn, reps=10, hours=20, overrides=crowd)
     assert away[:, 1].min() > 0.99 and face[:, 1].min() > 0.99  # never without a queue
-    assert_in_ci(away[:, 0] / face[:, 0], robot.pick_time / (robot.pick_time + walk_in),
+    assert_in_ci(away[:, 0] / face[:, 0],
+                 robot.pick_time / (robot.pick_time + clear + walk_in),
                  "parts an hour with the queue 1.8 m from the face over those with it on it")
 
 
@@ -134,6 +139,32 @@ def test_lanes_measure_the_corridor_and_the_halls() -> None:
     wide.obstacles[1].y0 = 5.8  # 1.8 m: two abreast
     grid2 = build_lanes(wide)
     assert grid2.capacity(grid2.index(15, 4.5)) == 2
+
+
+def test_a_walk_through_a_one_robot_corridor_keeps_the_narrow_pace() -> None:
+    """The 10 m corridor one robot wide is walked at ``NARROW_SPEED`` from ``NARROW_AHEAD``
+    before it to its end, as physics bodies walk it: the route counts those 11.5 m (to a traffic
+    cell), and the surrogate's walk takes 11.5 m x (1/0.6 - 1/v) longer than the same path on
+    open floor, v its pace there."""
+    layout = _corridor()
+    grid = build_lanes(layout)
+    traffic = Traffic(grid, layout.traffic)
+    east = np.array([[2.0, 4.5], [28.0, 4.5]])
+    slow = traffic.route(1, east).single_m
+    assert abs(slow - (10.0 + NARROW_AHEAD)) <= grid.cell + 1e-9
+    spec = twin.load_line(TEACHING / "spot_contention.yaml").fleet.robot  # type: ignore[union-attr]
+    assert not isinstance(spec, str)
+    surrogate = Surrogate(spec.model_copy(update={"speed_empty": 1.2}))
+    v = 1.2 * surrogate.calibration.walk.ratio(0.0)
+
+    walker = SimpleNamespace(id="r", spec=surrogate.spec, rng=np.random.default_rng(0))
+
+    def walk(narrow: float) -> float:
+        return surrogate.plan(walker, MotionTask("walk", "a", "b", 0.0, 26.0, east, 0.0, 0.0,
+                                                   narrow_m=narrow)).duration
+
+    assert walk(slow) - walk(0.0) == pytest.approx(slow * (1 / NARROW_SPEED - 1 / v))
+    assert walk(slow) == pytest.approx(26.0 / v + slow * (1 / NARROW_SPEED - 1 / v))
 
 
 def test_oncoming_robot_waits_for_the_single_lane_corridor() -> None:
@@ -287,6 +318,7 @@ def test_spot_policy_orders_the_queue(policy: str, first: str) -> None:
     env.process(robot("loaded", True, 2.0, 5.0))
     env.run()
     assert order == ["holder", first, "loaded" if first == "empty" else "empty"]
-    busy, queue = spot.totals()
+    busy, queue, clearing = spot.totals()
+    assert clearing == 0.0  # (nobody waited for another to step off: no robot model here)
     assert busy == pytest.approx(20.0)  # one spot busy from 0 to 20 s
     assert queue == pytest.approx((10 - 1) + (10 - 2) + 5)  # both wait, then the second 5 more

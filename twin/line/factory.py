@@ -258,6 +258,18 @@ class Factory:
                 best, best_key, best_k = g, key, k
         return best if best is not None else next(iter(self.chargers.values()))
 
+    def hand_over(self, location: str, payload: float) -> float:
+        """Seconds a robot handed a spot at ``location`` waits for the one before, holding
+        ``payload``, to step off it (``Surrogate.clears_spot``); 0 where the motion model
+        walks its bodies off and onto their poses itself (physics), or cannot say, and where
+        the queue is told to stand on the spot itself (``holding`` on it)."""
+        loc = self.line.layout.locations.get(location)
+        if loc is None or getattr(self.motion, "walks_onto_poses", False) \
+                or loc.holding_point() == (loc.x, loc.y):  # (a queue told to stand on it)
+            return 0.0
+        clears = getattr(self.motion, "clears_spot", None)
+        return float(clears(payload)) if clears is not None else 0.0
+
     def step_in(self, location: str, payload: float) -> MotionTask | None:
         """The walk of a robot handed a spot at ``location`` after queueing for it: from the
         holding point onto the spot, facing its heading (kept per location and payload).

@@ -279,16 +279,24 @@ class Robot:
 
     def queue_for(self, location: str, wake: simpy.Event, act: str = PICKING,
                   payload: float = 0.0) -> Generator[simpy.Event, Any, None]:
-        """Wait at the holding point of ``location`` until a spot there is handed over, then
-        walk onto it (``Factory.step_in``): the spot is this robot's while it walks in, which
-        counts as part of the ``act`` it walks in for (as the walk onto the pose does in
-        physics)."""
+        """Wait at the holding point of ``location`` until a spot there is handed over and the
+        robot before has stepped off it (``Factory.hand_over``: that one did the same act
+        with a tote of ``payload``, so it leaves holding it after a pick and empty-handed
+        after a place), then walk onto it (``Factory.step_in``): the spot is this robot's
+        while it walks in, which counts as part of the ``act`` it walks in for (as the walk
+        onto the pose does in physics)."""
         env = self.env
         arrived = env.now
         self.set(WAITING_SPOT, where=location)
         yield wake
-        self.factory.spots[location].waited(env.now - arrived)
-        task = self.factory.step_in(location, payload)
+        spot = self.factory.spots[location]
+        clear = self.factory.hand_over(location, payload if act == PICKING else 0.0)
+        if clear > 0.0:
+            spot.stepping_off(True)
+            yield env.timeout(clear)
+            spot.stepping_off(False)
+        spot.waited(env.now - arrived)
+        task = self.factory.step_in(location, payload if act == PLACING else 0.0)
         if task is not None:
             yield from self.do(act, task)
 
@@ -394,7 +402,7 @@ class Robot:
             spot = leg.src_spot
             wake = spot.take(False)  # a free spot is taken at once
             if wake is not None:
-                yield from self.queue_for(leg.src_loc, wake)
+                yield from self.queue_for(leg.src_loc, wake, PICKING, payload)
             if plan is None:
                 outcome = yield from self.do(PICKING, pick)
             else:  # do, written out: set, plan, wait, pay
@@ -650,11 +658,13 @@ class Dispatcher:
             f = self.factory
             ways = f.walkways
             path = ways.path(origin, target)
+            pid = ways.path_id(origin, target)
+            route = f.traffic.route(pid, path) if f.traffic is not None else None
+            narrow = route is not None and bool(route.cells)
             task = MotionTask("walk", origin, target, payload, distance=ways.dist(origin, target),
                               path=path, heading_deg=f.line.layout.locations[target].heading,
-                              start_heading_deg=heading)
-            pid = ways.path_id(origin, target)
-            narrow = f.traffic is not None and bool(f.traffic.route(pid, path).cells)
+                              start_heading_deg=heading,
+                              narrow_m=route.single_m if route is not None else 0.0)
             hit = self.walks[key] = (pid, path, task, narrow)
         return hit
 

@@ -94,13 +94,13 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
     )
     spots = {}
     for name, spot in f.spots.items():
-        busy, queue = spot.totals()
+        busy, queue, clearing = spot.totals()
         # over planned (on-shift) time, as robot_utilisation: robots work at spots on shift
         spots[name] = SpotKPIs(
             spots=spot.spots, visits=spot.visits,
             utilisation=kpi.utilisation(busy, spot.spots, shift_s),
             mean_queue=kpi.ratio(queue, shift_s), max_queue=spot.queue_max,
-            mean_wait_s=_ratio(spot.wait_sum, spot.visits),
+            mean_wait_s=_ratio(spot.wait_sum, spot.visits), hand_over_s=clearing,
         )
     return KPIs(line=line, stations=stations, robots=robots, chargers=chargers, spots=spots,
                 traffic=_traffic(f, horizon))

@@ -34,12 +34,14 @@ class WorkSpot:
         self.queue: list[tuple[int, int, simpy.Event]] = []  # (priority, arrival no., wake)
         self._arrivals = 0
         self._busy = 0
+        self._clearing = 0  # robots handed a spot, waiting for the one before to step off it
         self.reset_counts()
 
     def reset_counts(self) -> None:
         self.since = self.factory.env.now
         self.busy_area = 0.0
         self.queue_area = 0.0
+        self.clearing_area = 0.0
         self.queue_max = len(self.queue)
         self.visits = 0
         self.waits = 0
@@ -51,6 +53,7 @@ class WorkSpot:
         if dt:
             self.busy_area += self._busy * dt
             self.queue_area += len(self.queue) * dt
+            self.clearing_area += self._clearing * dt
             self.since = now
 
     def take(self, loaded: bool) -> simpy.Event | None:
@@ -61,6 +64,7 @@ class WorkSpot:
         if dt:
             self.busy_area += self._busy * dt
             self.queue_area += len(self.queue) * dt
+            self.clearing_area += self._clearing * dt
             self.since = now
         self.visits += 1
         if self._busy < self.spots and not self.queue:
@@ -86,6 +90,7 @@ class WorkSpot:
         if dt:
             self.busy_area += self._busy * dt
             self.queue_area += len(self.queue) * dt
+            self.clearing_area += self._clearing * dt
             self.since = now
         if self.queue:
             _, _, wake = self.queue.pop(0)
@@ -93,7 +98,14 @@ class WorkSpot:
         else:
             self._busy -= 1
 
-    def totals(self) -> tuple[float, float]:
-        """Busy and queue robot-seconds since the last reset."""
+    def stepping_off(self, waiting: bool) -> None:
+        """A robot handed a spot starts (``waiting``) or ends its wait for the robot before
+        to step off it: the spot is busy all the while, with nobody working on it."""
         self._advance()
-        return self.busy_area, self.queue_area
+        self._clearing += 1 if waiting else -1
+
+    def totals(self) -> tuple[float, float, float]:
+        """Busy, queue and hand-over robot-seconds since the last reset (busy includes the
+        hand-overs: a spot is taken while the robot before steps off it)."""
+        self._advance()
+        return self.busy_area, self.queue_area, self.clearing_area

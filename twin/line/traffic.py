@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.config import NARROW_AHEAD
 from twin.config import Traffic as TrafficSpec
 from twin.floor.lanes import MAX_LANES, LaneGrid, aisle_cells
 
@@ -50,6 +51,8 @@ class Route:
     linked: list[bool]  # cell k starts where narrow cell k-1 ends
     length: float
     starts_narrow: bool  # the path's first cell is narrow: waits there happen at the start
+    single_m: float = 0.0  # m of the path walked at ``NARROW_SPEED``: its one-abreast cells
+    # and the ``NARROW_AHEAD`` before each
 
 
 class Cell:
@@ -138,8 +141,14 @@ class Traffic:
             outs.append(s_out_l[j])
             linked.append(prev == j - 1)  # stands right behind the previous narrow cell
             prev = j
+        single = [(max(a - NARROW_AHEAD, 0.0), b) for c, a, b in zip(cells, ins, outs, strict=True)
+                  if c.lanes == 1]
+        slow, reach = 0.0, 0.0  # the union of those stretches' lengths, and how far it reached
+        for a, b in single:
+            slow += max(b - max(a, reach), 0.0)
+            reach = max(reach, b)
         hit = Route(cells, ins, outs, linked, float(s_out[-1]), bool(len(ids)) and prev >= 0
-                    and self.grid.capacity(int(ids[0])) < MAX_LANES)
+                    and self.grid.capacity(int(ids[0])) < MAX_LANES, slow)
         self.routes[key] = hit
         return hit
 

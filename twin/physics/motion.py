@@ -37,7 +37,7 @@ import pyarrow as pa
 import pybullet as pb
 import shapely
 
-from twin.config import HOLD_BACK, HOLD_SIDE, Layout
+from twin.config import HOLD_BACK, HOLD_SIDE, SPOT_CLEAR, Layout
 from twin.events import POSE_SCHEMA
 from twin.floor.geometry import obstacle_polygons
 from twin.floor.lanes import LaneGrid
@@ -47,7 +47,7 @@ from twin.physics.body import Body
 from twin.physics.carry import Carry
 from twin.physics.humanoid import Humanoid
 from twin.physics.settings import PhysicsSettings
-from twin.physics.traffic import BODY, CLEAR, HOLD_PITCH, SharedFloor
+from twin.physics.traffic import BODY, HOLD_PITCH, SharedFloor
 from twin.physics.world import STAND_HEIGHT, Tote, World, work_poses
 from twin.robot import RobotSpec
 
@@ -340,7 +340,7 @@ class Physics:
                 continue  # working, or walking on (a walk there stops short of the pose)
             ox, oy = now[other][:2]
             place = None
-            if any(math.hypot(ox - p[0], oy - p[1]) < CLEAR for p in poses):
+            if any(math.hypot(ox - p[0], oy - p[1]) < SPOT_CLEAR for p in poses):
                 place = self._step_off(other, target, now[rid][:2])
             if place is not None and any(math.hypot(ox - p[0], oy - p[1]) < ON_POSE
                                          for p in poses):
@@ -351,12 +351,12 @@ class Physics:
     def _in_the_way(self, rid: str, poses: list[tuple[float, float, float]]
                     ) -> tuple[float, float] | None:
         """Where the robot that works on (or is to work on) one of ``poses`` stands, if
-        ``rid`` stands within ``CLEAR`` of that pose; else None."""
+        ``rid`` stands within ``SPOT_CLEAR`` of that pose; else None."""
         now = self.floor.snapshot(self.world.time)
         x, y = now[rid][:2]
         for other, q in self.floor.poses.items():
             if other != rid and any(math.hypot(q[0] - p[0], q[1] - p[1]) < 0.3 for p in poses) \
-                    and math.hypot(x - q[0], y - q[1]) < CLEAR + 0.2:
+                    and math.hypot(x - q[0], y - q[1]) < SPOT_CLEAR + 0.2:
                 return now[other][0], now[other][1]
         return None
 

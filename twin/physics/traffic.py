@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pybullet as pb
 
-from twin.config import HOLD_BACK, HOLD_SIDE
+from twin.config import HOLD_BACK, HOLD_SIDE, NARROW_AHEAD, NARROW_SPEED, SPOT_CLEAR
 from twin.floor.lanes import MAX_LANES, LaneGrid
 from twin.physics.humanoid import Humanoid
 
@@ -53,11 +53,7 @@ TOTE_REACH = 0.45  # m a held tote sticks out ahead of a body's front
 FALL_BACK = 0.5  # m closer than the gap at which a follower has slowed to a stop
 WAIT_BACK = 1.0  # m before the mouth of a taken narrow stretch a robot waits (aside)
 PASS_SPEED = 0.6  # m/s at most while passing close by another robot
-NARROW_SPEED = 0.6  # m/s at most through a stretch one robot wide (the arms' swing and the
-# body's sway leave a hand's width to the walls: faster, it drifts into one and falls)
-NARROW_AHEAD = 1.5  # m before such a stretch a robot is down to that speed
 HOLD_PITCH = 0.9  # m between the holding points of a queue
-CLEAR = 0.95  # m from a work pose within which another robot keeps it taken
 STOPPED = 0.12  # m/s: held below this a robot stops for traffic (walks on above twice it)
 
 
@@ -271,7 +267,7 @@ class SharedFloor:
             leg = self.legs.get(other)  # None: it stands (works, waits or is idle)
             body = BODY + reach + (TOTE_REACH if other in self.loaded else 0.0)
             along = -2.0 if leg is None else leg[0] * ux + leg[1] * uy
-            if last_leg and (leg is None or other in self.poses) and ahead > remaining - CLEAR:
+            if last_leg and (leg is None or other in self.poses) and ahead > remaining - SPOT_CLEAR:
                 if owner:  # the pose is this robot's to work on: it waits for the other to
                     room = ahead - body - self.gap - OVERSHOOT  # step off
                     way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
@@ -347,7 +343,7 @@ class SharedFloor:
     # --- work poses ----------------------------------------------------------------------
     def free_pose(self, name: str, poses: list[tuple[float, float, float]], t: float,
                   nearest: bool = False) -> tuple[float, float, float] | None:
-        """A free pose (no other robot heads for it, works on it, or stands within ``CLEAR``
+        """A free pose (no other robot heads for it, works on it, or stands within ``SPOT_CLEAR``
         of it): the one ``name`` heads for if still free, else the farthest (a robot coming
         after walks to a nearer one and does not pass the first); ``nearest``: the nearest
         (a robot about to work, which has arrived: a robot heading for a pose keeps it only
@@ -365,7 +361,7 @@ class SharedFloor:
                         now[other][0] - p[0], now[other][1] - p[1]) > mine:
                     continue  # a robot about to work goes before one still walking there
                 return False
-            return all(math.hypot(ox - p[0], oy - p[1]) >= CLEAR
+            return all(math.hypot(ox - p[0], oy - p[1]) >= SPOT_CLEAR
                        for other, (ox, oy, *_r) in now.items() if other != name)
 
         if mine is not None and not nearest:
@@ -409,7 +405,7 @@ class SharedFloor:
         return 0.0
 
     def clear_to_enter(self, name: str, x: float, y: float, t: float) -> bool:
-        """No other robot stands within ``CLEAR`` of the work pose (x, y)."""
+        """No other robot stands within ``SPOT_CLEAR`` of the work pose (x, y)."""
         now = self.snapshot(t)
-        return all(math.hypot(ox - x, oy - y) >= CLEAR
+        return all(math.hypot(ox - x, oy - y) >= SPOT_CLEAR
                    for other, (ox, oy, *_rest) in now.items() if other != name)
