@@ -78,7 +78,7 @@ def test_eight_robots_hold_the_face_one_at_a_time_for_their_picks_only() -> None
     flight at the window's two edges); so throughput is the busy share over the mean pick."""
     robots, hours = 8, 40.0
     line = twin.load_line(LINE)
-    res = twin.simulate(line, hours=hours, seed=11, events=True,
+    res = twin.simulate(line, hours=hours, seed=0, events=True,
                         overrides={"fleet.count": robots})
     ev = res.log.to_table().to_pandas()
     picks = _spans(ev, "picking", "rack")
@@ -97,7 +97,8 @@ def test_eight_robots_hold_the_face_one_at_a_time_for_their_picks_only() -> None
     inside = picks[(picks[:, 0] >= start) & (picks[:, 1] <= end)]
     mean_pick = float((inside[:, 1] - inside[:, 0]).mean())
     rate = res.kpis.spots["rack"].utilisation * 3600 / mean_pick
-    assert res.kpis.line.throughput_per_hour == pytest.approx(rate, rel=0.01)
+    # the parts in flight at the edges (at most 8 of ~7,200) and the picks cut by them
+    assert res.kpis.line.throughput_per_hour == pytest.approx(rate, rel=0.003)
 
 
 def test_the_robots_pick_times_average_the_configured_pick() -> None:
