@@ -4,7 +4,7 @@ decides and what the random numbers decide.
 Mean-value analysis gives the expected rate X(N). A face busy a share U of the time with picks
 averaging S' makes U / S' parts a second, so a run's throughput moves with the mean of the picks
 its seed happened to draw: with eight robots, seeds 0-9 draw picks averaging 19.72 s over 20 h
-(2.7 standard errors short of 20 s, from the robots' streams alone) and make 182.4 +/- 1.7
+(2.7 standard errors short of 20 s; each logged pick is its stream's draw) and make 182.4 +/- 1.7
 parts an hour, above the face's 3600 / 20 = 180, while 200 seeds make 179.4 +/- 0.4 against
 MVA's 179.7 (issue 9, session 8). So these tests check each part on its own: the face's busy
 share against MVA's U = X(N) S (the utilisation law); from the log, that the face is held for
