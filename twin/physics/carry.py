@@ -16,9 +16,13 @@ sqrt(2) wider on a diagonal; the squeeze's own direction is bounded alike, where
 would press without limit and could not pull). Beyond that the tote slips in the hands; once a
 hand is ``DROP_GAP`` from its handle the tote is lost.
 
-The squeeze is held by the shoulder-roll drives at rest, which the joints' torques in PyBullet
-do not show (the constraints hold the handles, the hands do not press on them): the energy
-meter is charged its copper loss (``grip.squeeze_power``, both arms) while the hands are closed.
+The squeeze is held by the shoulder-roll drives, and the joints' torques in PyBullet show only
+part of it: the constraints hold the handles, and the hands press on them only as far as the
+arms' position servos hold them inside the handles (up to the contacts' bounds). While the
+hands are closed ``renew`` therefore gives the energy meter each roll drive's torque as the
+squeeze makes it: the squeeze's own torque about the roll axis, in place of the pressing along
+the line between the hands that PyBullet reports (``EnergyMeter.held``). The meter takes each
+roll joint's power once, from that torque: copper loss and work of the squeeze included.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pybullet as pb
 
-from twin.physics.grip import FRICTION, moment_arm, roll_lever, squeeze, squeeze_power
+from twin.physics.grip import FRICTION, moment_arm, roll_lever, squeeze
 from twin.physics.humanoid import Humanoid
 from twin.physics.world import Tote, World
 
@@ -47,9 +51,9 @@ class Carry:
     constraints: list[int] = field(default_factory=list)
     lost: bool = False
     friction: float = FRICTION
-    held_w: float = 0.0  # W of squeeze charged to the robot's meter while the hands are closed
     cap: float = math.inf  # N a contact transmits at most whatever the squeeze (``loosen``)
     axes: dict[str, np.ndarray] = field(default_factory=dict)  # roll axes in their links
+    rows: dict[str, int] = field(default_factory=dict)  # roll joints' rows in the joint order
 
     @classmethod
     def grasp(cls, world: World, robot: Humanoid, tote: Tote,
@@ -63,6 +67,8 @@ class Carry:
         carry.axes = {side: np.array(pb.getJointInfo(
             robot.body, robot.joint[f"{side}_shoulder_roll"], physicsClientId=c)[13])
             for side in ("left", "right")}
+        carry.rows = {side: robot.order.index(robot.joint[f"{side}_shoulder_roll"])
+                      for side in ("left", "right")}
         t_pos, t_orn = pb.getBasePositionAndOrientation(tote.body, physicsClientId=c)
         inv_pos, inv_orn = pb.invertTransform(t_pos, t_orn)
         along = np.array(pb.getMatrixFromQuaternion(t_orn)).reshape(3, 3)[:, 0]  # the bars
@@ -84,23 +90,35 @@ class Carry:
                 carry.constraints.append(cid)
         robot.hold(tote.body, carry.constraints)
         robot.squeeze = carry.renew  # the squeeze follows the arms' pose from now on
-        carry.held_w = 2.0 * squeeze_power(robot.spec.motors.arm)
-        robot.meter.constant_w += carry.held_w
+        robot.meter.held = np.zeros(len(robot.order))  # renew fills the roll drives' rows
         return carry
+
+    def _arms(self) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        """The line the squeeze pushes along (unit, from the right grip point to the left), and
+        each arm's shoulder-roll axis (world, unit), pivot and grip point, this instant."""
+        grip = {s: self.robot.grip_point(s) for s in ("left", "right")}
+        push = grip["left"] - grip["right"]
+        push /= max(float(np.linalg.norm(push)), 1e-9)
+        arms = {}
+        for side, axis in self.axes.items():
+            pivot, orn = self.robot.link_frame(f"{side}_shoulder_roll")
+            turn = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
+            arms[side] = (turn @ axis, np.array(pivot), grip[side])
+        return push, arms
+
+    @staticmethod
+    def _levers(push: np.ndarray, arms: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+                ) -> dict[str, float]:
+        return {side: moment_arm(pivot.tolist(), axis.tolist(), point.tolist(), push.tolist())
+                for side, (axis, pivot, point) in arms.items()}
 
     def levers(self) -> dict[str, float]:
         """Moment arm (m) of each hand's squeeze about its shoulder-roll axis, this instant:
         the squeeze pushes along the line between the grip points."""
-        grip = {s: self.robot.grip_point(s) for s in ("left", "right")}
-        push = grip["left"] - grip["right"]
-        push /= max(float(np.linalg.norm(push)), 1e-9)
-        out = {}
-        for side, axis in self.axes.items():
-            pivot, orn = self.robot.link_frame(f"{side}_shoulder_roll")
-            turn = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
-            out[side] = moment_arm(pivot, (turn @ axis).tolist(), grip[side].tolist(),
-                                   push.tolist())
-        return out
+        return self._levers(*self._arms())
+
+    def _squeeze(self, levers: dict[str, float]) -> float:
+        return squeeze(self.robot.spec.motors.arm, min(max(levers.values()), roll_lever()))
 
     def squeeze(self) -> float:
         """Force (N) the hands press the handles with in the arms' pose of this instant: the
@@ -108,8 +126,7 @@ class Carry:
         than at the top of a lift (drawn in to walk); else the top of a lift's squeeze, as
         ``liftable`` counts it (reaching down to a surface the levers are longer, to 0.58 m
         for walker_s2, and the squeeze there is not what the drives give: docs/grip.md)."""
-        return squeeze(self.robot.spec.motors.arm, min(max(self.levers().values()),
-                                                       roll_lever()))
+        return self._squeeze(self.levers())
 
     def contact_force(self) -> float:
         """Most force (N) one contact transmits: friction times its half of a hand's squeeze
@@ -117,11 +134,38 @@ class Carry:
         return min(self.friction * self.squeeze() / 2.0, self.cap)
 
     def renew(self) -> None:
-        """Bound each contact by the squeeze of the arms' pose of this instant (the robot
-        calls it every control period while the hands are closed)."""
-        force = self.contact_force()
+        """Bound each contact by the squeeze of the arms' pose of this instant, and give the
+        meter the roll drives' squeeze (the robot calls it every control period while the
+        hands are closed)."""
+        push, arms = self._arms()
+        held = self._squeeze(self._levers(push, arms))
+        force = min(self.friction * held / 2.0, self.cap)
         for cid in self.constraints:
             pb.changeConstraint(cid, maxForce=force, physicsClientId=self.world.client)
+        self._meter_squeeze(push, arms, held)
+
+    def _meter_squeeze(self, push: np.ndarray,
+                       arms: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+                       held: float) -> None:
+        """Each roll drive's torque as the squeeze ``held`` (N) makes it, for the meter. The
+        torque PyBullet reports includes the hands pressing on the handles towards each other
+        along ``push`` (what the contacts' forces on the tote along it have in opposite
+        senses; what they have in the same sense moves the tote and stays); the meter counts
+        the squeeze's torque about the roll axis in its place."""
+        held_by = self.robot.meter.held
+        if held_by is None:
+            return
+        c = self.world.client
+        along = [float(push @ sum((np.array(pb.getConstraintState(cid, physicsClientId=c))
+                                   for cid in self.constraints[2 * k:2 * k + 2]), np.zeros(3)))
+                 for k in range(len(self.constraints) // 2)]  # each hand's, on the tote
+        if len(along) != 2:
+            return
+        pressed = 0.5 * (along[1] - along[0])  # N each hand presses its handle inwards
+        for side, inward in (("left", -push), ("right", push)):
+            axis, pivot, point = arms[side]
+            held_by[self.rows[side]] = float(axis @ np.cross(point - pivot,
+                                                             (held - pressed) * inward))
 
     def slick(self, friction: float) -> None:
         """Hands and handles of another ``friction`` from now on (wet, oily, worn pads)."""
@@ -159,6 +203,5 @@ class Carry:
         for cid in self.constraints:
             pb.removeConstraint(cid, physicsClientId=self.world.client)
         self.constraints.clear()
-        self.robot.meter.constant_w -= self.held_w  # the roll drives stop squeezing
-        self.held_w = 0.0
+        self.robot.meter.held = None  # the roll drives stop squeezing
         self.robot.let_go()

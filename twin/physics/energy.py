@@ -12,6 +12,10 @@ and the joint group's motor constants (robot YAML ``motors``):
 - battery draw ``max(P + I^2 R, 0) / eta_driver``: power a braking joint returns is not
   recovered (not into the battery, not into the other joints: the driver burns it);
 - plus compute and radio (``power.constant``), which run whatever the joints do.
+
+Each joint's power has this one home. What a joint's drive holds that PyBullet's torque does
+not show (the squeeze of closed hands: the constraints hold the handles, ``twin.physics.carry``)
+is added to that joint's torque (``held``) before its power is taken, never charged beside it.
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ class EnergyMeter:
     time_s: float = 0.0
     distance_m: float = 0.0
     history: list[float] = field(default_factory=list)
+    # N m each joint's drive holds beyond the torque PyBullet reports (joint order), or None
+    held: np.ndarray | None = None
 
     @classmethod
     def for_robot(cls, spec: RobotSpec, torque_limits: np.ndarray,
@@ -105,6 +111,8 @@ class EnergyMeter:
 
     def add(self, torques: np.ndarray, speeds: np.ndarray, dt: float) -> float:
         """Account one control period; returns the electrical power (W)."""
+        if self.held is not None:
+            torques = torques + self.held
         joints, copper = self.joint_power(torques, speeds)
         power = float(joints.sum()) + self.constant_w
         self.energy_j += power * dt
