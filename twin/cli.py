@@ -126,6 +126,8 @@ def _physics_motion(spec: Any) -> Any:
 
 
 def _print_kpis(k: Any, name: str, hours: float, wall: float) -> None:
+    from twin.kpi import CONSTRAINT_KINDS
+
     line = k.line
     out.print(f"[bold]{name}[/]: {hours:g} h simulated in {wall:.2f} s wall")
     t = Table(title="line", show_header=False, title_justify="left")
@@ -137,6 +139,9 @@ def _print_kpis(k: Any, name: str, hours: float, wall: float) -> None:
         ("departures_per_hour", line.departures_per_hour), ("oee", line.oee),
         ("availability", line.availability), ("effectiveness", line.effectiveness),
         ("quality_ratio", line.quality_ratio), ("bottleneck", line.bottleneck),
+        ("constraint", f"{line.constraint} ({CONSTRAINT_KINDS.get(line.constraint_kind, '')})"
+         if line.constraint_kind != "fleet" else f"fleet ({len(k.robots)} robots)"),
+        ("constraint_utilisation", line.constraint_utilisation),
         ("mean_lead_time_s", line.mean_lead_time_s), ("wip_mean", line.wip_mean),
         ("fleet_energy_kwh", line.fleet_energy_kwh), ("kwh_per_unit", line.kwh_per_unit),
         ("charges", line.charges), ("mean_charger_wait_s", line.mean_charger_wait_s),

@@ -17,6 +17,10 @@ highest share of processing time) and the quality ratio is good units out over u
 (good out + scrapped anywhere). Losses split the horizon so they add up to it exactly:
 planned_downtime + breakdowns + setup + starved + blocked + speed + scrap + valuable.
 
+The bottleneck is the ISO one, a station. What limits a line worked by robots is often not a
+station but a work spot, a charger group or the fleet itself: the ``constraint`` is the resource
+of any of these kinds busy the largest share of its planned time (``constraint``).
+
 The measured window starts when the warm-up ends (the warm-up is working time: 1 h of warm-up
 on a line whose shift starts at 06:00 ends at 07:00) and lasts ``horizon_s`` of clock time.
 Lead time is censored at the window: every unit in the line during the window counts the time
@@ -153,6 +157,9 @@ class LineKPIs(_K):
     quality_ratio: float
     oee: float
     bottleneck: str
+    constraint: str = ""  # what limits the line, of every kind of resource (``constraint``)
+    constraint_kind: str = ""  # station, spot, charger or fleet
+    constraint_utilisation: float = float("nan")
     mean_lead_time_s: float
     wip_mean: float
     wip_end: int
@@ -222,6 +229,16 @@ LINE_KPI_TABLE: dict[str, tuple[str, str]] = {
     "quality_ratio": ("share", "good_units / produced_units"),
     "oee": ("share", "availability x effectiveness x quality_ratio"),
     "bottleneck": ("station", "the station with the highest share of time processing"),
+    "constraint": ("resource", "what limits the line, of every kind of resource: the one with "
+                   "the highest constraint_utilisation among the bottleneck station, each work "
+                   "spot location, each charger group and the fleet ('fleet'); ties: that order, "
+                   "then the later name"),
+    "constraint_kind": ("kind", "station, spot, charger or fleet"),
+    "constraint_utilisation": ("share", "the constraint's busy share of its planned time: a "
+                               "station's APT / PBT (its availability), a spot location's "
+                               "utilisation (robot-time on its spots / (spots x shift_hours)), "
+                               "a charger group's utilisation (over the calendar window: robots "
+                               "charge off shift too), the fleet's robot_utilisation"),
     "losses_s": ("s", "the bottleneck's time split into planned downtime, breakdowns, setup, "
                  "starved, blocked, speed, scrap and valuable time (adds up to the window)"),
     "fleet_energy_kwh": ("kWh", "energy the robots drew in the window"),
@@ -284,6 +301,26 @@ def bottleneck(processing: Mapping[str, float]) -> str:
     """The bottleneck: the station with the highest share of time processing (ties: the
     later name, as the line KPIs have always chosen)."""
     return max(processing, key=lambda s: (processing[s], s))
+
+
+# the kinds of resource a constraint can be, in the order ties go, with their names in words
+CONSTRAINT_KINDS = {"station": "station", "spot": "work spot", "charger": "charger group",
+                    "fleet": "fleet"}
+FLEET = "fleet"  # the constraint's name when the robots themselves limit the line
+
+
+def constraint(busy: Mapping[tuple[str, str], float]) -> tuple[str, str, float]:
+    """What limits the line: of ``(kind, name) -> utilisation`` (each over its own planned
+    time), the highest; undefined (NaN) ones left out. Ties: the earlier kind in
+    ``CONSTRAINT_KINDS``, then the later name (as ``bottleneck``). With none defined, the
+    first station given, at NaN. Returns (name, kind, utilisation)."""
+    defined = {key: u for key, u in busy.items() if math.isfinite(u)}
+    if not defined:
+        kind, name = next(key for key in busy if key[0] == "station")
+        return name, kind, NAN
+    rank = {k: len(CONSTRAINT_KINDS) - i for i, k in enumerate(CONSTRAINT_KINDS)}
+    kind, name = max(defined, key=lambda key: (defined[key], rank[key[0]], key[1]))
+    return name, kind, defined[(kind, name)]
 
 
 def lead_time_s(stay_s: float, departed: float) -> float:

@@ -72,6 +72,24 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
     departed = good + f.scrapped + f.consumed
     # units still inside count their age within the window (censoring): see twin.kpi
     stay = f.stay_sum + f.wip * now - f.entry_sum
+    spots = {}
+    for name, spot in f.spots.items():
+        held, queue, clearing = spot.totals()
+        # over planned (on-shift) time, as robot_utilisation: robots work at spots on shift
+        spots[name] = SpotKPIs(
+            spots=spot.spots, visits=spot.visits,
+            utilisation=kpi.utilisation(held, spot.spots, shift_s),
+            mean_queue=kpi.ratio(queue, shift_s), max_queue=spot.queue_max,
+            mean_wait_s=_ratio(spot.wait_sum, spot.visits), hand_over_s=clearing,
+        )
+    robot_use = kpi.utilisation(busy, len(robots), shift_s)
+    # every kind of resource, each busy over its own planned time (twin.kpi.constraint)
+    use = {("station", bn): b.availability}
+    use.update({("spot", name): s.utilisation for name, s in spots.items()})
+    use.update({("charger", cid): c.utilisation for cid, c in chargers.items()})
+    if robots:
+        use[("fleet", kpi.FLEET)] = robot_use
+    limit, limit_kind, limit_use = kpi.constraint(use)
     line = LineKPIs(
         horizon_s=horizon, warmup_s=warmup, window_start_s=start,
         throughput_per_hour=kpi.per_hour(good, horizon),
@@ -80,7 +98,8 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
         rework_units=sum(st.reworked for st in f.stations.values()),
         availability=b.availability, effectiveness=b.effectiveness, quality_ratio=quality,
         oee=kpi.oee(b.availability, b.effectiveness, quality),
-        bottleneck=bn, mean_lead_time_s=kpi.lead_time_s(stay, departed),
+        bottleneck=bn, constraint=limit, constraint_kind=limit_kind,
+        constraint_utilisation=limit_use, mean_lead_time_s=kpi.lead_time_s(stay, departed),
         mean_finished_lead_time_s=_ratio(f.lead_sum, f.lead_n),
         wip_mean=f.wip_area / horizon, wip_end=f.wip, wip_start=f.wip_start,
         started_units=f.started, consumed_units=f.consumed, departed_units=departed,
@@ -88,20 +107,10 @@ def measure(f: Factory, horizon: float, warmup: float) -> KPIs:
         losses_s=losses, fleet_energy_kwh=fleet_energy,
         kwh_per_unit=_ratio(fleet_energy, good), charges=charges,
         mean_charger_wait_s=_ratio(waits, charges),
-        robot_utilisation=kpi.utilisation(busy, len(robots), shift_s),
+        robot_utilisation=robot_use,
         waiting_spot_share=_fleet_share(robots, "waiting_spot"),
         waiting_traffic_share=_fleet_share(robots, "waiting_traffic"),
     )
-    spots = {}
-    for name, spot in f.spots.items():
-        busy, queue, clearing = spot.totals()
-        # over planned (on-shift) time, as robot_utilisation: robots work at spots on shift
-        spots[name] = SpotKPIs(
-            spots=spot.spots, visits=spot.visits,
-            utilisation=kpi.utilisation(busy, spot.spots, shift_s),
-            mean_queue=kpi.ratio(queue, shift_s), max_queue=spot.queue_max,
-            mean_wait_s=_ratio(spot.wait_sum, spot.visits), hand_over_s=clearing,
-        )
     return KPIs(line=line, stations=stations, robots=robots, chargers=chargers, spots=spots,
                 traffic=_traffic(f, horizon))
 
