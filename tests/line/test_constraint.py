@@ -20,6 +20,7 @@ from math import factorial
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pytest
 from scipy import stats
@@ -27,6 +28,12 @@ from scipy import stats
 import twin
 from twin import kpi
 from twin.demo import mean_value_analysis
+from twin.study.analysis import load
+from twin.study.executors import InlineExecutor
+from twin.study.findings import breaks_first
+from twin.study.plan import StudyPlan
+from twin.study.runner import run_study
+from twin.study.store import Store
 
 TEACHING = Path(__file__).resolve().parents[2] / "lines" / "teaching"
 NAN = float("nan")
@@ -114,3 +121,33 @@ def test_too_few_chargers_limit_the_fleet_and_one_more_moves_the_limit(
         assert line.constraint == ("swap" if kind == "charger" else kpi.FLEET)
     _covers([r.kpis.line.constraint_utilisation for r in runs], expected,
             f"{kind} busy with {chargers} swap station(s)")
+
+
+def test_the_study_store_keeps_the_constraint_and_the_report_names_it(tmp_path: Path) -> None:
+    """Stored, resumed into a store made before the constraint existed, and said in the
+    report's 'what breaks first': 1 robot works all the time, 8 queue at the rack face."""
+    line = twin.load_line(TEACHING / "spot_contention.yaml")
+    plan = StudyPlan.model_validate({"factors": {"fleet.count": [1, 8]}, "replications": 2,
+                                     "hours": 2, "warmup": 0.5, "traces": False})
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        run_study(line, plan, store, InlineExecutor())
+        res = load(store)
+    got = {(int(r.scenario), r.constraint_kind, r.constraint) for r in res.line.itertuples()}
+    assert got == {(0, "fleet", kpi.FLEET), (1, "spot", "rack")}
+    assert breaks_first(res, 0).startswith("the robots set the pace (moving work 100%")
+    assert breaks_first(res, 1).startswith("the work spot at rack sets the pace (held 100%")
+    # a store written before the constraint: the columns come back on open, its runs are
+    # kept (NULL there, the report falls back to the bottleneck), new runs fill them
+    con = duckdb.connect(str(path))
+    for col in ("constraint", "constraint_kind", "constraint_utilisation"):
+        con.execute(f'ALTER TABLE line_kpis DROP COLUMN "{col}"')
+    con.close()
+    more = plan.model_copy(update={"replications": 3})
+    with Store(path) as store:
+        again = run_study(line, more, store, InlineExecutor())
+        res = load(store)
+    assert again.skipped == 4 and again.done == 2
+    assert res.line["constraint_kind"].isna().sum() == 4
+    assert set(res.line.dropna(subset=["constraint_kind"]).constraint) == {kpi.FLEET, "rack"}
+    assert "rack sets the pace" in breaks_first(res, 1)
