@@ -18,8 +18,8 @@ highest share of processing time) and the quality ratio is good units out over u
 planned_downtime + breakdowns + setup + starved + blocked + speed + scrap + valuable.
 
 The bottleneck is the ISO one, a station. What limits a line worked by robots is often not a
-station but a work spot, a charger group or the fleet itself: the ``constraint`` is the resource
-of any of these kinds busy the largest share of its planned time (``constraint``).
+station but a work spot, a charger group or the fleet itself: the line's ``constraint`` is the
+resource of any of these kinds busy the largest share of its own planned time (``constraint()``).
 
 The measured window starts when the warm-up ends (the warm-up is working time: 1 h of warm-up
 on a line whose shift starts at 06:00 ends at 07:00) and lasts ``horizon_s`` of clock time.
