@@ -86,6 +86,9 @@ def test_overrides_on_load_and_after() -> None:
     ({"stations.nope.servers": 2}, "no field 'stations.nope'"),
     ({"fleet.count": -1}, "fleet.count"),
     ({"stations.a1.scrap": 0.7, "stations.a1.rework": 0.6}, "scrap + rework"),
+    # a rack is always stocked: an arrival time or shift pause there would change nothing
+    ({"sources.rack.interarrival": "90 s"}, "does not use 'interarrival': set kind: arrivals"),
+    ({"sources.rack.follows_shifts": True}, "does not use 'follows_shifts'"),
 ])
 def test_bad_overrides_are_config_errors(overrides: dict[str, object], words: str) -> None:
     line = load_line(DATA / "tote.yaml")

@@ -308,14 +308,23 @@ class Source(_Model):
     location: str
     kind: Literal["rack", "arrivals"] = "rack"
     interarrival: Interarrival | None = Field(
-        None, description="time between arrivals; averages at least 1 s (time must advance)"
+        None, description="time between arrivals (kind: arrivals only); averages at least 1 s "
+        "(time must advance)"
     )
-    follows_shifts: bool = Field(False, description="arrivals pause off shift")
+    follows_shifts: bool = Field(False, description="arrivals pause off shift (kind: arrivals "
+                                 "only)")
 
     @model_validator(mode="after")
     def _arrivals(self) -> Source:
         if self.kind == "arrivals" and self.interarrival is None:
             raise ValueError("an arrivals source needs 'interarrival'")
+        if self.kind == "rack":  # always stocked: nothing arrives, so these would do nothing
+            used = [f for f, v in (("interarrival", self.interarrival is not None),
+                                   ("follows_shifts", self.follows_shifts)) if v]
+            if used:
+                raise ValueError(f"a rack source is always stocked and does not use "
+                                 f"{' or '.join(repr(f) for f in used)}: set kind: arrivals "
+                                 f"to have parts arrive, or remove it")
         return self
 
 
