@@ -151,7 +151,7 @@ class Carry:
         torque PyBullet reports includes the hands pressing on the handles towards each other
         along ``push`` (what the contacts' forces on the tote along it have in opposite
         senses; what they have in the same sense moves the tote and stays); the meter counts
-        the squeeze's torque about the roll axis in its place."""
+        the squeeze's torque about the roll axis in its place, at most the rated torque."""
         held_by = self.robot.meter.held
         if held_by is None:
             return
@@ -162,10 +162,14 @@ class Carry:
         if len(along) != 2:
             return
         pressed = 0.5 * (along[1] - along[0])  # N each hand presses its handle inwards
+        rated = self.robot.spec.motors.arm.rated_torque
         for side, inward in (("left", -push), ("right", push)):
             axis, pivot, point = arms[side]
-            held_by[self.rows[side]] = float(axis @ np.cross(point - pivot,
-                                                             (held - pressed) * inward))
+            lever = float(axis @ np.cross(point - pivot, inward))  # N m a newton, signed
+            # no more than the drive holds without end: reaching down to a surface the
+            # squeeze kept (the top of a lift's) asks more of it than it gives (docs/grip.md)
+            squeezed = math.copysign(min(held * abs(lever), rated), lever)
+            held_by[self.rows[side]] = squeezed - pressed * lever
 
     def slick(self, friction: float) -> None:
         """Hands and handles of another ``friction`` from now on (wet, oily, worn pads)."""
