@@ -8,11 +8,11 @@ with ``git archive COMMIT | tar -x -C DIR``) a fresh interpreter importing that 
 simulates the generated plant ``twin.plant.plant(rows, 3, 5)`` (the scale benchmark's plants)
 from Monday 00:00, once for ``--hours`` and once for ``--base-hours`` (default 2 h: before the
 first shift, so set-up, imports and start-up only), under ``valgrind --tool=cachegrind``
-with ``PYTHONHASHSEED=0``. The difference of the two counts is the instructions of the
-simulated hours between them; with the events the run processed (SimPy's event ids handed out,
-less those still queued) it gives instructions per event, and each tree is compared with the
-first. Valgrind runs a process about 40 times slower: 6 rows for 38 h take about a minute
-and a half per run on a free core.
+with ``PYTHONHASHSEED=0`` and one BLAS thread. The difference of the two counts is the
+instructions of the simulated hours between them; with the events the run processed (SimPy's
+event ids handed out, less those still queued) it gives instructions per event, and each tree
+is compared with the first. Valgrind runs a process about 40 times slower: 6 rows for 38 h
+take about a minute and a half per run on a free core.
 """
 
 from __future__ import annotations
@@ -60,7 +60,10 @@ def one(rows: int, hours: float, seed: int) -> dict[str, Any]:
 
 def counted(tree: Path, rows: int, hours: float, seed: int) -> tuple[int, dict[str, Any]]:
     """Instructions and figures of one run of ``one`` importing ``twin`` from ``tree``."""
-    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0")
+    # one BLAS thread: NumPy's OpenBLAS threads otherwise spin now and then, and valgrind
+    # counts their instructions too (tens of millions a run, at random)
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1",
+               OMP_NUM_THREADS="1")
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
            sys.executable, __file__, "--one", str(rows), str(hours), str(seed)]
     done = subprocess.run(cmd, env=env, cwd=tree, capture_output=True, text=True, check=False)
