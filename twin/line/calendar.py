@@ -38,6 +38,9 @@ class AlwaysOn:
     def next_change(self, t: float) -> float:
         return math.inf
 
+    def on_stretch(self, t: float) -> tuple[float, float]:
+        return -math.inf, math.inf
+
 
 class ShiftCalendar:
     """A weekly calendar built from shifts, breaks and days off (minute resolution)."""
@@ -88,6 +91,14 @@ class ShiftCalendar:
             hi = self.starts[i + 1] if i + 1 < len(self.starts) else WEEK
         self._lo, self._hi, self._on = week + lo, week + hi, on
         return on
+
+    def on_stretch(self, t: float) -> tuple[float, float]:
+        """The on-shift stretch ``[start, end)`` that ``t`` falls in, or ``(t, t)`` off shift.
+        Work that starts and ends inside one stretch takes its own length of time, and time
+        spent inside one is all on shift, with no lookups (the callers keep the stretch)."""
+        if self.is_on(t):
+            return self._lo, self._hi
+        return t, t
 
     def cumulative(self, t: float) -> float:
         """On-shift seconds in [0, t)."""

@@ -13,7 +13,7 @@ from twin.line.calendar import Calendar
 
 class StateClock:
     __slots__ = ("acc", "state", "since", "cal", "always", "overridden", "log", "logging",
-                 "entity", "kind", "tag", "where", "_cum_at", "_cum")
+                 "entity", "kind", "tag", "where", "_cum_at", "_cum", "_on_from", "_on_to")
 
     def __init__(self, states: tuple[str, ...], initial: str, now: float, cal: Calendar,
                  overridden: frozenset[str], log: EventLog, entity: str, kind: str,
@@ -33,6 +33,7 @@ class StateClock:
         # on-shift seconds before _cum_at (the calendar's cumulative), kept from the last look
         self._cum_at = float("nan")
         self._cum = 0.0
+        self._on_from = self._on_to = 0.0  # the calendar's on-shift stretch last looked at
         if log.enabled:
             log.add(now, entity, kind, self.shown(now), -1, tag, where)
 
@@ -43,9 +44,16 @@ class StateClock:
         return "off_shift"
 
     def on_since(self, now: float) -> float:
-        """On-shift seconds from ``since`` to ``now`` (a shift calendar's ``on_time``, with the
-        calendar looked up once per end: each flush's end is the next one's start)."""
+        """On-shift seconds from ``since`` to ``now`` (a shift calendar's ``on_time``): all of
+        it when both are in one on-shift stretch, else with the calendar looked up once per
+        end (each flush's end is the next one's start)."""
+        since = self.since
+        if self._on_from <= since and now <= self._on_to:
+            return now - since
         cal = self.cal
+        self._on_from, self._on_to = cal.on_stretch(now)
+        if self._on_from <= since:
+            return now - since
         start = cal.cumulative(self.since) if self._cum_at != self.since else self._cum
         if self._cum_at != now:
             self._cum = cal.cumulative(now)

@@ -116,6 +116,7 @@ class Server:
         # fixed once the station is built: read once (the counters stay on the station)
         needs, setup, process, pri = st.needs, st.setup, st.process, st.pri
         ttf, quality, ports, out = st.ttf, st.quality, st.ports, st.outbox
+        shift_from, shift_to = cal.on_stretch(env._now)  # processing inside it takes p
         while True:
             if inbox.items:
                 part = inbox.take()
@@ -154,7 +155,11 @@ class Server:
                         self.ttf_left = ttf()
                     self.ttf_left -= p
                 now = env._now
-                yield env.timeout(p if always else cal.advance(now, p) - now)
+                if shift_from <= now and now + p < shift_to:  # (always on: every p)
+                    yield env.timeout(p)
+                else:  # it may run into a break or shift end: paused there
+                    shift_from, shift_to = cal.on_stretch(now)
+                    yield env.timeout(p if now + p < shift_to else cal.advance(now, p) - now)
                 st.produced += 1
                 st.ideal_time += pri[prod]
                 if quality is None:
