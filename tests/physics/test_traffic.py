@@ -133,6 +133,11 @@ def test_four_robots_work_a_line_through_a_one_robot_passage() -> None:
               "waiting_traffic")
     for k in robots.values():
         assert sum(getattr(k, s) for s in states) == pytest.approx(1.0, abs=1e-6)
+    # the cell changed hands with robots waiting for the one before to step off its pose: part
+    # of their waiting for a spot, and the cell's busy time, as in the surrogate
+    handed = run.kpis.spots["cell"].hand_over_s
+    waited = sum(k.waiting_spot for k in robots.values()) * run.kpis.line.horizon_s
+    assert 0 < handed <= waited + 1e-6, (handed, waited)
     rows = run.events[run.events["kind"].astype(str) == "robot"].sort_values("t", kind="stable")
     at_cell: set[str] = set()
     for _, row in rows.iterrows():

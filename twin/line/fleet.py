@@ -24,6 +24,7 @@ from twin.robot import RobotSpec
 
 if TYPE_CHECKING:
     from twin.line.factory import Factory
+    from twin.line.spots import WorkSpot
 
 (CARRYING, WALKING_EMPTY, PICKING, PLACING, TO_CHARGER, WAITING_CHARGER, DOCKING, CHARGING,
  IDLE, DOWN, OFF_SHIFT, WAITING_SPOT, WAITING_TRAFFIC) = ROBOT_STATES
@@ -74,6 +75,7 @@ class Robot:
         self.alarm_exact = False  # set for this idle stretch's low_at itself
         self.idle_since = factory.env.now  # when it last joined the dispatcher's idle list
         self.resume: str | None = None  # the state a body stopped for traffic walks on in
+        self.handed: WorkSpot | None = None  # a spot handed to its body, waiting for it to clear
         # a walk planned and booked when the robot decided on a trip (see set_off)
         self.walked: tuple[MotionTask, Outcome, list[Any]] | None = None
         self.reset_counts()
@@ -266,6 +268,9 @@ class Robot:
             if traffic is not None:
                 traffic.deadlocks += 1
             return
+        if self.handed is not None:  # the robot before has stepped off (or it moves aside)
+            self.handed.stepping_off(False)
+            self.handed = None
         if why is None:
             if self.resume is not None:
                 self.set(self.resume)
@@ -273,6 +278,12 @@ class Robot:
             return
         if self.resume is None:
             self.resume = self.clock.state
+        if why == "spot" and self.resume in (PICKING, PLACING):
+            # handed the spot by the line, its body waits for the one before to step off the
+            # pose: a hand-over, as the surrogate's (``queue_for``)
+            self.handed = self.factory.spots.get(self.clock.where or "")
+            if self.handed is not None:
+                self.handed.stepping_off(True)
         self.set(WAITING_TRAFFIC if why == "traffic" else WAITING_SPOT)
         if traffic is not None and why == "traffic":
             traffic.holds += 1
