@@ -372,13 +372,14 @@ class Surrogate:
 
     def plan(self, robot: Worker, task: MotionTask) -> Outcome:
         """The outcome of ``task``, drawn from the robot's own random stream."""
+        # (a record holds its task and the blocks their stream, so an id found is theirs)
         rec = self._tasks.get(id(task))
-        if rec is None or rec[0] is not task or rec[1] is not task.path:
+        if rec is None or rec[1] is not task.path:
             rec = self._record(task)
         _, _, what, duration, energy, a, b, sd, floor, success = rec
         rng = robot.rng
         d = self._draws.get(id(rng))
-        if d is None or d.rng is not rng:
+        if d is None:
             d = self.draws(rng)
         if what is _WALK:
             # energy: the walking power; a, b: the spread of duration and energy

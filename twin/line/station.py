@@ -155,7 +155,7 @@ class Server:
                         self.ttf_left = ttf()
                     self.ttf_left -= p
                 now = env._now
-                if shift_from <= now and now + p < shift_to:  # (always on: every p)
+                if always or shift_from <= now and now + p < shift_to:  # inside one stretch
                     yield env.timeout(p)
                 else:  # it may run into a break or shift end: paused there
                     shift_from, shift_to = cal.on_stretch(now)

@@ -230,14 +230,13 @@ class HumanoidLeg:
 
         Called directly by the buffers, with no SimPy event: the trips go out at once.
         """
-        if self.disabled:
+        # inbox.free(), inline: most pokes find no room for a tote and stop here
+        inbox, need = self.inbox, self.need
+        room = inbox.capacity + len(inbox.getters) - len(inbox.items) - inbox.reserved
+        if room < need or self.disabled:
             return
-        port, inbox, dst, need = self.port, self.inbox, self.dst, self.need
+        port, dst = self.port, self.dst
         while True:
-            # inbox.free(), inline: most pokes find no room or no tote ready and stop here
-            room = inbox.capacity + len(inbox.getters) - len(inbox.items) - inbox.reserved
-            if room < need:
-                return
             ready = port.available(dst)
             if ready < need:
                 return
@@ -252,6 +251,9 @@ class HumanoidLeg:
             port.claim(dst, units)
             inbox.reserved += units
             f.dispatcher.submit(Trip(self, units, now))
+            room = inbox.capacity + len(inbox.getters) - len(inbox.items) - inbox.reserved
+            if room < need:
+                return
 
     def failed(self, trip: Trip) -> None:
         """A trip could not be done: give the units and the room back; stop after 3 in a row."""
