@@ -185,3 +185,43 @@ def pick_and_walk(spec: RobotSpec, speed: float, seed: int, payload: float,
         return WalkRecord(robot.fallen, held.lost, achieved, gap, mu, world.time)
     finally:
         world.close()
+
+
+PUSH_SECONDS = 0.1  # s a shove lasts: a push of a given impulse is impulse / this, in newtons
+
+
+def push_trial(spec: RobotSpec, impulse: float, bearing: float, speed: float = 0.0,
+               settle: float = 1.0, walk: float = 3.0, after: float = 3.0) -> bool:
+    """A named disturbance (the one place a robot is pushed from outside): the robot stands
+    ``settle`` s (and walks ``walk`` s more at ``speed`` m/s, if any), is shoved at the pelvis
+    for ``PUSH_SECONDS`` with ``impulse`` N s, horizontally, ``bearing`` rad off its heading (0:
+    from behind, pushing it forward; pi/2: from its right, pushing it left), and keeps on as
+    before for ``after`` s, free to step. Returns whether it fell."""
+    world = World()
+    try:
+        robot = world.add_humanoid(spec, 0.0, 0.0, 0.0)
+        dt, c = world.settings.control_period, world.client
+
+        def tick(force: list[float] | None = None) -> None:
+            robot.gait.command(speed, 0.0, 0.0)
+            robot.control(dt)
+            for _ in range(world.settings.substeps):
+                if force is not None:  # PyBullet applies a force for one step only
+                    pos, _ = pb.getBasePositionAndOrientation(robot.body, physicsClientId=c)
+                    pb.applyExternalForce(robot.body, -1, force, pos, pb.WORLD_FRAME,
+                                          physicsClientId=c)
+                pb.stepSimulation(physicsClientId=c)
+
+        for _ in range(round((settle + (walk if speed else 0.0)) / dt)):
+            tick()
+        way = robot.pose()[2] + bearing
+        shove = impulse / PUSH_SECONDS
+        for _ in range(round(PUSH_SECONDS / dt)):
+            tick([shove * math.cos(way), shove * math.sin(way), 0.0])
+        for _ in range(round(after / dt)):
+            if robot.fallen:
+                break
+            tick()
+        return robot.fallen
+    finally:
+        world.close()
