@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from twin.physics.body import Body
 
 SIDES = ("left", "right")
+Swing = tuple[float, float, tuple[float, float]]  # start (s from now), duration, displacement
 FOOT_CENTRE = 0.03  # m the sole's centre lies ahead of the ankle
 
 
@@ -167,6 +168,9 @@ class WalkingPattern:
         self.steps = 0
         self.com = PreviewState.at_rest(self._stand_point())
         self._times = np.arange(self.gains.samples + 1) * dt
+        self._horizon = self.gains.samples * dt  # s the preview looks ahead
+        p = self.params
+        self._rates = ((p.accel, p.decel),) * 2 + ((p.turn_accel, p.turn_accel),)
 
     # --- commands ----------------------------------------------------------------------
     def command(self, vx: float, vy: float, wz: float, stepping: bool = True,
@@ -179,13 +183,13 @@ class WalkingPattern:
 
     def _ramp(self) -> None:
         """The planned twist follows the command within the gait's acceleration limits."""
-        p, dt = self.params, self.dt
+        dt = self.dt
         goal = self.wanted if self.stepping else (0.0, 0.0, 0.0)
         out = []
-        for now, want, (up, down) in zip(self.twist, goal, ((p.accel, p.decel),) * 2
-                                         + ((p.turn_accel, p.turn_accel),), strict=True):
+        for now, want, (up, down) in zip(self.twist, goal, self._rates, strict=True):
             rate = up if abs(want) > abs(now) and want * now >= 0 else down
-            out.append(now + float(np.clip(want - now, -rate * dt, rate * dt)))
+            # min/max of floats: np.clip's result bit for bit (bounds never zero), faster
+            out.append(now + min(max(want - now, -rate * dt), rate * dt))
         self.twist = (out[0], out[1], out[2])
 
     def _moving(self) -> bool:
@@ -214,9 +218,9 @@ class WalkingPattern:
         p = self.params
         vx, vy, wz = twist
         pelvis = support.compose(0.0, -self._side_sign(other(side)) * p.stance_width)
-        ahead = float(np.clip(vx * period, -0.5 * p.max_step, p.max_step))
-        left = float(np.clip(vy * period, -p.max_side, p.max_side))
-        turn = float(np.clip(wz * period, -p.max_turn, p.max_turn))
+        ahead = min(max(vx * period, -0.5 * p.max_step), p.max_step)
+        left = min(max(vy * period, -p.max_side), p.max_side)
+        turn = min(max(wz * period, -p.max_turn), p.max_turn)
         nxt = pelvis.compose(ahead, left, turn)
         target = nxt.compose(0.0, self._side_sign(side) * p.stance_width)
         # keep the feet apart sideways (in the support's frame)
@@ -239,6 +243,12 @@ class WalkingPattern:
     def _inset(self, pose: Pose, side: str) -> np.ndarray:
         return pose.compose(self.params.foot_centre,
                             -self._side_sign(side) * self.params.zmp_inset).xy()
+
+    def _inset_xy(self, pose: Pose, side: str) -> tuple[float, float]:
+        """``_inset`` as a pair of floats (the same arithmetic, no Pose or array made)."""
+        ahead, left = self.params.foot_centre, -self._side_sign(side) * self.params.zmp_inset
+        c, s = math.cos(pose.yaw), math.sin(pose.yaw)
+        return pose.x + c * ahead - s * left, pose.y + s * ahead + c * left
 
     def _first_swing(self) -> str:
         vx, vy, wz = self.twist
@@ -314,50 +324,55 @@ class WalkingPattern:
         self.lift[s.swing] = self.params.step_height * math.sin(math.pi * min(k, 1.0)) ** 2 \
             if k < 1.0 else 0.0
 
-    def _knots(self) -> tuple[list[float], list[np.ndarray], list[tuple[float, float, np.ndarray]]]:
+    def _knots(self) -> tuple[list[float], list[Any], list[Swing]]:
         """Times (from now) and ZMP points of the piecewise-linear reference, and the swings
         (start, duration, displacement) in the horizon."""
         p = self.params
-        swings: list[tuple[float, float, np.ndarray]] = []
+        swings: list[Swing] = []
         if self.step is None:
             return [0.0], [self._stand_point()], swings
         s = self.step
         times: list[float] = []
-        points: list[np.ndarray] = []
+        points: list[Any] = []
         t0 = -s.t
-        step = replace(s)
         feet = dict(self.feet)
-        feet[s.swing] = s.landing
-        horizon = self.gains.samples * self.dt
+        land = s.landing
+        feet[s.swing] = land
+        horizon = self._horizon
         moving = self._moving()
+        period = p.period(self.speed())  # the twist is this period's all through the horizon
+        double, single = period * p.double_share, period * (1.0 - p.double_share)
+        # the step under way, then the ones planned after it (no nudge: landing = target)
+        swing, support, start = s.swing, s.support, s.start
+        zmp_from: Any = s.zmp_from  # an array, then the previous step's centre (a pair)
+        s_double, s_duration, s_single, closing = s.double, s.duration, s.single, s.closing
         while True:
-            centre = self._inset(step.support, other(step.swing))
-            times += [t0, t0 + step.double, t0 + step.duration]
-            points += [step.zmp_from, centre, centre]
-            land = step.landing
-            swings.append((t0 + step.double, step.single,
-                           np.array([land.x - step.start.x, land.y - step.start.y])))
-            t0 += step.duration
-            feet[step.swing] = step.landing
+            centre = self._inset_xy(support, other(swing))
+            times += [t0, t0 + s_double, t0 + s_duration]
+            points += [zmp_from, centre, centre]
+            swings.append((t0 + s_double, s_single, (land.x - start.x, land.y - start.y)))
+            t0 += s_duration
+            feet[swing] = land
             if t0 > horizon + 0.1:
                 break
-            nxt = other(step.swing)
+            nxt = other(swing)
             support = feet[other(nxt)]
-            period = p.period(self.speed())
-            square = self._square(support, nxt)
             if moving:
                 target = self._next_target(support, nxt, self.twist, period)
             else:
+                square = self._square(support, nxt)
                 done = (math.hypot(feet[nxt].x - square.x, feet[nxt].y - square.y) < 0.03
                         and abs(wrap_angle(feet[nxt].yaw - square.yaw)) < 0.04)
-                if done or step.closing:
+                if done or closing:
                     end = mid(feet["left"], feet["right"]).compose(p.foot_centre, 0.0).xy()
                     times.append(t0 + p.stop_time)
                     points.append(end)
                     break
                 target = square
-            step = Step(nxt, support, feet[nxt], target, centre, period * p.double_share,
-                        period * (1.0 - p.double_share), closing=not moving)
+            swing, start, zmp_from = nxt, feet[nxt], centre
+            s_double, s_single, closing = double, single, not moving
+            s_duration = s_double + s_single
+            land = Pose(target.x + 0.0, target.y + 0.0, target.yaw)  # Step.landing, no nudge
         return times, points, swings
 
     def _reference(self) -> np.ndarray:
@@ -368,13 +383,23 @@ class WalkingPattern:
         out[:, 0] = np.interp(tt, times, pts[:, 0])
         out[:, 1] = np.interp(tt, times, pts[:, 1])
         k = self.params.swing_zmp
-        if k > 0.0:  # the swinging leg's reaction moves the ZMP: plan the CoM against it
-            for start, duration, move in swings:
-                lo, hi = np.searchsorted(tt, [start, start + duration])
-                if hi <= lo:
-                    continue
-                u = (tt[lo:hi] - start) / duration
-                out[lo:hi] -= k * np.outer(_smooth_acc(u) / duration**2, move)
+        if k > 0.0 and swings:  # the swinging leg's reaction moves the ZMP: plan the CoM
+            # against it. All swings at once: they follow each other in time (a double
+            # support between), so each sample is moved by one swing at most, with the same
+            # arithmetic per sample as swing by swing.
+            starts = np.array([start for start, _, _ in swings])
+            durations = np.array([duration for _, duration, _ in swings])
+            lo = np.searchsorted(tt, starts)
+            hi = np.searchsorted(tt, [start + duration for start, duration, _ in swings])
+            counts = np.maximum(hi - lo, 0)
+            total = int(counts.sum())
+            if total:
+                which = np.repeat(np.arange(len(swings)), counts)
+                idx = lo[which] + (np.arange(total) - (np.cumsum(counts) - counts)[which])
+                squares = np.array([duration**2 for _, duration, _ in swings])
+                moves = np.array([move for _, _, move in swings])
+                u = (tt[idx] - starts[which]) / durations[which]
+                out[idx] -= k * ((_smooth_acc(u) / squares[which])[:, None] * moves[which])
         return out
 
     # --- feedback from the body ------------------------------------------------------
