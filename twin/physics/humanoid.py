@@ -107,6 +107,10 @@ class Humanoid(BodyFrames):
         for i in self.order:
             if any(k in self.names[i] for k in ("shoulder", "elbow", "wrist")):
                 self.limits[i] *= arm_scale
+        # joint indices by side, read every control period (no names formatted on the way)
+        self._legs = {side: [self.joint[f"{side}_{name}"] for name in LEG] for side in SIDES}
+        self._arms = {side: [self.joint[f"{side}_{name}"] for name in ARM] for side in SIDES}
+        self._wrists = {side: self.joint[f"{side}_wrist"] for side in SIDES}
         self.gains = np.array([0.3 if any(k in nm for k in ("shoulder", "elbow", "wrist"))
                                else ANKLE_GAIN if "ankle" in nm else LEG_GAIN
                                for nm in self.names])
@@ -258,23 +262,23 @@ class Humanoid(BodyFrames):
         t, size = self.targets, self.body_size
         frame = Pose(float(pelvis_xy[0]), float(pelvis_xy[1]), yaw)
         hip_z = self.pelvis_height + size.hip_z
+        stance = self.gait.stance()
         for side in SIDES:
             foot = self.gait.feet[side]
             ax, ay = frame.local(foot.x, foot.y)
             hy = size.hip_y if side == "left" else -size.hip_y
             z = size.ankle_height + self.gait.lift[side] - hip_z
             fyaw = wrap_angle(foot.yaw - yaw)  # feet and pelvis may sit either side of +-pi
-            for name, angle in zip(LEG, leg_ik(ax, ay - hy, z, fyaw, size.thigh, size.shank),
-                                   strict=True):
-                t[self.joint[f"{side}_{name}"]] = angle
-            if side != self.gait.stance() and self.gait.lift[side] > 0.0:
+            leg = self._legs[side]  # hip yaw, roll, pitch, knee, ankle pitch, roll
+            t[leg] = leg_ik(ax, ay - hy, z, fyaw, size.thigh, size.shank)
+            if side != stance and self.gait.lift[side] > 0.0:
                 # land flat: the swing sole levelled against the measured pelvis tilt
-                t[self.joint[f"{side}_ankle_pitch"]] -= LEVEL_GAIN * self.tilt[1]
-                t[self.joint[f"{side}_ankle_roll"]] -= LEVEL_GAIN * self.tilt[0]
-            elif self.gait.stance() == side:  # hip strategy: the stance hip turns the
+                t[leg[4]] -= LEVEL_GAIN * self.tilt[1]
+                t[leg[5]] -= LEVEL_GAIN * self.tilt[0]
+            elif stance == side:  # hip strategy: the stance hip turns the
                 # pelvis back upright (not on two feet: both hips would fight)
-                t[self.joint[f"{side}_hip_pitch"]] -= HIP_PITCH * self.tilt[1]
-                t[self.joint[f"{side}_hip_roll"]] -= HIP_ROLL * self.tilt[0]
+                t[leg[2]] -= HIP_PITCH * self.tilt[1]
+                t[leg[1]] -= HIP_ROLL * self.tilt[0]
         t[self.joint["waist_pitch"]] = self.waist
         for side in SIDES:
             grip = self.grips[side]
@@ -282,7 +286,7 @@ class Humanoid(BodyFrames):
                 fx, _ = frame.local(self.gait.feet[side].x, self.gait.feet[side].y)
                 ox, _ = frame.local(self.gait.feet[other(side)].x,
                                     self.gait.feet[other(side)].y)
-                swing = float(np.clip(ARM_SWING / size.scale * (fx - ox), -0.6, 0.6))
+                swing = min(max(ARM_SWING / size.scale * (fx - ox), -0.6), 0.6)
                 q: tuple[float, ...] = (swing, 0.15 if side == "left" else -0.15, -0.3)
             else:
                 torso_pos, torso_orn = self.link_frame("waist_pitch")
@@ -293,14 +297,13 @@ class Humanoid(BodyFrames):
                 sy = sy if side == "left" else -sy
                 q = arm_ik(local[0] - sx, local[1] - sy, local[2] - sz, size.upper_arm,
                            size.forearm)
-            for name, qj in zip(ARM, q, strict=True):
-                t[self.joint[f"{side}_{name}"]] = qj
+            t[self._arms[side]] = q
             # the wrist holds the hand at its pitch whatever the arm and the body's tilt do
             # (a held tote stays level); an empty hand hangs in line with the forearm
             waist, shoulder, elbow = self._pitch_chain(side)
             chain = t[waist] + (t[shoulder] + t[elbow])
             level = self.hand_pitch - chain - self.tilt[1] if grip is not None else 0.0
-            t[self.joint[f"{side}_wrist"]] = level
+            t[self._wrists[side]] = level
 
     def control(self, dt: float) -> float:
         """One control period: plan, balance, joint targets, motors, energy, falls. Returns W."""

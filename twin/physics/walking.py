@@ -11,6 +11,7 @@ measures (``adjust``).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -169,6 +170,8 @@ class WalkingPattern:
         self.com = PreviewState.at_rest(self._stand_point())
         self._times = np.arange(self.gains.samples + 1) * dt
         self._horizon = self.gains.samples * dt  # s the preview looks ahead
+        self._time_list = self._times.tolist()
+        self._index = np.arange(len(self._times))
         p = self.params
         self._rates = ((p.accel, p.decel),) * 2 + ((p.turn_accel, p.turn_accel),)
 
@@ -215,20 +218,32 @@ class WalkingPattern:
     def _next_target(self, support: Pose, side: str, twist: tuple[float, float, float],
                      period: float) -> Pose:
         """Foothold of ``side`` for the step after landing on ``support``."""
+        # Pose.compose and Pose.local written out on floats (the same operations in the same
+        # order, no Pose made on the way): the preview plans several steps every period
         p = self.params
         vx, vy, wz = twist
-        pelvis = support.compose(0.0, -self._side_sign(other(side)) * p.stance_width)
+        sign = 1.0 if side == "left" else -1.0
+        width = sign * p.stance_width  # = -_side_sign(other(side)) * stance_width
+        cos, sin = math.cos, math.sin
+        c, s = cos(support.yaw), sin(support.yaw)
+        x = support.x + c * 0.0 - s * width  # the pelvis after landing on ``support``
+        y = support.y + s * 0.0 + c * width
+        yaw = support.yaw + 0.0
         ahead = min(max(vx * period, -0.5 * p.max_step), p.max_step)
         left = min(max(vy * period, -p.max_side), p.max_side)
         turn = min(max(wz * period, -p.max_turn), p.max_turn)
-        nxt = pelvis.compose(ahead, left, turn)
-        target = nxt.compose(0.0, self._side_sign(side) * p.stance_width)
+        c1, s1 = cos(yaw), sin(yaw)  # the pelvis a step on
+        x, y, yaw = x + c1 * ahead - s1 * left, y + s1 * ahead + c1 * left, yaw + turn
+        c1, s1 = cos(yaw), sin(yaw)  # its foot
+        x, y, yaw = x + c1 * 0.0 - s1 * width, y + s1 * 0.0 + c1 * width, yaw + 0.0
         # keep the feet apart sideways (in the support's frame)
-        _, gap = support.local(target.x, target.y)
-        gap *= self._side_sign(side)
+        gap = -s * (x - support.x) + c * (y - support.y)
+        gap *= sign
         if gap < p.min_gap:
-            target = target.compose(0.0, self._side_sign(side) * (p.min_gap - gap))
-        return target
+            wider = sign * (p.min_gap - gap)
+            c1, s1 = cos(yaw), sin(yaw)
+            x, y, yaw = x + c1 * 0.0 - s1 * wider, y + s1 * 0.0 + c1 * wider, yaw + 0.0
+        return Pose(x, y, yaw)
 
     def _square(self, support: Pose, side: str) -> Pose:
         pelvis = support.compose(0.0, -self._side_sign(other(side)) * self.params.stance_width)
@@ -324,16 +339,18 @@ class WalkingPattern:
         self.lift[s.swing] = self.params.step_height * math.sin(math.pi * min(k, 1.0)) ** 2 \
             if k < 1.0 else 0.0
 
-    def _knots(self) -> tuple[list[float], list[Any], list[Swing]]:
-        """Times (from now) and ZMP points of the piecewise-linear reference, and the swings
-        (start, duration, displacement) in the horizon."""
+    def _knots(self) -> tuple[list[float], list[float], list[float], list[Swing]]:
+        """Times (from now) and ZMP points (x, then y) of the piecewise-linear reference, and
+        the swings (start, duration, displacement) in the horizon."""
         p = self.params
         swings: list[Swing] = []
         if self.step is None:
-            return [0.0], [self._stand_point()], swings
+            x, y = self._stand_point()
+            return [0.0], [x], [y], swings
         s = self.step
         times: list[float] = []
-        points: list[Any] = []
+        xs: list[float] = []
+        ys: list[float] = []
         t0 = -s.t
         feet = dict(self.feet)
         land = s.landing
@@ -349,7 +366,8 @@ class WalkingPattern:
         while True:
             centre = self._inset_xy(support, other(swing))
             times += [t0, t0 + s_double, t0 + s_duration]
-            points += [zmp_from, centre, centre]
+            xs += [zmp_from[0], centre[0], centre[0]]
+            ys += [zmp_from[1], centre[1], centre[1]]
             swings.append((t0 + s_double, s_single, (land.x - start.x, land.y - start.y)))
             t0 += s_duration
             feet[swing] = land
@@ -364,42 +382,42 @@ class WalkingPattern:
                 done = (math.hypot(feet[nxt].x - square.x, feet[nxt].y - square.y) < 0.03
                         and abs(wrap_angle(feet[nxt].yaw - square.yaw)) < 0.04)
                 if done or closing:
-                    end = mid(feet["left"], feet["right"]).compose(p.foot_centre, 0.0).xy()
+                    end = mid(feet["left"], feet["right"]).compose(p.foot_centre, 0.0)
                     times.append(t0 + p.stop_time)
-                    points.append(end)
+                    xs.append(end.x)
+                    ys.append(end.y)
                     break
                 target = square
             swing, start, zmp_from = nxt, feet[nxt], centre
             s_double, s_single, closing = double, single, not moving
             s_duration = s_double + s_single
             land = Pose(target.x + 0.0, target.y + 0.0, target.yaw)  # Step.landing, no nudge
-        return times, points, swings
+        return times, xs, ys, swings
 
     def _reference(self) -> np.ndarray:
-        times, points, swings = self._knots()
-        pts = np.array(points)
+        times, xs, ys, swings = self._knots()
         tt = self._times
         out = np.empty((len(tt), 2))
-        out[:, 0] = np.interp(tt, times, pts[:, 0])
-        out[:, 1] = np.interp(tt, times, pts[:, 1])
+        out[:, 0] = np.interp(tt, times, xs)
+        out[:, 1] = np.interp(tt, times, ys)
         k = self.params.swing_zmp
-        if k > 0.0 and swings:  # the swinging leg's reaction moves the ZMP: plan the CoM
-            # against it. All swings at once: they follow each other in time (a double
-            # support between), so each sample is moved by one swing at most, with the same
-            # arithmetic per sample as swing by swing.
-            starts = np.array([start for start, _, _ in swings])
-            durations = np.array([duration for _, duration, _ in swings])
-            lo = np.searchsorted(tt, starts)
-            hi = np.searchsorted(tt, [start + duration for start, duration, _ in swings])
-            counts = np.maximum(hi - lo, 0)
-            total = int(counts.sum())
-            if total:
-                which = np.repeat(np.arange(len(swings)), counts)
-                idx = lo[which] + (np.arange(total) - (np.cumsum(counts) - counts)[which])
-                squares = np.array([duration**2 for _, duration, _ in swings])
-                moves = np.array([move for _, _, move in swings])
-                u = (tt[idx] - starts[which]) / durations[which]
-                out[idx] -= k * ((_smooth_acc(u) / squares[which])[:, None] * moves[which])
+        if k > 0.0:  # the swinging leg's reaction moves the ZMP: plan the CoM against it.
+            # All swings at once: they follow each other in time (a double support between),
+            # so each sample is moved by one swing at most, with the same arithmetic per
+            # sample as swing by swing (bisect_left on the sorted times = searchsorted).
+            ranges, rows, counts = [], [], []
+            for start, duration, (mx, my) in swings:
+                lo = bisect_left(self._time_list, start)
+                hi = bisect_left(self._time_list, start + duration)
+                if hi > lo:
+                    ranges.append(self._index[lo:hi])
+                    rows.append((start, duration, duration**2, mx, my))
+                    counts.append(hi - lo)
+            if rows:
+                idx = np.concatenate(ranges)
+                per = np.repeat(np.array(rows), counts, axis=0)  # each sample's swing
+                u = (tt[idx] - per[:, 0]) / per[:, 1]
+                out[idx] -= k * ((_smooth_acc(u) / per[:, 2])[:, None] * per[:, 3:])
         return out
 
     # --- feedback from the body ------------------------------------------------------
