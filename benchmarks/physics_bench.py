@@ -4,6 +4,7 @@ the cost of a control period (processor time) against bare PyBullet stepping the
 the same motors, in one run.
 
     .venv/bin/python benchmarks/physics_bench.py [--seeds 20] [--speeds 0.5,0.9,1.2]
+    .venv/bin/python benchmarks/physics_bench.py --step-cost-only [--counts 1,4,16] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -23,36 +24,47 @@ from twin.physics.world import World
 from twin.robot import ROBOTS_DIR, RobotSpec
 
 
-def step_cost(spec: RobotSpec, count: int, seconds: float) -> tuple[float, float]:
+def step_cost(spec: RobotSpec, count: int, seconds: float,
+              block: float = 0.1) -> tuple[float, float]:
     """Processor seconds per control period: balanced walking vs bare stepping of the same
     bodies held by the same position motors at their standing targets. Processor time, not
     wall time: on a shared machine the wall clock also counts the time other jobs hold the
-    core (PyBullet's direct mode runs on this process's one thread)."""
-    out = []
-    for controlled in (True, False):
-        world = World()
-        try:
-            robots = [Humanoid(world.client, spec, URDF, 0.0, 2.0 * i, 0.0, f"r{i}",
-                                       world.settings.control_period) for i in range(count)]
-            ticks = round(seconds / world.settings.control_period)
-            start = time.process_time()
-            for _ in range(ticks):
-                for robot in robots:
-                    if controlled:
-                        robot.gait.command(0.5, 0.0, 0.0)
-                        robot.control(world.settings.control_period)
-                    else:
-                        pb.setJointMotorControlArray(
-                            robot.body, robot.order, pb.POSITION_CONTROL,
-                            targetPositions=robot.targets.tolist(),
-                            forces=robot.limits.tolist(), positionGains=robot.gains.tolist(),
-                            physicsClientId=world.client)
-                for _ in range(world.settings.substeps):
-                    pb.stepSimulation(physicsClientId=world.client)
-            out.append((time.process_time() - start) / ticks)
-        finally:
+    core (PyBullet's direct mode runs on this process's one thread). The two worlds take
+    turns in blocks of ``block`` simulated seconds, so a change in the machine's load while
+    they run (other jobs share the caches and the cores' clocks) falls on both alike."""
+    worlds = (World(), World())  # balanced, bare
+    try:
+        period, substeps = worlds[0].settings.control_period, worlds[0].settings.substeps
+        robots = [[Humanoid(world.client, spec, URDF, 0.0, 2.0 * i, 0.0, f"r{i}", period)
+                   for i in range(count)] for world in worlds]
+        ticks = round(seconds / period)
+        per_block = max(1, round(block / period))
+        spent = [0.0, 0.0]
+        done = 0
+        while done < ticks:
+            n = min(per_block, ticks - done)
+            for controlled, world, bodies in zip((True, False), worlds, robots, strict=True):
+                client = world.client
+                start = time.process_time()
+                for _ in range(n):
+                    for robot in bodies:
+                        if controlled:
+                            robot.gait.command(0.5, 0.0, 0.0)
+                            robot.control(period)
+                        else:
+                            pb.setJointMotorControlArray(
+                                robot.body, robot.order, pb.POSITION_CONTROL,
+                                targetPositions=robot.targets.tolist(),
+                                forces=robot.limits.tolist(),
+                                positionGains=robot.gains.tolist(), physicsClientId=client)
+                    for _ in range(substeps):
+                        pb.stepSimulation(physicsClientId=client)
+                spent[0 if controlled else 1] += time.process_time() - start
+            done += n
+        return spent[0] / ticks, spent[1] / ticks
+    finally:
+        for world in worlds:
             world.close()
-    return out[0], out[1]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,24 +74,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--speeds", default="0.5,0.9,1.2")
     parser.add_argument("--counts", default="1,4,16")
+    parser.add_argument("--repeats", type=int, default=3, help="step-cost runs per count")
+    parser.add_argument("--step-cost-only", action="store_true",
+                        help="skip the walks: only the cost of a step")
     args = parser.parse_args(argv)
     spec = load_robot(args.robot)
+    if not args.step_cost_only:
+        walks(spec, args.seeds, args.speeds)
+    print(f"\n{'humanoids':>9} {'balanced ms':>12} {'bare ms':>8} {'ratio':>6}  "
+          f"(median of {args.repeats}; each run's ratio)")
+    for count in (int(c) for c in args.counts.split(",")):
+        runs = [step_cost(spec, count, 2.0 / math.sqrt(count)) for _ in range(args.repeats)]
+        ours, bare = (float(np.median(v)) for v in zip(*runs, strict=True))
+        ratio = float(np.median([o / b for o, b in runs]))
+        each = " ".join(f"{o / b:.2f}" for o, b in runs)
+        print(f"{count:>9d} {1e3 * ours:>12.2f} {1e3 * bare:>8.2f} {ratio:>5.2f}x  ({each})",
+              flush=True)
+
+
+def walks(spec: RobotSpec, seeds: int, speeds: str) -> None:
+    """Falls and achieved speeds over ``seeds`` per commanded speed, empty and loaded."""
     print(f"{'command':>8} {'payload':>8} {'runs':>5} {'falls':>6} {'speed mean':>11} "
           f"{'min':>6} {'max':>6}")
     for payload in (0.0, spec.max_payload):
-        for speed in (float(s) for s in args.speeds.split(",")):
-            results = [walk_trial(spec, speed, seed, payload) for seed in range(args.seeds)]
-            speeds = np.array([v for fell, v in results if not fell and math.isfinite(v)])
+        for speed in (float(s) for s in speeds.split(",")):
+            results = [walk_trial(spec, speed, seed, payload) for seed in range(seeds)]
+            achieved = np.array([v for fell, v in results if not fell and math.isfinite(v)])
             falls = sum(fell for fell, _ in results)
-            lo, hi, mean = ((speeds.min(), speeds.max(), speeds.mean()) if len(speeds)
+            lo, hi, mean = ((achieved.min(), achieved.max(), achieved.mean()) if len(achieved)
                             else (math.nan,) * 3)
             print(f"{speed:>8.2f} {payload:>8.1f} {len(results):>5d} {falls:>6d} {mean:>11.3f} "
                   f"{lo:>6.3f} {hi:>6.3f}", flush=True)
-    print(f"\n{'humanoids':>9} {'balanced ms':>12} {'bare ms':>8} {'ratio':>6}")
-    for count in (int(c) for c in args.counts.split(",")):
-        ours, bare = step_cost(spec, count, 2.0 / math.sqrt(count))
-        print(f"{count:>9d} {1e3 * ours:>12.2f} {1e3 * bare:>8.2f} {ours / bare:>5.2f}x",
-              flush=True)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,9 @@ class Humanoid(BodyFrames):
         self._legs = {side: [self.joint[f"{side}_{name}"] for name in LEG] for side in SIDES}
         self._arms = {side: [self.joint[f"{side}_{name}"] for name in ARM] for side in SIDES}
         self._wrists = {side: self.joint[f"{side}_wrist"] for side in SIDES}
+        self._ankles = {side: self.joint[f"{side}_ankle_roll"] for side in SIDES}
+        self._links: Any = ()  # the links' states ``_com`` read last
+        self._reach_dt, self._reach, self._back = math.nan, self.speed_limits, self.speed_limits
         self.gains = np.array([0.3 if any(k in nm for k in ("shoulder", "elbow", "wrist"))
                                else ANKLE_GAIN if "ankle" in nm else LEG_GAIN
                                for nm in self.names])
@@ -203,11 +206,14 @@ class Humanoid(BodyFrames):
         if not self.load and self.load_mass < 0.1:
             self.load_body, self.load_mass = -1, 0.0
 
-    def _com(self) -> np.ndarray:
-        """Centre of mass of the body and what its hands carry (world)."""
+    def _com(self, base: Any = None) -> np.ndarray:
+        """Centre of mass of the body and what its hands carry (world); ``base``: the pelvis
+        position if already read. Keeps the links' states it read (``_links``)."""
         c = self.client
-        base, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        if base is None:
+            base, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         states = pb.getLinkStates(self.body, self.order, physicsClientId=c)
+        self._links = states
         pts = np.array([base] + [s[0] for s in states])
         body = self.masses @ pts
         if self.load_mass <= 0.0:
@@ -217,22 +223,30 @@ class Humanoid(BodyFrames):
         return (body + self.load_mass * np.array(held)) / (self.masses.sum() + self.load_mass)
 
     @staticmethod
-    def _com_offset(com: np.ndarray, pos: Any, orn: Any) -> np.ndarray:
+    def _com_offset(com: np.ndarray, pos: Any, orn: Any, matrix: Any = None,
+                    yaw: float | None = None) -> np.ndarray:
         """Horizontal offset of ``com`` from the pelvis with the pelvis held level: what the
-        joint angles put there, not what a tilt of the whole body does (that would feed back)."""
-        rot = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
+        joint angles put there, not what a tilt of the whole body does (that would feed back).
+        ``matrix`` and ``yaw``: ``orn``'s rotation matrix and heading if already computed."""
+        if matrix is None:
+            matrix = pb.getMatrixFromQuaternion(orn)
+        rot = np.array(matrix).reshape(3, 3)
         local = rot.T @ (com - np.array(pos))
-        yaw = yaw_of(orn)
+        if yaw is None:
+            yaw = yaw_of(orn)
         c, s = math.cos(yaw), math.sin(yaw)
         return np.array([c * local[0] - s * local[1], s * local[0] + c * local[1]])
 
     @staticmethod
-    def _tilt(orn: Any) -> np.ndarray:
-        """Pelvis roll and pitch in its heading frame (rad)."""
-        rot = np.array(pb.getMatrixFromQuaternion(orn)).reshape(3, 3)
-        yaw = yaw_of(orn)
+    def _tilt(orn: Any, matrix: Any = None, yaw: float | None = None) -> np.ndarray:
+        """Pelvis roll and pitch in its heading frame (rad); ``matrix`` and ``yaw`` as in
+        ``_com_offset``."""
+        if matrix is None:
+            matrix = pb.getMatrixFromQuaternion(orn)
+        if yaw is None:
+            yaw = yaw_of(orn)
         c, s = math.cos(yaw), math.sin(yaw)
-        z = rot[:, 2]  # pelvis up axis in world
+        z = matrix[2::3]  # pelvis up axis in world (the matrix's third column)
         ahead, left = c * z[0] + s * z[1], -s * z[0] + c * z[1]
         return np.array([-math.asin(max(-1.0, min(1.0, left))),
                          math.asin(max(-1.0, min(1.0, ahead)))])
@@ -257,15 +271,26 @@ class Humanoid(BodyFrames):
         pos, orn = self.link_frame(f"{side}_ankle_roll")
         return Pose(pos[0], pos[1], yaw_of(orn))
 
+    def _sole(self, side: str) -> Pose:
+        """``foot_pose`` from the links' states the last ``_com`` read (no motion since)."""
+        state = self._links[self._ankles[side]]
+        pos = state[4]
+        return Pose(pos[0], pos[1], yaw_of(state[5]))
+
     # --- control -----------------------------------------------------------------------
     def _compute_targets(self, pelvis_xy: np.ndarray, yaw: float) -> None:
         t, size = self.targets, self.body_size
-        frame = Pose(float(pelvis_xy[0]), float(pelvis_xy[1]), yaw)
+        px, py = float(pelvis_xy[0]), float(pelvis_xy[1])
+        c, s = math.cos(yaw), math.sin(yaw)  # Pose(px, py, yaw).local, written out
         hip_z = self.pelvis_height + size.hip_z
         stance = self.gait.stance()
+        roll, pitch = float(self.tilt[0]), float(self.tilt[1])
+        ahead = {}  # each ankle ahead of the pelvis
         for side in SIDES:
             foot = self.gait.feet[side]
-            ax, ay = frame.local(foot.x, foot.y)
+            dx, dy = foot.x - px, foot.y - py
+            ax, ay = c * dx + s * dy, -s * dx + c * dy
+            ahead[side] = ax
             hy = size.hip_y if side == "left" else -size.hip_y
             z = size.ankle_height + self.gait.lift[side] - hip_z
             fyaw = wrap_angle(foot.yaw - yaw)  # feet and pelvis may sit either side of +-pi
@@ -273,20 +298,18 @@ class Humanoid(BodyFrames):
             t[leg] = leg_ik(ax, ay - hy, z, fyaw, size.thigh, size.shank)
             if side != stance and self.gait.lift[side] > 0.0:
                 # land flat: the swing sole levelled against the measured pelvis tilt
-                t[leg[4]] -= LEVEL_GAIN * self.tilt[1]
-                t[leg[5]] -= LEVEL_GAIN * self.tilt[0]
+                t[leg[4]] -= LEVEL_GAIN * pitch
+                t[leg[5]] -= LEVEL_GAIN * roll
             elif stance == side:  # hip strategy: the stance hip turns the
                 # pelvis back upright (not on two feet: both hips would fight)
-                t[leg[2]] -= HIP_PITCH * self.tilt[1]
-                t[leg[1]] -= HIP_ROLL * self.tilt[0]
+                t[leg[2]] -= HIP_PITCH * pitch
+                t[leg[1]] -= HIP_ROLL * roll
         t[self.joint["waist_pitch"]] = self.waist
         for side in SIDES:
             grip = self.grips[side]
             if grip is None:  # arms swing against the legs: their yaw momentum cancels
-                fx, _ = frame.local(self.gait.feet[side].x, self.gait.feet[side].y)
-                ox, _ = frame.local(self.gait.feet[other(side)].x,
-                                    self.gait.feet[other(side)].y)
-                swing = min(max(ARM_SWING / size.scale * (fx - ox), -0.6), 0.6)
+                swing = min(max(ARM_SWING / size.scale * (ahead[side] - ahead[other(side)]),
+                                -0.6), 0.6)
                 q: tuple[float, ...] = (swing, 0.15 if side == "left" else -0.15, -0.3)
             else:
                 torso_pos, torso_orn = self.link_frame("waist_pitch")
@@ -300,9 +323,11 @@ class Humanoid(BodyFrames):
             t[self._arms[side]] = q
             # the wrist holds the hand at its pitch whatever the arm and the body's tilt do
             # (a held tote stays level); an empty hand hangs in line with the forearm
-            waist, shoulder, elbow = self._pitch_chain(side)
-            chain = t[waist] + (t[shoulder] + t[elbow])
-            level = self.hand_pitch - chain - self.tilt[1] if grip is not None else 0.0
+            level = 0.0
+            if grip is not None:
+                waist, shoulder, elbow = self._pitch_chain(side)
+                chain = t[waist] + (t[shoulder] + t[elbow])
+                level = self.hand_pitch - chain - self.tilt[1]
             t[self._wrists[side]] = level
 
     def control(self, dt: float) -> float:
@@ -315,25 +340,26 @@ class Humanoid(BodyFrames):
         self._sense_load(dt)
         # the CoM offset the joints produce, smoothed: read raw it would feed the vibration
         # of the stance back into the pelvis target
-        com = self._com()
+        com = self._com(pos)
         if weighed is not None:
             # a new estimate of the held mass (a wrists' reading, or its fade after letting
             # go) moves the CoM estimate, not the body: the reading rings with each step (a
             # firm grip passes the hands' jolts on), and differentiated it would read as CoM
             # speed (0.04 m/s rms, 0.14 m/s peaks with 15 kg); the previous CoM takes the jump
             self._last_com = self._last_com + (com[:2] - weighed)
-        self.offset += (self._com_offset(com, pos, orn) - self.offset) * min(
+        matrix, heading = pb.getMatrixFromQuaternion(orn), yaw_of(orn)
+        self.offset += (self._com_offset(com, pos, orn, matrix, heading) - self.offset) * min(
             1.0, dt / OFFSET_FILTER)
-        self.tilt = self._tilt(orn)
+        self.tilt = self._tilt(orn, matrix, heading)
         vel = (com[:2] - self._last_com) / dt
         self._last_com = com[:2]
         self.com_vel += (vel - self.com_vel) * min(1.0, dt / 0.03)
         stance = self.gait.stance()
         # the plan rides on the foot that carries the body (the left one when standing)
         anchor = stance or "left"
-        self.gait.anchor(anchor, self.foot_pose(anchor))
+        self.gait.anchor(anchor, self._sole(anchor))
         free = "right" if stance is None else other(stance)
-        self.gait.plant(free, self.foot_pose(free))
+        self.gait.plant(free, self._sole(free))
         plan_cp = self.gait.capture_point()
         cp = com[:2] + self.com_vel / self.gait.omega
         self.gait.nudge(cp - plan_cp, STEP_GAIN)
@@ -354,8 +380,10 @@ class Humanoid(BodyFrames):
         # it also leans against the capture point's error (damps rocking on the soles)
         lean = -STAND_DCM * (cp - plan_cp) if stance is None else 0.0
         self._compute_targets(plan - self.offset + lean, yaw)
-        reach = self.speed_limits * dt  # targets move no faster than the drives turn
-        self.targets[:] = previous + np.clip(self.targets - previous, -reach, reach)
+        if dt != self._reach_dt:  # targets move no faster than the drives turn
+            self._reach_dt, self._reach = dt, self.speed_limits * dt
+            self._back = -self._reach
+        self.targets[:] = previous + np.clip(self.targets - previous, self._back, self._reach)
         pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
                                      targetPositions=self.targets.tolist(),
                                      forces=self.limits.tolist(),
@@ -364,12 +392,11 @@ class Humanoid(BodyFrames):
         torques = np.fromiter((s[3] for s in states), float, len(states))
         speeds = np.fromiter((s[1] for s in states), float, len(states))
         power = self.meter.add(torques, speeds, dt)
-        xy = np.array(pos[:2])
-        self.meter.distance_m += float(np.hypot(*(xy - self.last_xy)))
-        self.last_xy = xy
-        rot = pb.getMatrixFromQuaternion(orn)
+        last = self.last_xy
+        self.meter.distance_m += float(np.hypot(pos[0] - last[0], pos[1] - last[1]))
+        self.last_xy = np.array(pos[:2])
         low = pos[2] < self.body_size.length(FALL_HEIGHT)
-        if not self.fallen and (low or math.acos(min(rot[8], 1.0)) > FALL_TILT):
+        if not self.fallen and (low or math.acos(min(matrix[8], 1.0)) > FALL_TILT):
             self.fallen = True
             self.falls += 1
         return power
