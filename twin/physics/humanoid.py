@@ -278,7 +278,7 @@ class Humanoid(BodyFrames):
         return Pose(pos[0], pos[1], yaw_of(state[5]))
 
     # --- control -----------------------------------------------------------------------
-    def _compute_targets(self, pelvis_xy: np.ndarray, yaw: float) -> None:
+    def _compute_targets(self, pelvis_xy: Any, yaw: float) -> None:
         t, size = self.targets, self.body_size
         px, py = float(pelvis_xy[0]), float(pelvis_xy[1])
         c, s = math.cos(yaw), math.sin(yaw)  # Pose(px, py, yaw).local, written out
@@ -348,38 +348,52 @@ class Humanoid(BodyFrames):
             # speed (0.04 m/s rms, 0.14 m/s peaks with 15 kg); the previous CoM takes the jump
             self._last_com = self._last_com + (com[:2] - weighed)
         matrix, heading = pb.getMatrixFromQuaternion(orn), yaw_of(orn)
-        self.offset += (self._com_offset(com, pos, orn, matrix, heading) - self.offset) * min(
-            1.0, dt / OFFSET_FILTER)
+        # below, the pairs (x, y) on floats: the same operations in the same order as on
+        # arrays, a tenth of the time for two elements
+        ox, oy = self._com_offset(com, pos, orn, matrix, heading).tolist()
+        k = min(1.0, dt / OFFSET_FILTER)
+        off = self.offset
+        off_x, off_y = off.tolist()
+        off_x, off_y = off_x + (ox - off_x) * k, off_y + (oy - off_y) * k
+        off[0], off[1] = off_x, off_y
         self.tilt = self._tilt(orn, matrix, heading)
-        vel = (com[:2] - self._last_com) / dt
-        self._last_com = com[:2]
-        self.com_vel += (vel - self.com_vel) * min(1.0, dt / 0.03)
+        cx, cy = com[0], com[1]
+        last_x, last_y = self._last_com.tolist()
+        vx, vy = (cx - last_x) / dt, (cy - last_y) / dt
+        self._last_com = np.array([cx, cy])
+        k = min(1.0, dt / 0.03)
+        cv = self.com_vel
+        cvx, cvy = cv.tolist()
+        cvx, cvy = cvx + (vx - cvx) * k, cvy + (vy - cvy) * k
+        cv[0], cv[1] = cvx, cvy
         stance = self.gait.stance()
         # the plan rides on the foot that carries the body (the left one when standing)
         anchor = stance or "left"
         self.gait.anchor(anchor, self._sole(anchor))
         free = "right" if stance is None else other(stance)
         self.gait.plant(free, self._sole(free))
-        plan_cp = self.gait.capture_point()
-        cp = com[:2] + self.com_vel / self.gait.omega
-        self.gait.nudge(cp - plan_cp, STEP_GAIN)
+        x = self.gait.com.x
+        omega = self.gait.omega
+        (px, py), (pvx, pvy) = x[0].tolist(), x[1].tolist()
+        ex = (cx + cvx / omega) - (px + pvx / omega)  # capture point: measured - planned
+        ey = (cy + cvy / omega) - (py + pvy / omega)
+        self.gait.nudge((ex, ey), STEP_GAIN)
         if stance is None:
             pull = STAND_GAIN
         else:  # walking, the pattern restarts from where the body is, a little each tick
             # (not when stepping on the spot)
             pull = STATE_GAIN * min(1.0, abs(self.gait.twist[0]) / STATE_SPEED)
         if pull > 0:
-            x = self.gait.com.x
-            x[0] += pull * (com[:2] - x[0])
-            x[1] += pull * (self.com_vel - x[1])
+            x[0, 0], x[0, 1] = px + pull * (cx - px), py + pull * (cy - py)
+            x[1, 0], x[1, 1] = pvx + pull * (cvx - pvx), pvy + pull * (cvy - pvy)
         self.gait.update()
-        plan, _ = self.gait.planned_com()
+        plan_x, plan_y = self.gait.com.x[0].tolist()
         yaw = self.gait.pelvis_yaw()
         previous = self.targets.copy()
         # the pelvis goes where the joints put the CoM (body and load) on the plan; standing,
         # it also leans against the capture point's error (damps rocking on the soles)
-        lean = -STAND_DCM * (cp - plan_cp) if stance is None else 0.0
-        self._compute_targets(plan - self.offset + lean, yaw)
+        lean_x, lean_y = (-STAND_DCM * ex, -STAND_DCM * ey) if stance is None else (0.0, 0.0)
+        self._compute_targets((plan_x - off_x + lean_x, plan_y - off_y + lean_y), yaw)
         if dt != self._reach_dt:  # targets move no faster than the drives turn
             self._reach_dt, self._reach = dt, self.speed_limits * dt
             self._back = -self._reach

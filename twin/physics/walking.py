@@ -170,6 +170,7 @@ class WalkingPattern:
         self.com = PreviewState.at_rest(self._stand_point())
         self._times = np.arange(self.gains.samples + 1) * dt
         self._horizon = self.gains.samples * dt  # s the preview looks ahead
+        self._omega = math.sqrt(9.81 / self.gains.zc)  # the pendulum's rate (1/s)
         self._time_list = self._times.tolist()
         self._index = np.arange(len(self._times))
         p = self.params
@@ -470,7 +471,7 @@ class WalkingPattern:
             return None
         return other(self.step.swing)
 
-    def nudge(self, error: np.ndarray, gain: float = 1.0, limit: float | None = None) -> None:
+    def nudge(self, error: Any, gain: float = 1.0, limit: float | None = None) -> None:
         """Shift the swing foothold by the measured capture-point error (world x, y), until
         late in the swing, by at most ``limit`` (the gait's ``max_nudge``)."""
         s = self.step
@@ -478,7 +479,8 @@ class WalkingPattern:
             return
         if limit is None:
             limit = self.params.max_nudge
-        dx, dy = np.clip(gain * error, -limit, limit)
+        dx = min(max(gain * error[0], -limit), limit)  # np.clip's bits (limit is not 0)
+        dy = min(max(gain * error[1], -limit), limit)
         support = s.support
         land = Pose(s.target.x + dx, s.target.y + dy, s.target.yaw)
         _, gap = support.local(land.x, land.y)
@@ -494,7 +496,7 @@ class WalkingPattern:
 
     @property
     def omega(self) -> float:
-        return math.sqrt(9.81 / self.gains.zc)
+        return self._omega
 
     # --- what the body follows ---------------------------------------------------------
     def pelvis_yaw(self) -> float:
