@@ -94,6 +94,7 @@ class Humanoid(BodyFrames):
                               physicsClientId=client)
         self.masses = np.array([pb.getDynamicsInfo(self.body, i, physicsClientId=client)[0]
                                 for i in range(-1, n)])
+        self._mass = self.masses.sum()  # kg, the body's (read every control period)
         for side in SIDES:
             pb.changeDynamics(self.body, self.joint[f"{side}_ankle_roll"], lateralFriction=1.0,
                               spinningFriction=self.body_size.length(SOLE_TWIST),
@@ -217,10 +218,10 @@ class Humanoid(BodyFrames):
         pts = np.array([base] + [s[0] for s in states])
         body = self.masses @ pts
         if self.load_mass <= 0.0:
-            return body / self.masses.sum()
+            return body / self._mass
         held = (pb.getBasePositionAndOrientation(self.load_body, physicsClientId=c)[0]
                 if self.load else self.load_point)
-        return (body + self.load_mass * np.array(held)) / (self.masses.sum() + self.load_mass)
+        return (body + self.load_mass * np.array(held)) / (self._mass + self.load_mass)
 
     @staticmethod
     def _com_offset(com: np.ndarray, pos: Any, orn: Any, matrix: Any = None,
@@ -397,14 +398,16 @@ class Humanoid(BodyFrames):
         if dt != self._reach_dt:  # targets move no faster than the drives turn
             self._reach_dt, self._reach = dt, self.speed_limits * dt
             self._back = -self._reach
-        self.targets[:] = previous + np.clip(self.targets - previous, self._back, self._reach)
+        step = self.targets - previous  # clipped to the reach (np.clip's values, two ufuncs)
+        np.minimum(np.maximum(step, self._back, out=step), self._reach, out=step)
+        np.add(previous, step, out=self.targets)
         pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
                                      targetPositions=self.targets.tolist(),
                                      forces=self.limits.tolist(),
                                      positionGains=self.gains.tolist(), physicsClientId=c)
         states = pb.getJointStates(self.body, self.order, physicsClientId=c)
-        torques = np.fromiter((s[3] for s in states), float, len(states))
-        speeds = np.fromiter((s[1] for s in states), float, len(states))
+        torques = np.array([s[3] for s in states])
+        speeds = np.array([s[1] for s in states])
         power = self.meter.add(torques, speeds, dt)
         last = self.last_xy
         self.meter.distance_m += float(np.hypot(pos[0] - last[0], pos[1] - last[1]))

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from twin.physics.body import Body
 
 SIDES = ("left", "right")
+_BETWEEN_SWINGS = (-1.0, math.inf, 1.0, 0.0, 0.0)  # start, duration, its square, move: a
+# sample between two swings gets u = (t + 1) / inf = +0.0, a swing ZMP shift of exactly +0.0
 Swing = tuple[float, float, tuple[float, float]]  # start (s from now), duration, displacement
 FOOT_CENTRE = 0.03  # m the sole's centre lies ahead of the ankle
 
@@ -146,8 +148,17 @@ def _smooth(s: float) -> float:
 
 
 def _smooth_acc(s: np.ndarray) -> np.ndarray:
-    """Second derivative of ``_smooth``."""
-    return 60.0 * s - 180.0 * s * s + 120.0 * s * s * s
+    """Second derivative of ``_smooth``: 60 s - 180 s^2 + 120 s^3, evaluated as
+    ``60.0 * s - 180.0 * s * s + 120.0 * s * s * s`` (left to right), in place."""
+    out = 60.0 * s
+    term = 180.0 * s
+    term *= s
+    out -= term
+    np.multiply(120.0, s, out=term)
+    term *= s
+    term *= s
+    out += term
+    return out
 
 
 class WalkingPattern:
@@ -403,22 +414,44 @@ class WalkingPattern:
         out[:, 1] = np.interp(tt, times, ys)
         k = self.params.swing_zmp
         if k > 0.0:  # the swinging leg's reaction moves the ZMP: plan the CoM against it.
-            # All swings at once: they follow each other in time (a double support between),
-            # so each sample is moved by one swing at most, with the same arithmetic per
-            # sample as swing by swing (bisect_left on the sorted times = searchsorted).
-            ranges, rows, counts = [], [], []
+            # All swings in one pass over the samples from the first swing's to the last's:
+            # they follow each other in time (a double support between), so each sample is
+            # moved by one swing at most, with the same arithmetic as swing by swing; the
+            # samples between swings take a row that subtracts exactly +0.0 (u = +0, no
+            # move). bisect_left on the sorted times is searchsorted's side="left".
+            rows: list[tuple[float, float, float, float, float]] = []
+            counts: list[int] = []
+            first = end = -1
             for start, duration, (mx, my) in swings:
                 lo = bisect_left(self._time_list, start)
                 hi = bisect_left(self._time_list, start + duration)
-                if hi > lo:
-                    ranges.append(self._index[lo:hi])
-                    rows.append((start, duration, duration**2, mx, my))
-                    counts.append(hi - lo)
+                if hi <= lo:
+                    continue
+                if first < 0:
+                    first = lo
+                elif lo < end:  # overlapping swings (not planned): one at a time
+                    return self._swing_zmp(out, swings, k)
+                else:
+                    rows.append(_BETWEEN_SWINGS)
+                    counts.append(lo - end)
+                rows.append((start, duration, duration**2, mx, my))
+                counts.append(hi - lo)
+                end = hi
             if rows:
-                idx = np.concatenate(ranges)
                 per = np.repeat(np.array(rows), counts, axis=0)  # each sample's swing
-                u = (tt[idx] - per[:, 0]) / per[:, 1]
-                out[idx] -= k * ((_smooth_acc(u) / per[:, 2])[:, None] * per[:, 3:])
+                u = (tt[first:end] - per[:, 0]) / per[:, 1]
+                out[first:end] -= k * ((_smooth_acc(u) / per[:, 2])[:, None] * per[:, 3:])
+        return out
+
+    def _swing_zmp(self, out: np.ndarray, swings: list[Swing], k: float) -> np.ndarray:
+        """The swings' ZMP shift one swing at a time (overlapping swings add up)."""
+        tt = self._times
+        for start, duration, move in swings:
+            lo, hi = np.searchsorted(tt, [start, start + duration])
+            if hi <= lo:
+                continue
+            u = (tt[lo:hi] - start) / duration
+            out[lo:hi] -= k * np.outer(_smooth_acc(u) / duration**2, move)
         return out
 
     # --- feedback from the body ------------------------------------------------------
