@@ -68,6 +68,9 @@ class Humanoid(BodyFrames):
         self.client, self.spec, self.name = client, spec, name
         self.dt = control_period
         self.body_size = Body.of(spec.height)
+        size = self.body_size  # the legs' lengths the IK reads every control period
+        self._leg_sizes = (size.hip_z, size.hip_y, size.ankle_height, size.thigh, size.shank)
+        self._fall_height = size.length(FALL_HEIGHT)
         self.params = params or self.body_size.gait()
         self.pelvis_height = self.body_size.pelvis_height
         self.load: list[int] = []  # grip constraints of a held object (the wrists' sensors)
@@ -283,21 +286,24 @@ class Humanoid(BodyFrames):
         t, size = self.targets, self.body_size
         px, py = float(pelvis_xy[0]), float(pelvis_xy[1])
         c, s = math.cos(yaw), math.sin(yaw)  # Pose(px, py, yaw).local, written out
-        hip_z = self.pelvis_height + size.hip_z
-        stance = self.gait.stance()
+        size_hip_z, hip_y, ankle_height, thigh, shank = self._leg_sizes
+        hip_z = self.pelvis_height + size_hip_z
+        gait = self.gait
+        stance = gait.stance()
         roll, pitch = float(self.tilt[0]), float(self.tilt[1])
         ahead = {}  # each ankle ahead of the pelvis
         for side in SIDES:
-            foot = self.gait.feet[side]
+            foot = gait.feet[side]
             dx, dy = foot.x - px, foot.y - py
             ax, ay = c * dx + s * dy, -s * dx + c * dy
             ahead[side] = ax
-            hy = size.hip_y if side == "left" else -size.hip_y
-            z = size.ankle_height + self.gait.lift[side] - hip_z
+            hy = hip_y if side == "left" else -hip_y
+            lift = gait.lift[side]
+            z = ankle_height + lift - hip_z
             fyaw = wrap_angle(foot.yaw - yaw)  # feet and pelvis may sit either side of +-pi
             leg = self._legs[side]  # hip yaw, roll, pitch, knee, ankle pitch, roll
-            t[leg] = leg_ik(ax, ay - hy, z, fyaw, size.thigh, size.shank)
-            if side != stance and self.gait.lift[side] > 0.0:
+            t[leg] = leg_ik(ax, ay - hy, z, fyaw, thigh, shank)
+            if side != stance and lift > 0.0:
                 # land flat: the swing sole levelled against the measured pelvis tilt
                 t[leg[4]] -= LEVEL_GAIN * pitch
                 t[leg[5]] -= LEVEL_GAIN * roll
@@ -412,7 +418,7 @@ class Humanoid(BodyFrames):
         last = self.last_xy
         self.meter.distance_m += float(np.hypot(pos[0] - last[0], pos[1] - last[1]))
         self.last_xy = np.array(pos[:2])
-        low = pos[2] < self.body_size.length(FALL_HEIGHT)
+        low = pos[2] < self._fall_height
         if not self.fallen and (low or math.acos(min(matrix[8], 1.0)) > FALL_TILT):
             self.fallen = True
             self.falls += 1
