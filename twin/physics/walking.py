@@ -271,12 +271,6 @@ class WalkingPattern:
         return pose.compose(self.params.foot_centre,
                             -self._side_sign(side) * self.params.zmp_inset).xy()
 
-    def _inset_xy(self, pose: Pose, side: str) -> tuple[float, float]:
-        """``_inset`` as a pair of floats (the same arithmetic, no Pose or array made)."""
-        ahead, left = self.params.foot_centre, -self._side_sign(side) * self.params.zmp_inset
-        c, s = math.cos(pose.yaw), math.sin(pose.yaw)
-        return pose.x + c * ahead - s * left, pose.y + s * ahead + c * left
-
     def _first_swing(self) -> str:
         vx, vy, wz = self.twist
         if abs(vy) > 0.01:
@@ -375,8 +369,14 @@ class WalkingPattern:
         swing, support, start = s.swing, s.support, s.start
         zmp_from: Any = s.zmp_from  # an array, then the previous step's centre (a pair)
         s_double, s_duration, s_single, closing = s.double, s.duration, s.single, s.closing
+        # the support sole's inset ZMP point (``_inset``), by the side of the swing foot
+        insets = {"left": 1.0 * p.zmp_inset, "right": -1.0 * p.zmp_inset}
+        ahead = p.foot_centre
+        cos, sin = math.cos, math.sin
         while True:
-            centre = self._inset_xy(support, other(swing))
+            left = insets[swing]  # = -_side_sign(other(swing)) * zmp_inset
+            c, s_ = cos(support.yaw), sin(support.yaw)
+            centre = (support.x + c * ahead - s_ * left, support.y + s_ * ahead + c * left)
             times += [t0, t0 + s_double, t0 + s_duration]
             xs += [zmp_from[0], centre[0], centre[0]]
             ys += [zmp_from[1], centre[1], centre[1]]
