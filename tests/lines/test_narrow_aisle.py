@@ -1,6 +1,7 @@
-"""The narrow-aisle line: head-on meetings in a one-robot passage cost output, visible as
-``waiting_traffic``, and a one-way loop wins most of it back, not all: its longer way round
-costs walking (the figures in the line's header)."""
+"""The narrow-aisle line: a one-robot passage costs output twice, in head-on meetings (visible as
+``waiting_traffic``) and in the slow pace robots keep in it (``NARROW_SPEED``, as physics bodies
+do); a one-way loop wins back the meetings' part, not the pace (every robot still walks a
+passage at 0.6 m/s) and not its longer way round (the figures in the line's header)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ def _runs(overrides: dict[str, object]) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_one_way_loop_recovers_most_of_what_head_on_traffic_costs() -> None:
+def test_one_way_loop_recovers_part_of_what_the_passages_cost() -> None:
+    """Against ghosts (no floor rules: no meetings, no narrow pace) the line as built loses
+    more than 5%; the loop, with no oncoming traffic, wins back a share of it: more than 15%
+    (the meetings' part; measured 19 of 66 an hour, 40 h x 3 seeds) and less than all."""
     built, loop = _runs({}), _runs(ONE_WAY)
     ghosts = _runs({"layout.traffic.enabled": False})
     assert built[:, 1].mean() > 0.05, "robots wait for oncoming traffic in the passage"
@@ -27,5 +31,5 @@ def test_one_way_loop_recovers_most_of_what_head_on_traffic_costs() -> None:
     lost = ghosts[:, 0].mean() - built[:, 0].mean()
     recovered = loop[:, 0].mean() - built[:, 0].mean()
     assert lost > 0.05 * ghosts[:, 0].mean(), (lost, ghosts[:, 0].mean())
-    assert 0.5 * lost < recovered < lost, (lost, recovered)
+    assert 0.15 * lost < recovered < lost, (lost, recovered)
     assert (built[:, 2] == 0).all() and (loop[:, 2] == 0).all()
