@@ -23,7 +23,7 @@ from pydantic import (
 
 from twin.distributions import Constant, Distribution, mean_at_least
 from twin.robot import RobotSpec
-from twin.units import Kilograms, Metres, Seconds, Watts
+from twin.units import Kilograms, Metres, MetresPerSecond, Seconds, Watts
 
 
 class _Model(BaseModel):
@@ -77,8 +77,9 @@ HOLD_BACK = 1.5  # m behind a work spot the first robot queueing for it waits ..
 HOLD_SIDE = 0.95  # ... and this far to its right, so the robot leaving passes it
 SPOT_CLEAR = 0.95  # m: a work spot stays taken while a robot stands this close to it; the one
 # handed the spot walks in once the one before has stepped this far off
-NARROW_SPEED = 0.6  # m/s at most through a stretch one robot wide (a hand's width from the
-# walls on either side: the arms' swing and the body's sway need the slower pace) ...
+NARROW_SPEED = 0.6  # m/s at most through a stretch one robot wide, by default (a hand's width
+# from the walls on either side of the 1 m passage it was measured in: the arms' swing and the
+# body's sway need the slower pace; ``layout.traffic.narrow_speed``) ...
 NARROW_AHEAD = 1.5  # ... from this far before it
 
 
@@ -207,6 +208,11 @@ class Traffic(_Model):
     )
     gap: Metres = Field(
         0.5, ge=0, le=5.0, description="free distance a robot keeps to the one ahead"
+    )
+    narrow_speed: MetresPerSecond = Field(
+        NARROW_SPEED, gt=0, le=5.0, description="the most robots walk through a stretch one "
+        "robot wide and 1.5 m before it (measured for a 1 m passage; at or above a robot's pace "
+        "it changes nothing)"
     )
 
 

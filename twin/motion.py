@@ -41,7 +41,8 @@ class MotionTask:
     path: np.ndarray | None = None  # (k, 2) waypoints for walks
     heading_deg: float = 0.0  # heading at the target (the location's working direction)
     start_heading_deg: float | None = None  # walks: where the robot faces before it sets off
-    narrow_m: float = 0.0  # walks: metres of the path one robot wide, walked at ``NARROW_SPEED``
+    narrow_m: float = 0.0  # walks: metres of the path one robot wide, walked at ...
+    narrow_speed: float = NARROW_SPEED  # ... at most this (m/s: ``layout.traffic.narrow_speed``)
 
 
 @dataclass(slots=True)
@@ -297,15 +298,16 @@ class Surrogate:
         """A walk's duration (turns included) and power before the random spread, computed
         once per walk (kept with the path they were read from)."""
         key = (task.origin, task.target, task.payload_kg, task.distance, task.heading_deg,
-               task.start_heading_deg, task.narrow_m)
+               task.start_heading_deg, task.narrow_m, task.narrow_speed)
         known = self._walks.get(key)
         if known is not None and known[0] is task.path:
             return known[1], known[2]
         w, m = self.calibration.walk, task.payload_kg
         v = self.spec.speed(m) * w.ratio(m)
         duration = w.overhead_s + task.distance / v
-        if task.narrow_m and v > NARROW_SPEED:  # the floor's pace limit, as bodies keep it
-            duration += task.narrow_m * (1.0 / NARROW_SPEED - 1.0 / v)
+        slow = task.narrow_speed
+        if task.narrow_m and v > slow:  # the floor's pace limit, as bodies keep it
+            duration += task.narrow_m * (1.0 / slow - 1.0 / v)
         if task.path is not None and len(task.path) > 2:
             # each bend is a stop, a turn on the spot and a start (one more leg's overhead)
             n, rad = path_bends(task.path)

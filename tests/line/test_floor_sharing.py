@@ -16,6 +16,7 @@ from twin.config import NARROW_AHEAD, NARROW_SPEED, SPOT_CLEAR, Layout
 from twin.demo import mean_value_analysis
 from twin.floor.lanes import build_lanes
 from twin.line.traffic import Traffic
+from twin.loader import apply_overrides
 from twin.motion import MotionTask, Surrogate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lines"))
@@ -165,6 +166,20 @@ def test_a_walk_through_a_one_robot_corridor_keeps_the_narrow_pace() -> None:
 
     assert walk(slow) - walk(0.0) == pytest.approx(slow * (1 / NARROW_SPEED - 1 / v))
     assert walk(slow) == pytest.approx(26.0 / v + slow * (1 / NARROW_SPEED - 1 / v))
+    # a pace at or above the robot's own (layout.traffic.narrow_speed) changes nothing
+    quick = surrogate.plan(walker, MotionTask("walk", "a", "b", 0.0, 26.0, east, 0.0, 0.0,
+                                              narrow_m=slow, narrow_speed=v)).duration
+    assert quick == pytest.approx(walk(0.0))
+
+
+def test_the_narrow_pace_is_the_planners_to_set() -> None:
+    """``layout.traffic.narrow_speed`` counts: on the narrow-aisle line, whose passages are one
+    robot wide, robots allowed their own pace there make more than at the default 0.6 m/s."""
+    line = twin.load_line(Path(__file__).resolve().parents[2] / "lines" / "narrow_aisle.yaml")
+    slow = twin.simulate(line, hours=8, seed=1, series_bin_s=0).kpis.line
+    quick = twin.simulate(apply_overrides(line, {"layout.traffic.narrow_speed": "3 m/s"}),
+                          hours=8, seed=1, series_bin_s=0).kpis.line
+    assert quick.throughput_per_hour > 1.05 * slow.throughput_per_hour
 
 
 def test_oncoming_robot_waits_for_the_single_lane_corridor() -> None:

@@ -675,7 +675,8 @@ class Dispatcher:
             task = MotionTask("walk", origin, target, payload, distance=ways.dist(origin, target),
                               path=path, heading_deg=f.line.layout.locations[target].heading,
                               start_heading_deg=heading,
-                              narrow_m=route.single_m if route is not None else 0.0)
+                              narrow_m=route.single_m if route is not None else 0.0,
+                              narrow_speed=f.line.layout.traffic.narrow_speed)
             hit = self.walks[key] = (pid, path, task, narrow)
         return hit
 

@@ -75,7 +75,8 @@ class Physics:
         self.ahead = Body.of(spec.height).stand_ahead  # where its arms reach the totes
         self.world = World.from_layout(layout, self.settings, gui, self.ahead)
         self.ghosts = not layout.traffic.enabled  # robots pass through each other
-        self.floor = SharedFloor(self.world.client, None, layout.traffic.gap)
+        self.floor = SharedFloor(self.world.client, None, layout.traffic.gap,
+                                 layout.traffic.narrow_speed)
         self.floor.scenery = set(range(pb.getNumBodies(physicsClientId=self.world.client)))
         self.spots = {name: work_poses(loc) for name, loc in layout.locations.items()}
         self._scenery = shapely.STRtree(obstacle_polygons(layout))  # for parking, holding

@@ -74,7 +74,7 @@ class Stretch:
     s_in: float
     s_out: list[float]  # per cell
     heading: list[tuple[float, float]]  # per cell: the path's direction through it
-    single: bool = False  # some cell holds one robot abreast: walked at ``NARROW_SPEED``
+    single: bool = False  # some cell holds one robot abreast: walked at ``narrow_speed``
 
 
 @dataclass
@@ -93,10 +93,12 @@ class Walker:
 class SharedFloor:
     """The robots of one physics world and the claims they hold on narrow cells."""
 
-    def __init__(self, client: int, grid: LaneGrid | None, gap: float = 0.5) -> None:
+    def __init__(self, client: int, grid: LaneGrid | None, gap: float = 0.5,
+                 narrow_speed: float = NARROW_SPEED) -> None:
         self.client = client
         self.grid = grid
         self.gap = gap
+        self.narrow_speed = narrow_speed  # m/s at most through a stretch one robot wide
         self.bodies: dict[str, Humanoid] = {}
         self.walkers: dict[str, Walker] = {}
         self.claims: dict[int, dict[str, tuple[float, float]]] = {}
@@ -239,7 +241,7 @@ class SharedFloor:
                 way.speed = 0.0  # back onto the path's line before a narrow mouth
             if any(st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]
                    for st in walker.stretches):
-                way.speed = min(way.speed, NARROW_SPEED)  # a hand's width from the walls
+                way.speed = min(way.speed, self.narrow_speed)  # a hand's width from the walls
         # 2. other robots in the corridor ahead
         ux, uy = float(unit[0]), float(unit[1])
         self.legs[name] = (ux, uy)
