@@ -50,10 +50,7 @@ def one(rows: int, hours: float, seed: int) -> dict[str, Any]:
     line = Line.model_validate(plant(rows, STATIONS_PER_ROW, ROBOTS_PER_ROW, name="counted"))
     result = twin.simulate(line, hours=hours, seed=seed, warmup_hours=0)
     env = made[-1]
-    if hasattr(env, "pending"):  # twin's Engine counts the events it took off its queue
-        events = env.processed  # type: ignore[attr-defined]
-    else:  # (an older tree's engine: SimPy's queue) the ids handed out less those queued
-        events = next(env._eid) - len(env._queue)  # type: ignore[attr-defined]
+    events = next(env._eid) - len(env._queue)  # type: ignore[attr-defined]
     return {"events": events, "out": result.kpis.line.throughput_per_shift_hour,
             "twin": twin.__file__}
 

@@ -12,10 +12,11 @@ fresh Python process, so its peak memory is its own, and prints:
 - week s: wall time per simulated week: ``simulate``'s set-up plus its event loop scaled from
   ``--hours`` to 168 h (exact with ``--hours 168``; the calendar is two shifts Mon-Fri, so a
   Monday-only horizon makes this an overestimate: the weekend costs almost nothing);
-- events: SimPy events processed by the run (every timeout, process start and resumption,
-  succeeded event and resource grant taken off the queue): the plant runs on twin's
-  ``Engine``, which counts them; the minimal model runs on SimPy's own environment, counted
-  from its event ids (those handed out, less the events still queued);
+- events: SimPy events processed by the run, read from the environment's event-id counter
+  (every timeout, process start and resumption, succeeded event and resource grant scheduled
+  on the queue, less those still pending at the end): costs nothing per event to count (the
+  plant runs on twin's ``Engine``, SimPy's environment with a tight run loop, counted as is;
+  the minimal model runs on SimPy's own);
 - kev/s and us/event: events per wall second of the event loop and its inverse (the ratio of
   cost per event between plants is taken on processor time, which a shared machine disturbs
   less than wall time);
@@ -89,10 +90,7 @@ class Counted:
             self.run_cpu_s += time.process_time() - cpu
 
     def events_done(self) -> int:
-        """Events taken off the queue so far: twin's ``Engine`` counts them; for SimPy's own
-        environment, the ids handed out less the events still queued."""
-        if hasattr(self, "pending"):
-            return self.processed  # type: ignore[attr-defined, no-any-return]
+        """Events taken off the queue so far (ids handed out, less those still queued)."""
         probe = next(self._eid)  # type: ignore[attr-defined]  # next id = events scheduled
         return probe - len(self._queue)  # type: ignore[attr-defined]
 
