@@ -95,10 +95,24 @@ def _owned(changed: np.ndarray, heads: np.ndarray) -> np.ndarray:
     return np.bincount(owner, minlength=len(heads))
 
 
+def _apart(scene: Any, start: float) -> float:
+    """The first moment from ``start`` (every 10 s, for an hour) at which tote_line's robots
+    stand at least two markers apart on screen (each marker must be seen as its own), with one
+    of them in the row of machines (behind a machine or under a tag, where a robot hides)."""
+    for t in np.arange(start, start + 3600.0, 10.0):
+        snap = scene.timeline.at(float(t))
+        heads = np.array([scene.to_screen(x, y, 1.76) for x, y in snap.robot_xy])
+        gaps = np.hypot(*(heads[:, None, :] - heads[None, :, :]).transpose(2, 0, 1))
+        if gaps[np.triu_indices(len(heads), 1)].min() > 30 and (snap.robot_xy[:, 1] > 8.2).any():
+            return float(t)
+    raise AssertionError("no moment with the robots apart in the hour after 08:00")
+
+
 def test_overview_shows_every_robot(overview: Any) -> None:
-    """At 08:00 one of tote_line's three robots walks behind the regulator, under its tag."""
+    """From 08:00, the first moment one of tote_line's three robots walks behind a machine (the
+    row of machines is north of the y = 8 m walkway), the others apart from it on screen."""
     scene = overview
-    snap = scene.show(8 * 3600)
+    snap = scene.show(_apart(scene, 8 * 3600))
     body, marker = scene.plotter.actors["robots"], scene.markers.actor
     full = scene.image().astype(int)
     marker.SetVisibility(False)
