@@ -1,7 +1,9 @@
-"""Shared helpers for the line-model tests: fixture paths, replications, t confidence intervals."""
+"""Shared helpers for the line-model tests: fixture paths, replications, t confidence intervals,
+closed forms used by more than one test."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,3 +59,19 @@ def assert_in_ci(x: np.ndarray, expected: float, *, max_rel_half: float, what: s
     assert half <= max_rel_half * abs(expected), (
         f"{what}: CI half-width {half:.3g} is too wide to test {expected:.4g}; run longer"
     )
+
+
+def machine_repair(n: int, c: int, lam: float, mu: float) -> dict[str, float]:
+    """M/M/c//N: n sources failing at rate lam each, c repairers at rate mu."""
+    k = np.arange(n + 1)
+    r = lam / mu
+    falling = np.array([math.factorial(n) / math.factorial(n - j) for j in k], dtype=float)
+    servers = np.array([math.factorial(j) if j <= c else math.factorial(c) * c ** (j - c)
+                        for j in k], dtype=float)
+    p = falling / servers * r**k
+    p /= p.sum()
+    big_l = float((k * p).sum())
+    lq = float((np.maximum(k - c, 0) * p).sum())
+    throughput = lam * (n - big_l)
+    return {"L": big_l, "Lq": lq, "Wq": lq / throughput, "busy": (big_l - lq) / c,
+            "throughput": throughput}

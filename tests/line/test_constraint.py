@@ -16,14 +16,13 @@ the fleet), held against queueing theory on the teaching lines, beside the ISO b
 from __future__ import annotations
 
 import math
-from math import factorial
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pytest
-from scipy import stats
+from line_helpers import machine_repair, t_interval
 
 import twin
 from twin import kpi
@@ -47,22 +46,10 @@ def _runs(name: str, reps: int, hours: float, overrides: dict[str, Any]) -> list
 
 def _covers(samples: list[float], expected: float, what: str) -> None:
     """The analytic value lies in the replications' 95% t confidence interval."""
-    x = np.asarray(samples)
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    assert abs(x.mean() - expected) <= half, (
-        f"{what}: twin {x.mean():.4f} +/- {half:.4f} (95% CI, {len(x)} reps) does not cover "
+    mean, half = t_interval(np.asarray(samples))
+    assert abs(mean - expected) <= half, (
+        f"{what}: twin {mean:.4f} +/- {half:.4f} (95% CI, {len(samples)} reps) does not cover "
         f"the analytic {expected:.4f}")
-
-
-def _machine_repair(n: int, c: int, work: float, service: float) -> tuple[float, float]:
-    """Finite-source M/M/c//n: the share of robots working, and each charger's busy share."""
-    r = service / work
-    p = [factorial(n) / (factorial(n - k) * (factorial(k) if k <= c else
-                                             factorial(c) * c ** (k - c))) * r**k
-         for k in range(n + 1)]
-    p = [x / sum(p) for x in p]
-    at_station = sum(k * x for k, x in enumerate(p))
-    return (n - at_station) / n, sum(min(k, c) * x for k, x in enumerate(p)) / c
 
 
 def test_the_highest_utilisation_of_any_kind_wins_and_undefined_ones_never_do() -> None:
@@ -109,7 +96,9 @@ def test_on_the_tandem_line_the_constraint_is_the_bottleneck_station() -> None:
 @pytest.mark.parametrize(("chargers", "kind"), [(1, "charger"), (2, "fleet")])
 def test_too_few_chargers_limit_the_fleet_and_one_more_moves_the_limit(
         chargers: int, kind: str) -> None:
-    working, charger_busy = _machine_repair(5, chargers, work=3600.0, service=900.0)
+    # finite-source M/M/c//5: robots work 3600 s between swaps of 900 s
+    theory = machine_repair(5, chargers, 1 / 3600.0, 1 / 900.0)
+    working, charger_busy = (5 - theory["L"]) / 5, theory["busy"]
     runs = _runs("charger_queue.yaml", 4, 400, {
         "chargers.swap.count": chargers,
         "sources.rack.kind": "arrivals", "sources.rack.interarrival": "90 s"})

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from line_helpers import assert_in_ci, data_line, metric, replicate
+from line_helpers import assert_in_ci, data_line, machine_repair, metric, replicate
 
 from twin.config import Line
 from twin.distributions import Exponential
@@ -38,22 +38,6 @@ def erlang_c_wait(lam: float, mu: float, c: int) -> float:
     top = a**c / math.factorial(c) * c / (c - a)
     p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
     return p_wait / (c * mu - lam)
-
-
-def machine_repair(n: int, c: int, lam: float, mu: float) -> dict[str, float]:
-    """M/M/c//N: n sources failing at rate lam each, c repairers at rate mu."""
-    k = np.arange(n + 1)
-    r = lam / mu
-    falling = np.array([math.factorial(n) / math.factorial(n - j) for j in k], dtype=float)
-    servers = np.array([math.factorial(j) if j <= c else math.factorial(c) * c ** (j - c)
-                        for j in k], dtype=float)
-    p = falling / servers * r**k
-    p /= p.sum()
-    big_l = float((k * p).sum())
-    lq = float((np.maximum(k - c, 0) * p).sum())
-    throughput = lam * (n - big_l)
-    return {"L": big_l, "Lq": lq, "Wq": lq / throughput, "busy": (big_l - lq) / c,
-            "throughput": throughput}
 
 
 # ---------------------------------------------------------------------------------- M/M/1
