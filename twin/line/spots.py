@@ -41,7 +41,8 @@ class WorkSpot:
         self.since = self.factory.env.now
         self.busy_area = 0.0
         self.queue_area = 0.0
-        self.clearing_area = 0.0
+        self.clearing_area = 0.0  # integrated apart (``stepping_off``): off the hot path
+        self.clearing_since = self.factory.env.now
         self.queue_max = len(self.queue)
         self.visits = 0
         self.waits = 0
@@ -53,7 +54,6 @@ class WorkSpot:
         if dt:
             self.busy_area += self._busy * dt
             self.queue_area += len(self.queue) * dt
-            self.clearing_area += self._clearing * dt
             self.since = now
 
     def take(self, loaded: bool) -> simpy.Event | None:
@@ -64,7 +64,6 @@ class WorkSpot:
         if dt:
             self.busy_area += self._busy * dt
             self.queue_area += len(self.queue) * dt
-            self.clearing_area += self._clearing * dt
             self.since = now
         self.visits += 1
         if self._busy < self.spots and not self.queue:
@@ -90,7 +89,6 @@ class WorkSpot:
         if dt:
             self.busy_area += self._busy * dt
             self.queue_area += len(self.queue) * dt
-            self.clearing_area += self._clearing * dt
             self.since = now
         if self.queue:
             _, _, wake = self.queue.pop(0)
@@ -101,11 +99,16 @@ class WorkSpot:
     def stepping_off(self, waiting: bool) -> None:
         """A robot handed a spot starts (``waiting``) or ends its wait for the robot before
         to step off it: the spot is busy all the while, with nobody working on it."""
-        self._advance()
+        self._clear_to(self.env.now)
         self._clearing += 1 if waiting else -1
+
+    def _clear_to(self, now: float) -> None:
+        self.clearing_area += self._clearing * (now - self.clearing_since)
+        self.clearing_since = now
 
     def totals(self) -> tuple[float, float, float]:
         """Busy, queue and hand-over robot-seconds since the last reset (busy includes the
         hand-overs: a spot is taken while the robot before steps off it)."""
         self._advance()
+        self._clear_to(self.env.now)
         return self.busy_area, self.queue_area, self.clearing_area
