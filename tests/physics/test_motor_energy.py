@@ -1,5 +1,7 @@
 """Energy from the motors: copper loss from the motor constants, standing paid by holding
-torques, and a cost of transport inside the published humanoid range (docs/energy.md)."""
+torques, and a cost of transport between a human's and the hydraulic Atlas's: a plausibility
+band, wider than the measured humanoid range (DURUS 1.4-1.61 to Atlas about 5), which the
+twin's 0.49 lies below (docs/energy.md, "Beside published figures")."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ from twin.robot import RobotSpec
 HUMAN, ATLAS = 0.2, 5.0
 """Published cost of transport (energy / (weight x distance)) of walking: a human (Collins et al.
 2005, Science 307:1082) and the hydraulic Atlas and PETMAN (about 5, Adv. Mech. Eng. 2015,
-doi:10.1177/1687814015583041); ASIMO 3.2, DURUS 1.61 and ATRIAS 1.3 lie between."""
+doi:10.1177/1687814015583041); ASIMO 3.2, DURUS 1.4-1.61 and ATRIAS 1.3 lie between, the best
+bipeds (Cornell Ranger 0.19-0.28) at its low end. A plausibility band, not the humanoid range:
+the lowest measured humanoid is DURUS."""
 SPEED = 0.9  # m/s, the walk measured
 
 
