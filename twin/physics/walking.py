@@ -464,25 +464,44 @@ class WalkingPattern:
             return
         c, s = math.cos(turn), math.sin(turn)
         rot = np.array([[c, -s], [s, c]])
-        origin, dest = plan.xy(), measured.xy()
-
-        def move(p: Pose) -> Pose:
-            x, y = rot @ (p.xy() - origin) + dest
-            return Pose(float(x), float(y), p.yaw + turn)
-
-        def point(v: np.ndarray) -> np.ndarray:
-            return rot @ (v - origin) + dest
-
-        self.feet = {k: move(f) for k, f in self.feet.items()}
-        self.com.x[0] = point(self.com.x[0])
-        self.com.x[1] = rot @ self.com.x[1]
-        self.com.x[2] = rot @ self.com.x[2]
-        self.com.error = rot @ self.com.error
-        st = self.step
+        # every point and direction of the plan in one array: the points (feet, the step's
+        # poses and ZMP start, the CoM) as rot @ (p - origin) + dest, the directions (CoM
+        # speed and acceleration, the preview's error integral, the nudge) as rot @ v, the
+        # subtraction and addition on floats (numpy's elementwise results). One stacked
+        # matmul of (2, 2) with (k, 2, 1) runs the same BLAS matrix-vector product for each
+        # row as ``rot @ v`` does for one, so each result is bit for bit the one a row at a
+        # time gave (not so a (2, 2) @ (2, k) product: gemm fuses its multiply-adds in
+        # another order)
+        com, st = self.com, self.step
+        ox, oy = plan.x, plan.y
+        poses = [*self.feet.values()]
         if st is not None:
-            st.support, st.start, st.target = move(st.support), move(st.start), move(st.target)
-            st.nudge = tuple(rot @ np.array(st.nudge))  # type: ignore[assignment]
-            st.zmp_from = point(st.zmp_from)
+            poses += [st.support, st.start, st.target]
+        flat: list[float] = []
+        for p in poses:
+            flat += (p.x - ox, p.y - oy)
+        (cx, cy), speed, acc = com.x.tolist()
+        flat += (cx - ox, cy - oy)
+        if st is not None:
+            zx, zy = st.zmp_from.tolist()
+            flat += (zx - ox, zy - oy)
+        points = len(flat)
+        flat += speed + acc + com.error.tolist()
+        if st is not None:
+            flat += st.nudge
+        m = np.matmul(rot, np.array(flat).reshape(-1, 2, 1)).ravel().tolist()
+        dx, dy = measured.x, measured.y
+        self.feet = {k: Pose(m[2 * i] + dx, m[2 * i + 1] + dy, f.yaw + turn)
+                     for i, (k, f) in enumerate(self.feet.items())}
+        k = 2 * len(poses)
+        com.x[0] = m[k] + dx, m[k + 1] + dy
+        com.x[1:] = (m[points:points + 2], m[points + 2:points + 4])
+        com.error = np.array(m[points + 4:points + 6])
+        if st is not None:
+            st.support, st.start, st.target = (Pose(m[i] + dx, m[i + 1] + dy, p.yaw + turn)
+                                               for i, p in zip((4, 6, 8), poses[2:], strict=True))
+            st.nudge = (m[points + 6], m[points + 7])
+            st.zmp_from = np.array([m[k + 2] + dx, m[k + 3] + dy])
 
     def plant(self, side: str, measured: Pose) -> None:
         """Take a foot that is down but does not carry the plan (the other foot while
