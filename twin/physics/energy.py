@@ -103,21 +103,33 @@ class EnergyMeter:
                                                                             np.ndarray]:
         """Battery power (W) each joint draws at these torques and speeds, and its copper
         loss (W)."""
-        mech = torques * speeds
-        eta = self.gear_efficiency
-        shaft = np.where(mech > 0.0, mech / eta, mech * eta)
-        copper = (torques / self.torque_per_amp) ** 2 * self.resistance
-        return np.clip(shaft + copper, 0.0, None) / self.driver_efficiency, copper
+        return self._power(torques, torques * speeds)
+
+    def _power(self, torques: np.ndarray, mech: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``joint_power`` from the joints' mechanical power ``mech`` (torque times speed).
+        Each value is the one of ``np.where(mech > 0, mech / eta, mech * eta)``, ``(tau /
+        (Kt N)) ** 2 * R`` and ``np.clip(shaft + copper, 0, None) / eta_driver``, computed
+        into fewer arrays (the control period's cost, issue 11)."""
+        shaft = mech * self.gear_efficiency
+        np.divide(mech, self.gear_efficiency, out=shaft, where=mech > 0.0)
+        copper = np.divide(torques, self.torque_per_amp)
+        np.square(copper, out=copper)  # = ** 2
+        copper *= self.resistance
+        shaft += copper
+        np.maximum(shaft, 0.0, out=shaft)  # = np.clip(..., 0.0, None)
+        shaft /= self.driver_efficiency
+        return shaft, copper
 
     def add(self, torques: np.ndarray, speeds: np.ndarray, dt: float) -> float:
         """Account one control period; returns the electrical power (W)."""
         if self.held is not None:
             torques = torques + self.held
-        joints, copper = self.joint_power(torques, speeds)
+        mech = torques * speeds
+        joints, copper = self._power(torques, mech)
         power = float(joints.sum()) + self.constant_w
         self.energy_j += power * dt
         self.copper_j += float(copper.sum()) * dt
-        self.mechanical_j += float(np.clip(torques * speeds, 0.0, None).sum()) * dt
+        self.mechanical_j += float(np.maximum(mech, 0.0, out=mech).sum()) * dt
         self.time_s += dt
         return power
 
