@@ -364,7 +364,8 @@ class Humanoid(BodyFrames):
         off_x, off_y = off_x + (ox - off_x) * k, off_y + (oy - off_y) * k
         off[0], off[1] = off_x, off_y
         self.tilt = self._tilt(orn, matrix, heading)
-        cx, cy = com[0], com[1]
+        cx, cy, _ = com.tolist()  # Python floats: the same values, cheaper arithmetic, and
+        # no numpy scalars carried into the plan (nudge, footholds, knots)
         last_x, last_y = self._last_com.tolist()
         vx, vy = (cx - last_x) / dt, (cy - last_y) / dt
         self._last_com = np.array([cx, cy])
