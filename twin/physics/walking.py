@@ -229,35 +229,48 @@ class WalkingPattern:
         f = self.frame()
         return f.compose(self.params.foot_centre + self.shift[0], self.shift[1]).xy()
 
+    def _stride(self, twist: tuple[float, float, float],
+                period: float) -> tuple[float, float, float]:
+        """The pelvis's move over one step (ahead, left, turn) at ``twist``, within the
+        gait's limits."""
+        p = self.params
+        vx, vy, wz = twist
+        return (min(max(vx * period, -0.5 * p.max_step), p.max_step),
+                min(max(vy * period, -p.max_side), p.max_side),
+                min(max(wz * period, -p.max_turn), p.max_turn))
+
     def _next_target(self, support: Pose, side: str, twist: tuple[float, float, float],
-                     period: float) -> Pose:
-        """Foothold of ``side`` for the step after landing on ``support``."""
+                     period: float,
+                     stride: tuple[float, float, float] | None = None) -> Pose:
+        """Foothold of ``side`` for the step after landing on ``support`` (``stride``:
+        ``_stride(twist, period)``, when the caller plans several steps at one twist)."""
         # Pose.compose and Pose.local written out on floats (the same operations in the same
         # order, no Pose made on the way): the preview plans several steps every period
         p = self.params
-        vx, vy, wz = twist
+        ahead, left, turn = stride or self._stride(twist, period)
         sign = 1.0 if side == "left" else -1.0
         width = sign * p.stance_width  # = -_side_sign(other(side)) * stance_width
         cos, sin = math.cos, math.sin
-        c, s = cos(support.yaw), sin(support.yaw)
-        x = support.x + c * 0.0 - s * width  # the pelvis after landing on ``support``
-        y = support.y + s * 0.0 + c * width
-        yaw = support.yaw + 0.0
-        ahead = min(max(vx * period, -0.5 * p.max_step), p.max_step)
-        left = min(max(vy * period, -p.max_side), p.max_side)
-        turn = min(max(wz * period, -p.max_turn), p.max_turn)
-        c1, s1 = cos(yaw), sin(yaw)  # the pelvis a step on
+        sx, sy, syaw = support
+        c, s = cos(syaw), sin(syaw)
+        x = sx + c * 0.0 - s * width  # the pelvis after landing on ``support``
+        y = sy + s * 0.0 + c * width
+        yaw = syaw + 0.0
+        # cos and sin of ``yaw + 0.0`` are those of ``yaw`` unless yaw is -0.0 (the sum is
+        # +0.0, whose sine has the other sign): taken again only then
+        c1, s1 = (c, s) if syaw != 0.0 else (cos(yaw), sin(yaw))  # the pelvis a step on
         x, y, yaw = x + c1 * ahead - s1 * left, y + s1 * ahead + c1 * left, yaw + turn
         c1, s1 = cos(yaw), sin(yaw)  # its foot
-        x, y, yaw = x + c1 * 0.0 - s1 * width, y + s1 * 0.0 + c1 * width, yaw + 0.0
+        x, y, foot = x + c1 * 0.0 - s1 * width, y + s1 * 0.0 + c1 * width, yaw + 0.0
         # keep the feet apart sideways (in the support's frame)
-        gap = -s * (x - support.x) + c * (y - support.y)
+        gap = -s * (x - sx) + c * (y - sy)
         gap *= sign
         if gap < p.min_gap:
             wider = sign * (p.min_gap - gap)
-            c1, s1 = cos(yaw), sin(yaw)
-            x, y, yaw = x + c1 * 0.0 - s1 * wider, y + s1 * 0.0 + c1 * wider, yaw + 0.0
-        return Pose(x, y, yaw)
+            if yaw == 0.0:
+                c1, s1 = cos(foot), sin(foot)
+            x, y, foot = x + c1 * 0.0 - s1 * wider, y + s1 * 0.0 + c1 * wider, foot + 0.0
+        return Pose(x, y, foot)
 
     def _square(self, support: Pose, side: str) -> Pose:
         pelvis = support.compose(0.0, -self._side_sign(other(side)) * self.params.stance_width)
@@ -374,6 +387,7 @@ class WalkingPattern:
         # the support sole's inset ZMP point (``_inset``), by the side of the swing foot
         insets = {"left": 1.0 * p.zmp_inset, "right": -1.0 * p.zmp_inset}
         ahead = p.foot_centre
+        stride = self._stride(self.twist, period) if moving else None
         cos, sin = math.cos, math.sin
         while True:
             left = insets[swing]  # = -_side_sign(other(swing)) * zmp_inset
@@ -388,9 +402,9 @@ class WalkingPattern:
             if t0 > horizon + 0.1:
                 break
             nxt = other(swing)
-            support = feet[other(nxt)]
+            support = land  # = feet[other(nxt)]
             if moving:
-                target = self._next_target(support, nxt, self.twist, period)
+                target = self._next_target(support, nxt, self.twist, period, stride)
             else:
                 square = self._square(support, nxt)
                 done = (math.hypot(feet[nxt].x - square.x, feet[nxt].y - square.y) < 0.03
@@ -412,8 +426,9 @@ class WalkingPattern:
         times, xs, ys, swings = self._knots()
         tt = self._times
         out = np.empty((len(tt), 2))
-        out[:, 0] = np.interp(tt, times, xs)
-        out[:, 1] = np.interp(tt, times, ys)
+        at = np.array(times)  # (np.interp would make it an array twice)
+        out[:, 0] = np.interp(tt, at, xs)
+        out[:, 1] = np.interp(tt, at, ys)
         k = self.params.swing_zmp
         if k > 0.0:  # the swinging leg's reaction moves the ZMP: plan the CoM against it.
             # All swings in one pass over the samples from the first swing's to the last's:
@@ -421,7 +436,7 @@ class WalkingPattern:
             # moved by one swing at most, with the same arithmetic as swing by swing; the
             # samples between swings take a row that subtracts exactly +0.0 (u = +0, no
             # move). bisect_left on the sorted times is searchsorted's side="left".
-            rows: list[tuple[float, float, float, float, float]] = []
+            rows: list[float] = []  # (start, duration, its square, move x, move y) a swing
             counts: list[int] = []
             first = end = -1
             for start, duration, (mx, my) in swings:
@@ -434,15 +449,20 @@ class WalkingPattern:
                 elif lo < end:  # overlapping swings (not planned): one at a time
                     return self._swing_zmp(out, swings, k)
                 else:
-                    rows.append(_BETWEEN_SWINGS)
+                    rows += _BETWEEN_SWINGS
                     counts.append(lo - end)
-                rows.append((start, duration, duration**2, mx, my))
+                rows += (start, duration, duration**2, mx, my)
                 counts.append(hi - lo)
                 end = hi
-            if rows:
-                per = np.repeat(np.array(rows), counts, axis=0)  # each sample's swing
-                u = (tt[first:end] - per[:, 0]) / per[:, 1]
-                out[first:end] -= k * ((_smooth_acc(u) / per[:, 2])[:, None] * per[:, 3:])
+            if rows:  # each sample's swing; k * (acc / duration^2 * move) as before, in place
+                per = np.repeat(np.array(rows).reshape(-1, 5), counts, axis=0)
+                u = np.subtract(tt[first:end], per[:, 0])
+                u /= per[:, 1]
+                acc = _smooth_acc(u)
+                acc /= per[:, 2]
+                shift = acc[:, None] * per[:, 3:]
+                shift *= k  # = k * shift, bit for bit
+                out[first:end] -= shift
         return out
 
     def _swing_zmp(self, out: np.ndarray, swings: list[Swing], k: float) -> np.ndarray:
