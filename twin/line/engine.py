@@ -73,3 +73,16 @@ def succeed_after(event: Event, value: Any, delay: float) -> None:
     event._value = value
     env = event.env  # env.schedule(event, NORMAL, delay), written out
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))
+
+
+def timer_at(env: simpy.Environment, when: float, callback: Any) -> Timeout:
+    """A timeout firing at ``when`` exactly (not ``now + (when - now)``, which may round),
+    with ``callback`` called on it."""
+    event = object.__new__(Timeout)
+    event.env = env
+    event.callbacks = [callback]
+    event._value = None
+    event._delay = when - env._now
+    event._ok = True
+    heappush(env._queue, (when, NORMAL, next(env._eid), event))  # type: ignore[attr-defined]
+    return event

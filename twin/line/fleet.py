@@ -16,6 +16,7 @@ import simpy
 
 from twin.config import DatasheetBattery
 from twin.kpi import ROBOT_STATES
+from twin.line.alarms import Alarm, BatteryAlarms
 from twin.line.clock import StateClock
 from twin.line.engine import succeed_after
 from twin.line.transport import Trip
@@ -70,7 +71,8 @@ class Robot:
             self.ttf_left = self.ttf()
         self.wakeup: simpy.Event | None = None  # succeeds with a trip, a break or an alarm
         self.low_at: float | None = None  # idle: when standing drains the battery to the mark
-        self.alarm: simpy.Event | None = None  # the battery alarm (see battery_alarm)
+        self.alarm: Alarm | None = None  # the battery alarm (see battery_alarm)
+        self.alarms = factory.dispatcher.alarms
         self.alarm_at = math.inf
         self.alarm_exact = False  # set for this idle stretch's low_at itself
         self.idle_since = factory.env.now  # when it last joined the dispatcher's idle list
@@ -542,14 +544,13 @@ class Robot:
             self.tasks += 1
 
     def arm(self, at: float, exact: bool) -> None:
-        """Set the battery alarm for ``at`` (replacing any alarm set before)."""
-        env = self.env
-        alarm = self.alarm = env.timeout(max(at - env._now, 0.0))
-        alarm.callbacks.append(self.battery_alarm)  # type: ignore[union-attr]
+        """Set the battery alarm for ``at`` (replacing any alarm set before: the fleet's
+        ``BatteryAlarms`` drops that one unrung)."""
+        self.alarm = self.alarms.set(self, at)
         self.alarm_at = at
         self.alarm_exact = exact
 
-    def battery_alarm(self, alarm: simpy.Event) -> None:
+    def battery_alarm(self, alarm: Alarm) -> None:
         """The battery alarm went off. An idle robot whose standing drained it to the mark goes
         to charge (off the idle list, woken); one not there yet is called again when it is.
 
@@ -652,6 +653,7 @@ class Dispatcher:
         self.factory = factory
         self.nearest = policy == "nearest_idle"
         self.pending: dict[str | None, list[Trip]] = {}
+        self.alarms = BatteryAlarms(factory.env, Robot.battery_alarm)  # every robot's
         self.idle: dict[str | None, list[Robot]] = {}
         # walks by (origin, target, payload, start heading): path id, path, task, narrow
         self.walks: dict[tuple[str, str, float, float],
