@@ -8,7 +8,7 @@ makes the ZMP track the reference: the CoM starts moving before the support chan
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.linalg import solve_discrete_are
@@ -28,6 +28,12 @@ class PreviewGains:
     gi: float  # integral gain on the ZMP error
     gx: np.ndarray  # (3,) state feedback
     gd: np.ndarray  # (n,) preview gains on the reference 1..n periods ahead
+    # c and gx as a stack of two (1, 3) rows: ``matmul(cg, x)`` runs the same BLAS
+    # vector-matrix product for each as ``c @ x`` and ``gx @ x`` do, in one call
+    cg: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cg", np.stack([self.c, self.gx])[:, None, :])
 
     @classmethod
     def design(cls, zc: float, dt: float, horizon: float = 1.6, qe: float = 1.0,
@@ -78,10 +84,18 @@ class PreviewState:
 
     def step(self, gains: PreviewGains, reference: np.ndarray) -> None:
         """Advance one period; ``reference`` (n + 1, 2) is the ZMP reference from now on."""
-        g = gains
-        self.error += g.c @ self.x - reference[0]
-        u = -g.gi * self.error - g.gx @ self.x - g.gd @ reference[1:g.samples + 1]
-        self.x = g.a @ self.x + np.outer(g.b, u)
+        # the pairs (x, y) on floats: the same operations in the same order as on arrays,
+        # error += c @ x - reference[0]; u = -gi * error - gx @ x - gd @ reference[1:]
+        g, x, error = gains, self.x, self.error
+        ((zx, zy),), ((fx, fy),) = np.matmul(g.cg, x).tolist()  # c @ x, gx @ x
+        rx, ry = reference[0].tolist()
+        ex, ey = error.tolist()
+        ex, ey = ex + (zx - rx), ey + (zy - ry)
+        error[0], error[1] = ex, ey
+        px, py = (g.gd @ reference[1:g.samples + 1]).tolist()
+        gi = -g.gi
+        u = np.array([gi * ex - fx - px, gi * ey - fy - py])
+        self.x = g.a @ x + np.outer(g.b, u)
 
     def zmp(self, gains: PreviewGains) -> np.ndarray:
         """The pendulum's ZMP (x, y)."""
