@@ -14,6 +14,7 @@ The body is the robot file's: its ``height`` scales the URDF, the lengths below 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -220,8 +221,9 @@ class Humanoid(BodyFrames):
             base, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         states = pb.getLinkStates(self.body, self.order, physicsClientId=c)
         self._links = states
-        pts = np.array([base] + [s[0] for s in states])
-        body = self.masses @ pts
+        pts = np.fromiter(itertools.chain(base, *(s[0] for s in states)), float,
+                          3 * len(states) + 3)
+        body = self.masses @ pts.reshape(-1, 3)  # the links' positions, (n + 1, 3) as ever
         if self.load_mass <= 0.0:
             return body / self._mass
         held = (pb.getBasePositionAndOrientation(self.load_body, physicsClientId=c)[0]
@@ -285,7 +287,9 @@ class Humanoid(BodyFrames):
 
     # --- control -----------------------------------------------------------------------
     def _compute_targets(self, pelvis_xy: Any, yaw: float) -> None:
-        t, size = self.targets, self.body_size
+        # the targets as a list of floats, written into the array once at the end (the same
+        # values: one numpy call instead of one a joint group)
+        t, size = self.targets.tolist(), self.body_size
         px, py = float(pelvis_xy[0]), float(pelvis_xy[1])
         c, s = math.cos(yaw), math.sin(yaw)  # Pose(px, py, yaw).local, written out
         size_hip_z, hip_y, ankle_height, thigh, shank = self._leg_sizes
@@ -304,7 +308,8 @@ class Humanoid(BodyFrames):
             z = ankle_height + lift - hip_z
             fyaw = wrap_angle(foot.yaw - yaw)  # feet and pelvis may sit either side of +-pi
             leg = self._legs[side]  # hip yaw, roll, pitch, knee, ankle pitch, roll
-            t[leg] = leg_ik(ax, ay - hy, z, fyaw, thigh, shank)
+            for i, angle in zip(leg, leg_ik(ax, ay - hy, z, fyaw, thigh, shank), strict=True):
+                t[i] = angle
             if side != stance and lift > 0.0:
                 # land flat: the swing sole levelled against the measured pelvis tilt
                 t[leg[4]] -= LEVEL_GAIN * pitch
@@ -329,7 +334,8 @@ class Humanoid(BodyFrames):
                 sy = sy if side == "left" else -sy
                 q = arm_ik(local[0] - sx, local[1] - sy, local[2] - sz, size.upper_arm,
                            size.forearm)
-            t[self._arms[side]] = q
+            for i, angle in zip(self._arms[side], q, strict=True):
+                t[i] = angle
             # the wrist holds the hand at its pitch whatever the arm and the body's tilt do
             # (a held tote stays level); an empty hand hangs in line with the forearm
             level = 0.0
@@ -338,6 +344,7 @@ class Humanoid(BodyFrames):
                 chain = t[waist] + (t[shoulder] + t[elbow])
                 level = self.hand_pitch - chain - self.tilt[1]
             t[self._wrists[side]] = level
+        self.targets[:] = t
 
     def servo(self, share: float) -> None:
         """Command the joint drives ``share`` of the way from the last control period's targets
