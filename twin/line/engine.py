@@ -3,7 +3,10 @@
 ``Engine.run(until=t)`` processes the same events in the same order as
 ``simpy.Environment.run`` (the stop is scheduled as SimPy schedules it: urgent, at ``t``), but
 pops and fires them inline instead of through ``step()``, a method call and an exception frame
-per event; everything else is SimPy's own.
+per event. A process (``Proc``, SimPy's ``Process``) is resumed inline too: the loop sends the
+event's value into its generator and hooks it to the event it yields, as SimPy's
+``Process._resume`` does, without the call (most events resume a process). Everything else is
+SimPy's own.
 """
 
 from __future__ import annotations
@@ -14,7 +17,47 @@ from typing import Any
 
 import simpy
 from simpy.core import NORMAL, URGENT
-from simpy.events import AllOf, AnyOf, Event, Process, Timeout
+from simpy.events import AllOf, AnyOf, Event, Initialize, Process, Timeout, _describe_frame
+
+
+class Proc(Process):
+    """SimPy's ``Process``, its own callback: ``__call__`` is SimPy's ``_resume`` and the events
+    it waits on hold the process itself, so ``Engine.run`` knows one by its type and resumes it
+    inline. (An interrupt removes ``process._resume`` from its target's callbacks: that is
+    the process, as it was put there.)"""
+
+    __call__ = Process._resume
+
+    def __init__(self, env: simpy.Environment, generator: Any) -> None:
+        if not hasattr(generator, "throw"):
+            raise ValueError(f"{generator} is not a generator.")
+        self.env = env
+        self.callbacks = []
+        self._generator = generator
+        self._resume = self  # type: ignore[method-assign,assignment]
+        self._target = Initialize(env, self)
+
+
+def _ended(proc: Proc, exc: BaseException) -> None:
+    """The generator of ``proc`` returned or raised ``exc``: the process is triggered with its
+    value or its failure (SimPy's ``Process._resume``, its two ``except`` branches)."""
+    if isinstance(exc, StopIteration):
+        proc._ok = True
+        proc._value = exc.args[0] if len(exc.args) else None
+    else:
+        proc._ok = False
+        exc.__traceback__ = exc.__traceback__.tb_next  # type: ignore[union-attr]
+        proc._value = exc
+    proc.env.schedule(proc)
+    proc._target = None  # type: ignore[assignment]
+    proc.env._active_proc = None  # type: ignore[attr-defined]
+
+
+def _not_an_event(proc: Proc, value: Any) -> None:
+    """A process yielded ``value``, not an event: SimPy's error for it."""
+    if not hasattr(value, "callbacks"):
+        descr = _describe_frame(proc._generator.gi_frame)  # type: ignore[attr-defined]
+        raise RuntimeError(f'\n{descr}Invalid yield value "{value}"') from None
 
 
 class Engine(simpy.Environment):
@@ -23,7 +66,7 @@ class Engine(simpy.Environment):
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
         # SimPy binds these to the instance only for its own class, not for subclasses
-        self.process = MethodType(Process, self)  # type: ignore[method-assign]
+        self.process = MethodType(Proc, self)  # type: ignore[method-assign]
         self.event = MethodType(Event, self)  # type: ignore[method-assign]
         self.all_of = MethodType(AllOf, self)  # type: ignore[method-assign]
         self.any_of = MethodType(AnyOf, self)  # type: ignore[method-assign]
@@ -58,7 +101,27 @@ class Engine(simpy.Environment):
                 return None
             callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
             for callback in callbacks:  # type: ignore[union-attr]
-                callback(event)
+                if type(callback) is not Proc or not event._ok:
+                    callback(event)
+                    continue
+                # Process._resume, inline: send the value, wait on the event yielded
+                self._active_proc = callback
+                try:
+                    target = callback._generator.send(event._value)
+                except BaseException as ended:
+                    _ended(callback, ended)
+                    continue
+                try:
+                    waiting = target.callbacks
+                except AttributeError:
+                    _not_an_event(callback, target)
+                    raise
+                if waiting is None:
+                    callback(target)  # already processed: SimPy goes on with its value
+                    continue
+                waiting.append(callback)
+                callback._target = target
+                self._active_proc = None
             if not event._ok and not hasattr(event, "_defused"):
                 # a failed event no process handled: crash as SimPy does
                 exc = type(event._value)(*event._value.args)
