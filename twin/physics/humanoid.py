@@ -139,7 +139,7 @@ class Humanoid(BodyFrames):
             pb.resetJointState(self.body, i, self.targets[i], physicsClientId=client)
         pb.setJointMotorControlArray(self.body, self.order, pb.VELOCITY_CONTROL,
                                      forces=[0.0] * n, physicsClientId=client)
-        self.offset = self._com_offset(self._com(), *self.pelvis())
+        self.offset = np.array(self._com_offset(self._com(), *self.pelvis()))
         self.tilt = np.zeros(2)
         self._last_com = self._com()[:2]
         self.com_vel = np.zeros(2)
@@ -232,18 +232,19 @@ class Humanoid(BodyFrames):
 
     @staticmethod
     def _com_offset(com: np.ndarray, pos: Any, orn: Any, matrix: Any = None,
-                    yaw: float | None = None) -> np.ndarray:
-        """Horizontal offset of ``com`` from the pelvis with the pelvis held level: what the
-        joint angles put there, not what a tilt of the whole body does (that would feed back).
-        ``matrix`` and ``yaw``: ``orn``'s rotation matrix and heading if already computed."""
+                    yaw: float | None = None) -> tuple[float, float]:
+        """Horizontal offset (x, y) of ``com`` from the pelvis with the pelvis held level: what
+        the joint angles put there, not what a tilt of the whole body does (that would feed
+        back). ``matrix`` and ``yaw``: ``orn``'s rotation matrix and heading if already
+        computed."""
         if matrix is None:
             matrix = pb.getMatrixFromQuaternion(orn)
         rot = np.array(matrix).reshape(3, 3)
-        local = rot.T @ (com - np.array(pos))
+        lx, ly, _ = (rot.T @ (com - np.array(pos))).tolist()
         if yaw is None:
             yaw = yaw_of(orn)
         c, s = math.cos(yaw), math.sin(yaw)
-        return np.array([c * local[0] - s * local[1], s * local[0] + c * local[1]])
+        return c * lx - s * ly, s * lx + c * ly
 
     @staticmethod
     def _tilt(orn: Any, matrix: Any = None, yaw: float | None = None) -> np.ndarray:
@@ -380,7 +381,7 @@ class Humanoid(BodyFrames):
         matrix, heading = pb.getMatrixFromQuaternion(orn), yaw_of(orn)
         # below, the pairs (x, y) on floats: the same operations in the same order as on
         # arrays, a tenth of the time for two elements
-        ox, oy = self._com_offset(com, pos, orn, matrix, heading).tolist()
+        ox, oy = self._com_offset(com, pos, orn, matrix, heading)
         k = min(1.0, dt / OFFSET_FILTER)
         off = self.offset
         off_x, off_y = off.tolist()
@@ -405,7 +406,7 @@ class Humanoid(BodyFrames):
         self.gait.plant(free, self._sole(free))
         x = self.gait.com.x
         omega = self.gait.omega
-        (px, py), (pvx, pvy) = x[0].tolist(), x[1].tolist()
+        (px, py), (pvx, pvy), _ = x.tolist()
         ex = (cx + cvx / omega) - (px + pvx / omega)  # capture point: measured - planned
         ey = (cy + cvy / omega) - (py + pvy / omega)
         self.gait.nudge((ex, ey), STEP_GAIN)
