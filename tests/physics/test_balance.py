@@ -127,7 +127,8 @@ def body(spec: RobotSpec, no_external_push: None) -> Iterator[Callable[..., tupl
 
 def _tick(world: World, robot: Humanoid) -> None:
     robot.control(world.settings.control_period)
-    world.step((robot,))
+    for _ in range(world.settings.substeps):
+        pb.stepSimulation(physicsClientId=world.client)
 
 
 def _walk(world: World, robot: Humanoid, speed: float, metres: float,

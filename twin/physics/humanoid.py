@@ -127,8 +127,6 @@ class Humanoid(BodyFrames):
         self.grips: dict[str, np.ndarray | None] = {"left": None, "right": None}
         self.hand_pitch = HAND_PITCH  # rad, pitch of the hands in the heading frame
         self.targets = np.zeros(n)
-        self._setpoint, self._move = self.targets, np.zeros(n)  # see ``servo``
-        self._forces, self._gains = self.limits.tolist(), self.gains.tolist()
         self.fallen = False
         self.falls = 0
         self.tilt = np.zeros(2)
@@ -347,22 +345,8 @@ class Humanoid(BodyFrames):
             t[self._wrists[side]] = level
         self.targets[:] = t
 
-    def servo(self, share: float) -> None:
-        """Command the joint drives ``share`` of the way from the last control period's targets
-        to this one's. A servo drive interpolates the setpoints it is sent at its own, faster
-        loop; the world calls this before each physics step of a control period
-        (``World.step``). Holding this period's targets for all its physics steps instead makes
-        PyBullet's position servos, which close each step's error at ``gain / timestep``, speed
-        every joint up in the first step and brake it in the second: a torque alternating at
-        the step rate, up to the drive's limit, that no real drive makes (docs/energy.md)."""
-        target = self.targets if share >= 1.0 else self._setpoint + self._move * share
-        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
-                                     targetPositions=target.tolist(), forces=self._forces,
-                                     positionGains=self._gains, physicsClientId=self.client)
-
     def control(self, dt: float) -> float:
-        """One control period: plan, balance, joint targets, energy, falls. Returns W. The
-        drives follow the targets during the period's physics steps (``servo``)."""
+        """One control period: plan, balance, joint targets, motors, energy, falls. Returns W."""
         c = self.client
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         if self.load and self.squeeze is not None:
@@ -432,8 +416,10 @@ class Humanoid(BodyFrames):
         step = self.targets - previous  # clipped to the reach (np.clip's values, two ufuncs)
         np.minimum(np.maximum(step, self._back, out=step), self._reach, out=step)
         np.add(previous, step, out=self.targets)
-        self._setpoint, self._move = previous, step  # the drives follow it a share a physics
-        # step (``servo``)
+        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
+                                     targetPositions=self.targets.tolist(),
+                                     forces=self.limits.tolist(),
+                                     positionGains=self.gains.tolist(), physicsClientId=c)
         states = pb.getJointStates(self.body, self.order, physicsClientId=c)
         torques = np.array([s[3] for s in states])
         speeds = np.array([s[1] for s in states])
