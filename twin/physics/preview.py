@@ -95,7 +95,7 @@ class PreviewState:
         px, py = (g.gd @ reference[1:g.samples + 1]).tolist()
         gi = -g.gi
         u = np.array([gi * ex - fx - px, gi * ey - fy - py])
-        self.x = g.a @ x + np.outer(g.b, u)
+        self.x = g.a @ x + g.b[:, None] * u  # = np.outer(g.b, u), without its ravels
 
     def zmp(self, gains: PreviewGains) -> np.ndarray:
         """The pendulum's ZMP (x, y)."""

@@ -144,6 +144,14 @@ class Step:
         return self.double + self.single
 
 
+def _approach(now: float, want: float, up: float, down: float, dt: float) -> float:
+    """``now`` a period closer to ``want``, at rate ``up`` away from zero, ``down`` toward
+    it."""
+    rate = up if abs(want) > abs(now) and want * now >= 0 else down
+    # min/max of floats: np.clip's result bit for bit (bounds never zero), faster
+    return now + min(max(want - now, -rate * dt), rate * dt)
+
+
 def _smooth(s: float) -> float:
     s = min(max(s, 0.0), 1.0)
     return s * s * s * (10.0 - 15.0 * s + 6.0 * s * s)
@@ -201,13 +209,11 @@ class WalkingPattern:
     def _ramp(self) -> None:
         """The planned twist follows the command within the gait's acceleration limits."""
         dt = self.dt
-        goal = self.wanted if self.stepping else (0.0, 0.0, 0.0)
-        out = []
-        for now, want, (up, down) in zip(self.twist, goal, self._rates, strict=True):
-            rate = up if abs(want) > abs(now) and want * now >= 0 else down
-            # min/max of floats: np.clip's result bit for bit (bounds never zero), faster
-            out.append(now + min(max(want - now, -rate * dt), rate * dt))
-        self.twist = (out[0], out[1], out[2])
+        vx, vy, wz = self.wanted if self.stepping else (0.0, 0.0, 0.0)
+        (ax, dx), (ay, dy), (aw, dw) = self._rates
+        now_x, now_y, now_w = self.twist
+        self.twist = (_approach(now_x, vx, ax, dx, dt), _approach(now_y, vy, ay, dy, dt),
+                      _approach(now_w, wz, aw, dw, dt))
 
     def _moving(self) -> bool:
         vx, vy, wz = self.twist
@@ -385,23 +391,26 @@ class WalkingPattern:
         zmp_from: Any = s.zmp_from  # an array, then the previous step's centre (a pair)
         s_double, s_duration, s_single, closing = s.double, s.duration, s.single, s.closing
         # the support sole's inset ZMP point (``_inset``), by the side of the swing foot
-        insets = {"left": 1.0 * p.zmp_inset, "right": -1.0 * p.zmp_inset}
+        inset = 1.0 * p.zmp_inset  # = -_side_sign(other(swing)) * zmp_inset, swing "left"
         ahead = p.foot_centre
         stride = self._stride(self.twist, period) if moving else None
         cos, sin = math.cos, math.sin
+        end_time = horizon + 0.1
         while True:
-            left = insets[swing]  # = -_side_sign(other(swing)) * zmp_inset
-            c, s_ = cos(support.yaw), sin(support.yaw)
-            centre = (support.x + c * ahead - s_ * left, support.y + s_ * ahead + c * left)
-            times += [t0, t0 + s_double, t0 + s_duration]
-            xs += [zmp_from[0], centre[0], centre[0]]
-            ys += [zmp_from[1], centre[1], centre[1]]
-            swings.append((t0 + s_double, s_single, (land.x - start.x, land.y - start.y)))
+            left = inset if swing == "left" else -inset
+            sx, sy, syaw = support
+            c, s_ = cos(syaw), sin(syaw)
+            cx, cy = sx + c * ahead - s_ * left, sy + s_ * ahead + c * left  # its centre
+            t1 = t0 + s_double
+            times += (t0, t1, t0 + s_duration)
+            xs += (zmp_from[0], cx, cx)
+            ys += (zmp_from[1], cy, cy)
+            swings.append((t1, s_single, (land.x - start.x, land.y - start.y)))
             t0 += s_duration
             feet[swing] = land
-            if t0 > horizon + 0.1:
+            if t0 > end_time:
                 break
-            nxt = other(swing)
+            nxt = "right" if swing == "left" else "left"
             support = land  # = feet[other(nxt)]
             if moving:
                 target = self._next_target(support, nxt, self.twist, period, stride)
@@ -416,7 +425,7 @@ class WalkingPattern:
                     ys.append(end.y)
                     break
                 target = square
-            swing, start, zmp_from = nxt, feet[nxt], centre
+            swing, start, zmp_from = nxt, feet[nxt], (cx, cy)
             s_double, s_single, closing = double, single, not moving
             s_duration = s_double + s_single
             land = Pose(target.x + 0.0, target.y + 0.0, target.yaw)  # Step.landing, no nudge
@@ -555,14 +564,20 @@ class WalkingPattern:
             limit = self.params.max_nudge
         dx = min(max(gain * error[0], -limit), limit)  # np.clip's bits (limit is not 0)
         dy = min(max(gain * error[1], -limit), limit)
-        support = s.support
-        land = Pose(s.target.x + dx, s.target.y + dy, s.target.yaw)
-        _, gap = support.local(land.x, land.y)
-        gap *= 1.0 if s.swing == "left" else -1.0
-        if gap < self.params.min_gap:
-            land = land.compose(0.0, (1.0 if s.swing == "left" else -1.0)
-                                * (self.params.min_gap - gap))
-        s.nudge = (land.x - s.target.x, land.y - s.target.y)
+        # the landing on floats: Pose.local and Pose.compose written out (the same
+        # operations in the same order)
+        tx, ty, tyaw = s.target
+        x, y = tx + dx, ty + dy
+        sx, sy, syaw = s.support
+        gap = -math.sin(syaw) * (x - sx) + math.cos(syaw) * (y - sy)  # across the support
+        sign = 1.0 if s.swing == "left" else -1.0
+        gap *= sign
+        min_gap = self.params.min_gap
+        if gap < min_gap:  # kept clear of the support foot
+            wider = sign * (min_gap - gap)
+            c, sn = math.cos(tyaw), math.sin(tyaw)
+            x, y = x + c * 0.0 - sn * wider, y + sn * 0.0 + c * wider
+        s.nudge = (x - tx, y - ty)
 
     def capture_point(self) -> np.ndarray:
         """The planned capture point (x, y): CoM plus velocity over the pendulum's rate."""
