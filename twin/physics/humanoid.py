@@ -123,6 +123,9 @@ class Humanoid(BodyFrames):
                                else ANKLE_GAIN if "ankle" in nm else LEG_GAIN
                                for nm in self.names])
         self.meter = EnergyMeter.for_robot(spec, self.limits, self.names)
+        # the drives' torque limits and gains as PyBullet takes them, sent every control
+        # period (both fixed from here on)
+        self._forces, self._gains = self.limits.tolist(), self.gains.tolist()
         self.waist = 0.0
         self.grips: dict[str, np.ndarray | None] = {"left": None, "right": None}
         self.hand_pitch = HAND_PITCH  # rad, pitch of the hands in the heading frame
@@ -418,8 +421,8 @@ class Humanoid(BodyFrames):
         np.add(previous, step, out=self.targets)
         pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
                                      targetPositions=self.targets.tolist(),
-                                     forces=self.limits.tolist(),
-                                     positionGains=self.gains.tolist(), physicsClientId=c)
+                                     forces=self._forces, positionGains=self._gains,
+                                     physicsClientId=c)
         states = pb.getJointStates(self.body, self.order, physicsClientId=c)
         torques = np.array([s[3] for s in states])
         speeds = np.array([s[1] for s in states])
