@@ -64,7 +64,7 @@ class StateClock:
         """Count the time since ``since`` to the state (``on``: ``on_since(now)``, if the
         caller has it already)."""
         dt = now - self.since
-        if dt > 0:
+        if dt > 0.0:
             state = self.state
             if self.always or state not in self.overridden:
                 self.acc[state] += dt

@@ -73,7 +73,7 @@ class Engine(simpy.Environment):
 
     def timeout(self, delay: float = 0, value: Any = None) -> Timeout:
         """``Timeout(self, delay, value)`` built inline: the same event, time and id."""
-        if delay < 0:
+        if delay < 0.0:
             raise ValueError(f"Negative delay {delay}")
         event = object.__new__(Timeout)
         event.env = self
@@ -100,8 +100,9 @@ class Engine(simpy.Environment):
             if event is stop:
                 return None
             callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
-            for callback in callbacks:  # type: ignore[union-attr]
-                if type(callback) is not Proc or not event._ok:
+            if len(callbacks) == 1 and event._ok:  # type: ignore[arg-type]
+                callback = callbacks[0]  # type: ignore[index]
+                if type(callback) is not Proc:
                     callback(event)
                     continue
                 # Process._resume, inline: send the value, wait on the event yielded
@@ -116,12 +117,15 @@ class Engine(simpy.Environment):
                 except AttributeError:
                     _not_an_event(callback, target)
                     raise
-                if waiting is None:
+                if waiting is not None:
+                    waiting.append(callback)
+                    callback._target = target
+                    self._active_proc = None
+                else:
                     callback(target)  # already processed: SimPy goes on with its value
-                    continue
-                waiting.append(callback)
-                callback._target = target
-                self._active_proc = None
+                continue
+            for callback in callbacks:  # type: ignore[union-attr]
+                callback(event)  # (a Proc: SimPy's own _resume)
             if not event._ok and not hasattr(event, "_defused"):
                 # a failed event no process handled: crash as SimPy does
                 exc = type(event._value)(*event._value.args)

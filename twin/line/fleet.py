@@ -132,7 +132,7 @@ class Robot:
         plan = self.plan
         if plan is not None:
             outcome = plan(self, task)
-            if outcome.duration > 0:
+            if outcome.duration > 0.0:
                 yield self.env.timeout(outcome.duration)
         else:
             outcome = yield from self.motion.execute(self.env, self, task)
@@ -161,7 +161,7 @@ class Robot:
             yield self.env.timeout(self.spec.fall_recovery_time)
         if self.ttf is not None:
             self.ttf_left -= outcome.duration
-            if self.ttf_left <= 0:
+            if self.ttf_left <= 0.0:
                 self.failures += 1
                 self.set(DOWN)
                 yield self.env.timeout(self.ttr())
@@ -343,11 +343,11 @@ class Robot:
         latency = self.spec.decision_latency
         mark = policy.go_charge_below * self.capacity  # J: go and charge below this
         while True:
-            if self.energy <= 0:
+            if self.energy <= 0.0:
                 yield from self.flat_battery()
             if self.energy < mark + 1.0:
                 yield from self.charge(policy.charge_to)
-            elif (policy.in_breaks and not f.calendar.is_on(env.now)
+            elif (policy.in_breaks and not f.calendar.is_on(env._now)
                   and self.soc < policy.charge_to and f.chargers):
                 yield from self.charge(policy.charge_to)
             trip = dispatcher.robot_free(self)
@@ -357,7 +357,7 @@ class Robot:
                 else:  # set, written out: a moving state is left, nothing to draw
                     now = env._now
                     dt = now - clock.since
-                    if dt > 0:
+                    if dt > 0.0:
                         acc[clock.state] += dt
                     clock.since = now
                     clock.state = IDLE
@@ -367,7 +367,7 @@ class Robot:
                                 self.energy / self.capacity, where)
                 wakeup = self.wakeup = env.event()
                 margin = self.energy - mark
-                if margin > 0 and f.chargers:
+                if margin > 0.0 and f.chargers:
                     # standing drains the battery to the mark at low_at: go and charge then
                     power = self.drain_w if datasheet is not None else self.idle_power
                     self.low_at = env._now + margin / power
@@ -425,7 +425,7 @@ class Robot:
                 else:  # set: a moving state is left, nothing to draw
                     now = env._now
                     dt = now - clock.since
-                    if dt > 0:
+                    if dt > 0.0:
                         acc[clock.state] += dt
                     clock.since = now
                     clock.state = PICKING
@@ -434,7 +434,7 @@ class Robot:
                         log.add(now, rid, "robot", PICKING, -1, self.energy / self.capacity,
                                 where)
                 outcome = plan(self, pick)
-                if outcome.duration > 0:
+                if outcome.duration > 0.0:
                     yield env.timeout(outcome.duration)
                 if datasheet is None:
                     joules = outcome.energy_j
@@ -476,7 +476,7 @@ class Robot:
                             self.set(CARRYING, where=target)
                         else:  # set, written out
                             dt = now - clock.since
-                            if dt > 0:
+                            if dt > 0.0:
                                 acc[clock.state] += dt
                             clock.since = now
                             clock.state = CARRYING
@@ -511,7 +511,7 @@ class Robot:
                     else:
                         now = env._now
                         dt = now - clock.since
-                        if dt > 0:
+                        if dt > 0.0:
                             acc[clock.state] += dt
                         clock.since = now
                         clock.state = PLACING
@@ -520,7 +520,7 @@ class Robot:
                             log.add(now, rid, "robot", PLACING, -1, self.energy / self.capacity,
                                     where)
                     outcome = plan(self, place)
-                    if outcome.duration > 0:
+                    if outcome.duration > 0.0:
                         yield env.timeout(outcome.duration)
                     if datasheet is None:
                         joules = outcome.energy_j
