@@ -246,20 +246,22 @@ class WalkingPattern:
                 min(max(wz * period, -p.max_turn), p.max_turn))
 
     def _next_target(self, support: Pose, side: str, twist: tuple[float, float, float],
-                     period: float,
-                     stride: tuple[float, float, float] | None = None) -> Pose:
-        """Foothold of ``side`` for the step after landing on ``support`` (``stride``:
-        ``_stride(twist, period)``, when the caller plans several steps at one twist)."""
+                     period: float) -> Pose:
+        """Foothold of ``side`` for the step after landing on ``support``."""
+        return Pose(*self._foothold(*support, side, *self._stride(twist, period)))
+
+    def _foothold(self, sx: float, sy: float, syaw: float, side: str, ahead: float,
+                  left: float, turn: float) -> tuple[float, float, float]:
+        """``_next_target`` on floats: the foothold (x, y, yaw) of ``side`` after landing on
+        the support (sx, sy, syaw), the pelvis moving by the stride (ahead, left, turn)."""
         # Pose.compose and Pose.local written out on floats (the same operations in the same
         # order, no Pose made on the way): the preview plans several steps every period
         p = self.params
-        ahead, left, turn = stride or self._stride(twist, period)
         sign = 1.0 if side == "left" else -1.0
         width = sign * p.stance_width  # = -_side_sign(other(side)) * stance_width
         cos, sin = math.cos, math.sin
-        sx, sy, syaw = support
         c, s = cos(syaw), sin(syaw)
-        x = sx + c * 0.0 - s * width  # the pelvis after landing on ``support``
+        x = sx + c * 0.0 - s * width  # the pelvis after landing on the support
         y = sy + s * 0.0 + c * width
         yaw = syaw + 0.0
         # cos and sin of ``yaw + 0.0`` are those of ``yaw`` unless yaw is -0.0 (the sum is
@@ -276,7 +278,7 @@ class WalkingPattern:
             if yaw == 0.0:
                 c1, s1 = cos(foot), sin(foot)
             x, y, foot = x + c1 * 0.0 - s1 * wider, y + s1 * 0.0 + c1 * wider, foot + 0.0
-        return Pose(x, y, foot)
+        return x, y, foot
 
     def _square(self, support: Pose, side: str) -> Pose:
         pelvis = support.compose(0.0, -self._side_sign(other(side)) * self.params.stance_width)
@@ -393,7 +395,7 @@ class WalkingPattern:
         # the support sole's inset ZMP point (``_inset``), by the side of the swing foot
         inset = 1.0 * p.zmp_inset  # = -_side_sign(other(swing)) * zmp_inset, swing "left"
         ahead = p.foot_centre
-        stride = self._stride(self.twist, period) if moving else None
+        run, side_step, turn = self._stride(self.twist, period) if moving else (0.0,) * 3
         cos, sin = math.cos, math.sin
         end_time = horizon + 0.1
         while True:
@@ -413,7 +415,7 @@ class WalkingPattern:
             nxt = "right" if swing == "left" else "left"
             support = land  # = feet[other(nxt)]
             if moving:
-                target = self._next_target(support, nxt, self.twist, period, stride)
+                tx, ty, tyaw = self._foothold(*support, nxt, run, side_step, turn)
             else:
                 square = self._square(support, nxt)
                 done = (math.hypot(feet[nxt].x - square.x, feet[nxt].y - square.y) < 0.03
@@ -424,11 +426,11 @@ class WalkingPattern:
                     xs.append(end.x)
                     ys.append(end.y)
                     break
-                target = square
+                tx, ty, tyaw = square
             swing, start, zmp_from = nxt, feet[nxt], (cx, cy)
             s_double, s_single, closing = double, single, not moving
             s_duration = s_double + s_single
-            land = Pose(target.x + 0.0, target.y + 0.0, target.yaw)  # Step.landing, no nudge
+            land = Pose(tx + 0.0, ty + 0.0, tyaw)  # Step.landing, no nudge
         return times, xs, ys, swings
 
     def _reference(self) -> np.ndarray:
