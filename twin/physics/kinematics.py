@@ -39,9 +39,15 @@ def leg_ik(x: float, y: float, z: float, yaw: float, thigh: float = THIGH,
     roll = math.atan2(py, -pz)
     d = math.hypot(py, pz)
     length = min(math.hypot(px, d), thigh + shank - 1e-4)
-    knee = math.pi - _acos((thigh**2 + shank**2 - length**2) / (2 * thigh * shank))
+    # each square taken once (the same values), _acos written out: the legs are solved
+    # every control period
+    thigh2, shank2, length2 = thigh**2, shank**2, length**2
+    acos = math.acos
+    knee = math.pi - acos(min(max((thigh2 + shank2 - length2) / (2 * thigh * shank), -1.0),
+                              1.0))
     alpha = math.atan2(-px, d)
-    pitch = alpha - _acos((thigh**2 + length**2 - shank**2) / (2 * thigh * length))
+    pitch = alpha - acos(min(max((thigh2 + length2 - shank2) / (2 * thigh * length), -1.0),
+                             1.0))
     return (yaw, roll, pitch, knee, -(pitch + knee), -roll)
 
 
