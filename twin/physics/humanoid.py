@@ -320,7 +320,7 @@ class Humanoid(BodyFrames):
                 # pelvis back upright (not on two feet: both hips would fight)
                 t[leg[2]] -= HIP_PITCH * pitch
                 t[leg[1]] -= HIP_ROLL * roll
-        t[self.joint["waist_pitch"]] = self.waist
+        t[self.joint["waist_pitch"]] = float(self.waist)  # as the array would store it
         for side in SIDES:
             grip = self.grips[side]
             if grip is None:  # arms swing against the legs: their yaw momentum cancels
