@@ -20,6 +20,13 @@ from simpy.core import NORMAL, URGENT
 from simpy.events import AllOf, AnyOf, Event, Initialize, Process, Timeout, _describe_frame
 
 
+class Wait(Timeout):
+    """SimPy's ``Timeout``, made without a Python ``__init__`` (``object``'s, in C): the
+    Engine sets its fields and schedules it as ``Timeout.__init__`` does."""
+
+    __init__ = object.__init__  # type: ignore[assignment]
+
+
 class Proc(Process):
     """SimPy's ``Process``, its own callback: ``__call__`` is SimPy's ``_resume`` and the events
     it waits on hold the process itself, so ``Engine.run`` knows one by its type and resumes it
@@ -71,11 +78,11 @@ class Engine(simpy.Environment):
         self.all_of = MethodType(AllOf, self)  # type: ignore[method-assign]
         self.any_of = MethodType(AnyOf, self)  # type: ignore[method-assign]
 
-    def timeout(self, delay: float = 0, value: Any = None) -> Timeout:
+    def timeout(self, delay: float = 0, value: Any = None) -> Wait:
         """``Timeout(self, delay, value)`` built inline: the same event, time and id."""
         if delay < 0.0:
             raise ValueError(f"Negative delay {delay}")
-        event = object.__new__(Timeout)
+        event = Wait()
         event.env = self
         event.callbacks = []
         event._value = value
@@ -142,10 +149,10 @@ def succeed_after(event: Event, value: Any, delay: float) -> None:
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))
 
 
-def timer_at(env: simpy.Environment, when: float, callback: Any) -> Timeout:
+def timer_at(env: simpy.Environment, when: float, callback: Any) -> Wait:
     """A timeout firing at ``when`` exactly (not ``now + (when - now)``, which may round),
     with ``callback`` called on it."""
-    event = object.__new__(Timeout)
+    event = Wait()
     event.env = env
     event.callbacks = [callback]
     event._value = None

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _STANDING = frozenset({IDLE, WAITING_CHARGER, DOWN, WAITING_SPOT, WAITING_TRAFFIC})
 _OVERRIDDEN = frozenset({IDLE})
 _BREAK = object()  # wake-up sentinel: a break started
+WALK_ON_TRIES = 3  # times a robot that fell on a walk walks on after its recovery
 ALARM_SLACK = 4.0  # an idle robot's battery alarm is set as if it drained 4x its standing draw
 PLACE_TRIES = 3  # a place a body could not make (its work pose never cleared) is tried again
 T = TypeVar("T")
@@ -53,6 +54,10 @@ class Robot:
         self.capacity = spec.battery
         self.energy = soc * spec.battery  # J in the battery
         self.idle_power = spec.power.standing + spec.power.constant
+        # read on every trip: kept as plain floats (a config model's attribute costs a
+        # __getattr__ hook per read)
+        self.standby_power = spec.power.standby
+        self.latency = spec.decision_latency
         battery = factory.fleet_spec.battery
         self.datasheet = battery if isinstance(battery, DatasheetBattery) else None
         if self.datasheet is not None:
@@ -116,7 +121,7 @@ class Robot:
                     self.draw(dt * self.drain_w)
             elif left == IDLE and not clock.always:
                 on = clock.on_since(now)
-                joules = on * self.idle_power + (dt - on) * self.spec.power.standby
+                joules = on * self.idle_power + (dt - on) * self.standby_power
                 self.energy -= joules  # (draw, written out: every trip from idle pays this)
                 self.used_j += joules
             else:
@@ -220,7 +225,11 @@ class Robot:
             row = log.add_travel(env.now, self.id, state, origin, target, pid, float("nan"),
                                  units) if log.enabled else -1
             start = env.now
-            yield from self.do(state, task)
+            outcome = yield from self.do(state, task)
+            for _ in range(WALK_ON_TRIES):  # a body that fell on the way is stood up where it
+                if not outcome.fell:  # fell and, recovered, walks on from there (else the
+                    break  # line would think it arrived and its next task would start there)
+                outcome = yield from self.do(state, task)
             if row >= 0:
                 log.value[row] = env.now - start
             return
@@ -340,14 +349,15 @@ class Robot:
         walks = dispatcher.walks
         failing = self.ttf is not None
         datasheet = self.datasheet
-        latency = self.spec.decision_latency
+        latency = self.latency
+        in_breaks = policy.in_breaks
         mark = policy.go_charge_below * self.capacity  # J: go and charge below this
         while True:
             if self.energy <= 0.0:
                 yield from self.flat_battery()
             if self.energy < mark + 1.0:
                 yield from self.charge(policy.charge_to)
-            elif (policy.in_breaks and not f.calendar.is_on(env._now)
+            elif (in_breaks and not f.calendar.is_on(env._now)
                   and self.soc < policy.charge_to and f.chargers):
                 yield from self.charge(policy.charge_to)
             trip = dispatcher.robot_free(self)
@@ -577,7 +587,7 @@ class Robot:
         assert self.wakeup is not None
         self.set(WALKING_EMPTY)
         succeed_after(self.wakeup, trip, self.set_off(trip.leg.src_loc,
-                                                      self.spec.decision_latency))
+                                                      self.latency))
 
     def charge(self, target: float) -> Generator[simpy.Event, Any, None]:
         f = self.factory

@@ -46,6 +46,7 @@ class Source:
         self.name = name
         self.spec = spec
         self.location = spec.location
+        self.rack = spec.kind == "rack"  # (read per trip: a plain bool)
         self.outbox = Outbox(factory.env, f"{name}.out", math.inf, factory.log)
         self.rng = factory.streams.stream(f"source:{name}:mix")
         # products from this source grouped by first node, with their mix shares
@@ -76,20 +77,20 @@ class Source:
 
     # the outbox interface used by legs
     def available(self, dst: str) -> float:
-        if self.spec.kind == "rack":
+        if self.rack:
             return math.inf
         return self.outbox.available(dst)
 
     def claim(self, dst: str, n: int) -> None:
-        if self.spec.kind != "rack":
+        if not self.rack:
             self.outbox.claimed[dst] += n
 
     def release(self, dst: str, n: int) -> None:
-        if self.spec.kind != "rack":
+        if not self.rack:
             self.outbox.claimed[dst] -= n
 
     def remove(self, dst: str, n: int) -> list[int]:
-        if self.spec.kind == "rack":
+        if self.rack:
             return [self.factory.new_part(self.pick_product(self.mix[dst]), self.name)
                     for _ in range(n)]
         self.outbox.claimed[dst] -= n
