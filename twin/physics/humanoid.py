@@ -289,8 +289,12 @@ class Humanoid(BodyFrames):
 
     # --- control -----------------------------------------------------------------------
     def _compute_targets(self, pelvis_xy: Any, yaw: float) -> None:
-        # the targets as a list of floats, written into the array once at the end (the same
-        # values: one numpy call instead of one a joint group)
+        self.targets[:] = self._target_list(pelvis_xy, yaw)
+
+    def _target_list(self, pelvis_xy: Any, yaw: float) -> list[float]:
+        """The joint targets (joint order) for the pelvis at ``pelvis_xy`` heading ``yaw``:
+        a list of floats (one numpy call where the control period takes them in, not one a
+        joint group)."""
         t, size = self.targets.tolist(), self.body_size
         px, py = float(pelvis_xy[0]), float(pelvis_xy[1])
         c, s = math.cos(yaw), math.sin(yaw)  # Pose(px, py, yaw).local, written out
@@ -346,7 +350,7 @@ class Humanoid(BodyFrames):
                 chain = t[waist] + (t[shoulder] + t[elbow])
                 level = self.hand_pitch - chain - self.tilt[1]
             t[self._wrists[side]] = level
-        self.targets[:] = t
+        return t
 
     def control(self, dt: float) -> float:
         """One control period: plan, balance, joint targets, motors, energy, falls. Returns W."""
@@ -408,17 +412,17 @@ class Humanoid(BodyFrames):
         self.gait.update()
         plan_x, plan_y = self.gait.com.x[0].tolist()
         yaw = self.gait.pelvis_yaw()
-        previous = self.targets.copy()
         # the pelvis goes where the joints put the CoM (body and load) on the plan; standing,
         # it also leans against the capture point's error (damps rocking on the soles)
         lean_x, lean_y = (-STAND_DCM * ex, -STAND_DCM * ey) if stance is None else (0.0, 0.0)
-        self._compute_targets((plan_x - off_x + lean_x, plan_y - off_y + lean_y), yaw)
+        wanted = self._target_list((plan_x - off_x + lean_x, plan_y - off_y + lean_y), yaw)
         if dt != self._reach_dt:  # targets move no faster than the drives turn
             self._reach_dt, self._reach = dt, self.speed_limits * dt
             self._back = -self._reach
-        step = self.targets - previous  # clipped to the reach (np.clip's values, two ufuncs)
+        # the step from the last targets, clipped to the reach (np.clip's values, two ufuncs)
+        step = np.subtract(wanted, self.targets)
         np.minimum(np.maximum(step, self._back, out=step), self._reach, out=step)
-        np.add(previous, step, out=self.targets)
+        self.targets += step  # = previous + step, in place
         pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
                                      targetPositions=self.targets.tolist(),
                                      forces=self._forces, positionGains=self._gains,

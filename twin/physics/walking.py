@@ -527,8 +527,7 @@ class WalkingPattern:
         self.feet = {k: Pose(m[2 * i] + dx, m[2 * i + 1] + dy, f.yaw + turn)
                      for i, (k, f) in enumerate(self.feet.items())}
         k = 2 * len(poses)
-        com.x[0] = m[k] + dx, m[k + 1] + dy
-        com.x[1:] = (m[points:points + 2], m[points + 2:points + 4])
+        com.x[:] = ((m[k] + dx, m[k + 1] + dy), m[points:points + 2], m[points + 2:points + 4])
         com.error = np.array(m[points + 4:points + 6])
         if st is not None:
             st.support, st.start, st.target = (Pose(m[i] + dx, m[i + 1] + dy, p.yaw + turn)
