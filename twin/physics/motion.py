@@ -158,6 +158,43 @@ class Physics:
                 return px, py, heading
         return x, y, heading
 
+    def _out_of_row(self, rid: str, origin: str, x: float, y: float, ahead: Any
+                    ) -> tuple[float, float] | None:
+        """Where a robot setting off from a work pose in a row of them first steps back to,
+        straight out of the row, if its way from the pose to ``ahead`` passes behind a robot
+        at work on a neighbouring pose of the row (its body's width or less from it), and the
+        place out of the row is free; else None. Turned at once toward ``ahead``, it would
+        wait for the neighbour to finish."""
+        poses = self.spots.get(origin, [])
+        if len(poses) < 2:
+            return None
+        mine = min(poses, key=lambda p: math.hypot(p[0] - x, p[1] - y))
+        if math.hypot(mine[0] - x, mine[1] - y) > ON_POSE:
+            return None
+        now = self.floor.snapshot(self.world.time)
+        leg = shapely.LineString([(x, y), (float(ahead[0]), float(ahead[1]))])
+        neighbours = [now[other][:2] for other, q in self.floor.poses.items()
+                      if other != rid and other in now and q[:2] != mine[:2]
+                      and any(math.hypot(q[0] - p[0], q[1] - p[1]) < 0.3 for p in poses)]
+        if not any(leg.distance(shapely.Point(n)) < BODY + 0.2 for n in neighbours):
+            return None
+        back = SPOT_CLEAR + 0.05
+        out = (x - back * math.cos(mine[2]), y - back * math.sin(mine[2]))
+        taken = [xy[:2] for other, xy in now.items() if other != rid]
+        return out if self._room(*out, taken) else None
+
+    def _stand_up_spot(self, rid: str, x: float, y: float, heading: float
+                       ) -> tuple[float, float, float]:
+        """Where a fallen robot is stood up again: where it lies if a robot can stand there
+        (``_room``: clear of the scenery, the fixtures and the other robots), else the
+        nearest such place around it. Stood up where it lay against a wall or another robot,
+        its body would overlap them and the solver's push out would throw it again."""
+        taken = [b.pose()[:2] for other, b in self.bodies.items() if other != rid]
+        for px, py in ((x, y), *_rings(x, y, heading + math.pi, 7)):
+            if self._room(px, py, taken):
+                return px, py, heading
+        return x, y, heading
+
     def _room(self, px: float, py: float, taken: list[tuple[float, float]]) -> bool:
         """A robot can stand at (px, py) (``_open``) a body's width from the robots at
         ``taken``."""
@@ -218,8 +255,10 @@ class Physics:
             carry = self.carries.pop(robot.id, None)
             if carry is not None:
                 carry.release()
-            x, y, yaw = h.pose()
-            h.stand_up(x, y, yaw)
+            tote = self.totes.pop(robot.id, None)
+            if tote is not None:  # the crew that stands the robot up takes the dropped tote
+                pb.removeBody(tote.body, physicsClientId=self.world.client)
+            h.stand_up(*self._stand_up_spot(robot.id, *h.pose()))
         return Outcome(duration=env.now - t0, energy_j=h.meter.energy_j - e0, ok=result.ok,
                        fell=result.fell, retries=result.retries, note=result.note)
 
@@ -248,9 +287,16 @@ class Physics:
                     yield from prim.back_off(world, h, BACK_OFF)  # it turns clear of it
             x0, y0, _ = h.pose()
             if len(path) > 1 and math.hypot(x0 - path[0][0], y0 - path[0][1]) > STANDING:
-                path = path[1:]  # parked or held off the path's start: set off from there
+                # parked or held off the path's start, or stood up where it fell on the way:
+                # it sets off from there to the end of the path's leg nearest to it
+                legs = [shapely.LineString(path[k:k + 2]) for k in range(len(path) - 1)]
+                here = shapely.Point(x0, y0)
+                path = path[1 + min(range(len(legs)), key=lambda k: legs[k].distance(here)):]
             floor = None if self.ghosts else self.floor
             if floor is not None:
+                out = self._out_of_row(robot.id, task.origin, x0, y0, path[0])
+                if out is not None:
+                    path = np.vstack([out, path])
                 self.floor.release(robot.id)
                 path, face = self._destination(robot.id, task, np.asarray(path, float), face)
             return (yield from prim.walk(world, h, path, speed, face=face,

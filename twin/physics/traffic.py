@@ -111,6 +111,8 @@ class SharedFloor:
         self.poses: dict[str, tuple[float, float, float]] = {}  # working on this pose
         self.deadlocked: list[str] = []  # robots that gave way after waiting too long (new)
         self.blocked: dict[str, str] = {}  # standing robot -> a walking robot it stops
+        self.asking: dict[str, tuple[float, dict[int, tuple[float, float]]]] = {}  # robot
+        # waiting at a narrow mouth -> since when, and the cells it waits for (its headings)
         self._seen = -1.0
         self._now: dict[str, tuple[float, float, float, float]] = {}
 
@@ -170,6 +172,7 @@ class SharedFloor:
                 self._release(name, cell)
         self.waiting.pop(name, None)
         self.legs.pop(name, None)
+        self.asking.pop(name, None)
 
     def _release(self, name: str, cell: int) -> None:
         holders = self.claims.get(cell)
@@ -192,14 +195,30 @@ class SharedFloor:
         walker.s = max(walker.s, float(walker.arc[k] + f[k] * math.sqrt(n2[k])))
         return walker.s
 
-    def _may_enter(self, name: str, stretch: Stretch) -> bool:
+    def _may_enter(self, name: str, stretch: Stretch, t: float) -> bool:
+        """Whether ``name`` may claim ``stretch`` now: no cell of it is held by a robot coming
+        the other way that the cell cannot hold abreast, and no robot coming the other way
+        waits for one of its cells since before ``name`` asked (first come, first served: a
+        robot may not follow another in while one waits at the far mouth, as in the line
+        model, where a walk is booked against every booking made before it)."""
         assert self.grid is not None
+        since = self.asking.get(name, (t, {}))[0]
         for cell, (hx, hy) in zip(stretch.cells, stretch.heading, strict=True):
             holders = self.claims.get(cell, {})
             others = {r: d for r, d in holders.items() if r != name}
             oncoming = any(dx * hx + dy * hy < 0.0 for dx, dy in others.values())
             if oncoming and len(others) + 1 > self.grid.capacity(cell):
+                self.asking[name] = (since, {c: h for c, h in zip(
+                    stretch.cells, stretch.heading, strict=True)})
                 return False
+            if self.grid.capacity(cell) < 2 and any(
+                    other != name and t0 < since and (d := cells.get(cell)) is not None
+                    and d[0] * hx + d[1] * hy < 0.0 and other not in holders
+                    for other, (t0, cells) in self.asking.items()):
+                self.asking[name] = (since, {c: h for c, h in zip(
+                    stretch.cells, stretch.heading, strict=True)})
+                return False
+        self.asking.pop(name, None)
         return True
 
     def way(self, h: Humanoid, t: float, unit: np.ndarray, leg_end: np.ndarray,
@@ -222,7 +241,7 @@ class SharedFloor:
                 mouth = st.s_in - self.gap / 2 - BODY / 2
                 if s < mouth - 5.0:
                     break  # not near yet
-                if not self._may_enter(name, st):
+                if not self._may_enter(name, st, t):
                     # wait back from the mouth and aside, where the robot coming out passes
                     room = max(mouth - WAIT_BACK - OVERSHOOT - s, 0.0)
                     way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
