@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ LEG_GAIN = 0.3  # position gain of the leg servos (PyBullet's motor error reduct
 SOLE_TWIST = 0.03  # m (reference body), torsional friction of a sole: about 2/3 of its contact
 # radius times mu (a planted foot resists twisting on the floor even when it touches along an edge)
 ANKLE_GAIN = 0.2  # position gain of the ankle servos (lower: the soles give to the floor)
+_FIRST = operator.itemgetter(0)  # a link state's first item: its CoM position
 
 
 class Humanoid(BodyFrames):
@@ -222,8 +224,8 @@ class Humanoid(BodyFrames):
             base, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         states = pb.getLinkStates(self.body, self.order, physicsClientId=c)
         self._links = states
-        pts = np.fromiter(itertools.chain(base, *(s[0] for s in states)), float,
-                          3 * len(states) + 3)
+        pts = np.fromiter(itertools.chain(base, *map(_FIRST, states)), float,
+                          3 * len(states) + 3)  # the base's and each link's CoM position
         body = self.masses @ pts.reshape(-1, 3)  # the links' positions, (n + 1, 3) as ever
         if self.load_mass <= 0.0:
             return body / self._mass
