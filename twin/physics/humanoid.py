@@ -142,6 +142,11 @@ class Humanoid(BodyFrames):
             pb.resetJointState(self.body, i, self.targets[i], physicsClientId=client)
         pb.setJointMotorControlArray(self.body, self.order, pb.VELOCITY_CONTROL,
                                      forces=[0.0] * n, physicsClientId=client)
+        self._reset_estimates()
+
+    def _reset_estimates(self) -> None:
+        """The balance's estimates of the body (the CoM's offset from the pelvis, the tilt,
+        the CoM's last place and velocity) from the body as it stands now."""
         self.offset = np.array(self._com_offset(self._com(), *self.pelvis()))
         self.tilt = np.zeros(2)
         self._last_com = self._com()[:2]
@@ -169,6 +174,10 @@ class Humanoid(BodyFrames):
         self._compute_targets(np.array([x, y]), heading)
         for i in self.order:
             pb.resetJointState(self.body, i, self.targets[i], 0.0, physicsClientId=c)
+        # the estimates start again from the body standing here: kept from where it lay,
+        # the first control period read the CoM's jump as a velocity of tens of m/s and the
+        # balance threw the body at its first step
+        self._reset_estimates()
         self.fallen = False
         self.last_xy = np.array([x, y])
 
