@@ -81,6 +81,12 @@ class EnergyMeter:
     history: list[float] = field(default_factory=list)
     # N m each joint's drive holds beyond the torque PyBullet reports (joint order), or None
     held: np.ndarray | None = None
+    # each control period's battery power, copper loss and positive work, joint by joint:
+    # three rows summed in one call (``add``)
+    _rows: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._rows = np.empty((3, len(self.torque_per_amp)))
 
     @classmethod
     def for_robot(cls, spec: RobotSpec, torque_limits: np.ndarray,
@@ -105,14 +111,16 @@ class EnergyMeter:
         loss (W)."""
         return self._power(torques, torques * speeds)
 
-    def _power(self, torques: np.ndarray, mech: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``joint_power`` from the joints' mechanical power ``mech`` (torque times speed).
-        Each value is the one of ``np.where(mech > 0, mech / eta, mech * eta)``, ``(tau /
-        (Kt N)) ** 2 * R`` and ``np.clip(shaft + copper, 0, None) / eta_driver``, computed
-        into fewer arrays (the control period's cost, issue 11)."""
-        shaft = mech * self.gear_efficiency
+    def _power(self, torques: np.ndarray, mech: np.ndarray,
+               out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``joint_power`` from the joints' mechanical power ``mech`` (torque times speed),
+        into the rows of ``out`` if given (battery power, copper loss). Each value is the one
+        of ``np.where(mech > 0, mech / eta, mech * eta)``, ``(tau / (Kt N)) ** 2 * R`` and
+        ``np.clip(shaft + copper, 0, None) / eta_driver``, computed into fewer arrays (the
+        control period's cost, issue 11)."""
+        shaft = np.multiply(mech, self.gear_efficiency, out=None if out is None else out[0])
         np.divide(mech, self.gear_efficiency, out=shaft, where=mech > 0.0)
-        copper = np.divide(torques, self.torque_per_amp)
+        copper = np.divide(torques, self.torque_per_amp, out=None if out is None else out[1])
         np.square(copper, out=copper)  # = ** 2
         copper *= self.resistance
         shaft += copper
@@ -125,11 +133,15 @@ class EnergyMeter:
         if self.held is not None:
             torques = torques + self.held
         mech = torques * speeds
-        joints, copper = self._power(torques, mech)
-        power = float(joints.sum()) + self.constant_w
+        rows = self._rows
+        self._power(torques, mech, rows)
+        np.maximum(mech, 0.0, out=rows[2])
+        # each row's sum as ``row.sum()`` gives it (the same pairwise sum a row)
+        joints, copper, work = np.add.reduce(rows, axis=1).tolist()
+        power = joints + self.constant_w
         self.energy_j += power * dt
-        self.copper_j += float(copper.sum()) * dt
-        self.mechanical_j += float(np.maximum(mech, 0.0, out=mech).sum()) * dt
+        self.copper_j += copper * dt
+        self.mechanical_j += work * dt
         self.time_s += dt
         return power
 
