@@ -293,6 +293,7 @@ class Surrogate:
         self._acts: dict[tuple[str, float], tuple[ActFit, float, float, float, float]] = {}
         self._tasks: dict[int, _Record] = {}  # by id(task): the task, its path, its figures
         self._draws: dict[int, _Draws] = {}  # by id(robot.rng): that stream's blocks
+        self._clears: dict[float, float] = {}  # clears_spot by payload
 
     def _walk_nominal(self, task: MotionTask) -> tuple[float, float]:
         """A walk's duration (turns included) and power before the random spread, computed
@@ -322,9 +323,14 @@ class Surrogate:
     def clears_spot(self, payload: float) -> float:
         """Seconds a robot done on a work spot holding ``payload`` takes to step
         ``SPOT_CLEAR`` off it, from standing: the starting half of a walk's start-and-stop
-        overhead, then its walking pace (the one handed the spot waits for this)."""
-        w = self.calibration.walk
-        return 0.5 * w.overhead_s + SPOT_CLEAR / (self.spec.speed(payload) * w.ratio(payload))
+        overhead, then its walking pace (the one handed the spot waits for this). Kept by
+        payload: asked at every hand-over, it reads the calibration's config models."""
+        known = self._clears.get(payload)
+        if known is None:
+            w = self.calibration.walk
+            known = self._clears[payload] = (
+                0.5 * w.overhead_s + SPOT_CLEAR / (self.spec.speed(payload) * w.ratio(payload)))
+        return known
 
     def _act_nominal(self, kind: str, m: float) -> tuple[ActFit, float, float, float, float]:
         """A pick, place or dock: its fit, duration, energy, and gamma shape and scale."""
