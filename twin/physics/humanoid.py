@@ -174,6 +174,12 @@ class Humanoid(BodyFrames):
         self._compute_targets(np.array([x, y]), heading)
         for i in self.order:
             pb.resetJointState(self.body, i, self.targets[i], 0.0, physicsClientId=c)
+        # the drives hold the standing pose: left on the targets of the fall, they pulled the
+        # body back down within seconds while it stood between tasks, uncontrolled
+        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
+                                     targetPositions=self.targets.tolist(),
+                                     forces=self._forces, positionGains=self._gains,
+                                     physicsClientId=c)
         # the estimates start again from the body standing here: kept from where it lay,
         # the first control period read the CoM's jump as a velocity of tens of m/s and the
         # balance threw the body at its first step
