@@ -88,6 +88,7 @@ class Physics:
         self._next_pose = 0.0
         self._at_fixture: set[str] = set()  # robots facing a stand or post: step back first
         self._busy: set[str] = set()  # robots carrying out a task of the line
+        self._down: dict[str, float] = {}  # robot that fell -> world time its recovery ends
         self._held: dict[str, str | None] = {}  # robots waiting for a work pose to clear ->
         # a walker they stop (None: none)
         self._rows: dict[str, list[Any]] = {k: [] for k in POSE_SCHEMA.names}
@@ -259,6 +260,7 @@ class Physics:
             if tote is not None:  # the crew that stands the robot up takes the dropped tote
                 pb.removeBody(tote.body, physicsClientId=self.world.client)
             h.stand_up(*self._stand_up_spot(robot.id, *h.pose()))
+            self._down[robot.id] = self.world.time + robot.spec.fall_recovery_time
         return Outcome(duration=env.now - t0, energy_j=h.meter.energy_j - e0, ok=result.ok,
                        fell=result.fell, retries=result.retries, note=result.note)
 
@@ -383,8 +385,10 @@ class Physics:
         world = self.world
         now = self.floor.snapshot(world.time)
         for other in self.bodies:
-            if other == rid or other in self._busy or other in world.active:
-                continue  # working, or walking on (a walk there stops short of the pose)
+            if other == rid or other in self._busy or other in world.active \
+                    or self._down.get(other, -1.0) > world.time:
+                continue  # working, walking on (a walk there stops short of the pose), or
+                # down: a robot in its fall recovery is not walked about
             ox, oy = now[other][:2]
             place = None
             if any(math.hypot(ox - p[0], oy - p[1]) < SPOT_CLEAR for p in poses):
@@ -419,8 +423,9 @@ class Physics:
             if other in self._held:  # waiting by a work pose for it to clear: it steps aside
                 self._held[other] = walker  # itself (``_controller``)
                 continue
-            if other in self._busy or other in world.active:
-                continue
+            if other in self._busy or other in world.active \
+                    or self._down.get(other, -1.0) > world.time:
+                continue  # (in its fall recovery: it is not walked about; walkers pass it)
             rest = floor.walkers[walker]
             way = shapely.LineString(rest.path) if len(rest.path) > 1 else None
             ox, oy = floor.snapshot(world.time)[other][:2]
