@@ -144,6 +144,13 @@ class Humanoid(BodyFrames):
                                      forces=[0.0] * n, physicsClientId=client)
         self._reset_estimates()
 
+    def _drive(self) -> None:
+        """Command the joint drives to the targets, at their torque limits and gains."""
+        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
+                                     targetPositions=self.targets.tolist(),
+                                     forces=self._forces, positionGains=self._gains,
+                                     physicsClientId=self.client)
+
     def _reset_estimates(self) -> None:
         """The balance's estimates of the body (the CoM's offset from the pelvis, the tilt,
         the CoM's last place and velocity) from the body as it stands now."""
@@ -176,10 +183,7 @@ class Humanoid(BodyFrames):
             pb.resetJointState(self.body, i, self.targets[i], 0.0, physicsClientId=c)
         # the drives hold the standing pose: left on the targets of the fall, they pulled the
         # body back down within seconds while it stood between tasks, uncontrolled
-        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
-                                     targetPositions=self.targets.tolist(),
-                                     forces=self._forces, positionGains=self._gains,
-                                     physicsClientId=c)
+        self._drive()
         # the estimates start again from the body standing here: kept from where it lay,
         # the first control period read the CoM's jump as a velocity of tens of m/s and the
         # balance threw the body at its first step
@@ -440,10 +444,7 @@ class Humanoid(BodyFrames):
         step = np.subtract(wanted, self.targets)
         np.minimum(np.maximum(step, self._back, out=step), self._reach, out=step)
         self.targets += step  # = previous + step, in place
-        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
-                                     targetPositions=self.targets.tolist(),
-                                     forces=self._forces, positionGains=self._gains,
-                                     physicsClientId=c)
+        self._drive()
         states = pb.getJointStates(self.body, self.order, physicsClientId=c)
         torques = np.array([s[3] for s in states])
         speeds = np.array([s[1] for s in states])

@@ -151,13 +151,7 @@ class Physics:
         the nearest free place on a ring of places around it, clear of the scenery."""
         if self.ghosts:
             return x, y, heading
-        taken = [h.pose()[:2] for h in self.bodies.values()]
-        if self._room(x, y, taken):
-            return x, y, heading
-        for px, py in _rings(x, y, heading + math.pi, 7):  # behind the pose first
-            if self._room(px, py, taken):
-                return px, py, heading
-        return x, y, heading
+        return self._free_place(None, x, y, heading)
 
     def _out_of_row(self, rid: str, origin: str, x: float, y: float, ahead: Any
                     ) -> tuple[float, float] | None:
@@ -190,6 +184,12 @@ class Physics:
         (``_room``: clear of the scenery, the fixtures and the other robots), else the
         nearest such place around it. Stood up where it lay against a wall or another robot,
         its body would overlap them and the solver's push out would throw it again."""
+        return self._free_place(rid, x, y, heading)
+
+    def _free_place(self, rid: str | None, x: float, y: float, heading: float
+                    ) -> tuple[float, float, float]:
+        """(x, y) if a robot can stand there (``_room``, from every robot but ``rid``), else
+        the nearest such place on rings around it, behind ``heading`` first; else (x, y)."""
         taken = [b.pose()[:2] for other, b in self.bodies.items() if other != rid]
         for px, py in ((x, y), *_rings(x, y, heading + math.pi, 7)):
             if self._room(px, py, taken):
@@ -385,10 +385,8 @@ class Physics:
         world = self.world
         now = self.floor.snapshot(world.time)
         for other in self.bodies:
-            if other == rid or other in self._busy or other in world.active \
-                    or self._down.get(other, -1.0) > world.time:
-                continue  # working, walking on (a walk there stops short of the pose), or
-                # down: a robot in its fall recovery is not walked about
+            if other == rid or not self._idle_body(other):
+                continue  # (a walk there stops short of the pose)
             ox, oy = now[other][:2]
             place = None
             if any(math.hypot(ox - p[0], oy - p[1]) < SPOT_CLEAR for p in poses):
@@ -423,15 +421,20 @@ class Physics:
             if other in self._held:  # waiting by a work pose for it to clear: it steps aside
                 self._held[other] = walker  # itself (``_controller``)
                 continue
-            if other in self._busy or other in world.active \
-                    or self._down.get(other, -1.0) > world.time:
-                continue  # (in its fall recovery: it is not walked about; walkers pass it)
+            if not self._idle_body(other):
+                continue  # (walkers pass it)
             rest = floor.walkers[walker]
             way = shapely.LineString(rest.path) if len(rest.path) > 1 else None
             ox, oy = floor.snapshot(world.time)[other][:2]
             place = self._clear_of(other, ox, oy, way)
             if place is not None:
                 self._send_aside(other, place)
+
+    def _idle_body(self, rid: str) -> bool:
+        """``rid`` may be walked about to make way: no task of the line, not walking, and not
+        in its fall recovery."""
+        return (rid not in self._busy and rid not in self.world.active
+                and self._down.get(rid, -1.0) <= self.world.time)
 
     def _sidle_off(self, rid: str, place: tuple[float, float]) -> None:
         """Step ``rid`` (done on a work pose, without a task of the line) off it to ``place``

@@ -207,16 +207,13 @@ class SharedFloor:
             holders = self.claims.get(cell, {})
             others = {r: d for r, d in holders.items() if r != name}
             oncoming = any(dx * hx + dy * hy < 0.0 for dx, dy in others.values())
-            if oncoming and len(others) + 1 > self.grid.capacity(cell):
-                self.asking[name] = (since, {c: h for c, h in zip(
-                    stretch.cells, stretch.heading, strict=True)})
-                return False
-            if self.grid.capacity(cell) < 2 and any(
-                    other != name and t0 < since and (d := cells.get(cell)) is not None
-                    and d[0] * hx + d[1] * hy < 0.0 and other not in holders
-                    for other, (t0, cells) in self.asking.items()):
-                self.asking[name] = (since, {c: h for c, h in zip(
-                    stretch.cells, stretch.heading, strict=True)})
+            if (oncoming and len(others) + 1 > self.grid.capacity(cell)) or (
+                    self.grid.capacity(cell) < 2 and any(
+                        other != name and t0 < since and (d := cells.get(cell)) is not None
+                        and d[0] * hx + d[1] * hy < 0.0 and other not in holders
+                        for other, (t0, cells) in self.asking.items())):
+                self.asking[name] = (since, dict(zip(stretch.cells, stretch.heading,
+                                                     strict=True)))
                 return False
         self.asking.pop(name, None)
         return True
