@@ -6,17 +6,34 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PIP_STAMP := $(VENV)/.pip-installed
 OUT ?= out
 
-.PHONY: install system-deps gltf-tools demo test test-fast lint bench clean readme-image readme-card figures
+.PHONY: install system-deps c-compiler gltf-tools demo test test-fast lint bench clean readme-image readme-card figures
 
 # editable_mode=compat: the checkout on sys.path by a plain .pth line, no import hook, so the
 # CLI starts sooner and a Ctrl-C in its first instant rarely lands inside CPython's start-up
 # (benchmarks/startup_interrupts.py measures the windows)
-$(STAMP): pyproject.toml Makefile
+$(PIP_STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[all,dev]" --config-settings editable_mode=compat
+	touch $(PIP_STAMP)
+
+# The `twin` command: launcher/twin.c, which holds Ctrl-C back while Python starts (so a Ctrl-C
+# at any moment ends with one line and exit 130), in place of pip's console script; linked
+# statically where it can be, and run once (`--help`) before it replaces the script. Without a
+# C compiler pip's script stays (a Ctrl-C in its first ~20 ms ends as CPython decides).
+$(STAMP): $(PIP_STAMP) launcher/twin.c | c-compiler
+	@if command -v $(CC) >/dev/null 2>&1; then \
+	  for link in -static ""; do \
+	    $(CC) -O2 -s $$link -DTWIN_PYTHON='"$(abspath $(PY))"' -o $(BIN)/twin.new \
+	      launcher/twin.c 2>/dev/null && break; \
+	  done; \
+	  if $(BIN)/twin.new --help >/dev/null 2>&1; then mv -f $(BIN)/twin.new $(BIN)/twin; \
+	  else rm -f $(BIN)/twin.new; echo "note: the twin launcher did not build or run;" \
+	    "twin stays pip's script (launcher/twin.c)"; fi; \
+	else echo "note: no C compiler ($(CC)); twin stays pip's script (launcher/twin.c)"; fi
 	touch $(STAMP)
 
 install: $(STAMP) system-deps gltf-tools
@@ -27,6 +44,13 @@ system-deps:
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
 	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	    else echo "note: chromium not installed (needs root); the report browser test will skip"; fi; }
+
+# A C compiler for the twin launcher: Debian's gcc when run as root and none is found.
+c-compiler:
+	@command -v $(CC) >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  ! command -v apt-get >/dev/null 2>&1 || { apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      gcc libc6-dev >/dev/null; } || echo "note: could not install a C compiler"
 
 # npm packages for the animated glTF test: three.js plays it in Chromium, Khronos' validator.
 gltf-tools:

@@ -1,8 +1,10 @@
 """``twin`` and ``python -m twin``: the command line, Ctrl-C included from its first instruction.
 
 Loading the command line takes a second or more (typer, pydantic, numpy, the line model). This
-module is the script's entry point because it loads nothing first (``twin/__init__.py`` loads
-its names on first use) but ``twin.interrupt``, which holds Ctrl-C from there to the exit.
+module is the entry point (of pip's console script, and of the C launcher ``launcher/twin.c``
+that the Makefile installs as ``twin`` in its place) because it loads nothing first
+(``twin/__init__.py`` loads its names on first use) but ``twin.interrupt``, which holds Ctrl-C
+from there to the exit (and, behind the launcher, takes the Ctrl-C held back since exec).
 """
 
 from twin.interrupt import run

@@ -11,13 +11,18 @@ A command goes through three stretches, each with its own rule:
 - ending (output flushed, then the interpreter's shutdown: atexit hooks, thread joins). Ctrl-C
   ends the process at once, with the line unless the command already said it.
 
-Before ``run`` is called, no rule of ours holds. CPython's own start-up is beyond any
-program's reach: a Ctrl-C kills the process without a word until the interpreter has set its
-handler (about 10 ms of CPU here), then ends in "Fatal Python error: init_import_site" while
-the ``site`` module runs the environment's ``.pth`` hooks (about 5 ms). Then the console
-script imports ``twin``, ``twin.__main__`` and this module (about 3.5 ms of CPU when Python
+Before ``run`` is called, no rule of ours holds, and CPython's own start-up is beyond any
+Python code's reach: a Ctrl-C kills the process without a word until the interpreter has set
+its handler (about 10 ms of CPU here), then ends in "Fatal Python error: init_import_site"
+while the ``site`` module runs the environment's ``.pth`` hooks (about 5 ms). Then the entry
+point imports ``twin``, ``twin.__main__`` and this module (about 3.5 ms of CPU when Python
 compiles them, 0.7 ms from a bytecode cache): a Ctrl-C there is a KeyboardInterrupt traceback.
-``benchmarks/startup_interrupts.py`` measures these windows.
+So the ``twin`` command the Makefile installs is a small C launcher (``launcher/twin.c``) that
+blocks SIGINT before it execs Python: CPython keeps the mask, a Ctrl-C meanwhile stays
+pending, and ``run`` unblocks SIGINT once ``_stop_now`` is in place, so it fires then: the
+line, exit 130. Processes the command starts later inherit the mask open. Without the launcher
+(``python -m twin``, or pip's console script where no C compiler was found) the windows above
+stay; ``benchmarks/startup_interrupts.py`` measures them.
 
 This module loads nothing but ``os``, ``sys`` and the built-in ``_signal``, all three loaded by
 Python's start-up: ``signal`` would import ``enum``, and ``__future__`` or ``typing`` would add
@@ -69,11 +74,14 @@ def run(load: "Callable[[], Callable[[], object]]") -> None:
 
     An exit with 130 that said nothing (typer turns KeyboardInterrupt into a silent exit 130)
     gets the line here. A process started with Ctrl-C ignored (a shell's background job) keeps
-    ignoring it."""
+    ignoring it. SIGINT blocked by the launcher is unblocked here, after ``_stop_now`` is set:
+    a Ctrl-C during start-up, pending till now, ends the process at this line."""
     _Said.line = False
     python_handler = _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler
     if python_handler:
         _signal.signal(_signal.SIGINT, _stop_now)
+    if hasattr(_signal, "pthread_sigmask"):  # POSIX
+        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {_signal.SIGINT})
     try:
         command = load()
     except KeyboardInterrupt:  # only if something changed the handler meanwhile
