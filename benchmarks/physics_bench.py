@@ -47,16 +47,18 @@ def step_cost(spec: RobotSpec, count: int, seconds: float,
                 client = world.client
                 start = time.process_time()
                 for _ in range(n):
-                    for robot in bodies:
-                        if controlled:
+                    if controlled:  # the drives follow the targets a share a step (servo)
+                        for robot in bodies:
                             robot.gait.command(0.5, 0.0, 0.0)
                             robot.control(period)
-                        else:
-                            pb.setJointMotorControlArray(
-                                robot.body, robot.order, pb.POSITION_CONTROL,
-                                targetPositions=robot.targets.tolist(),
-                                forces=robot.limits.tolist(),
-                                positionGains=robot.gains.tolist(), physicsClientId=client)
+                        world.step(bodies)
+                        continue
+                    for robot in bodies:
+                        pb.setJointMotorControlArray(
+                            robot.body, robot.order, pb.POSITION_CONTROL,
+                            targetPositions=robot.targets.tolist(),
+                            forces=robot.limits.tolist(),
+                            positionGains=robot.gains.tolist(), physicsClientId=client)
                     for _ in range(substeps):
                         pb.stepSimulation(physicsClientId=client)
                 spent[0 if controlled else 1] += time.process_time() - start

@@ -127,8 +127,7 @@ def body(spec: RobotSpec, no_external_push: None) -> Iterator[Callable[..., tupl
 
 def _tick(world: World, robot: Humanoid) -> None:
     robot.control(world.settings.control_period)
-    for _ in range(world.settings.substeps):
-        pb.stepSimulation(physicsClientId=world.client)
+    world.step((robot,))
 
 
 def _walk(world: World, robot: Humanoid, speed: float, metres: float,

@@ -153,11 +153,11 @@ def test_the_solver_makes_no_energy(walked: dict[str, Any]) -> None:
     assert left < 0.01 * walked["joints_abs"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 11: the joint targets change once per control period, held over its two physics "
-    "steps; the position servos speed the joints up in the first step and brake them in the "
-    "second, and the meter reads only the second (docs/energy.md)"))
 def test_the_meter_sees_the_work_the_joints_do(walked: dict[str, Any]) -> None:
     """The meter's net joint power (its samples of torque x speed) is the joints' work per
-    second, every physics step counted, to a tenth of the joint power flowing either way."""
+    second, every physics step counted, to a tenth of the joint power flowing either way. (It
+    failed while the joint targets changed once per control period and were held over its two
+    physics steps: the position servos sped the joints up in the first and braked them in the
+    second, and the meter read only the second; the drives now follow the targets a share a
+    step, ``Humanoid.servo``.)"""
     assert abs(walked["meter"] - walked["joints"]) < 0.1 * walked["joints_abs"]

@@ -8,7 +8,7 @@ import numpy as np
 import pybullet as pb
 import pytest
 
-from twin.physics.kinematics import FOREARM, HIP_Y, HIP_Z, SHOULDER, WAIST_Z, arm_ik, leg_ik
+from twin.physics.kinematics import FOREARM, HIP_Y, HIP_Z, SHOULDER, WAIST_Z, arm_fk, arm_ik, leg_ik
 
 URDF = Path(__file__).resolve().parents[2] / "assets" / "robots" / "humanoid.urdf"
 
@@ -50,3 +50,17 @@ def test_arm_ik_reaches_targets(body, rng) -> None:  # type: ignore[no-untyped-d
         grip = pb.multiplyTransforms(state[4], state[5], (0, 0, -FOREARM), (0, 0, 0, 1))[0]
         shoulder = np.array([SHOULDER[0], SHOULDER[1], 1 + WAIST_Z + SHOULDER[2]])
         assert np.allclose(np.array(grip) - shoulder, p, atol=1e-4)
+
+
+def test_arm_fk_puts_the_grip_where_pybullet_does(body, rng) -> None:  # type: ignore[no-untyped-def]
+    """``arm_fk`` (where the hands hang before they let go: ``Humanoid.hang_point``) against
+    PyBullet's forward kinematics of the URDF, over the arm's working range."""
+    client, b, names = body
+    shoulder = np.array([SHOULDER[0], SHOULDER[1], 1 + WAIST_Z + SHOULDER[2]])
+    for _ in range(20):
+        q = (rng.uniform(-1.5, 1.0), rng.uniform(-0.3, 0.8), rng.uniform(-2.4, -0.05))
+        for name, angle in zip(["shoulder_pitch", "shoulder_roll", "elbow"], q, strict=True):
+            pb.resetJointState(b, names[f"left_{name}"], angle, physicsClientId=client)
+        state = pb.getLinkState(b, names["left_elbow"], physicsClientId=client)
+        grip = pb.multiplyTransforms(state[4], state[5], (0, 0, -FOREARM), (0, 0, 0, 1))[0]
+        assert np.allclose(arm_fk(*q), np.array(grip) - shoulder, atol=1e-4)

@@ -41,15 +41,12 @@ def push_trial(spec: RobotSpec, impulse: float, bearing: float, speed: float = 0
     world = World()
     try:
         robot = world.add_humanoid(spec, 0.0, 0.0, 0.0)
-        dt, c = world.settings.control_period, world.client
+        dt = world.settings.control_period
 
         def tick(force: list[float] | None = None) -> None:
             robot.gait.command(speed, 0.0, 0.0)
             robot.control(dt)
-            for _ in range(world.settings.substeps):
-                if force is not None:
-                    push(world, robot, force)
-                pb.stepSimulation(physicsClientId=c)
+            world.step((robot,), None if force is None else lambda: push(world, robot, force))
 
         for _ in range(round((settle + (walk if speed else 0.0)) / dt)):
             tick()

@@ -30,7 +30,7 @@ from twin.physics.energy import EnergyMeter
 from twin.physics.frames import BodyFrames, yaw_of
 from twin.physics.grip import CARRY as CARRY  # the top of a lift: a home in grip.py
 from twin.physics.kinematics import PELVIS_HEIGHT as PELVIS_HEIGHT  # home: kinematics.py
-from twin.physics.kinematics import arm_ik, leg_ik
+from twin.physics.kinematics import arm_fk, arm_ik, leg_ik
 from twin.physics.walking import SIDES, GaitParameters, Pose, WalkingPattern, other
 from twin.robot import RobotSpec
 
@@ -45,6 +45,8 @@ COM_ABOVE_PELVIS = 0.04  # m, the walking body's CoM above the pelvis centre (me
 LOAD_FILTER = 0.5  # s, smoothing of the load the wrists feel (the grip forces ring with the
 # body's sway: read fast, that ringing would feed back into the balance)
 ARM_SWING = 1.0  # rad of shoulder pitch per metre between the feet
+HANG_ROLL = 0.15  # rad, shoulder roll of an empty arm (left; the right's is its negative) ...
+HANG_ELBOW = -0.3  # rad ... and its elbow: the arm hangs by the side, swinging with the legs
 STEP_GAIN = 1.0  # foothold shift per metre of capture-point error
 LEVEL_GAIN = 1.0  # swing sole levelled against this share of the pelvis tilt
 HIP_PITCH = 0.5  # stance hip turns the pelvis back upright: rad per rad of tilt
@@ -125,13 +127,14 @@ class Humanoid(BodyFrames):
                                else ANKLE_GAIN if "ankle" in nm else LEG_GAIN
                                for nm in self.names])
         self.meter = EnergyMeter.for_robot(spec, self.limits, self.names)
-        # the drives' torque limits and gains as PyBullet takes them, sent every control
-        # period (both fixed from here on)
+        # the drives' torque limits and gains as PyBullet takes them, sent every physics step
+        # (``servo``; both fixed from here on)
         self._forces, self._gains = self.limits.tolist(), self.gains.tolist()
         self.waist = 0.0
         self.grips: dict[str, np.ndarray | None] = {"left": None, "right": None}
         self.hand_pitch = HAND_PITCH  # rad, pitch of the hands in the heading frame
         self.targets = np.zeros(n)
+        self._setpoint, self._move = np.zeros(n), np.zeros(n)  # see ``servo``, set below
         self.fallen = False
         self.falls = 0
         self.tilt = np.zeros(2)
@@ -140,16 +143,15 @@ class Humanoid(BodyFrames):
         self._compute_targets(np.array([x, y]), heading)
         for i in self.order:
             pb.resetJointState(self.body, i, self.targets[i], physicsClientId=client)
+        self._hold_setpoints()
         pb.setJointMotorControlArray(self.body, self.order, pb.VELOCITY_CONTROL,
                                      forces=[0.0] * n, physicsClientId=client)
         self._reset_estimates()
 
-    def _drive(self) -> None:
-        """Command the joint drives to the targets, at their torque limits and gains."""
-        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
-                                     targetPositions=self.targets.tolist(),
-                                     forces=self._forces, positionGains=self._gains,
-                                     physicsClientId=self.client)
+    def _hold_setpoints(self) -> None:
+        """The drives' setpoints at the targets, no move pending (``servo``): the joints were
+        just set there."""
+        self._setpoint, self._move = self.targets.copy(), np.zeros(len(self.order))
 
     def _reset_estimates(self) -> None:
         """The balance's estimates of the body (the CoM's offset from the pelvis, the tilt,
@@ -181,9 +183,10 @@ class Humanoid(BodyFrames):
         self._compute_targets(np.array([x, y]), heading)
         for i in self.order:
             pb.resetJointState(self.body, i, self.targets[i], 0.0, physicsClientId=c)
+        self._hold_setpoints()
         # the drives hold the standing pose: left on the targets of the fall, they pulled the
         # body back down within seconds while it stood between tasks, uncontrolled
-        self._drive()
+        self.servo(1.0)
         # the estimates start again from the body standing here: kept from where it lay,
         # the first control period read the CoM's jump as a velocity of tens of m/s and the
         # balance threw the body at its first step
@@ -308,6 +311,22 @@ class Humanoid(BodyFrames):
         pos = state[4]
         return Pose(pos[0], pos[1], yaw_of(state[5]))
 
+    def hang_point(self, side: str) -> np.ndarray:
+        """Where the empty arm's pose (swing 0) puts one hand's grip point, in the walking
+        frame, with the torso as it is: the goal a reach ends at before the hands let go of
+        their grip points (``primitives._lower_arms``), so that the arm does not then swing to
+        its hanging pose at the drives' speed limit."""
+        size = self.body_size
+        sx, sy, sz = size.shoulder
+        left = side == "left"
+        fx, fy, fz = arm_fk(0.0, HANG_ROLL if left else -HANG_ROLL, HANG_ELBOW, size.upper_arm,
+                            size.forearm)
+        torso_pos, torso_orn = self.link_frame("waist_pitch")
+        world, _ = pb.multiplyTransforms(torso_pos, torso_orn,
+                                         (sx + fx, (sy if left else -sy) + fy, sz + fz),
+                                         (0, 0, 0, 1))
+        return self.to_body(world)
+
     # --- control -----------------------------------------------------------------------
     def _compute_targets(self, pelvis_xy: Any, yaw: float) -> None:
         self.targets[:] = self._target_list(pelvis_xy, yaw)
@@ -351,7 +370,8 @@ class Humanoid(BodyFrames):
             if grip is None:  # arms swing against the legs: their yaw momentum cancels
                 swing = min(max(ARM_SWING / size.scale * (ahead[side] - ahead[other(side)]),
                                 -0.6), 0.6)
-                q: tuple[float, ...] = (swing, 0.15 if side == "left" else -0.15, -0.3)
+                q: tuple[float, ...] = (swing, HANG_ROLL if side == "left" else -HANG_ROLL,
+                                        HANG_ELBOW)
             else:
                 torso_pos, torso_orn = self.link_frame("waist_pitch")
                 inv_pos, inv_orn = pb.invertTransform(torso_pos, torso_orn)
@@ -373,8 +393,22 @@ class Humanoid(BodyFrames):
             t[self._wrists[side]] = level
         return t
 
+    def servo(self, share: float) -> None:
+        """Command the joint drives ``share`` of the way from the last control period's targets
+        to this one's. A servo drive interpolates the setpoints it is sent at its own, faster
+        loop; the world calls this before each physics step of a control period
+        (``World.step``). Holding this period's targets for all its physics steps instead makes
+        PyBullet's position servos, which close each step's error at ``gain / timestep``, speed
+        every joint up in the first step and brake it in the second: a torque alternating at
+        the step rate, up to the drive's limit, that no real drive makes (docs/energy.md)."""
+        target = self.targets if share >= 1.0 else self._setpoint + self._move * share
+        pb.setJointMotorControlArray(self.body, self.order, pb.POSITION_CONTROL,
+                                     targetPositions=target.tolist(), forces=self._forces,
+                                     positionGains=self._gains, physicsClientId=self.client)
+
     def control(self, dt: float) -> float:
-        """One control period: plan, balance, joint targets, motors, energy, falls. Returns W."""
+        """One control period: plan, balance, joint targets, energy, falls. Returns W. The
+        drives follow the targets during the period's physics steps (``servo``)."""
         c = self.client
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         if self.load and self.squeeze is not None:
@@ -443,8 +477,9 @@ class Humanoid(BodyFrames):
         # the step from the last targets, clipped to the reach (np.clip's values, two ufuncs)
         step = np.subtract(wanted, self.targets)
         np.minimum(np.maximum(step, self._back, out=step), self._reach, out=step)
+        np.copyto(self._setpoint, self.targets)  # the drives follow the step a share a
+        self._move = step  # physics step (``servo``)
         self.targets += step  # = previous + step, in place
-        self._drive()
         states = pb.getJointStates(self.body, self.order, physicsClientId=c)
         torques = np.array([s[3] for s in states])
         speeds = np.array([s[1] for s in states])

@@ -64,3 +64,14 @@ def arm_ik(x: float, y: float, z: float, upper: float = UPPER_ARM,
     c = qz * math.cos(roll)
     pitch = wrap_angle(math.atan2(x, z) - math.atan2(qx, c))
     return (pitch, roll, elbow)
+
+
+def arm_fk(pitch: float, roll: float, elbow: float, upper: float = UPPER_ARM,
+           fore: float = FOREARM) -> tuple[float, float, float]:
+    """The grip (x, y, z) from the shoulder, in the torso frame, of the joint angles (shoulder
+    pitch, shoulder roll, elbow): ``arm_ik``'s inverse."""
+    qx = -fore * math.sin(elbow)
+    qz = -upper - fore * math.cos(elbow)
+    c = qz * math.cos(roll)
+    reach, angle = math.hypot(qx, c), pitch + math.atan2(qx, c)
+    return (reach * math.sin(angle), -qz * math.sin(roll), reach * math.cos(angle))

@@ -24,7 +24,7 @@ from twin.card import MARGIN
 from twin.motion import STANDING, wrap_angle
 from twin.motion import corners as path_corners
 from twin.physics.carry import Carry
-from twin.physics.humanoid import CARRY, HUG, Humanoid
+from twin.physics.humanoid import CARRY, HAND_PITCH, HANG_ELBOW, HUG, Humanoid
 from twin.physics.stability import Watch
 from twin.physics.traffic import SharedFloor
 from twin.physics.world import STAND_HEIGHT, TOTE_SIZE, Tote, World
@@ -55,6 +55,7 @@ ROCK_FILTER = 0.15  # s, averaging of the pelvis pose over the standing body's l
 STUCK = 6.0  # s without 5 cm of progress along a leg: the way is blocked
 MIN_PACE = 0.15  # m/s: a walk sets off at this pace and stops where braking falls below it
 RISE_TIME = 1.6  # s to stand up straight from a crouch (faster tips the body forward)
+LOWER_TIME = 0.8  # s the hands take from a reach's end down to where the empty arms hang
 PACE_DELAY = 1.5  # s after reaching speed before the pace loop acts (the body catches up)
 LOOKAHEAD = 0.6  # m ahead on the leg a walk steers for to come back onto it
 GIVE_UP = 90.0  # s a walk stays stopped for traffic before it counts a deadlock and yields
@@ -331,6 +332,10 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                         if abs(across) > 0.05:  # stopped short of its place aside: step there
                             side = float(np.clip(-1.5 * across, -FINE_SPEED, FINE_SPEED))
             err = wrap_angle(heading - yaw) - float(np.clip(across / LOOKAHEAD, -0.4, 0.4))
+            if v_ref == 0.0:  # stopped for traffic: it turns back to the leg's heading on the
+                # spot (steering to its place aside turned it; setting off still turned, it
+                # walked on across its line, into a narrow mouth's wall)
+                err = wrap_angle(heading - yaw)
             lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
             pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
             if v_ref >= 0.95 * speed and go_t > speed / accel + PACE_DELAY:
@@ -338,7 +343,8 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
             else:
                 integral *= 0.98
             # the pace loop plans faster steps until the measured pace is the speed
-            steer = STRIDE_TURN_RATE * min(1.0, robot.gait.twist[0] / speed)  # none setting off
+            steer = (TURN_RATE if v_ref == 0.0 else  # on the spot; none setting off
+                     STRIDE_TURN_RATE * min(1.0, robot.gait.twist[0] / speed))
             robot.gait.command(min(v_ref + integral, PACE_MARGIN * speed), side,
                                float(np.clip(1.5 * err, -steer, steer)))
             yield
@@ -486,6 +492,34 @@ def _reach(world: World, robot: Humanoid, goals: dict[str, np.ndarray], seconds:
     return Result(duration=n * world.settings.control_period)
 
 
+def _lower_arms(world: World, robot: Humanoid, seconds: float = LOWER_TIME
+                ) -> Generator[None, None, float]:
+    """Bring the hands from where the last reach left them down to where the empty arms hang
+    (``Humanoid.hang_point``), the wrists turning to hang in line with the forearms, then let
+    the arms go; returns the time. Let go anywhere else, an arm swings to its hanging pose at
+    its drives' speed limit (a bent elbow straightening sweeps the hand out ahead, through a
+    work surface the robot stands at)."""
+    start = {s: robot.grips[s] if robot.grips[s] is not None else robot.to_body(
+        robot.grip_point(s)) for s in ("left", "right")}
+    goal = {s: robot.hang_point(s) for s in start}
+    # the hands' pitch at which the wrists hang straight there: the arm's pitch chain (waist,
+    # shoulder pitch, elbow) in the hanging pose, the waist as it is
+    p0, p1 = robot.hand_pitch, robot.waist + HANG_ELBOW
+    n = _ticks(world, seconds)
+    for i in range(1, n + 1):
+        k = 0.5 - 0.5 * math.cos(math.pi * i / n)
+        for side, g in goal.items():
+            s0 = start[side]
+            assert s0 is not None
+            robot.grips[side] = s0 + (g - s0) * k
+        robot.hand_pitch = p0 + (p1 - p0) * k
+        robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
+        yield
+    robot.grips = {"left": None, "right": None}
+    robot.hand_pitch = HAND_PITCH
+    return n * world.settings.control_period
+
+
 @_watched
 def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
          rise: float = 0.30) -> Generator[None, None, tuple[Result, Carry | None]]:
@@ -521,7 +555,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
         r = yield from _reach(world, robot, {s: np.array([0.25, 0.25 if s == "left" else -0.25,
                                                           1.0]) for s in ("left", "right")},
                               RISE_TIME, robot.body_size.pelvis_height, 0.0)
-        robot.grips = {"left": None, "right": None}
+        t += yield from _lower_arms(world, robot)
         return Result(ok=False, retries=retries, duration=t + r.duration,
                       note=f"hands missed the handles by {miss:.3f} m"), None
     carry = Carry.grasp(world, robot, tote)
@@ -560,7 +594,7 @@ def pick(world: World, robot: Humanoid, tote: Tote, tolerance: float = 0.03,
         carry.release()
         r = yield from _reach(world, robot, {s: np.array([0.2, 0.25 if s == "left" else -0.25,
                                                           1.0]) for s in top}, 0.8)
-        robot.grips = {"left": None, "right": None}
+        t += yield from _lower_arms(world, robot)
         return Result(ok=False, duration=t + r.duration, retries=retries, metrics=metrics,
                       note=f"cannot lift {tote.mass:.1f} kg: rose {lifted:.2f} m, "
                            f"hands {sag:.2f} m below the carry pose"), None
@@ -623,7 +657,7 @@ def place(world: World, robot: Humanoid, carry: Carry, spot: tuple[float, float]
     rest = {s: np.array([0.2, 0.25 if s == "left" else -0.25, 1.0]) for s in out}
     r = yield from _reach(world, robot, rest, RISE_TIME, robot.body_size.pelvis_height, 0.0)
     t += r.duration
-    robot.grips = {"left": None, "right": None}
+    t += yield from _lower_arms(world, robot)
     t += yield from _steady(robot, dt)
     error = float(np.hypot(tote_pos[0] - target[0], tote_pos[1] - target[1]))
     height = tote_pos[2] - TOTE_SIZE[2] / 2 - STAND_HEIGHT

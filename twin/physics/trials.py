@@ -29,8 +29,7 @@ FLOOR_FRICTION = (0.8, 1.0)  # range of a factory floor's friction under the sol
 def tick(world: World, robot: Humanoid) -> None:
     """One control period of ``robot`` alone, then the physics steps of it."""
     robot.control(world.settings.control_period)
-    for _ in range(world.settings.substeps):
-        pb.stepSimulation(physicsClientId=world.client)
+    world.step((robot,))
 
 
 def _start(world: World, rng: np.random.Generator, floor: tuple[float, float] | None

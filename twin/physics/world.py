@@ -7,7 +7,7 @@ generators stepped once per control period; the world then steps physics ``subst
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,9 +203,21 @@ class World:
         robots = [self.humanoids[n] for n in self.active]
         for robot in robots:
             robot.control(s.control_period)
-        for _ in range(s.substeps):
-            pb.stepSimulation(physicsClientId=self.client)
+        self.step(robots)
         self.time += s.control_period
+
+    def step(self, robots: Iterable[Humanoid], before: Callable[[], None] | None = None
+             ) -> None:
+        """The physics steps of one control period, each robot's drives moving their targets
+        an equal share before each step (``Humanoid.servo``); ``before`` runs before each step
+        (a disturbance test's push)."""
+        n = self.settings.substeps
+        for k in range(1, n + 1):
+            for robot in robots:
+                robot.servo(k / n)
+            if before is not None:
+                before()
+            pb.stepSimulation(physicsClientId=self.client)
 
     def run(self, robot: Humanoid, primitive: Primitive, limit: float = 600.0) -> Any:
         """Run one primitive to completion (others keep running); return its result."""
