@@ -109,6 +109,8 @@ CASES: list[tuple[str, Any, Any]] = [
     *[(f"motors.{group}.{name}", value, REFUSED) for group in ("leg", "arm", "waist")
       for name, value in (("torque_constant", 0.3), ("winding_resistance", 2.0),
                           ("gear_ratio", 50), ("driver_efficiency", 0.9),
+                          ("winding_temperature", 40), ("no_load_current", 0.5),
+                          ("no_load_current_per_rpm", 0.02),
                           # the arms' torque limit and squeeze (grip) come from the ratings
                           ("rated_torque", 60), ("peak_torque", 400))],
     ("calibration", "none", (_tph, +1)),  # the datasheet walks without the fitted overheads

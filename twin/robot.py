@@ -45,17 +45,42 @@ class DockTolerance(_Model):
     heading: Degrees = Field(1.0, gt=0, description="final heading error allowed (deg)")
 
 
+COPPER_PER_K = 0.00393
+"""Copper's resistance rises this share per kelvin above 20 degC: the temperature coefficient of
+the International Annealed Copper Standard at 20 degC, 3930 ppm/degC (J. H. Dellinger, "The
+temperature coefficient of resistance of copper", Bulletin of the Bureau of Standards 7(1),
+1911; as tabled in Hioki's IM3533/RM3545 manuals, "Conductive properties of metals")."""
+RESISTANCE_AT_C = 20.0
+"""degC at which ``Motor.winding_resistance`` is stated (motor datasheets give R at 20 degC:
+Harmonic Drive CHA "Resistance (L-L, 20 degC)")."""
+
+
 class Motor(_Model):
     """The drive of one joint group: motor, gear and driver (read by the physics' energy meter).
 
-    Copper loss is ``I^2 R`` with ``I = tau / (torque_constant * gear_ratio)``."""
+    Copper loss is ``I^2 R`` with ``I`` the motor's torque over ``torque_constant *
+    gear_ratio`` and ``R`` the windings' resistance at ``winding_temperature``; the gear's
+    no-load drag (``no_load_current``, ``no_load_current_per_rpm``) is torque the motor gives
+    against the joint's motion (twin/physics/energy.py)."""
 
     torque_constant: float = Field(
         gt=0, allow_inf_nan=False, description="motor torque per ampere (N m/A) at the motor "
         "shaft, per A rms of phase current for a three-phase motor")
     winding_resistance: float = Field(
-        gt=0, allow_inf_nan=False, description="resistance the copper loss sees (ohm): "
-        "I^2 R; for a star-wound three-phase motor, 1.5 x its line-to-line resistance")
+        gt=0, allow_inf_nan=False, description="resistance the copper loss sees at 20 degC "
+        "(ohm): I^2 R; for a star-wound three-phase motor, 1.5 x its line-to-line resistance")
+    winding_temperature: float = Field(
+        RESISTANCE_AT_C, ge=-50, le=200, allow_inf_nan=False, description="degC the windings "
+        "run at: the copper loss sees winding_resistance x (1 + 0.00393 (T - 20)), copper's "
+        "temperature coefficient (-50 to 200 degC, where that line holds)")
+    no_load_current: float = Field(
+        0.0, ge=0, allow_inf_nan=False, description="A rms the motor draws to turn the unloaded "
+        "gear (datasheet I_NLS): a drag torque torque_constant x gear_ratio x this against the "
+        "joint's motion, while it moves")
+    no_load_current_per_rpm: float = Field(
+        0.0, ge=0, allow_inf_nan=False, description="A rms more per rpm of the joint (the "
+        "gear's output; datasheet K_INL, at the actuator's running temperature): the drag that "
+        "grows with speed")
     gear_ratio: float = Field(gt=0, allow_inf_nan=False,
                               description="motor turns per joint turn")
     driver_efficiency: float = Field(
@@ -69,6 +94,12 @@ class Motor(_Model):
         gt=0, allow_inf_nan=False, description="most torque the drive gives for a moment (N m "
         "at the joint, after the gear), at least rated_torque; the arms' is the physics' torque "
         "limit of the shoulders (elbow and wrist keep the URDF's proportions to it)")
+
+    @property
+    def resistance(self) -> float:
+        """Ohm the copper loss sees at ``winding_temperature``."""
+        return self.winding_resistance * (
+            1.0 + COPPER_PER_K * (self.winding_temperature - RESISTANCE_AT_C))
 
     @model_validator(mode="after")
     def _peak(self) -> Motor:
@@ -87,15 +118,24 @@ def field_error(field: str, value: object, message: str) -> ValidationError:
         type=PydanticCustomError("value_error", message), loc=(field,), input=value)])
 
 
+WARM_C = 80.0
+"""degC of a warm actuator: the higher of the two temperatures the CHA data give the no-load
+running current at (30 and 80 degC), taken for the windings too."""
 LEG_MOTOR = Motor(torque_constant=0.55, winding_resistance=5.55, gear_ratio=100.0,
-                  driver_efficiency=0.95, rated_torque=154.0, peak_torque=333.0)
-"""Harmonic Drive CHA-32A at ratio 100 (engineering data 1018854: 333 N m maximum output
-torque, 154 N m continuous stall torque, 0.55 N m/A rms at the motor, 3.7 ohm line to line);
-the driver as a typical inverter."""
+                  driver_efficiency=0.95, rated_torque=154.0, peak_torque=333.0,
+                  winding_temperature=WARM_C, no_load_current=0.20,
+                  no_load_current_per_rpm=7e-3)
+"""Harmonic Drive CHA-32A at ratio 100 (engineering data 1018854, table 38.1: 333 N m maximum
+output torque, 154 N m continuous stall torque, 0.55 N m/A rms at the motor, 3.7 ohm line to
+line at 20 degC, no-load current 0.20 A rms, no-load running current constant 7e-3 A rms/rpm
+at 80 degC, 21e-3 at 30 degC); the driver as a typical inverter."""
 ARM_MOTOR = Motor(torque_constant=0.36, winding_resistance=8.85, gear_ratio=100.0,
-                  driver_efficiency=0.95, rated_torque=49.0, peak_torque=82.0)
-"""Harmonic Drive CHA-20A at ratio 100 (82 N m maximum output torque, 49 N m continuous stall
-torque, 0.36 N m/A rms, 5.9 ohm line to line)."""
+                  driver_efficiency=0.95, rated_torque=49.0, peak_torque=82.0,
+                  winding_temperature=WARM_C, no_load_current=0.14,
+                  no_load_current_per_rpm=3e-3)
+"""Harmonic Drive CHA-20A at ratio 100 (table 34.1: 82 N m maximum output torque, 49 N m
+continuous stall torque, 0.36 N m/A rms, 5.9 ohm line to line at 20 degC, no-load current
+0.14 A rms, 3e-3 A rms/rpm at 80 degC, 8e-3 at 30 degC)."""
 
 
 class Motors(_Model):
@@ -169,8 +209,9 @@ class RobotSpec(_Model):
     )
     dock_tolerance: DockTolerance = DockTolerance()
     drive_efficiency: float = Field(
-        0.65, gt=0, le=1, description="gears and transmission: joint power over motor shaft "
-        "power (physics; the motors' copper loss and drivers are under motors)")
+        0.95, gt=0, le=1, description="gears under load: joint torque over the motor's torque "
+        "x gear ratio while the motor drives or holds (the inverse while the joint drives it); "
+        "the gears' no-load drag and the copper loss and drivers are under motors (physics)")
     motors: Motors = Field(Motors(), description="motor constants by joint group (physics' "
                            "energy: copper loss and drivers)")
     joint_torque_limit: float = Field(

@@ -1,15 +1,22 @@
-"""Electrical energy from the joint motors: each joint's mechanical power through its gear, plus
-its motor's copper loss, through its driver; and the robot's electronics as constant draws.
+"""Electrical energy from the joint motors: each joint's torque through its gear, the gear's
+no-load drag, the motor's copper loss, through its driver; and the robot's electronics as
+constant draws.
 
 Per joint and control period, with the joint torque ``tau`` and speed ``omega`` PyBullet reports
-and the joint group's motor constants (robot YAML ``motors``):
+and the joint group's motor constants (robot YAML ``motors``), all torques at the joint:
 
-- shaft power ``P = tau omega / eta_gear`` when the motor drives the joint, ``tau omega eta_gear``
-  when the joint drives the motor (``eta_gear`` is the robot's ``drive_efficiency``);
-- motor current ``I = tau / (Kt N)`` (torque constant times gear ratio) and copper loss
-  ``I^2 R``: a joint that holds a torque at rest pays it, so standing costs what its holding
-  torques cost, and nothing is added for "standing";
-- battery draw ``max(P + I^2 R, 0) / eta_driver``: power a braking joint returns is not
+- the torque the motor gives: ``tau / eta_gear`` while it drives or holds the joint,
+  ``tau eta_gear`` while the joint drives it (``eta_gear``: the robot's ``drive_efficiency``),
+  plus the gear's no-load drag against the motion while the joint moves,
+  ``Kt N (I_NLS + K_INL n)`` (``n`` the joint's speed in rpm; ``motors.<group>.no_load_current``
+  and ``.no_load_current_per_rpm``, the datasheet's no-load current and running current
+  constant);
+- shaft power: that torque times ``omega``;
+- motor current ``I`` = that torque / (Kt N) (torque constant times gear ratio) and copper loss
+  ``I^2 R``, ``R`` the windings' resistance at ``winding_temperature`` (copper +0.393 %/K): a
+  joint that holds a torque at rest pays it, so standing costs what its holding torques cost,
+  and nothing is added for "standing";
+- battery draw ``max(shaft + copper, 0) / eta_driver``: power a braking joint returns is not
   recovered (not into the battery, not into the other joints: the driver burns it);
 - plus compute and radio (``power.constant``), which run whatever the joints do.
 
@@ -21,6 +28,7 @@ is added to that joint's torque (``held``) before its power is taken, never char
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +37,17 @@ import numpy as np
 
 from twin.motion import GRAVITY
 from twin.robot import ROBOTS_DIR, Motor, RobotSpec
+
+RPM = 60.0 / (2.0 * math.pi)
+"""rpm per rad/s: datasheets give the no-load running current per rpm."""
+
+HELD_SPEED = 0.01
+"""rad/s below which a joint counts as held: its drag falls in proportion to none at rest (the
+stall current of a held joint is its torque over the torque constant at the output; static
+friction holds without current). Coulomb friction's sign made continuous: a standing robot's
+joints jitter at about 2e-5 rad/s in the solver (at most 0.012), and a full drag flipping
+sign every step would bill 8 W of copper that no real held joint draws. A modelling choice,
+not a datasheet figure; walking joints turn at 1-2 rad/s."""
 
 GROUP_WORDS = {"arm": ("shoulder", "elbow", "wrist"), "waist": ("waist",),
                "leg": ("hip", "knee", "ankle")}
@@ -68,7 +87,7 @@ class EnergyMeter:
     """Integrates electrical energy (J), its copper loss, mechanical work, time and distance."""
 
     torque_per_amp: np.ndarray  # Kt N of each joint's drive, N m at the joint per A
-    resistance: np.ndarray  # ohm, copper loss I^2 R
+    resistance: np.ndarray  # ohm, copper loss I^2 R, at the windings' temperature
     driver_efficiency: np.ndarray
     gear_efficiency: float
     constant_w: float  # compute and radio
@@ -79,14 +98,26 @@ class EnergyMeter:
     time_s: float = 0.0
     distance_m: float = 0.0
     history: list[float] = field(default_factory=list)
+    # the gears' no-load drag against the motion, N m at the joint: at rest about to move, and
+    # more per rad/s of joint speed (zeros: no drag)
+    drag: np.ndarray | None = None
+    drag_per_speed: np.ndarray | None = None
     # N m each joint's drive holds beyond the torque PyBullet reports (joint order), or None
     held: np.ndarray | None = None
     # each control period's battery power, copper loss and positive work, joint by joint:
     # three rows summed in one call (``add``)
     _rows: np.ndarray = field(init=False, repr=False, compare=False)
 
+    _motor: np.ndarray = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        self._rows = np.empty((3, len(self.torque_per_amp)))
+        n = len(self.torque_per_amp)
+        self._rows = np.empty((3, n))
+        self._motor = np.empty(n)
+        if self.drag is None:
+            self.drag = np.zeros(n)
+        if self.drag_per_speed is None:
+            self.drag_per_speed = np.zeros(n)
 
     @classmethod
     def for_robot(cls, spec: RobotSpec, torque_limits: np.ndarray,
@@ -98,29 +129,42 @@ class EnergyMeter:
         if len(joints) != len(torque_limits):
             raise ValueError(f"{len(joints)} joint names for {len(torque_limits)} joints")
         motors: list[Motor] = [getattr(spec.motors, motor_group(j)) for j in joints]
+        kt_n = np.array([m.torque_constant * m.gear_ratio for m in motors])
         return cls(
-            torque_per_amp=np.array([m.torque_constant * m.gear_ratio for m in motors]),
-            resistance=np.array([m.winding_resistance for m in motors]),
+            torque_per_amp=kt_n,
+            resistance=np.array([m.resistance for m in motors]),
             driver_efficiency=np.array([m.driver_efficiency for m in motors]),
             gear_efficiency=spec.drive_efficiency, constant_w=spec.power.constant,
-            mass=spec.mass)
+            mass=spec.mass,
+            drag=kt_n * np.array([m.no_load_current for m in motors]),
+            drag_per_speed=kt_n * np.array([m.no_load_current_per_rpm for m in motors]) * RPM)
 
     def joint_power(self, torques: np.ndarray, speeds: np.ndarray) -> tuple[np.ndarray,
                                                                             np.ndarray]:
         """Battery power (W) each joint draws at these torques and speeds, and its copper
         loss (W)."""
-        return self._power(torques, torques * speeds)
+        return self._power(torques, speeds, torques * speeds)
 
-    def _power(self, torques: np.ndarray, mech: np.ndarray,
+    def _power(self, torques: np.ndarray, speeds: np.ndarray, mech: np.ndarray,
                out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``joint_power`` from the joints' mechanical power ``mech`` (torque times speed),
-        into the rows of ``out`` if given (battery power, copper loss). Each value is the one
-        of ``np.where(mech > 0, mech / eta, mech * eta)``, ``(tau / (Kt N)) ** 2 * R`` and
-        ``np.clip(shaft + copper, 0, None) / eta_driver``, computed into fewer arrays (the
-        control period's cost, issue 11)."""
-        shaft = np.multiply(mech, self.gear_efficiency, out=None if out is None else out[0])
-        np.divide(mech, self.gear_efficiency, out=shaft, where=mech > 0.0)
-        copper = np.divide(torques, self.torque_per_amp, out=None if out is None else out[1])
+        into the rows of ``out`` if given (battery power, copper loss): the motor's torque
+        ``np.where(mech >= 0, tau / eta, tau eta) + (drag + drag_per_speed |omega|)
+        clip(omega / HELD_SPEED, -1, 1)``, shaft power that times ``omega``, copper
+        ``(motor / (Kt N)) ** 2 R``, battery ``np.clip(shaft + copper, 0, None) /
+        eta_driver``; computed into few arrays (the control period's cost, issue 11)."""
+        assert self.drag is not None and self.drag_per_speed is not None
+        motor = self._motor if out is not None else np.empty_like(torques)
+        np.multiply(torques, self.gear_efficiency, out=motor)
+        np.divide(torques, self.gear_efficiency, out=motor, where=mech >= 0.0)
+        shaft = np.abs(speeds, out=None if out is None else out[0])
+        shaft *= self.drag_per_speed
+        shaft += self.drag
+        # the drag, against the motion; none at rest, and in between in proportion
+        shaft *= np.clip(speeds * (1.0 / HELD_SPEED), -1.0, 1.0)
+        motor += shaft
+        np.multiply(motor, speeds, out=shaft)
+        copper = np.divide(motor, self.torque_per_amp, out=None if out is None else out[1])
         np.square(copper, out=copper)  # = ** 2
         copper *= self.resistance
         shaft += copper
@@ -134,7 +178,7 @@ class EnergyMeter:
             torques = torques + self.held
         mech = torques * speeds
         rows = self._rows
-        self._power(torques, mech, rows)
+        self._power(torques, speeds, mech, rows)
         np.maximum(mech, 0.0, out=rows[2])
         # each row's sum as ``row.sum()`` gives it (the same pairwise sum a row)
         joints, copper, work = np.add.reduce(rows, axis=1).tolist()
