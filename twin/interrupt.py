@@ -8,8 +8,11 @@ A command goes through three stretches, each with its own rule:
 - the command itself. Python's own handler: KeyboardInterrupt reaches the command, which saves
   what must be saved (a study writes a run whole first) and says the line through ``say``;
   where typer turned it into a silent exit 130 (typer 0.29 does), ``run`` says it.
-- ending (output flushed, then the interpreter's shutdown: atexit hooks, thread joins). Ctrl-C
-  ends the process at once, with the line unless the command already said it.
+- ending (output flushed, then the interpreter's shutdown: thread joins, atexit hooks). Ctrl-C
+  ends the process at once, with the line unless the command already said it. After the last
+  atexit hook CPython sets SIGINT back to its default while it frees its modules (about 0.2 s
+  after `twin check` here): a Ctrl-C there would kill the process without a word. Ignored
+  there instead, it leaves the exit code the command's own: all its work is done by then.
 
 Before ``run`` is called, no rule of ours holds, and CPython's own start-up is beyond any
 Python code's reach: a Ctrl-C kills the process without a word until the interpreter has set
@@ -24,12 +27,14 @@ line, exit 130. Processes the command starts later inherit the mask open. Withou
 (``python -m twin``, or pip's console script where no C compiler was found) the windows above
 stay; ``benchmarks/startup_interrupts.py`` measures them.
 
-This module loads nothing but ``os``, ``sys`` and the built-in ``_signal``, all three loaded by
-Python's start-up: ``signal`` would import ``enum``, and ``__future__`` or ``typing`` would add
-their import time to the window this module closes (hence the quoted annotations).
+This module loads nothing but ``os``, ``sys`` and the built-in ``_signal`` and ``atexit``, the
+first three loaded by Python's start-up: ``signal`` would import ``enum``, and ``__future__``
+or ``typing`` would add their import time to the stretch before Ctrl-C is held (hence the
+quoted annotations).
 """
 
 import _signal
+import atexit
 import os
 import sys
 
@@ -43,9 +48,11 @@ LINE = "interrupted"
 
 
 class _Said:
-    """Whether this process has said its interrupted line (one per process, as signals are)."""
+    """Whether this process has said its interrupted line (one per process, as signals are)
+    and has registered its last exit hook."""
 
     line = False
+    held_to_the_exit = False
 
 
 def say(text: str = LINE) -> None:
@@ -59,6 +66,12 @@ def _stop_now(signum: int, frame: "FrameType | None") -> None:
     if not _Said.line:
         os.write(2, (LINE + "\n").encode())
     os._exit(INTERRUPTED)
+
+
+def _ignore_to_the_exit() -> None:
+    """The last atexit hook (registered first): SIGINT ignored through the module teardown."""
+    if _signal.getsignal(_signal.SIGINT) is _stop_now:
+        _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
 
 
 def _flush() -> None:
@@ -82,6 +95,9 @@ def run(load: "Callable[[], Callable[[], object]]") -> None:
         _signal.signal(_signal.SIGINT, _stop_now)
     if hasattr(_signal, "pthread_sigmask"):  # POSIX
         _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {_signal.SIGINT})
+    if not _Said.held_to_the_exit:  # first, so that it runs last
+        _Said.held_to_the_exit = True
+        atexit.register(_ignore_to_the_exit)
     try:
         command = load()
     except KeyboardInterrupt:  # only if something changed the handler meanwhile
