@@ -1,8 +1,8 @@
 """Ctrl-C in a `twin` command's first moments: what each moment ends in, and why.
 
 Starts `twin check lines/tote_line.yaml` and a tiny `twin study` --runs times each, sends SIGINT
-(to the process group, as a terminal does) at moments spread evenly over 0 to --until seconds,
-and sorts the ends:
+(to the process group, as a terminal does) at moments spread evenly over 0 to --until seconds
+(with --random, at moments drawn uniformly from that span, seeded by --seed), and sorts the ends:
 
 - "130, one line": twin's own handling (twin.interrupt), the aim;
 - "finished": the command ended (exit 0) before the signal;
@@ -13,6 +13,13 @@ and sorts the ends:
 - "killed by SIGINT, silent": SIGINT came before CPython set its handler: the process dies of
   the signal with no output (a shell shows ^C and reports 130, as for any program);
 - "other": anything else (exit code and number of lines shown).
+
+The Makefile installs `twin` as a C launcher (launcher/twin.c) that blocks SIGINT before it
+execs Python, so a Ctrl-C in the three windows above waits until twin.interrupt takes it: what
+is left is "killed by SIGINT, silent" before the launcher's first instructions (1 of 200
+moments in its first 0.2 ms of CPU time; by the wall clock, a busy machine adds the wait for
+a core after exec: up to 3.6 ms at a load of 2 on 2 cores), as for any program. --twin names
+another command to compare, e.g. a copy of pip's console script (the Makefile's fallback).
 
 With --after-site the moments count from the end of CPython's own start-up instead (a
 `sitecustomize` in a temporary folder on PYTHONPATH writes one byte to a pipe; `site` imports
@@ -27,6 +34,8 @@ twin holds Ctrl-C, and the wall time of `twin --help`.
     .venv/bin/python benchmarks/startup_interrupts.py                   # 0-1.5 s, 40 runs each
     .venv/bin/python benchmarks/startup_interrupts.py --commands check --until 0.08 --runs 81
     .venv/bin/python benchmarks/startup_interrupts.py --after-site --cpu --until 0.006 --runs 61
+    .venv/bin/python benchmarks/startup_interrupts.py --random --until 0.06 --runs 300 --top 0 \
+        --cpu-runs 0 --help-runs 0                                      # the first 60 ms
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ import contextlib
 import functools
 import math
 import os
+import random
 import re
 import select
 import signal
@@ -132,30 +142,35 @@ def sweep(name: str, cmd: list[str], args: argparse.Namespace, fresh: Path | Non
     """Send SIGINT at ``args.runs`` evenly spread moments and print the table."""
     moments: dict[str, list[float]] = collections.defaultdict(list)
     step = args.until / max(args.runs - 1, 1)
+    draw = random.Random(f"{args.seed} {name}")
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(args.runs):
             if fresh is not None:
                 fresh.unlink(missing_ok=True)
                 for extra in fresh.parent.glob(fresh.name + "*"):
                     extra.unlink()
-            at = k * step
+            at = draw.uniform(0.0, args.until) if args.random else k * step
             moments[one_end(cmd, at, Path(tmp), site_dir, args.cpu)].append(at * 1000)
     since = "after the end of site" if site_dir is not None else "after exec"
     since = f"of its CPU time {since}" if args.cpu else since
-    print(f"\n{name}: SIGINT at {args.runs} moments, 0-{args.until * 1000:.0f} ms {since} "
-          f"(step {step * 1000:.2f} ms)")
-    print(f"  {'end':34s} {'runs':>5s}  {'moments (ms)':>16s}  {'width (ms)':>10s}")
+    spread = (f"drawn at random (seed {args.seed})" if args.random
+              else f"evenly spread (step {step * 1000:.2f} ms)")
+    print(f"\n{name}: SIGINT at {args.runs} moments, 0-{args.until * 1000:g} ms {since}, "
+          f"{spread}")
+    print(f"  {'end':34s} {'runs':>5s} {'share':>6s}  {'moments (ms)':>16s}  {'width (ms)':>10s}")
     rank = {name: i for i, name in enumerate(ORDER)}
     for cls, at in sorted(moments.items(), key=lambda kv: (rank.get(kv[0], 99), min(kv[1]))):
-        print(f"  {cls:34s} {len(at):5d}  {min(at):7.1f} - {max(at):6.1f}  "
-              f"{len(at) * step * 1000:10.1f}")
+        share = len(at) / args.runs  # the width: the share of the span that ends this way
+        print(f"  {cls:34s} {len(at):5d} {share:6.1%}  {min(at):7.1f} - {max(at):6.1f}  "
+              f"{share * args.until * 1000:10.1f}")
 
 
-def importtime(top: int) -> None:
-    """`python -X importtime` of `twin check`: CPython's own start-up, twin's entry chain (all
+def importtime(twin: str, top: int) -> None:
+    """`python -X importtime` of `twin check` (PYTHONPROFILEIMPORTTIME, which reaches the
+    interpreter behind a launcher too): CPython's own start-up, twin's entry chain (all
     imported before Ctrl-C is held) and the top importers of the rest, by package."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", str(TWIN), "check",
-                           str(ROOT / "lines" / "tote_line.yaml")], cwd=ROOT,
+    proc = subprocess.run([twin, "check", str(ROOT / "lines" / "tote_line.yaml")], cwd=ROOT,
+                          env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
                           capture_output=True, text=True, timeout=120)
     roots: list[tuple[str, int, list]] = []  # (module, cumulative us, children)
     pending: list[tuple[int, tuple[str, int, list]]] = []
@@ -182,7 +197,7 @@ def importtime(top: int) -> None:
     for root in roots:
         walk(root, frozenset())
     total = sum(root[1] for root in roots)
-    print(f"\npython -X importtime {TWIN.name} check tote_line.yaml: {total / 1000:.0f} ms "
+    print(f"\npython -X importtime {Path(twin).name} check tote_line.yaml: {total / 1000:.0f} ms "
           "of imports")
     entry = next((i for i, root in enumerate(roots) if root[0].startswith("twin")), len(roots))
     print("  before twin's first line (CPython start-up): "
@@ -219,7 +234,7 @@ def cpu_widths(times: int) -> None:
           f"(import twin.__main__) {entry:.1f} ms")
 
 
-def help_time(times: int) -> None:
+def help_time(twin: str, times: int) -> None:
     """Wall time of `twin --help` (median of ``times``) beside a bare interpreter's."""
     def wall(cmd: list[str]) -> float:
         spent = []
@@ -230,16 +245,21 @@ def help_time(times: int) -> None:
         return statistics.median(spent)
 
     bare = wall([sys.executable, "-c", "pass"])
-    helped = wall([str(TWIN), "--help"])
+    helped = wall([twin, "--help"])
     print(f"\nwall time, median of {times}: python -c pass {bare * 1000:.0f} ms, "
           f"twin --help {helped * 1000:.0f} ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--twin", type=Path, default=TWIN,
+                        help="the twin command to start (default: the venv's)")
     parser.add_argument("--runs", type=int, default=40, help="runs per command")
     parser.add_argument("--until", type=float, default=1.5, help="last moment, seconds")
     parser.add_argument("--commands", default="check,study", help="check, study or both")
+    parser.add_argument("--random", action="store_true",
+                        help="moments drawn uniformly from 0 to --until, not evenly spread")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the --random moments")
     parser.add_argument("--cpu", action="store_true",
                         help="moments are the command's CPU time, not the wall clock's")
     parser.add_argument("--after-site", action="store_true",
@@ -249,7 +269,9 @@ def main() -> None:
                         help="interleaved runs for the start-up CPU times (0: none)")
     parser.add_argument("--help-runs", type=int, default=5, help="twin --help timings (0: none)")
     args = parser.parse_args()
-    print(f"{TWIN}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    twin = str(args.twin)
+    kind = "a launcher (ELF)" if args.twin.read_bytes()[:4] == b"\x7fELF" else "a script"
+    print(f"{twin}, {kind}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as work:
         site_dir = None
         if args.after_site:
@@ -258,8 +280,8 @@ def main() -> None:
             (site_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
         store = Path(work) / "study.duckdb"
         commands = {
-            "check": ([str(TWIN), "check", str(ROOT / "lines" / "tote_line.yaml")], None),
-            "study": ([str(TWIN), "study", str(ROOT / "lines" / "teaching" / "mm1.yaml"),
+            "check": ([twin, "check", str(ROOT / "lines" / "tote_line.yaml")], None),
+            "study": ([twin, "study", str(ROOT / "lines" / "teaching" / "mm1.yaml"),
                        "--vary", "stations.machine.servers=1,2", "--replications", "1",
                        "--hours", "1", "--workers", "0", "--store", str(store)], store),
         }
@@ -268,11 +290,11 @@ def main() -> None:
             sweep(" ".join(["twin", *cmd[1:3]]).replace(str(ROOT) + "/", ""), cmd, args,
                   fresh, site_dir)
     if args.top:
-        importtime(args.top)
+        importtime(twin, args.top)
     if args.cpu_runs:
         cpu_widths(args.cpu_runs)
     if args.help_runs:
-        help_time(args.help_runs)
+        help_time(twin, args.help_runs)
 
 
 if __name__ == "__main__":
