@@ -23,12 +23,35 @@ from twin.plant import plant
 from twin.sim import simulate
 
 
+class SimPySleeps(simpy.Environment):
+    """SimPy's own Environment, with a sleep (a process yielding seconds, see
+    ``twin.line.engine``) turned into the timeout it stands for, made when it is yielded."""
+
+    def process(self, generator: Any) -> simpy.Process:  # type: ignore[override]
+        return super().process(self._timeouts(generator))
+
+    def _timeouts(self, generator: Any) -> Any:
+        try:
+            target = next(generator)
+            while True:
+                if isinstance(target, (float, int)):
+                    target = self.timeout(target)
+                try:
+                    value = yield target
+                except BaseException as failed:  # noqa: BLE001 (handed to the process)
+                    target = generator.throw(failed)
+                else:
+                    target = generator.send(value)
+        except StopIteration as done:
+            return done.value
+
+
 def test_engine_logs_what_simpy_logs(monkeypatch: pytest.MonkeyPatch) -> None:
     """A day of the tote line with warm-up: the same event log, row for row, and the same KPIs
-    under the Engine as under SimPy's own Environment."""
+    under the Engine as under SimPy's own Environment (its sleeps made timeouts)."""
     line = data_line("tote")
     fast = simulate(line, hours=24, seed=7, warmup_hours=2, events=True)
-    monkeypatch.setattr(factory_module, "Engine", simpy.Environment)
+    monkeypatch.setattr(factory_module, "Engine", SimPySleeps)
     plain = simulate(line, hours=24, seed=7, warmup_hours=2, events=True)
     assert len(fast.log) > 1000
     assert fast.events.equals(plain.events)

@@ -26,8 +26,9 @@ from twin.line.clock import StateClock
 from twin.line.engine import Engine
 
 # a program: per process, steps of (kind, seconds): 0 wait, 1 succeed a shared event after
-# waiting, 2 start a child process, 3 wait on the shared event
-STEPS = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=12)
+# waiting, 2 start a child process, 3 wait on the shared event, 4 sleep (the Engine's ``yield
+# seconds``; a timeout on SimPy's own)
+STEPS = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=1, max_size=12)
 
 
 def _play(env: Any, programs: list[list[tuple[int, int]]], stops: list[int]) -> list[Any]:
@@ -50,6 +51,8 @@ def _play(env: Any, programs: list[list[tuple[int, int]]], stops: list[int]) -> 
                     shared[0].succeed(k)
             elif kind == 2:
                 env.process(child(f"{k}.{i}", s))
+            elif kind == 4:
+                yield float(s) if isinstance(env, Engine) else env.timeout(float(s))
             else:
                 got = yield shared[0] | env.timeout(s)
                 if shared[0] in got:

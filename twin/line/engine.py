@@ -7,16 +7,26 @@ per event. A process (``Proc``, SimPy's ``Process``) is resumed inline too: the 
 event's value into its generator and hooks it to the event it yields, as SimPy's
 ``Process._resume`` does, without the call (most events resume a process). Everything else is
 SimPy's own.
+
+A process may also sleep: ``yield seconds`` (a float, not negative) is ``yield
+env.timeout(seconds)`` without the event. The process itself goes on the queue at the time the
+timeout would have had, with the id it would have had (``now + seconds``, ``NORMAL``, the next
+id; its priority is ``SLEEP``, ``NORMAL`` as a float, which sorts as ``NORMAL`` does and tells
+the loop the entry is a sleep, not a process that ended), and is resumed with None, as by the
+timeout: the same order, the same times, no event
+object built, hooked and dropped (most of a plant's events are such waits). A sleeping process
+cannot be interrupted (the line model interrupts none).
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from heapq import heappop, heappush
 from types import MethodType
 from typing import Any
 
 import simpy
-from simpy.core import NORMAL, URGENT
+from simpy.core import NORMAL, URGENT, EmptySchedule, EventPriority, StopSimulation
 from simpy.events import AllOf, AnyOf, Event, Initialize, Process, Timeout, _describe_frame
 
 
@@ -27,13 +37,15 @@ class Wait(Timeout):
     __init__ = object.__init__  # type: ignore[assignment]
 
 
-class Proc(Process):
-    """SimPy's ``Process``, its own callback: ``__call__`` is SimPy's ``_resume`` and the events
-    it waits on hold the process itself, so ``Engine.run`` knows one by its type and resumes it
-    inline. (An interrupt removes ``process._resume`` from its target's callbacks: that is
-    the process, as it was put there.)"""
+Step = Event | float  # what a process yields: an event to wait on, or seconds to sleep
+SLEEP = float(NORMAL)  # a sleep's priority on the queue: known by identity (see the module doc)
 
-    __call__ = Process._resume
+
+class Proc(Process):
+    """SimPy's ``Process``, its own callback: ``__call__`` is SimPy's ``_resume`` (with sleeps:
+    see the module doc) and the events it waits on hold the process itself, so ``Engine.run``
+    knows one by its type and resumes it inline. (An interrupt removes ``process._resume``
+    from its target's callbacks: that is the process, as it was put there.)"""
 
     def __init__(self, env: simpy.Environment, generator: Any) -> None:
         if not hasattr(generator, "throw"):
@@ -43,6 +55,60 @@ class Proc(Process):
         self._generator = generator
         self._resume = self  # type: ignore[method-assign,assignment]
         self._target = Initialize(env, self)
+
+    def __call__(self, event: Any) -> None:
+        """Resume with ``event``'s value (or its failure) until the process waits on an event
+        not yet processed, sleeps, or ends (SimPy's ``Process._resume``, with sleeps)."""
+        env = self.env
+        env._active_proc = self  # type: ignore[attr-defined]
+        while True:
+            try:
+                if event._ok:
+                    event = self._generator.send(event._value)
+                else:  # the process handles the failed event, or fails itself
+                    event._defused = True
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    event = self._generator.throw(exc)
+            except BaseException as ended:
+                _ended(self, ended)
+                return
+            if _sleeps(self, event):
+                return
+            try:
+                waiting = event.callbacks
+            except AttributeError:
+                _not_an_event(self, event)
+                raise
+            if waiting is not None:  # not yet processed: resume when it is
+                waiting.append(self)
+                break
+        self._target = event
+        env._active_proc = None  # type: ignore[attr-defined]
+
+
+class _Woken:
+    """What a process whose sleep is over is resumed with, as by its timeout: None."""
+
+    _ok = True
+    _value = None
+
+
+WOKEN = _Woken()
+
+
+def _sleeps(proc: Proc, target: Any) -> bool:
+    """If ``proc`` yielded a sleep (a number of seconds: a float, or an int), put it on the
+    queue for then (see the module doc) and say so; a negative or NaN sleep is refused as SimPy
+    refuses a negative timeout."""
+    if not isinstance(target, (float, int)) or isinstance(target, bool):
+        return False
+    if not target >= 0.0:
+        raise ValueError(f"Negative delay {target}")
+    env: Any = proc.env
+    heappush(env._queue, (env._now + target, SLEEP, next(env._eid), proc))
+    env._active_proc = None
+    return True
 
 
 def _ended(proc: Proc, exc: BaseException) -> None:
@@ -78,6 +144,11 @@ class Engine(simpy.Environment):
         self.all_of = MethodType(AllOf, self)  # type: ignore[method-assign]
         self.any_of = MethodType(AnyOf, self)  # type: ignore[method-assign]
 
+    def process(self, generator: Generator[Step, Any, Any]) -> Proc:  # type: ignore[override]
+        """A process running ``generator`` (``__init__`` binds ``Proc`` itself in its place:
+        this says what it takes, sleeps included)."""
+        return Proc(self, generator)
+
     def timeout(self, delay: float = 0, value: Any = None) -> Wait:
         """``Timeout(self, delay, value)`` built inline: the same event, time and id."""
         if delay < 0.0:
@@ -91,6 +162,30 @@ class Engine(simpy.Environment):
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), event))
         return event
 
+    def step(self) -> None:
+        """Process the next event (SimPy's ``step``), or resume the next process whose sleep is
+        over (used by ``run`` to an event or to the end, and by callers that step)."""
+        try:
+            self._now, kind, _, event = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        if kind is SLEEP:
+            event(WOKEN)  # type: ignore[operator]  # (a Proc)
+            return
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        try:
+            for callback in callbacks:  # type: ignore[union-attr]
+                callback(event)
+        except StopSimulation:
+            # SimPy's: the callbacks not yet called run when the simulation goes on
+            event.callbacks = callbacks[callbacks.index(callback) + 1:]  # type: ignore[index]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
     def run(self, until: Any = None) -> Any:
         if until is None or isinstance(until, Event):
             return super().run(until)
@@ -101,43 +196,56 @@ class Engine(simpy.Environment):
         stop._ok = True
         stop._value = None
         self.schedule(stop, URGENT, at - self._now)
-        queue = self._queue
+        queue: list[Any] = self._queue
+        eid = self._eid
+        callback: Any
         while True:
-            self._now, _, _, event = heappop(queue)
-            if event is stop:
-                return None
-            callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
-            if len(callbacks) == 1 and event._ok:  # type: ignore[arg-type]
+            self._now, kind, _, event = heappop(queue)
+            if kind is SLEEP:  # a sleep is over: resume the process with None, as its timeout
+                callback = event
+                value = None
+            else:
+                if event is stop:
+                    return None
+                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+                if len(callbacks) != 1 or not event._ok:  # type: ignore[arg-type]
+                    for callback in callbacks:  # type: ignore[union-attr]
+                        callback(event)  # (a Proc: its own resume)
+                    if not event._ok and not hasattr(event, "_defused"):
+                        # a failed event no process handled: crash as SimPy does
+                        exc = type(event._value)(*event._value.args)
+                        exc.__cause__ = event._value
+                        raise exc
+                    continue
                 callback = callbacks[0]  # type: ignore[index]
                 if type(callback) is not Proc:
                     callback(event)
                     continue
-                # Process._resume, inline: send the value, wait on the event yielded
-                self._active_proc = callback
-                try:
-                    target = callback._generator.send(event._value)
-                except BaseException as ended:
-                    _ended(callback, ended)
-                    continue
-                try:
-                    waiting = target.callbacks
-                except AttributeError:
-                    _not_an_event(callback, target)
-                    raise
-                if waiting is not None:
-                    waiting.append(callback)
-                    callback._target = target
-                    self._active_proc = None
-                else:
-                    callback(target)  # already processed: SimPy goes on with its value
+                value = event._value
+            # Process._resume, inline: send the value, sleep or wait on the event yielded
+            self._active_proc = callback
+            try:
+                target = callback._generator.send(value)
+            except BaseException as ended:
+                _ended(callback, ended)
                 continue
-            for callback in callbacks:  # type: ignore[union-attr]
-                callback(event)  # (a Proc: SimPy's own _resume)
-            if not event._ok and not hasattr(event, "_defused"):
-                # a failed event no process handled: crash as SimPy does
-                exc = type(event._value)(*event._value.args)
-                exc.__cause__ = event._value
-                raise exc
+            if type(target) is float and target >= 0.0:  # a sleep (_sleeps, inline)
+                heappush(queue, (self._now + target, SLEEP, next(eid), callback))
+                self._active_proc = None
+                continue
+            try:
+                waiting = target.callbacks
+            except AttributeError:
+                if _sleeps(callback, target):
+                    continue
+                _not_an_event(callback, target)
+                raise
+            if waiting is not None:
+                waiting.append(callback)
+                callback._target = target
+                self._active_proc = None
+            else:
+                callback(target)  # already processed: SimPy goes on with its value
 
 
 def succeed_after(event: Event, value: Any, delay: float) -> None:

@@ -18,7 +18,7 @@ from twin.config import DatasheetBattery
 from twin.kpi import ROBOT_STATES
 from twin.line.alarms import Alarm, BatteryAlarms
 from twin.line.clock import StateClock
-from twin.line.engine import succeed_after
+from twin.line.engine import Step, succeed_after
 from twin.line.transport import Trip
 from twin.motion import MotionModel, MotionTask, Outcome
 from twin.robot import RobotSpec
@@ -129,7 +129,7 @@ class Robot:
         clock.set(now, state, self.energy / self.capacity if clock.logging else None, logged,
                   where or self.location, on)
 
-    def do(self, state: str, task: MotionTask) -> Generator[simpy.Event, Any, Outcome]:
+    def do(self, state: str, task: MotionTask) -> Generator[Step, Any, Outcome]:
         """Carry out a primitive in ``state``: one timeout when the motion model plans at once
         (``plan``: the surrogate's ``execute`` is that plan and one timeout), else its
         ``execute``."""
@@ -138,7 +138,7 @@ class Robot:
         if plan is not None:
             outcome = plan(self, task)
             if outcome.duration > 0.0:
-                yield self.env.timeout(outcome.duration)
+                yield outcome.duration  # a sleep (twin.line.engine)
         else:
             outcome = yield from self.motion.execute(self.env, self, task)
         self.pay(task, outcome)
@@ -158,7 +158,7 @@ class Robot:
             self.location = task.target
             self.heading = task.heading_deg
 
-    def suffer(self, outcome: Outcome) -> Generator[simpy.Event, Any, None]:
+    def suffer(self, outcome: Outcome) -> Generator[Step, Any, None]:
         """A fall, or a breakdown struck between primitives (they count operating time)."""
         if outcome.fell:
             self.falls += 1
@@ -210,7 +210,7 @@ class Robot:
 
     def walk(self, state: str, target: str, payload: float, units: int = -1,
              booked: tuple[Outcome, list[Any]] | None = None
-             ) -> Generator[simpy.Event, Any, None]:
+             ) -> Generator[Step, Any, None]:
         if target == self.location:
             return
         f = self.factory
@@ -244,7 +244,7 @@ class Robot:
             now = env._now
             if log.enabled or clock.state != state or clock.since != now:
                 self.set(state, where=target)  # (else: already in it since now, nothing to log)
-            yield env.timeout(max(now + outcome.duration - now, 0.0))
+            yield max(now + outcome.duration - now, 0.0)  # a sleep (twin.line.engine)
             self.pay(task, outcome)
             if outcome.fell or self.ttf is not None:
                 yield from self.suffer(outcome)
@@ -300,7 +300,7 @@ class Robot:
             traffic.holds += 1
 
     def queue_for(self, location: str, wake: simpy.Event, act: str = PICKING,
-                  payload: float = 0.0) -> Generator[simpy.Event, Any, None]:
+                  payload: float = 0.0) -> Generator[Step, Any, None]:
         """Wait at the holding point of ``location`` until a spot there is handed over and the
         robot before has stepped off it (``Factory.hand_over``: that one did the same act
         with a tote of ``payload``, so it leaves holding it after a pick and empty-handed
@@ -315,7 +315,7 @@ class Robot:
         clear = self.factory.hand_over(location, payload if act == PICKING else 0.0)
         if clear > 0.0:
             spot.stepping_off(True)
-            yield env.timeout(clear)
+            yield clear
             spot.stepping_off(False)
         spot.waited(env.now - arrived)
         task = self.factory.step_in(location, payload if act == PLACING else 0.0)
@@ -323,7 +323,7 @@ class Robot:
             yield from self.do(act, task)
 
     # ------------------------------------------------------------------ the robot's day
-    def run(self) -> Generator[simpy.Event, Any, None]:
+    def run(self) -> Generator[Step, Any, None]:
         """The robot's day, one generator: charge when the battery says so, take the next trip
         (or stand idle until one is handed over) and carry it out: walk to the pick, pick,
         carry, place.
@@ -397,7 +397,7 @@ class Robot:
                 self.set(WALKING_EMPTY)
                 wait = self.set_off(trip.leg.src_loc, latency)
                 if wait:
-                    yield env.timeout(wait)
+                    yield wait  # a sleep: the Engine's timeout without the event
             leg = trip.leg
             walked = self.walked
             if walked is not None:  # the walk set_off planned is over, or has holds to walk
@@ -445,7 +445,7 @@ class Robot:
                                 where)
                 outcome = plan(self, pick)
                 if outcome.duration > 0.0:
-                    yield env.timeout(outcome.duration)
+                    yield outcome.duration
                 if datasheet is None:
                     joules = outcome.energy_j
                     self.energy -= joules
@@ -494,7 +494,7 @@ class Robot:
                             if logging:
                                 log.add(now, rid, "robot", CARRYING, -1,
                                         self.energy / self.capacity, target)
-                    yield env.timeout(max(now + outcome.duration - now, 0.0))
+                    yield max(now + outcome.duration - now, 0.0)
                     if datasheet is None:  # pay, written out
                         joules = outcome.energy_j
                         self.energy -= joules
@@ -531,7 +531,7 @@ class Robot:
                                     where)
                     outcome = plan(self, place)
                     if outcome.duration > 0.0:
-                        yield env.timeout(outcome.duration)
+                        yield outcome.duration
                     if datasheet is None:
                         joules = outcome.energy_j
                         self.energy -= joules
@@ -589,7 +589,7 @@ class Robot:
         succeed_after(self.wakeup, trip, self.set_off(trip.leg.src_loc,
                                                       self.latency))
 
-    def charge(self, target: float) -> Generator[simpy.Event, Any, None]:
+    def charge(self, target: float) -> Generator[Step, Any, None]:
         f = self.factory
         env = f.env
         group = f.nearest_charger(self.location)
@@ -642,7 +642,7 @@ class Robot:
         group.points.release(request)
         self.set(IDLE)
 
-    def flat_battery(self) -> Generator[simpy.Event, Any, None]:
+    def flat_battery(self) -> Generator[Step, Any, None]:
         """Ran flat on the floor: towed and recharged by hand."""
         self.depleted += 1
         self.set(DOWN)

@@ -17,6 +17,7 @@ from twin.distributions import Constant
 from twin.kpi import STATION_STATES
 from twin.line.buffers import Inbox, KitStock, Outbox
 from twin.line.clock import StateClock
+from twin.line.engine import Step
 
 if TYPE_CHECKING:
     from twin.line.factory import Factory
@@ -105,7 +106,7 @@ class Server:
         self.last_product = -1
         self.ttf_left = station.ttf() if station.ttf is not None else 0.0
 
-    def run(self) -> Generator[simpy.Event, Any, None]:
+    def run(self) -> Generator[Step, Any, None]:
         st = self.station
         f = st.factory
         env, cal, clock, inbox = f.env, f.calendar, self.clock, st.inbox
@@ -134,7 +135,7 @@ class Server:
                 clock.set(env._now, SETUP)
                 d = setup()
                 now = env._now
-                yield env.timeout(d if always else cal.advance(now, d) - now)
+                yield d if always else cal.advance(now, d) - now
             self.last_product = prod
             while True:
                 p = process[prod]()
@@ -144,22 +145,22 @@ class Server:
                     while self.ttf_left < p:
                         run = self.ttf_left
                         now = env._now
-                        yield env.timeout(run if always else cal.advance(now, run) - now)
+                        yield run if always else cal.advance(now, run) - now
                         p -= run
                         clock.set(env._now, DOWN)
                         st.failures += 1
                         r = st.ttr()
                         now = env._now
-                        yield env.timeout(r if always else cal.advance(now, r) - now)
+                        yield r if always else cal.advance(now, r) - now
                         clock.set(env._now, PROCESSING)
                         self.ttf_left = ttf()
                     self.ttf_left -= p
                 now = env._now
                 if always or shift_from <= now and now + p < shift_to:  # inside one stretch
-                    yield env.timeout(p)
+                    yield p
                 else:  # it may run into a break or shift end: paused there
                     shift_from, shift_to = cal.on_stretch(now)
-                    yield env.timeout(p if now + p < shift_to else cal.advance(now, p) - now)
+                    yield p if now + p < shift_to else cal.advance(now, p) - now
                 st.produced += 1
                 st.ideal_time += pri[prod]
                 if quality is None:
