@@ -269,7 +269,7 @@ def main() -> None:
                         help="interleaved runs for the start-up CPU times (0: none)")
     parser.add_argument("--help-runs", type=int, default=5, help="twin --help timings (0: none)")
     args = parser.parse_args()
-    twin = str(args.twin)
+    twin = str(args.twin.absolute())  # the sweeps run in a temporary folder
     kind = "a launcher (ELF)" if args.twin.read_bytes()[:4] == b"\x7fELF" else "a script"
     print(f"{twin}, {kind}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as work:
