@@ -2,7 +2,8 @@
 
 Starts `twin check lines/tote_line.yaml` and a tiny `twin study` --runs times each, sends SIGINT
 (to the process group, as a terminal does) at moments spread evenly over 0 to --until seconds
-(with --random, at moments drawn uniformly from that span, seeded by --seed), and sorts the ends:
+(from --start on; with --random, at moments drawn uniformly from that span, seeded by --seed),
+and sorts the ends:
 
 - "130, one line": twin's own handling (twin.interrupt), the aim;
 - "finished": the command ended (exit 0) before the signal;
@@ -20,6 +21,10 @@ is left is "killed by SIGINT, silent" before the launcher's first instructions (
 moments in its first 0.2 ms of CPU time; by the wall clock, a busy machine adds the wait for
 a core after exec: up to 3.6 ms at a load of 2 on 2 cores), as for any program. --twin names
 another command to compare, e.g. a copy of pip's console script (the Makefile's fallback).
+With --start the sweep can look at a command's end instead: after the last atexit hook
+CPython frees its modules with SIGINT back at its default (silent kills, 24 of 100 moments
+in 0.7-1.4 s of `twin check`'s CPU time before twin.interrupt ignored SIGINT there; since,
+"finished", as the command's work is done).
 
 With --after-site the moments count from the end of CPython's own start-up instead (a
 `sitecustomize` in a temporary folder on PYTHONPATH writes one byte to a pipe; `site` imports
@@ -36,6 +41,8 @@ twin holds Ctrl-C, and the wall time of `twin --help`.
     .venv/bin/python benchmarks/startup_interrupts.py --after-site --cpu --until 0.006 --runs 61
     .venv/bin/python benchmarks/startup_interrupts.py --random --until 0.06 --runs 300 --top 0 \
         --cpu-runs 0 --help-runs 0                                      # the first 60 ms
+    .venv/bin/python benchmarks/startup_interrupts.py --commands check --cpu --random \
+        --start 0.7 --until 1.4 --runs 100 --top 0 --cpu-runs 0 --help-runs 0  # the end
 """
 
 from __future__ import annotations
@@ -100,6 +107,11 @@ def _cpu_s(pid: int) -> float:
         return math.inf  # reaped
 
 
+def _cpu_or_end(proc: subprocess.Popen[str]) -> float:
+    """The command's CPU time, or infinity once it has ended (a zombie's clock stands still)."""
+    return math.inf if proc.poll() is not None else _cpu_s(proc.pid)
+
+
 def _busy_wait(seconds: float, clock: Callable[[], float]) -> None:
     since = clock()
     while clock() - since < seconds:  # sleep overshoots by milliseconds
@@ -130,7 +142,7 @@ def one_end(cmd: list[str], at: float, cwd: Path, site_dir: Path | None, cpu: bo
             proc.communicate()
             raise SystemExit("the child never reached the end of site (is sitecustomize "
                              "shadowed?)")
-    _busy_wait(at, functools.partial(_cpu_s, proc.pid) if cpu else time.perf_counter)
+    _busy_wait(at, functools.partial(_cpu_or_end, proc) if cpu else time.perf_counter)
     with contextlib.suppress(ProcessLookupError):  # ended already
         os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
@@ -141,7 +153,7 @@ def sweep(name: str, cmd: list[str], args: argparse.Namespace, fresh: Path | Non
           site_dir: Path | None) -> None:
     """Send SIGINT at ``args.runs`` evenly spread moments and print the table."""
     moments: dict[str, list[float]] = collections.defaultdict(list)
-    step = args.until / max(args.runs - 1, 1)
+    step = (args.until - args.start) / max(args.runs - 1, 1)
     draw = random.Random(f"{args.seed} {name}")
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(args.runs):
@@ -149,20 +161,20 @@ def sweep(name: str, cmd: list[str], args: argparse.Namespace, fresh: Path | Non
                 fresh.unlink(missing_ok=True)
                 for extra in fresh.parent.glob(fresh.name + "*"):
                     extra.unlink()
-            at = draw.uniform(0.0, args.until) if args.random else k * step
+            at = draw.uniform(args.start, args.until) if args.random else args.start + k * step
             moments[one_end(cmd, at, Path(tmp), site_dir, args.cpu)].append(at * 1000)
     since = "after the end of site" if site_dir is not None else "after exec"
     since = f"of its CPU time {since}" if args.cpu else since
     spread = (f"drawn at random (seed {args.seed})" if args.random
               else f"evenly spread (step {step * 1000:.2f} ms)")
-    print(f"\n{name}: SIGINT at {args.runs} moments, 0-{args.until * 1000:g} ms {since}, "
-          f"{spread}")
+    print(f"\n{name}: SIGINT at {args.runs} moments, {args.start * 1000:g}-"
+          f"{args.until * 1000:g} ms {since}, {spread}")
     print(f"  {'end':34s} {'runs':>5s} {'share':>6s}  {'moments (ms)':>16s}  {'width (ms)':>10s}")
     rank = {name: i for i, name in enumerate(ORDER)}
     for cls, at in sorted(moments.items(), key=lambda kv: (rank.get(kv[0], 99), min(kv[1]))):
         share = len(at) / args.runs  # the width: the share of the span that ends this way
         print(f"  {cls:34s} {len(at):5d} {share:6.1%}  {min(at):7.1f} - {max(at):6.1f}  "
-              f"{share * args.until * 1000:10.1f}")
+              f"{share * (args.until - args.start) * 1000:10.1f}")
 
 
 def importtime(twin: str, top: int) -> None:
@@ -255,6 +267,7 @@ def main() -> None:
     parser.add_argument("--twin", type=Path, default=TWIN,
                         help="the twin command to start (default: the venv's)")
     parser.add_argument("--runs", type=int, default=40, help="runs per command")
+    parser.add_argument("--start", type=float, default=0.0, help="first moment, seconds")
     parser.add_argument("--until", type=float, default=1.5, help="last moment, seconds")
     parser.add_argument("--commands", default="check,study", help="check, study or both")
     parser.add_argument("--random", action="store_true",
