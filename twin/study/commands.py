@@ -261,8 +261,10 @@ def study(
     except Exception as exc:
         import duckdb
 
+        from twin.study.store import interrupted
+
         executor.close(cancel=True)
-        if isinstance(exc, duckdb.InterruptException):  # Ctrl-C landed inside a DuckDB call
+        if interrupted(exc):  # Ctrl-C landed inside a DuckDB call
             raise _interrupted(executor, store) from None
         if isinstance(exc, duckdb.Error):
             raise _fail(f"--store {store}: {' '.join(str(exc).split())[:300]}") from None

@@ -153,7 +153,9 @@ def optimize(
     except Exception as exc:
         import duckdb
 
-        if isinstance(exc, duckdb.InterruptException):  # Ctrl-C landed inside a DuckDB call
+        from twin.study.store import interrupted
+
+        if interrupted(exc):  # Ctrl-C landed inside a DuckDB call
             raise _interrupted(executor, store) from None
         executor.close(cancel=True)
         if isinstance(exc, duckdb.Error):

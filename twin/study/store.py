@@ -93,6 +93,13 @@ def whole() -> Iterator[None]:
                 raise KeyboardInterrupt
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Ctrl-C that landed inside a DuckDB call: DuckDB raises its
+    ``InterruptException``, or (2.0, in a query) a plain ``RuntimeError: Query interrupted``."""
+    return isinstance(exc, duckdb.InterruptException) or (
+        type(exc) is RuntimeError and "Query interrupted" in str(exc))
+
+
 _KEY = re.compile(r"^[0-9a-f]{8,64}$")
 RESULT_TABLES = ("line_kpis", "station_kpis", "robot_kpis", "charger_kpis", "spot_kpis", "series",
                  "traces")
