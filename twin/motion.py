@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -380,53 +380,62 @@ class Surrogate:
 
     def plan(self, robot: Worker, task: MotionTask) -> Outcome:
         """The outcome of ``task``, drawn from the robot's own random stream."""
-        # (a record holds its task and the blocks their stream, so an id found is theirs)
-        rec = self._tasks.get(id(task))
-        if rec is None or rec[1] is not task.path:
-            rec = self._record(task)
-        _, _, what, duration, energy, a, b, sd, floor, success = rec
-        rng = robot.rng
-        d = self._draws.get(id(rng))
-        if d is None:
-            d = self.draws(rng)
-        if what is _WALK:
-            # energy: the walking power; a, b: the spread of duration and energy
-            # (0.5 if f < 0.5 else f: max(f, 0.5) without the call, the same value)
-            if a:
-                z = d.normals
-                f = 1.0 + a * (z.pop() if z else d.normal())
-                duration *= 0.5 if f < 0.5 else f
-            energy = energy * duration
-            if b:
-                z = d.normals
-                f = 1.0 + b * (z.pop() if z else d.normal())
-                energy *= 0.5 if f < 0.5 else f
-            return Outcome(duration, energy + self.extra_w * duration)
-        if what is _ACT:
-            # a, b: gamma shape and scale of the duration
-            if a:
-                # gamma: positive, with the fitted mean and spread (exponential at cv 1)
-                g = d.gammas.get(a)
-                duration = b * (g.pop() if g else d.gamma(a))
-            if sd:
-                z = d.normals
-                f = energy + sd * (z.pop() if z else d.normal())
-                energy = floor if floor > f else f
-            if success < 1.0:
-                retries = 0
-                while (d.uniforms.pop() if d.uniforms else d.uniform()) > success \
-                        and retries < 5:
-                    retries += 1
-                duration *= 1 + retries
-                energy *= 1 + retries
-                return Outcome(duration, energy + self.extra_w * duration, True, False, retries)
-            return Outcome(duration, energy + self.extra_w * duration)
-        if what is _STILL:
-            return Outcome(0.0, 0.0)
-        # Cannot lift: it tries, strains, gives up (a failed lift attempt).
-        m, limit = task.payload_kg, self.spec.max_payload
-        return Outcome(duration, energy, ok=False,
-                       note=f"payload {m:.1f} kg over the {limit:g} kg limit")
+        return self.planner(robot)(robot, task)
+
+    def planner(self, robot: Worker) -> Callable[[Worker, MotionTask], Outcome]:
+        """``plan`` for ``robot`` alone, its stream's blocks found once: the line's robots keep
+        theirs (``Robot.plan``) and skip that look-up on every task. Only ``task`` is read
+        of the robot it is then called with."""
+        d = self.draws(robot.rng)
+        tasks, record = self._tasks, self._record
+
+        def plan(worker: Worker, task: MotionTask) -> Outcome:
+            # (a record holds its task and the blocks their stream, so an id found is theirs)
+            rec = tasks.get(id(task))
+            if rec is None or rec[1] is not task.path:
+                rec = record(task)
+            _, _, what, duration, energy, a, b, sd, floor, success = rec
+            if what is _WALK:
+                # energy: the walking power; a, b: the spread of duration and energy
+                # (0.5 if f < 0.5 else f: max(f, 0.5) without the call, the same value)
+                if a:
+                    z = d.normals
+                    f = 1.0 + a * (z.pop() if z else d.normal())
+                    duration *= 0.5 if f < 0.5 else f
+                energy = energy * duration
+                if b:
+                    z = d.normals
+                    f = 1.0 + b * (z.pop() if z else d.normal())
+                    energy *= 0.5 if f < 0.5 else f
+                return Outcome(duration, energy + self.extra_w * duration)
+            if what is _ACT:
+                # a, b: gamma shape and scale of the duration
+                if a:
+                    # gamma: positive, with the fitted mean and spread (exponential at cv 1)
+                    g = d.gammas.get(a)
+                    duration = b * (g.pop() if g else d.gamma(a))
+                if sd:
+                    z = d.normals
+                    f = energy + sd * (z.pop() if z else d.normal())
+                    energy = floor if floor > f else f
+                if success < 1.0:
+                    retries = 0
+                    while (d.uniforms.pop() if d.uniforms else d.uniform()) > success \
+                            and retries < 5:
+                        retries += 1
+                    duration *= 1 + retries
+                    energy *= 1 + retries
+                    return Outcome(duration, energy + self.extra_w * duration, True, False,
+                                   retries)
+                return Outcome(duration, energy + self.extra_w * duration)
+            if what is _STILL:
+                return Outcome(0.0, 0.0)
+            # Cannot lift: it tries, strains, gives up (a failed lift attempt).
+            m, limit = task.payload_kg, self.spec.max_payload
+            return Outcome(duration, energy, ok=False,
+                           note=f"payload {m:.1f} kg over the {limit:g} kg limit")
+
+        return plan
 
     def execute(self, env: Any, robot: Worker, task: MotionTask) -> Generator[Any, Any, Outcome]:
         outcome = self.plan(robot, task)

@@ -47,8 +47,11 @@ class Robot:
         self.zone = zone  # None: serves every leg
         self.spec = spec
         self.motion = motion
-        self.plan: Callable[[Robot, MotionTask], Outcome] | None = getattr(motion, "plan", None)
         self.rng: np.random.Generator = factory.streams.stream(f"robot:{rid}:motion")
+        # the motion model's plan, for this robot alone where it can (``Surrogate.planner``)
+        planner = getattr(motion, "planner", None)
+        self.plan: Callable[[Robot, MotionTask], Outcome] | None = (
+            planner(self) if planner is not None else getattr(motion, "plan", None))
         self.location = home
         self.heading = factory.line.layout.locations[home].heading  # deg, where it faces
         self.capacity = spec.battery
