@@ -1,7 +1,8 @@
-"""Energy from the motors: copper loss from the motor constants, standing paid by holding
-torques, and a cost of transport between a human's and the hydraulic Atlas's: a plausibility
-band, wider than the measured humanoid range (DURUS 1.4-1.61 to Atlas about 5), which the
-twin's 0.49 lies below (docs/energy.md, "Beside published figures")."""
+"""Energy from the motors: copper loss from the motor constants at the windings' temperature,
+the gears' no-load drag from the datasheet's no-load current, standing paid by holding torques,
+and a cost of transport between a human's and the hydraulic Atlas's: a plausibility band, wider
+than the measured humanoid range (DURUS 1.4-1.61 to Atlas about 5), which the twin's 0.94 at
+0.9 m/s lies below (docs/energy.md, "Beside published figures")."""
 
 from __future__ import annotations
 
