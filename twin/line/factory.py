@@ -101,6 +101,7 @@ class Factory:
                 self.robots[rid] = Robot(self, rid, spec, self.motion, home, soc, zone)
         self.spots: dict[str, WorkSpot] = {}
         self._step_ins: dict[tuple[str, float], MotionTask | None] = {}
+        self._hand_overs: dict[tuple[str, float], float] = {}  # hand_over's, kept
         self.legs: list[HumanoidLeg | ConveyorLeg] = []
         self._connect()
 
@@ -174,7 +175,7 @@ class Factory:
         self.entry_sum = self.wip * now  # sum of max(created, window start) of units inside
 
     def _wip(self, delta: int) -> None:
-        now = self.env.now
+        now = self.env._now
         area = self.wip * (now - self.wip_since)
         self.wip_area += area
         self.wip_area_ever += area
@@ -184,23 +185,23 @@ class Factory:
     def _left(self, part: int) -> None:
         """A unit leaves (good, scrap or consumed): add its time inside the window."""
         entered = max(self.part_created[part], self.window_start)
-        self.stay_sum += self.env.now - entered
+        self.stay_sum += self.env._now - entered
         self.entry_sum -= entered
 
     def new_part(self, product: int, where: str) -> int:
         part = len(self.part_product)
         self.part_product.append(product)
         self.part_step.append(1)  # index of the node it is heading for
-        self.part_created.append(self.env.now)
+        self.part_created.append(self.env._now)
         self.started += 1
-        self.entry_sum += self.env.now
+        self.entry_sum += self.env._now
         self._wip(+1)
         if self.log.enabled:
             self.log.add(self.env.now, where, "part", "created", part, float(product))
         return part
 
     def finish(self, part: int, where: str) -> None:
-        now = self.env.now
+        now = self.env._now
         self.good += 1
         self.good_ever += 1
         self.lead_sum += now - self.part_created[part]
@@ -262,13 +263,20 @@ class Factory:
         """Seconds a robot handed a spot at ``location`` waits for the one before, holding
         ``payload``, to step off it (``Surrogate.clears_spot``); 0 where the motion model
         walks its bodies off and onto their poses itself (physics), or cannot say, and where
-        the queue is told to stand on the spot itself (``holding`` on it)."""
+        the queue is told to stand on the spot itself (``holding`` on it). Kept per location
+        and payload: asked at every hand-over, it reads the layout's config models."""
+        known = self._hand_overs.get((location, payload))
+        if known is not None:
+            return known
         loc = self.line.layout.locations.get(location)
         if loc is None or getattr(self.motion, "walks_onto_poses", False) \
                 or loc.holding_point() == (loc.x, loc.y):  # (a queue told to stand on it)
-            return 0.0
-        clears = getattr(self.motion, "clears_spot", None)
-        return float(clears(payload)) if clears is not None else 0.0
+            known = 0.0
+        else:
+            clears = getattr(self.motion, "clears_spot", None)
+            known = float(clears(payload)) if clears is not None else 0.0
+        self._hand_overs[(location, payload)] = known
+        return known
 
     def step_in(self, location: str, payload: float) -> MotionTask | None:
         """The walk of a robot handed a spot at ``location`` after queueing for it: from the

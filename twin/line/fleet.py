@@ -311,7 +311,7 @@ class Robot:
         while it walks in, which counts as part of the ``act`` it walks in for (as the walk
         onto the pose does in physics)."""
         env = self.env
-        arrived = env.now
+        arrived = env._now
         self.set(WAITING_SPOT, where=location)
         yield wake
         spot = self.factory.spots[location]
@@ -320,7 +320,7 @@ class Robot:
             spot.stepping_off(True)
             yield clear
             spot.stepping_off(False)
-        spot.waited(env.now - arrived)
+        spot.waited(env._now - arrived)
         task = self.factory.step_in(location, payload if act == PLACING else 0.0)
         if task is not None:
             yield from self.do(act, task)

@@ -99,7 +99,7 @@ class WorkSpot:
     def stepping_off(self, waiting: bool) -> None:
         """A robot handed a spot starts (``waiting``) or ends its wait for the robot before
         to step off it: the spot is busy all the while, with nobody working on it."""
-        self._clear_to(self.env.now)
+        self._clear_to(self.env._now)
         self._clearing += 1 if waiting else -1
 
     def _clear_to(self, now: float) -> None:
