@@ -9,7 +9,10 @@ import math
 import pybullet as pb
 import pytest
 
+from twin.config import Layout
+from twin.floor.lanes import build_lanes
 from twin.physics import primitives as prim
+from twin.physics.motion import OFF_THE_WAYS, Physics
 from twin.physics.world import World
 from twin.robot import RobotSpec
 
@@ -42,3 +45,33 @@ def test_a_robot_stood_up_away_from_where_it_lay_walks_on(spec: RobotSpec) -> No
         assert math.hypot(x - 4.0, y - 0.5) < 0.3
     finally:
         world.close()
+
+
+def test_a_robot_that_fell_by_a_passage_is_stood_up_off_the_ways(spec: RobotSpec) -> None:
+    """Fallen by a one-robot passage's mouth (or on a work pose), a robot is stood up
+    ``OFF_THE_WAYS`` from every cell too narrow for two abreast and from every work pose,
+    not where it lay: there, in its recovery, it stopped the walkers through the passage."""
+    layout = Layout.model_validate({
+        "floor": {"width": 16, "depth": 8}, "clearance": 0.35,
+        "obstacles": [
+            {"name": "wall s", "kind": "wall", "x0": 6, "y0": 0, "x1": 10, "y1": 3.5},
+            {"name": "wall n", "kind": "wall", "x0": 6, "y0": 4.5, "x1": 10, "y1": 8}],
+        "aisles": [{"name": "passage", "from": [5.5, 4], "to": [10.5, 4], "width": "1 m"}],
+        "locations": {"rack": {"x": 2, "y": 6, "kind": "rack", "heading": 90}}})
+    model = Physics(layout, spec)
+    try:
+        grid = build_lanes(layout)
+        model.share_floor(grid, lambda robot, why: None)
+        narrow = [grid.centre(k) for k in range(grid.nx * grid.ny) if grid.capacity(k) < 2]
+        assert narrow  # (the passage is one robot wide)
+        rack = model.spots["rack"]
+        for lay in ((5.3, 4.0), (10.8, 4.2), (8.0, 4.0), rack[0][:2]):
+            x, y, _ = model._stand_up_spot("fallen", *lay, 0.0)
+            assert model._open(x, y)
+            assert min(math.hypot(x - cx, y - cy) for cx, cy in narrow) >= OFF_THE_WAYS
+            assert min(math.hypot(x - q[0], y - q[1]) for q in rack) >= OFF_THE_WAYS
+            assert math.hypot(x - lay[0], y - lay[1]) < 4.5  # near where it fell (out of the
+            # passage from its middle: 2 m to its mouth, then OFF_THE_WAYS)
+        assert model._stand_up_spot("fallen", 13.0, 6.0, 0.0)[:2] == (13.0, 6.0)
+    finally:
+        model.close()

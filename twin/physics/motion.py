@@ -59,6 +59,7 @@ STAND_CLEAR = 0.5  # m a parked or holding robot's centre keeps from obstacles a
 APPROACH_SPEED_ASIDE = 0.4  # m/s a robot making way for another walks to a holding place
 ON_POSE = 0.3  # m from a work pose: a robot standing this close stands on it
 SIDLE_IN = 2.5  # m from its work pose at most, a robot steps onto it without turning
+OFF_THE_WAYS = 1.5  # m a fallen robot is stood up from one-robot passages and work poses
 
 
 class Physics:
@@ -184,16 +185,38 @@ class Physics:
         (``_room``: clear of the scenery, the fixtures and the other robots), else the
         nearest such place around it. Stood up where it lay against a wall or another robot,
         its body would overlap them and the solver's push out would throw it again."""
-        return self._free_place(rid, x, y, heading)
+        return self._free_place(rid, x, y, heading, self._off_the_ways)
 
-    def _free_place(self, rid: str | None, x: float, y: float, heading: float
+    def _off_the_ways(self, px: float, py: float) -> bool:
+        """(px, py) keeps ``OFF_THE_WAYS`` from every traffic cell too narrow for two robots
+        abreast and from every work pose: the crew that stands a fallen robot up leaves it
+        out of the passages and the ways in. (Stood up by a one-robot passage's mouth, a
+        robot in its recovery stopped the walkers through it until they gave way, and they
+        fell turning back by the walls' corners: 30-minute trace of 1 December.)"""
+        grid = self.floor.grid
+        if grid is not None:
+            reach = int(math.ceil(OFF_THE_WAYS / grid.cell))
+            ix, iy = int(px / grid.cell), int(py / grid.cell)
+            for jy in range(max(iy - reach, 0), min(iy + reach + 1, grid.ny)):
+                for jx in range(max(ix - reach, 0), min(ix + reach + 1, grid.nx)):
+                    cx, cy = (jx + 0.5) * grid.cell, (jy + 0.5) * grid.cell
+                    if grid.lanes[jy, jx] < 2 and math.hypot(cx - px, cy - py) < OFF_THE_WAYS:
+                        return False
+        return all(math.hypot(px - q[0], py - q[1]) >= OFF_THE_WAYS
+                   for poses in self.spots.values() for q in poses)
+
+    def _free_place(self, rid: str | None, x: float, y: float, heading: float,
+                    also: Callable[[float, float], bool] | None = None
                     ) -> tuple[float, float, float]:
-        """(x, y) if a robot can stand there (``_room``, from every robot but ``rid``), else
-        the nearest such place on rings around it, behind ``heading`` first; else (x, y)."""
+        """(x, y) if a robot can stand there (``_room``, from every robot but ``rid``, and
+        ``also`` if given), else the nearest such place on rings around it, behind
+        ``heading`` first; else the nearest place without ``also``; else (x, y)."""
         taken = [b.pose()[:2] for other, b in self.bodies.items() if other != rid]
-        for px, py in ((x, y), *_rings(x, y, heading + math.pi, 7)):
-            if self._room(px, py, taken):
-                return px, py, heading
+        places = ((x, y), *_rings(x, y, heading + math.pi, 7))
+        for test in ((also,) if also is not None else ()) + (None,):
+            for px, py in places:
+                if self._room(px, py, taken) and (test is None or test(px, py)):
+                    return px, py, heading
         return x, y, heading
 
     def _room(self, px: float, py: float, taken: list[tuple[float, float]]) -> bool:
