@@ -65,3 +65,22 @@ def test_a_finished_walk_withdraws_its_request() -> None:
     assert not floor._may_enter("east", _stretch(EAST), 10.0)
     floor.finish("east")  # it gave up, or its walk was cut short
     assert floor._may_enter("follower", _stretch(WEST), 11.0)
+
+
+def test_of_two_robots_stopped_head_on_for_each_other_one_gives_way() -> None:
+    """Met head on, each stopped for the other (``facing``): the one walking empty yields to
+    the one carrying; alike, the one whose name sorts after yields; never both, and nobody
+    yields to a robot that is not stopped for it."""
+    floor = _floor()
+    floor.facing = {"a": "b"}
+    assert not floor.face_off("a") and not floor.face_off("b")  # b is not stopped for a
+    floor.facing = {"a": "b", "b": "a"}
+    assert [floor.face_off(n) for n in "ab"] == [False, True]  # alike: b yields
+    floor.loaded = {"b"}
+    assert [floor.face_off(n) for n in "ab"] == [True, False]  # a walks empty: a yields
+    floor.loaded = {"a", "b"}
+    assert [floor.face_off(n) for n in "ab"] == [False, True]
+    floor.facing = {"a": "b", "b": "c", "c": "b"}
+    assert not floor.face_off("a")  # b faces c, not a
+    floor.finish("b")  # a walk that ends stops facing anyone
+    assert "b" not in floor.facing and not floor.face_off("c")

@@ -59,6 +59,9 @@ LOWER_TIME = 0.8  # s the hands take from a reach's end down to where the empty 
 PACE_DELAY = 1.5  # s after reaching speed before the pace loop acts (the body catches up)
 LOOKAHEAD = 0.6  # m ahead on the leg a walk steers for to come back onto it
 GIVE_UP = 90.0  # s a walk stays stopped for traffic before it counts a deadlock and yields
+FACE_OFF = 10.0  # s ... when it and an oncoming robot stop for each other (one of them yields)
+FACED = " to a robot met head on"  # the end of such a give-way's note
+SIDE_STEP = 1.0  # m the one that yields steps aside, to its right if the floor there is free
 RETREAT = 1.5  # m a walk that gave up steps back the way it came, to let the others by
 RETREAT_PAUSE = 8.0  # s it then stands there before it walks on
 RETRIES = 3  # deadlocks a walk yields to before it ends where it stands (ok=False)
@@ -237,9 +240,15 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
             floor.deadlocked.append(robot.name)
             done = result
             x, y, yaw = robot.pose()
-            back = (x - RETREAT * math.cos(yaw), y - RETREAT * math.sin(yaw))
-            step = yield from _legs(world, robot, [back], min(speed, 0.4), None, carry, accel,
-                                    floor)
+            ahead = np.array([math.cos(yaw), math.sin(yaw)])
+            side = floor.aside(x, y, ahead, -SIDE_STEP) if result.note.endswith(FACED) else 0.0
+            if side:  # met head on: it steps aside, facing on, and lets the other by
+                step = yield from sidle(world, robot, x - side * ahead[1], y + side * ahead[0],
+                                        yaw, within=0.1)
+            else:  # it steps back the way it came
+                back = (x - RETREAT * ahead[0], y - RETREAT * ahead[1])
+                step = yield from _legs(world, robot, [back], min(speed, 0.4), None, carry,
+                                        accel, floor)
             done.duration += step.duration
             if step.fell or (carry is not None and carry.lost):
                 return step
@@ -321,8 +330,10 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                         waited += dt
                         stalled = was + dt
                         integral = 0.0
-                        if stalled > GIVE_UP:
-                            return Result(ok=False, duration=t, note=f"{DEADLOCK}: gave way",
+                        faced = stalled > FACE_OFF and floor.face_off(robot.name)
+                        if stalled > GIVE_UP or faced:
+                            return Result(ok=False, duration=t, note=f"{DEADLOCK}: gave way"
+                                          + (FACED if faced else ""),
                                           metrics={"rest": np.asarray(corners[k_end:]).tolist(),
                                                    "waited_s": waited})
                         if way.hold and float(np.hypot(*robot.com_vel)) < 0.05:

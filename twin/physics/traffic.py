@@ -113,6 +113,7 @@ class SharedFloor:
         self.blocked: dict[str, str] = {}  # standing robot -> a walking robot it stops
         self.asking: dict[str, tuple[float, dict[int, tuple[float, float]]]] = {}  # robot
         # waiting at a narrow mouth -> since when, and the cells it waits for (its headings)
+        self.facing: dict[str, str] = {}  # walking robot stopped for an oncoming one -> it
         self._seen = -1.0
         self._now: dict[str, tuple[float, float, float, float]] = {}
 
@@ -173,6 +174,7 @@ class SharedFloor:
         self.waiting.pop(name, None)
         self.legs.pop(name, None)
         self.asking.pop(name, None)
+        self.facing.pop(name, None)
 
     def _release(self, name: str, cell: int) -> None:
         holders = self.claims.get(cell)
@@ -225,6 +227,7 @@ class SharedFloor:
         name = h.name
         x, y = now[name][:2]
         way = Way()
+        self.facing.pop(name, None)
         for_spot = False
         walker = self.walkers.get(name)
         # 1. narrow stretches: claim before the mouth, release behind
@@ -243,7 +246,7 @@ class SharedFloor:
                     room = max(mouth - WAIT_BACK - OVERSHOOT - s, 0.0)
                     way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
                     if room < 3.5:
-                        way.offset = self._aside(x, y, unit, -HOLD_SIDE)
+                        way.offset = self.aside(x, y, unit, -HOLD_SIDE)
                     break
                 for cell, heading, out in zip(st.cells, st.heading, st.s_out, strict=True):
                     self.claims.setdefault(cell, {})[name] = heading
@@ -313,7 +316,7 @@ class SharedFloor:
             need = across - PASS_CLEAR if across > -0.2 else across + PASS_CLEAR
             moving = leg is not None and math.hypot(ovx, ovy) > 0.1
             share = 0.55 if moving else 1.0  # an oncoming robot keeps right too
-            side = self._aside(x, y, unit, need * share)
+            side = self.aside(x, y, unit, need * share)
             if abs(side - need * share) > 0.05:
                 room = ahead - body - self.gap - OVERSHOOT
                 way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
@@ -327,11 +330,24 @@ class SharedFloor:
                     way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
                     if leg is None and way.speed < STOPPED:
                         self.blocked[other] = name
+            if leg is not None and along < -0.5 and way.speed < STOPPED:
+                self.facing[name] = other
         if way.speed < STOPPED:
             self.waiting[name] = "spot" if for_spot else "traffic"
         elif way.speed > 2 * STOPPED:
             self.waiting.pop(name, None)
         return way
+
+    def face_off(self, name: str) -> bool:
+        """``name`` and an oncoming robot stop for each other, and ``name`` is the one to give
+        way: it walks empty and the other carries, or both alike and its name sorts after.
+        (Two robots that met head on and stepped aside to the same side stood 0.9 m apart
+        for the 90 s of ``primitives.GIVE_UP``: 30-minute trace of 1 December.)"""
+        other = self.facing.get(name)
+        if other is None or self.facing.get(other) != name:
+            return False
+        mine, theirs = name in self.loaded, other in self.loaded
+        return (not mine and theirs) or (mine == theirs and name > other)
 
     def _hold_short(self, way: Way, x: float, y: float, unit: np.ndarray,
                     remaining: float) -> None:
@@ -340,7 +356,7 @@ class SharedFloor:
         room = max(remaining - HOLD_BACK, 0.0)
         way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
         if room < 2.5:
-            way.offset = self._aside(x, y, unit, -HOLD_SIDE)
+            way.offset = self.aside(x, y, unit, -HOLD_SIDE)
         way.hold = room < 0.05 or way.speed < 0.1
 
     def queue_place(self, name: str, at: tuple[float, float]) -> int:
@@ -405,7 +421,7 @@ class SharedFloor:
         self.poses.pop(name, None)
         self.holds.pop(name, None)
 
-    def _aside(self, x: float, y: float, unit: np.ndarray, offset: float) -> float:
+    def aside(self, x: float, y: float, unit: np.ndarray, offset: float) -> float:
         """``offset`` if the floor beside the robot is free of scenery that far, else the
         other side's, else 0."""
         for want in (offset, -offset):
