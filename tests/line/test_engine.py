@@ -136,3 +136,22 @@ def test_nearest_charger_is_the_best_of_all_groups() -> None:
             assert math.isfinite(best)
             want = groups[keys.index(best)]
             assert factory.nearest_charger(loc) is want, (loc, trial)
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), -1])
+def test_a_bad_sleep_is_refused_as_a_negative_timeout(bad: float) -> None:
+    """A process sleeping a negative or NaN time fails the run with SimPy's error for a
+    negative timeout, by ``run`` to a time and by ``step``; a whole-number sleep is a sleep."""
+    for until in (10.0, None):
+        env = Engine()
+        seen: list[float] = []
+
+        def proc(env: Engine = env, seen: list[float] = seen) -> Any:
+            yield 2  # an int: seconds too
+            seen.append(env.now)
+            yield bad
+
+        env.process(proc())
+        with pytest.raises(ValueError, match="Negative delay"):
+            env.run(until=until)
+        assert seen == [2.0]
