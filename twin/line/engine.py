@@ -67,9 +67,7 @@ class Proc(Process):
                     event = self._generator.send(event._value)
                 else:  # the process handles the failed event, or fails itself
                     event._defused = True
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
-                    event = self._generator.throw(exc)
+                    event = self._generator.throw(_failure(event))
             except BaseException as ended:
                 _ended(self, ended)
                 return
@@ -85,6 +83,14 @@ class Proc(Process):
                 break
         self._target = event
         env._active_proc = None  # type: ignore[attr-defined]
+
+
+def _failure(event: Any) -> BaseException:
+    """The exception a failed event raises where it is handled or crashes the run: a copy of
+    its value caused by it (SimPy's way, so the traceback shows both)."""
+    exc = type(event._value)(*event._value.args)
+    exc.__cause__ = event._value
+    return exc
 
 
 class _Woken:
@@ -182,9 +188,7 @@ class Engine(simpy.Environment):
             self.schedule(event, EventPriority(-1))
             raise
         if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
+            raise _failure(event)
 
     def run(self, until: Any = None) -> Any:
         if until is None or isinstance(until, Event):
@@ -212,10 +216,7 @@ class Engine(simpy.Environment):
                     for callback in callbacks:  # type: ignore[union-attr]
                         callback(event)  # (a Proc: its own resume)
                     if not event._ok and not hasattr(event, "_defused"):
-                        # a failed event no process handled: crash as SimPy does
-                        exc = type(event._value)(*event._value.args)
-                        exc.__cause__ = event._value
-                        raise exc
+                        raise _failure(event)  # no process handled it: SimPy's crash
                     continue
                 callback = callbacks[0]  # type: ignore[index]
                 if type(callback) is not Proc:

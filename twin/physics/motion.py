@@ -198,9 +198,10 @@ class Physics:
             reach = int(math.ceil(OFF_THE_WAYS / grid.cell))
             ix, iy = int(px / grid.cell), int(py / grid.cell)
             for jy in range(max(iy - reach, 0), min(iy + reach + 1, grid.ny)):
-                for jx in range(max(ix - reach, 0), min(ix + reach + 1, grid.nx)):
-                    cx, cy = (jx + 0.5) * grid.cell, (jy + 0.5) * grid.cell
-                    if grid.lanes[jy, jx] < 2 and math.hypot(cx - px, cy - py) < OFF_THE_WAYS:
+                for k in range(jy * grid.nx + max(ix - reach, 0),
+                               jy * grid.nx + min(ix + reach + 1, grid.nx)):
+                    cx, cy = grid.centre(k)
+                    if grid.capacity(k) < 2 and math.hypot(cx - px, cy - py) < OFF_THE_WAYS:
                         return False
         return all(math.hypot(px - q[0], py - q[1]) >= OFF_THE_WAYS
                    for poses in self.spots.values() for q in poses)

@@ -342,11 +342,13 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                         v_ref = 0.0
                         if abs(across) > 0.05:  # stopped short of its place aside: step there
                             side = float(np.clip(-1.5 * across, -FINE_SPEED, FINE_SPEED))
-            err = wrap_angle(heading - yaw) - float(np.clip(across / LOOKAHEAD, -0.4, 0.4))
-            if v_ref == 0.0:  # stopped for traffic: it turns back to the leg's heading on the
-                # spot (steering to its place aside turned it; setting off still turned, it
-                # walked on across its line, into a narrow mouth's wall)
-                err = wrap_angle(heading - yaw)
+            # the leg's heading; walking, drawn back onto the leg by the cross-track error.
+            # Stopped for traffic it turns back to the heading on the spot (steering to its
+            # place aside turned it; setting off still turned, it walked on across its line,
+            # into a narrow mouth's wall)
+            err = wrap_angle(heading - yaw)
+            if v_ref != 0.0:
+                err -= float(np.clip(across / LOOKAHEAD, -0.4, 0.4))
             lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
             pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
             if v_ref >= 0.95 * speed and go_t > speed / accel + PACE_DELAY:
@@ -474,16 +476,17 @@ def back_off(world: World, robot: Humanoid, metres: float) -> Controller:
 
 def _reach(world: World, robot: Humanoid, goals: dict[str, np.ndarray], seconds: float,
            height: float | None = None, waist: float | None = None,
-           until: Callable[[], bool] | None = None, fixed: bool = False) -> Controller:
-    """Move both grips and the posture smoothly to the goals: points in the walking frame, or
-    with ``fixed`` points in the world (a handle, a spot on a table: the hands go there however
-    the pelvis shifts to balance the bending body). A guarded move stops where the hands are
-    once ``until()`` says so."""
+           until: Callable[[], bool] | None = None, fixed: bool = False,
+           pitch: float | None = None) -> Controller:
+    """Move both grips and the posture (pelvis height, waist, the hands' ``pitch``) smoothly
+    to the goals: points in the walking frame, or with ``fixed`` points in the world (a
+    handle, a spot on a table: the hands go there however the pelvis shifts to balance the
+    bending body). A guarded move stops where the hands are once ``until()`` says so."""
     start = {s: robot.grips[s] if robot.grips[s] is not None else robot.to_body(
         robot.grip_point(s)) for s in goals}
     if fixed:
         start = {s: robot.to_world(p) for s, p in start.items()}  # type: ignore[arg-type]
-    h0, w0 = robot.pelvis_height, robot.waist
+    h0, w0, p0 = robot.pelvis_height, robot.waist, robot.hand_pitch
     n = _ticks(world, seconds)
     for i in range(1, n + 1):
         k = 0.5 - 0.5 * math.cos(math.pi * i / n)
@@ -496,6 +499,8 @@ def _reach(world: World, robot: Humanoid, goals: dict[str, np.ndarray], seconds:
             robot.pelvis_height = h0 + (height - h0) * k
         if waist is not None:
             robot.waist = w0 + (waist - w0) * k
+        if pitch is not None:
+            robot.hand_pitch = p0 + (pitch - p0) * k
         robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
         yield
         if until is not None and until():  # stop the hands where they are commanded
@@ -510,25 +515,13 @@ def _lower_arms(world: World, robot: Humanoid, seconds: float = LOWER_TIME
     the arms go; returns the time. Let go anywhere else, an arm swings to its hanging pose at
     its drives' speed limit (a bent elbow straightening sweeps the hand out ahead, through a
     work surface the robot stands at)."""
-    start = {s: robot.grips[s] if robot.grips[s] is not None else robot.to_body(
-        robot.grip_point(s)) for s in ("left", "right")}
-    goal = {s: robot.hang_point(s) for s in start}
     # the hands' pitch at which the wrists hang straight there: the arm's pitch chain (waist,
     # shoulder pitch, elbow) in the hanging pose, the waist as it is
-    p0, p1 = robot.hand_pitch, robot.waist + HANG_ELBOW
-    n = _ticks(world, seconds)
-    for i in range(1, n + 1):
-        k = 0.5 - 0.5 * math.cos(math.pi * i / n)
-        for side, g in goal.items():
-            s0 = start[side]
-            assert s0 is not None
-            robot.grips[side] = s0 + (g - s0) * k
-        robot.hand_pitch = p0 + (p1 - p0) * k
-        robot.gait.command(0.0, 0.0, 0.0, stepping=False, shift=True)
-        yield
+    moved = yield from _reach(world, robot, {s: robot.hang_point(s) for s in ("left", "right")},
+                              seconds, pitch=robot.waist + HANG_ELBOW)
     robot.grips = {"left": None, "right": None}
     robot.hand_pitch = HAND_PITCH
-    return n * world.settings.control_period
+    return moved.duration
 
 
 @_watched
