@@ -321,3 +321,15 @@ def test_an_override_is_validated_like_every_field(one_robot: Path, field: str, 
                                                    says: str) -> None:
     with pytest.raises(ConfigError, match=rf"{one_robot}:\d+: fleet\.robot\.{field}: .*{says}"):
         load_line(one_robot, {f"fleet.robot.{field}": value})
+
+
+@pytest.mark.parametrize(("slope", "says"), [(-0.067, "(-0.067 s/kg)"), (0.029, "(+0.029 s/kg)")])
+def test_twin_check_signs_a_fitted_slope(slope: float, says: str) -> None:
+    """A fit whose pick shortens with load prints its slope with one sign, not '+-'."""
+    spec = load_robot("walker_s2")
+    found = figures.resolve(spec)
+    cal = found.calibration
+    pick = cal.pick.model_copy(update={"duration_s": (12.0, slope)})
+    found.calibration = cal.model_copy(update={"pick": pick})
+    rows = {row[0]: row[1] for row in figures.table(spec, found)}
+    assert rows["pick time"] == f"12 s {says}"

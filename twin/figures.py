@@ -440,7 +440,8 @@ def table(spec: RobotSpec, figures: RobotFigures) -> list[tuple[str, str, str, s
     src = figures.sources
 
     def act(fit: ActFit) -> str:
-        slope = f" (+{fit.duration_s[1]:.2g} s/kg)" if fit.duration_s[1] else ""
+        # signed: a fitted act may take less time with more load (-0.067 s/kg, not +-0.067)
+        slope = f" ({fit.duration_s[1]:+.2g} s/kg)" if fit.duration_s[1] else ""
         return f"{fit.duration_s[0]:.3g} s{slope}"
 
     def power(fit: ActFit) -> str:

@@ -67,12 +67,14 @@ class Motor(_Model):
         gt=0, allow_inf_nan=False, description="motor torque per ampere (N m/A) at the motor "
         "shaft, per A rms of phase current for a three-phase motor")
     winding_resistance: float = Field(
-        gt=0, allow_inf_nan=False, description="resistance the copper loss sees at 20 degC "
-        "(ohm): I^2 R; for a star-wound three-phase motor, 1.5 x its line-to-line resistance")
+        gt=0, allow_inf_nan=False, description="resistance the copper loss sees at "
+        f"{RESISTANCE_AT_C:g} degC (ohm): I^2 R; for a star-wound three-phase motor, 1.5 x its "
+        "line-to-line resistance")
     winding_temperature: float = Field(
         RESISTANCE_AT_C, ge=-50, le=200, allow_inf_nan=False, description="degC the windings "
-        "run at: the copper loss sees winding_resistance x (1 + 0.00393 (T - 20)), copper's "
-        "temperature coefficient (-50 to 200 degC, where that line holds)")
+        f"run at: the copper loss sees winding_resistance x (1 + {COPPER_PER_K:g} "
+        f"(T - {RESISTANCE_AT_C:g})), copper's temperature coefficient (twin.robot.COPPER_PER_K;"
+        " -50 to 200 degC, where that line holds)")
     no_load_current: float = Field(
         0.0, ge=0, allow_inf_nan=False, description="A rms the motor draws to turn the unloaded "
         "gear (datasheet I_NLS): a drag torque torque_constant x gear_ratio x this against the "
