@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -43,6 +43,9 @@ class MotionTask:
     start_heading_deg: float | None = None  # walks: where the robot faces before it sets off
     narrow_m: float = 0.0  # walks: metres of the path one robot wide, walked at ...
     narrow_speed: float = NARROW_SPEED  # ... at most this (m/s: ``layout.traffic.narrow_speed``)
+    # what the surrogate worked out for this task before the random spread (``Surrogate``):
+    # kept on the task, which the line keeps and never changes; not part of what the task is
+    memo: Any = field(default=None, init=False, repr=False, compare=False)
 
 
 @dataclass(slots=True)
@@ -224,8 +227,9 @@ def load_calibration(spec: RobotSpec) -> Calibration:
 
 # what a task record plans (Surrogate._record): tags compared by identity
 _WALK, _ACT, _STILL, _TOO_HEAVY = "walk", "act", "still", "too heavy"
-# task, its path, what, duration, energy (walks: power), a, b, energy sd, energy floor, success
-_Record = tuple[MotionTask, "np.ndarray | None", str, float, float, float, float, float, float,
+# the surrogate that made it, the task's path, what, duration, energy (walks: power), a, b,
+# energy sd, energy floor, success
+_Record = tuple["Surrogate", "np.ndarray | None", str, float, float, float, float, float, float,
                 float]
 
 
@@ -275,12 +279,13 @@ class Surrogate:
     """Fast motion model: closed-form duration and energy with calibrated spread.
 
     Everything a task's outcome needs but the random draws is worked out once per task object
-    (the line keeps its tasks and never changes them: ``twin.line``) and kept in one record,
-    so a plan is a dict lookup, the draws and a few multiplications. The draws come in blocks
-    from the robot's stream (``_Draws``).
+    (the line keeps its tasks and never changes them: ``twin.line``) and kept in one record on
+    the task itself (``MotionTask.memo``, marked with the surrogate that made it and the path
+    it was read from), so a plan reads an attribute, draws and multiplies a few numbers. The
+    draws come in blocks from the robot's stream (``_Draws``).
     """
 
-    KEPT = 1 << 15  # task records kept before they are all forgotten (500 robots: ~8,000 in 72 h)
+    KEPT = 1 << 15  # streams' blocks kept before they are all forgotten
 
     def __init__(self, spec: RobotSpec, calibration: Calibration | None = None) -> None:
         self.spec = spec
@@ -291,7 +296,6 @@ class Surrogate:
         # nominal figures by task, before the random spread
         self._walks: dict[tuple[Any, ...], tuple[np.ndarray | None, float, float]] = {}
         self._acts: dict[tuple[str, float], tuple[ActFit, float, float, float, float]] = {}
-        self._tasks: dict[int, _Record] = {}  # by id(task): the task, its path, its figures
         self._draws: dict[int, _Draws] = {}  # by id(robot.rng): that stream's blocks
         self._clears: dict[float, float] = {}  # clears_spot by payload
 
@@ -345,28 +349,26 @@ class Surrogate:
         return known
 
     def _record(self, task: MotionTask) -> _Record:
-        """The figures of ``task`` before the random spread, kept by the task object."""
+        """The figures of ``task`` before the random spread, kept on the task (``memo``)."""
         m = task.payload_kg
         rec: _Record
         if task.kind == "walk":
             if task.distance <= 0:
-                rec = (task, task.path, _STILL, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+                rec = (self, task.path, _STILL, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
             else:
                 w = self.calibration.walk
                 duration, power = self._walk_nominal(task)
-                rec = (task, task.path, _WALK, duration, power, w.duration_cv, w.energy_cv,
+                rec = (self, task.path, _WALK, duration, power, w.duration_cv, w.energy_cv,
                        0.0, 0.0, 1.0)
         elif m > self.spec.max_payload and task.kind == "pick":
             pick = self.calibration.pick
-            rec = (task, task.path, _TOO_HEAVY, pick.duration_s[0], pick.energy_j[0], 0.0, 0.0,
+            rec = (self, task.path, _TOO_HEAVY, pick.duration_s[0], pick.energy_j[0], 0.0, 0.0,
                    0.0, 0.0, 1.0)
         else:
             fit, duration, energy, shape, scale = self._act_nominal(task.kind, m)
-            rec = (task, task.path, _ACT, duration, energy, shape, scale, fit.energy_sd,
+            rec = (self, task.path, _ACT, duration, energy, shape, scale, fit.energy_sd,
                    0.2 * energy, fit.success)
-        if len(self._tasks) >= self.KEPT:
-            self._tasks.clear()
-        self._tasks[id(task)] = rec
+        task.memo = rec
         return rec
 
     def draws(self, rng: np.random.Generator) -> _Draws:
@@ -387,12 +389,11 @@ class Surrogate:
         theirs (``Robot.plan``) and skip that look-up on every task. Only ``task`` is read
         of the robot it is then called with."""
         d = self.draws(robot.rng)
-        tasks, record = self._tasks, self._record
+        record = self._record
 
         def plan(worker: Worker, task: MotionTask) -> Outcome:
-            # (a record holds its task and the blocks their stream, so an id found is theirs)
-            rec = tasks.get(id(task))
-            if rec is None or rec[1] is not task.path:
+            rec = task.memo
+            if rec is None or rec[0] is not self or rec[1] is not task.path:
                 rec = record(task)
             _, _, what, duration, energy, a, b, sd, floor, success = rec
             if what is _WALK:

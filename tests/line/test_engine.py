@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import simpy
+from simpy.core import NORMAL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from line_helpers import data_line
@@ -17,7 +18,7 @@ from line_helpers import data_line
 from twin.config import Line, Shifts
 from twin.line import factory as factory_module
 from twin.line.calendar import WEEK, ShiftCalendar
-from twin.line.engine import Engine
+from twin.line.engine import PARKED, Engine
 from twin.line.factory import Factory
 from twin.plant import plant
 from twin.sim import simulate
@@ -25,10 +26,21 @@ from twin.sim import simulate
 
 class SimPySleeps(simpy.Environment):
     """SimPy's own Environment, with a sleep (a process yielding seconds, see
-    ``twin.line.engine``) turned into the timeout it stands for, made when it is yielded."""
+    ``twin.line.engine``) turned into the timeout it stands for, made when it is yielded, and a
+    parked process into one waiting on an event that ``wake`` succeeds after its delay."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self.parked: dict[simpy.Process, simpy.Event] = {}
 
     def process(self, generator: Any) -> simpy.Process:  # type: ignore[override]
         return super().process(self._timeouts(generator))
+
+    def wake(self, process: simpy.Process, delay: float) -> None:
+        event = self.parked.pop(process)
+        event._ok = True
+        event._value = None
+        self.schedule(event, NORMAL, delay)
 
     def _timeouts(self, generator: Any) -> Any:
         try:
@@ -36,6 +48,8 @@ class SimPySleeps(simpy.Environment):
             while True:
                 if isinstance(target, (float, int)):
                     target = self.timeout(target)
+                elif target is PARKED:
+                    target = self.parked[self.active_process] = self.event()  # type: ignore
                 try:
                     value = yield target
                 except BaseException as failed:  # noqa: BLE001 (handed to the process)

@@ -16,10 +16,18 @@ the loop the entry is a sleep, not a process that ended), and is resumed with No
 timeout: the same order, the same times, no event
 object built, hooked and dropped (most of a plant's events are such waits). A sleeping process
 cannot be interrupted (the line model interrupts none).
+
+A process may also park: ``yield PARKED`` waits, with no event, until another calls
+``env.wake(process, delay)``, which puts it on the queue as a sleep of ``delay`` s: where it
+had waited on an event that is then succeeded after ``delay`` (``NORMAL``, the next id), the
+same order and times (an idle robot waiting to be handed a trip: one event object fewer per
+trip). What it is woken for is left where it reads it; a parked process cannot be
+interrupted either.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
 from heapq import heappop, heappush
 from types import MethodType
@@ -139,6 +147,17 @@ def _not_an_event(proc: Proc, value: Any) -> None:
         raise RuntimeError(f'\n{descr}Invalid yield value "{value}"') from None
 
 
+class _Parked:
+    """What a parked process waits on (see the module doc): an event-like object whose
+    callbacks keep nothing (a deque of length 0 drops what is appended, in C), so the loop
+    hooks the process to it as to any event and nothing ever resumes it but ``wake``."""
+
+    callbacks: deque[Any] = deque(maxlen=0)
+
+
+PARKED = _Parked()
+
+
 class Engine(simpy.Environment):
     """A SimPy environment whose ``run`` to a time is a tight loop (same events, same order)."""
 
@@ -167,6 +186,12 @@ class Engine(simpy.Environment):
         event._ok = True
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), event))
         return event
+
+    def wake(self, process: Proc, delay: float) -> None:
+        """Resume the parked ``process`` ``delay`` s from now, with None: queued as a sleep,
+        where an event it waited on would have been scheduled when succeeded after ``delay``
+        (``NORMAL``, the next id), so at the same place in the order."""
+        heappush(self._queue, (self._now + delay, SLEEP, next(self._eid), process))
 
     def step(self) -> None:
         """Process the next event (SimPy's ``step``), or resume the next process whose sleep is
@@ -248,14 +273,6 @@ class Engine(simpy.Environment):
             else:
                 callback(target)  # already processed: SimPy goes on with its value
 
-
-def succeed_after(event: Event, value: Any, delay: float) -> None:
-    """Trigger ``event`` with ``value`` ``delay`` seconds from now (``succeed`` with a delay,
-    as a Timeout is scheduled): a waiting process resumes once, then, not twice."""
-    event._ok = True
-    event._value = value
-    env = event.env  # env.schedule(event, NORMAL, delay), written out
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))
 
 
 def timer_at(env: simpy.Environment, when: float, callback: Any) -> Wait:

@@ -18,7 +18,7 @@ from twin.config import DatasheetBattery
 from twin.kpi import ROBOT_STATES
 from twin.line.alarms import Alarm, BatteryAlarms
 from twin.line.clock import StateClock
-from twin.line.engine import Step, succeed_after
+from twin.line.engine import PARKED, Proc, Step
 from twin.line.transport import Trip
 from twin.motion import MotionModel, MotionTask, Outcome
 from twin.robot import RobotSpec
@@ -77,7 +77,10 @@ class Robot:
             self.ttf = failures.ttf.sampler(frng)  # type: ignore[assignment]
             self.ttr = failures.ttr.sampler(frng)
             self.ttf_left = self.ttf()
-        self.wakeup: simpy.Event | None = None  # succeeds with a trip, a break or an alarm
+        # idle: the robot's process, parked until ``woken`` with a trip, a break or an alarm
+        self.parked = False
+        self.proc: Proc | None = None  # (the robot's process, known once it runs)
+        self.got: Any = None  # what it was woken with
         self.low_at: float | None = None  # idle: when standing drains the battery to the mark
         self.alarm: Alarm | None = None  # the battery alarm (see battery_alarm)
         self.alarms = factory.dispatcher.alarms
@@ -355,6 +358,7 @@ class Robot:
         latency = self.latency
         in_breaks = policy.in_breaks
         mark = policy.go_charge_below * self.capacity  # J: go and charge below this
+        self.proc = env.active_process  # type: ignore[assignment]  # this generator's
         while True:
             if self.energy <= 0.0:
                 yield from self.flat_battery()
@@ -378,7 +382,7 @@ class Robot:
                     if logging:
                         log.add(now, rid, "robot", clock.shown(now), -1,
                                 self.energy / self.capacity, where)
-                wakeup = self.wakeup = env.event()
+                self.parked = True
                 margin = self.energy - mark
                 if margin > 0.0 and f.chargers:
                     # standing drains the battery to the mark at low_at: go and charge then
@@ -388,8 +392,8 @@ class Robot:
                         self.arm(env._now + margin / (power * ALARM_SLACK), exact=False)
                     else:
                         self.alarm_exact = False  # armed for an earlier stretch: check then
-                got = yield wakeup
-                self.wakeup = None
+                yield PARKED  # until woken (a trip, a break or the battery alarm)
+                got, self.got = self.got, None
                 self.low_at = None
                 if not isinstance(got, Trip):
                     dispatcher.withdraw(self)
@@ -575,22 +579,28 @@ class Robot:
             return  # replaced by an earlier one
         self.alarm = None
         self.alarm_at = math.inf
-        wakeup, low_at = self.wakeup, self.low_at
-        if low_at is None or wakeup is None or wakeup.triggered:
+        low_at = self.low_at
+        if low_at is None or not self.parked:
             return  # working now: its next idle stretch sets a new alarm
         if self.alarm_exact or low_at <= self.env.now:
             self.factory.dispatcher.withdraw(self)
-            wakeup.succeed(None)
+            self.woken(None, 0.0)
         else:
             self.arm(low_at, exact=True)
+
+    def woken(self, why: Any, delay: float) -> None:
+        """Wake the parked robot ``delay`` s from now with ``why``: a trip, ``_BREAK`` or None
+        (its battery alarm). As an event it waited on, succeeded after ``delay``."""
+        assert self.parked and self.proc is not None
+        self.parked = False
+        self.got = why
+        self.env.wake(self.proc, delay)
 
     def dispatch(self, trip: Trip) -> None:
         """Hand this idle robot ``trip``: it decides now and wakes when its decision latency
         is over (one event; ``run`` then goes on with the walk, see ``set_off``)."""
-        assert self.wakeup is not None
         self.set(WALKING_EMPTY)
-        succeed_after(self.wakeup, trip, self.set_off(trip.leg.src_loc,
-                                                      self.latency))
+        self.woken(trip, self.set_off(trip.leg.src_loc, self.latency))
 
     def charge(self, target: float) -> Generator[Step, Any, None]:
         f = self.factory
@@ -763,6 +773,6 @@ class Dispatcher:
     def break_started(self) -> None:
         for group in self.idle.values():
             for robot in list(group):
-                if robot.wakeup is not None and not robot.wakeup.triggered:
+                if robot.parked:
                     group.remove(robot)
-                    robot.wakeup.succeed(_BREAK)
+                    robot.woken(_BREAK, 0.0)
