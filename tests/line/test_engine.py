@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 import simpy
-from simpy.core import NORMAL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from line_helpers import data_line
+from simpy.core import NORMAL
 
 from twin.config import Line, Shifts
 from twin.line import factory as factory_module

@@ -5,7 +5,21 @@ asked later."""
 
 from __future__ import annotations
 
-from twin.physics.traffic import SharedFloor, Stretch
+import math
+
+import numpy as np
+import pybullet as pb
+import pytest
+
+from twin.physics.traffic import (
+    BODY,
+    KEEP_OFF,
+    OVERSHOOT,
+    PASS_SPEED,
+    TOTE_REACH,
+    SharedFloor,
+    Stretch,
+)
 
 EAST, WEST = (1.0, 0.0), (-1.0, 0.0)
 
@@ -84,3 +98,77 @@ def test_of_two_robots_stopped_head_on_for_each_other_one_gives_way() -> None:
     assert not floor.face_off("a")  # b faces c, not a
     floor.finish("b")  # a walk that ends stops facing anyone
     assert "b" not in floor.facing and not floor.face_off("c")
+
+
+class _Named:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _open_floor(where: dict[str, tuple[float, float]]) -> tuple[SharedFloor, int]:
+    """A floor of robots standing at ``where`` (no scenery), read as of t = 1 s."""
+    client = pb.connect(pb.DIRECT)
+    floor = SharedFloor(client, None)
+    floor._now = {name: (x, y, 0.0, 0.0) for name, (x, y) in where.items()}
+    floor._seen = 1.0
+    return floor, client
+
+
+def test_a_robot_beyond_where_a_leg_turns_does_not_stop_it() -> None:
+    """A walker stops at each corner of its path and turns there; a robot standing beyond the
+    corner, farther than a body, the gap and the overshoot, is not in this leg's way (it is in
+    the next leg's if anywhere): it neither slows the walker nor is asked to step aside. One
+    standing nearer past the corner still stops it. (A 30-minute trace, 1 December: a loaded
+    robot stood 15 s in the one-robot passage for a robot 1.6 m past the passage's end, where
+    its path turned, then gave up and turned round in the passage.)"""
+    east, corner = np.array([1.0, 0.0]), np.array([1.0, 0.0])
+    clear = BODY + TOTE_REACH + 0.5 + OVERSHOOT  # loaded walker: its tote sticks out ahead
+    floor, client = _open_floor({"a": (0.0, 0.0), "far": (1.0 + clear + 0.1, 0.1)})
+    try:
+        way = floor.way(_Named("a"), 1.0, east, corner, last_leg=False, loaded=True)  # type: ignore[arg-type]
+        assert way.speed == math.inf and not floor.blocked
+        floor._now["near"] = (1.0 + clear - 0.3, 0.1, 0.0, 0.0)
+        way = floor.way(_Named("a"), 1.0, east, corner, last_leg=False, loaded=True)  # type: ignore[arg-type]
+        assert way.speed <= PASS_SPEED and way.offset < 0.0  # it passes it on the right
+    finally:
+        pb.disconnect(client)
+
+
+def test_a_robot_backs_away_only_as_far_as_the_floor_behind_is_free() -> None:
+    west = np.array([-1.0, 0.0])  # it faces west: behind it is east
+    floor, client = _open_floor({"a": (0.0, 0.0), "behind": (2.5, 0.2), "aside": (1.0, 1.5)})
+    try:
+        assert floor.room_behind("a", 1.0, west, 1.5) == pytest.approx(2.5 - BODY - 0.5)
+        del floor._now["behind"]
+        assert floor.room_behind("a", 1.0, west, 1.5) == 1.5  # "aside" is not behind it
+        wall = pb.createMultiBody(0, pb.createCollisionShape(
+            pb.GEOM_BOX, halfExtents=[0.1, 2, 1], physicsClientId=client),
+            basePosition=[1.2, 0, 1], physicsClientId=client)
+        floor.scenery.add(wall)
+        assert floor.room_behind("a", 1.0, west, 1.5) == pytest.approx(1.1 - BODY / 2, abs=0.01)
+    finally:
+        pb.disconnect(client)
+
+
+def test_in_a_one_robot_passage_a_robot_keeps_to_the_middle() -> None:
+    """Sensed by rays across its leg: between two walls 1 m apart it steers to the middle
+    however its path runs through; by one wall it keeps ``KEEP_OFF`` from it; in the open,
+    nothing."""
+    floor, client = _open_floor({})
+    try:
+        for y in (0.5 + 0.1, -0.5 - 0.1):  # walls 0.2 m thick, faces at y = +-0.5, x 0..3
+            floor.scenery.add(pb.createMultiBody(0, pb.createCollisionShape(
+                pb.GEOM_BOX, halfExtents=[1.5, 0.1, 1], physicsClientId=client),
+                basePosition=[1.5, y, 1], physicsClientId=client))
+        east = np.array([1.0, 0.0])
+        assert floor._off_the_walls(1.0, 0.2, east) == pytest.approx(-0.2, abs=0.01)
+        assert floor._off_the_walls(1.0, -0.12, east) == pytest.approx(0.12, abs=0.01)
+        assert floor._off_the_walls(1.0, 0.0, -east) == pytest.approx(0.0, abs=0.01)
+        # past the passage's end, 0.3 m beside the line of its south wall's face
+        assert floor._off_the_walls(4.0, -0.8, east) == 0.0
+        assert floor._off_the_walls(3.2, -0.3, east) == pytest.approx(0.0, abs=0.01)
+        # beside one wall (north face of the south wall, at y = -0.7 from below): keep off
+        assert floor._off_the_walls(1.0, -1.0, east) == pytest.approx(
+            -(KEEP_OFF - 0.3), abs=0.01)
+    finally:
+        pb.disconnect(client)

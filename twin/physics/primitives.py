@@ -62,7 +62,7 @@ GIVE_UP = 90.0  # s a walk stays stopped for traffic before it counts a deadlock
 FACE_OFF = 10.0  # s ... when it and an oncoming robot stop for each other (one of them yields)
 FACED = " to a robot met head on"  # the end of such a give-way's note
 SIDE_STEP = 1.0  # m the one that yields steps aside, to its right if the floor there is free
-RETREAT = 1.5  # m a walk that gave up steps back the way it came, to let the others by
+RETREAT = 1.5  # m a walk that gave up backs away the way it came (at most), to let others by
 RETREAT_PAUSE = 8.0  # s it then stands there before it walks on
 RETRIES = 3  # deadlocks a walk yields to before it ends where it stands (ok=False)
 DEADLOCK = "deadlock"  # a Result note's first word: a walk or a wait that gave up
@@ -245,10 +245,12 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
             if side:  # met head on: it steps aside, facing on, and lets the other by
                 step = yield from sidle(world, robot, x - side * ahead[1], y + side * ahead[0],
                                         yaw, within=0.1)
-            else:  # it steps back the way it came
-                back = (x - RETREAT * ahead[0], y - RETREAT * ahead[1])
-                step = yield from _legs(world, robot, [back], min(speed, 0.4), None, carry,
-                                        accel, floor)
+            else:  # it backs away the way it came, facing on (turning round in a narrow
+                # passage, a tote's reach sweeps its walls), as far as the floor behind is free
+                room = floor.room_behind(robot.name, world.time, ahead, RETREAT)
+                step = (yield from sidle(world, robot, x - room * ahead[0],
+                                         y - room * ahead[1], yaw, within=0.1)
+                        ) if room > 0.2 else Result(ok=True)
             done.duration += step.duration
             if step.fell or (carry is not None and carry.lost):
                 return step

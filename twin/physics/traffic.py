@@ -55,6 +55,10 @@ WAIT_BACK = 1.0  # m before the mouth of a taken narrow stretch a robot waits (a
 PASS_SPEED = 0.6  # m/s at most while passing close by another robot
 HOLD_PITCH = 0.9  # m between the holding points of a queue
 STOPPED = 0.12  # m/s: held below this a robot stops for traffic (walks on above twice it)
+KEEP_OFF = 0.55  # m from pelvis to a wall that a robot keeps in a narrow stretch: half a body
+# and a hand's width, more than half the 1 m passage (so there it walks the middle)
+LOOK_AHEAD = 0.6  # m ahead of the robot that its wall sensing also looks across
+WALL_SENSE = 0.9  # m above the floor: the rays across (arms and tote height)
 
 
 @dataclass
@@ -252,15 +256,17 @@ class SharedFloor:
                     self.claims.setdefault(cell, {})[name] = heading
                     walker.claimed[cell] = out + self.gap / 2 + BODY / 2
                 walker.next_stretch += 1
-            entering = next((st for st in walker.stretches
-                             if st.cells[0] in walker.claimed and st.s_in - 3.0 < s < st.s_in),
-                            None)
             off = float(unit[0] * (y - leg_end[1]) - unit[1] * (x - leg_end[0]))
-            if entering is not None and abs(off) > 0.12:
-                way.speed = 0.0  # back onto the path's line before a narrow mouth
             if any(st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]
                    for st in walker.stretches):
                 way.speed = min(way.speed, self.narrow_speed)  # a hand's width from the walls
+                if way.offset == 0.0:  # (not waiting aside): the middle, off the walls
+                    way.offset = off + self._off_the_walls(x, y, unit)
+            entering = next((st for st in walker.stretches
+                             if st.cells[0] in walker.claimed and st.s_in - 3.0 < s < st.s_in),
+                            None)
+            if entering is not None and abs(off - way.offset) > 0.12:
+                way.speed = 0.0  # back onto its line before a narrow mouth
         # 2. other robots in the corridor ahead
         ux, uy = float(unit[0]), float(unit[1])
         self.legs[name] = (ux, uy)
@@ -287,6 +293,8 @@ class SharedFloor:
                 continue
             leg = self.legs.get(other)  # None: it stands (works, waits or is idle)
             body = BODY + reach + (TOTE_REACH if other in self.loaded else 0.0)
+            if ahead - remaining > body + self.gap + OVERSHOOT:
+                continue  # beyond where this leg stops (it turns there): the next leg's look
             along = -2.0 if leg is None else leg[0] * ux + leg[1] * uy
             if last_leg and (leg is None or other in self.poses) and ahead > remaining - SPOT_CLEAR:
                 if owner:  # the pose is this robot's to work on: it waits for the other to
@@ -337,6 +345,33 @@ class SharedFloor:
         elif way.speed > 2 * STOPPED:
             self.waiting.pop(name, None)
         return way
+
+    def _off_the_walls(self, x: float, y: float, unit: np.ndarray) -> float:
+        """How far to move left (+) or right (-) of (x, y) to keep ``KEEP_OFF`` from the scenery
+        on both sides, or to the middle where the floor is narrower than that, sensed by rays
+        across the leg from the robot and from ``LOOK_AHEAD`` ahead of it. (A path through a
+        stretch one robot wide runs from one wall's corner to the other's, at the layout's
+        clearance, half a body: a loaded robot drifting 8 cm toward a wall hit it with a hand
+        and fell, 30-minute trace of 1 December.)"""
+        nx, ny = -float(unit[1]), float(unit[0])  # left
+        ux, uy = float(unit[0]), float(unit[1])
+        reach = KEEP_OFF + 0.3
+        starts, ends = [], []
+        for ahead in (0.0, LOOK_AHEAD):
+            ox, oy = x + ux * ahead, y + uy * ahead
+            for side in (1.0, -1.0):
+                starts.append([ox, oy, WALL_SENSE])
+                ends.append([ox + side * nx * reach, oy + side * ny * reach, WALL_SENSE])
+        hits = pb.rayTestBatch(starts, ends, physicsClientId=self.client)
+        free = {1.0: reach, -1.0: reach}
+        for k, hit in enumerate(hits):
+            if hit[0] in self.scenery:
+                side = 1.0 if k % 2 == 0 else -1.0
+                free[side] = min(free[side], hit[2] * reach)
+        left, right = free[1.0], free[-1.0]
+        if left + right < 2 * KEEP_OFF:  # too narrow to keep off both: the middle
+            return (left - right) / 2
+        return max(KEEP_OFF - right, 0.0) - max(KEEP_OFF - left, 0.0)
 
     def face_off(self, name: str) -> bool:
         """``name`` and an oncoming robot stop for each other, and ``name`` is the one to give
@@ -437,6 +472,29 @@ class SharedFloor:
             if not any(hit[0] in self.scenery for hit in hits):
                 return want
         return 0.0
+
+    def room_behind(self, name: str, t: float, unit: np.ndarray, length: float) -> float:
+        """How far (at most ``length``) ``name`` may back straight away from ``unit`` (the way
+        it faces) before it comes within the gap of a robot, or half a body of scenery."""
+        now = self.snapshot(t)
+        x, y = now[name][:2]
+        ux, uy = float(unit[0]), float(unit[1])
+        room = length
+        for other, (ox, oy, *_rest) in now.items():
+            if other == name:
+                continue
+            behind = -((ox - x) * ux + (oy - y) * uy)
+            if behind > 0.0 and abs(uy * -(ox - x) + ux * (oy - y)) < CORRIDOR:
+                reach = TOTE_REACH if other in self.loaded else 0.0
+                room = min(room, behind - BODY - reach - self.gap)
+        reach = length + BODY / 2
+        hits = pb.rayTestBatch([[x, y, z] for z in (0.15, 0.5)],
+                               [[x - ux * reach, y - uy * reach, z] for z in (0.15, 0.5)],
+                               physicsClientId=self.client)
+        for hit in hits:
+            if hit[0] in self.scenery:
+                room = min(room, hit[2] * reach - BODY / 2)
+        return max(room, 0.0)
 
     def clear_to_enter(self, name: str, x: float, y: float, t: float) -> bool:
         """No other robot stands within ``SPOT_CLEAR`` of the work pose (x, y)."""
