@@ -54,9 +54,11 @@ class BodyFrames:
         c, s = math.cos(yaw), math.sin(yaw)
         return np.array([c * dx + s * dy, -s * dx + c * dy, point[2]])
 
-    def to_world(self, point: Any) -> np.ndarray:
-        """A walking-frame point (ahead, left, height) in world coordinates."""
-        x, y, yaw = self.pose()
+    def to_world(self, point: Any, pose: tuple[float, float, float] | None = None
+                 ) -> np.ndarray:
+        """A walking-frame point (ahead, left, height) in world coordinates; ``pose``: the
+        pelvis's ``pose()`` if already read."""
+        x, y, yaw = self.pose() if pose is None else pose
         c, s = math.cos(yaw), math.sin(yaw)
         return np.array([x + c * point[0] - s * point[1], y + s * point[0] + c * point[1],
                          point[2]])

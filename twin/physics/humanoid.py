@@ -241,6 +241,11 @@ class Humanoid(BodyFrames):
     def _com(self, base: Any = None) -> np.ndarray:
         """Centre of mass of the body and what its hands carry (world); ``base``: the pelvis
         position if already read. Keeps the links' states it read (``_links``)."""
+        return self._with_load(self._body_moment(base))
+
+    def _body_moment(self, base: Any = None) -> np.ndarray:
+        """The links' masses times their CoM positions, summed (world, kg m): the body's CoM
+        times its mass; ``base`` as in ``_com``. Keeps the links' states it read."""
         c = self.client
         if base is None:
             base, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
@@ -248,10 +253,14 @@ class Humanoid(BodyFrames):
         self._links = states
         pts = np.fromiter(itertools.chain(base, *map(_FIRST, states)), float,
                           3 * len(states) + 3)  # the base's and each link's CoM position
-        body = self.masses @ pts.reshape(-1, 3)  # the links' positions, (n + 1, 3) as ever
+        return self.masses @ pts.reshape(-1, 3)  # the links' positions, (n + 1, 3) as ever
+
+    def _with_load(self, body: np.ndarray) -> np.ndarray:
+        """The CoM of the body (its moment ``body``, ``_body_moment``) and of the load the
+        balance counts (``load_mass`` where it is held, or where it was let go)."""
         if self.load_mass <= 0.0:
             return body / self._mass
-        held = (pb.getBasePositionAndOrientation(self.load_body, physicsClientId=c)[0]
+        held = (pb.getBasePositionAndOrientation(self.load_body, physicsClientId=self.client)[0]
                 if self.load else self.load_point)
         return (body + self.load_mass * np.array(held)) / (self._mass + self.load_mass)
 
@@ -365,6 +374,7 @@ class Humanoid(BodyFrames):
                 t[leg[2]] -= HIP_PITCH * pitch
                 t[leg[1]] -= HIP_ROLL * roll
         t[self.joint["waist_pitch"]] = float(self.waist)  # as the array would store it
+        torso: Any = None  # the torso's inverse frame and the pelvis pose, read once for both
         for side in SIDES:
             grip = self.grips[side]
             if grip is None:  # arms swing against the legs: their yaw momentum cancels
@@ -373,9 +383,10 @@ class Humanoid(BodyFrames):
                 q: tuple[float, ...] = (swing, HANG_ROLL if side == "left" else -HANG_ROLL,
                                         HANG_ELBOW)
             else:
-                torso_pos, torso_orn = self.link_frame("waist_pitch")
-                inv_pos, inv_orn = pb.invertTransform(torso_pos, torso_orn)
-                world = self.to_world(grip)
+                if torso is None:  # nothing moves between the two hands' reads
+                    torso = (pb.invertTransform(*self.link_frame("waist_pitch")), self.pose())
+                (inv_pos, inv_orn), pelvis = torso
+                world = self.to_world(grip, pelvis)
                 local, _ = pb.multiplyTransforms(inv_pos, inv_orn, world.tolist(), (0, 0, 0, 1))
                 sx, sy, sz = size.shoulder
                 sy = sy if side == "left" else -sy
@@ -413,11 +424,13 @@ class Humanoid(BodyFrames):
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         if self.load and self.squeeze is not None:
             self.squeeze()
-        weighed = self._com()[:2] if self.load_mass > 0.0 or self.load else None
+        body = self._body_moment(pos)  # the links read once a period: nothing moves
+        # between the CoM with the load as last weighed and with the wrists' new reading
+        weighed = self._with_load(body)[:2] if self.load_mass > 0.0 or self.load else None
         self._sense_load(dt)
         # the CoM offset the joints produce, smoothed: read raw it would feed the vibration
         # of the stance back into the pelvis target
-        com = self._com(pos)
+        com = self._with_load(body)
         if weighed is not None:
             # a new estimate of the held mass (a wrists' reading, or its fade after letting
             # go) moves the CoM estimate, not the body: the reading rings with each step (a
