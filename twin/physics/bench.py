@@ -1,6 +1,7 @@
 """Benchmark: simulated humanoid-seconds per wall-second for 1, 4 and 16 humanoids walking with
 twin's primitives, against bare PyBullet stepping of the same URDF under stable PD control
-(position motors at the same control period, no gait, no balance, no metering), in one run.
+(position motors sent a setpoint every physics step, as twin's drives are: no gait, no
+balance, no metering), in one run.
 
     python -m twin.physics.bench [--seconds 4]
 """
@@ -41,7 +42,8 @@ def twin_rate(spec: RobotSpec, count: int, seconds: float) -> float:
 
 
 def bare_rate(spec: RobotSpec, count: int, seconds: float) -> float:
-    """The same URDF stepped by PyBullet alone, held by position (stable PD) motors."""
+    """The same URDF stepped by PyBullet alone, held by position (stable PD) motors at its
+    standing targets, a setpoint every physics step."""
     reference = World()
     settings = reference.settings
     standing = reference.add_humanoid(spec, 0.0, 0.0, 0.0)
@@ -67,13 +69,12 @@ def bare_rate(spec: RobotSpec, count: int, seconds: float) -> float:
         joints = list(range(len(pose)))
         ticks = round(seconds / settings.control_period)
         start = time.perf_counter()
-        for _ in range(ticks):
-            for body in bodies:
+        for _ in range(ticks * settings.substeps):
+            for body in bodies:  # a setpoint every physics step, as twin's drives get
                 pb.setJointMotorControlArray(body, joints, pb.POSITION_CONTROL,
                                              targetPositions=pose, forces=limits,
                                              positionGains=gains, physicsClientId=client)
-            for _ in range(settings.substeps):
-                pb.stepSimulation(physicsClientId=client)
+            pb.stepSimulation(physicsClientId=client)
         wall = time.perf_counter() - start
         return count * ticks * settings.control_period / wall
     finally:
