@@ -270,6 +270,7 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
     x, y, _ = robot.pose()
     corners = path_corners(path, (x, y))
     if floor is not None:
+        corners = floor.clear_corners(corners, carry is not None)
         floor.start(robot.name, np.asarray(corners))
     waited = stalled = 0.0
     held = False

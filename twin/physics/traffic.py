@@ -59,6 +59,7 @@ KEEP_OFF = 0.55  # m from pelvis to a wall that a robot keeps in a narrow stretc
 # and a hand's width, more than half the 1 m passage (so there it walks the middle)
 LOOK_AHEAD = 0.6  # m ahead of the robot that its wall sensing also looks across
 WALL_SENSE = 0.9  # m above the floor: the rays across (arms and tote height)
+TURN_CLEAR = 0.6  # m at most a walk's corner is moved off the scenery (``clear_corners``)
 
 
 @dataclass
@@ -372,6 +373,53 @@ class SharedFloor:
         if left + right < 2 * KEEP_OFF:  # too narrow to keep off both: the middle
             return (left - right) / 2
         return max(KEEP_OFF - right, 0.0) - max(KEEP_OFF - left, 0.0)
+
+    def clear_corners(self, corners: list[np.ndarray], loaded: bool) -> list[np.ndarray]:
+        """The corners of a walk moved off the scenery, so that turning on the spot there the
+        robot (and a tote it holds) sweeps clear of it: each inner corner is pushed away from
+        the nearest scenery sensed by rays all round, up to ``TURN_CLEAR`` (or less with the
+        hands empty), as long as the legs to its neighbours stay half a body clear. The walkway
+        graph puts corners at the layout's clearance, half a body, from obstacles' corners: a
+        loaded robot turning at a one-robot passage's mouth put its tote against the wall."""
+        if len(corners) < 3:
+            return corners
+        want = BODY / 2 + (TOTE_REACH if loaded else 0.1)
+        out = [np.asarray(p, dtype=float) for p in corners]
+        angles = np.linspace(0.0, 2 * math.pi, 16, endpoint=False)
+        dirs = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        for k in range(1, len(out) - 1):
+            for _ in range(4):
+                p = out[k]
+                hits = pb.rayTestBatch(
+                    [[p[0], p[1], WALL_SENSE]] * len(dirs),
+                    [[p[0] + d[0] * want, p[1] + d[1] * want, WALL_SENSE] for d in dirs],
+                    physicsClientId=self.client)
+                near = [(hit[2] * want, d) for hit, d in zip(hits, dirs, strict=True)
+                        if hit[0] in self.scenery]
+                if not near:
+                    break
+                dist, d = min(near, key=lambda h: h[0])
+                moved = p - d * min(want - dist, TURN_CLEAR - np.hypot(*(p - corners[k])))
+                if np.hypot(*(moved - p)) < 0.01 or not (
+                        self._leg_clear(out[k - 1], moved) and self._leg_clear(moved, out[k + 1])):
+                    break
+                out[k] = moved
+        return out
+
+    def _leg_clear(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """No scenery within half a body of the straight leg a-b (rays along it and its sides)."""
+        d = b - a
+        n = float(np.hypot(*d))
+        if n < 1e-6:
+            return True
+        side = np.array([-d[1], d[0]]) / n * (BODY / 2)
+        starts, ends = [], []
+        for off in (0.0, 1.0, -1.0):
+            for z in (0.15, WALL_SENSE):
+                starts.append([a[0] + off * side[0], a[1] + off * side[1], z])
+                ends.append([b[0] + off * side[0], b[1] + off * side[1], z])
+        hits = pb.rayTestBatch(starts, ends, physicsClientId=self.client)
+        return not any(hit[0] in self.scenery for hit in hits)
 
     def face_off(self, name: str) -> bool:
         """``name`` and an oncoming robot stop for each other, and ``name`` is the one to give
