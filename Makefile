@@ -14,10 +14,10 @@ OUT ?= out
 # editable_mode=compat: the checkout on sys.path by a plain .pth line, no import hook, so the
 # CLI starts sooner and a Ctrl-C in its first instant rarely lands inside CPython's start-up
 # (benchmarks/startup_interrupts.py measures the windows)
-$(PIP_STAMP): pyproject.toml Makefile
+$(PIP_STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[all,dev]" --config-settings editable_mode=compat
+	$(PY) -m pip install -q -c constraints.txt -e ".[all,dev]" --config-settings editable_mode=compat
 	touch $(PIP_STAMP)
 
 # The `twin` command: launcher/twin.c, which holds Ctrl-C back while Python starts (so a Ctrl-C
