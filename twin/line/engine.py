@@ -45,7 +45,6 @@ class Wait(Timeout):
     __init__ = object.__init__  # type: ignore[assignment]
 
 
-Step = Event | float  # what a process yields: an event to wait on, or seconds to sleep
 SLEEP = float(NORMAL)  # a sleep's priority on the queue: known by identity (see the module doc)
 
 
@@ -157,6 +156,9 @@ class _Parked:
 
 PARKED = _Parked()
 
+Step = Event | float | _Parked  # what a process yields: an event to wait on, seconds to
+# sleep, or PARKED
+
 
 class Engine(simpy.Environment):
     """A SimPy environment whose ``run`` to a time is a tight loop (same events, same order)."""
@@ -191,7 +193,8 @@ class Engine(simpy.Environment):
         """Resume the parked ``process`` ``delay`` s from now, with None: queued as a sleep,
         where an event it waited on would have been scheduled when succeeded after ``delay``
         (``NORMAL``, the next id), so at the same place in the order."""
-        heappush(self._queue, (self._now + delay, SLEEP, next(self._eid), process))
+        queue: list[Any] = self._queue  # sleeps share it with events (see the module doc)
+        heappush(queue, (self._now + delay, SLEEP, next(self._eid), process))
 
     def step(self) -> None:
         """Process the next event (SimPy's ``step``), or resume the next process whose sleep is
