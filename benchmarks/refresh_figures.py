@@ -270,6 +270,8 @@ def energy() -> None:
           f"{prov.get('date', '?')}, external force {prov.get('external_force_max_n')} N, "
           f"torque {prov.get('external_torque_max_nm')} N m):")
     print(f"  walking power {a:.1f} + {b:.1f} v + {c:.2f} kg W ({a + 1.1 * b:.0f} W at 1.1 m/s)")
+    if w.get("manoeuvre_w"):
+        print("  setting off, stopping and turning {:.1f} + {:.2f} kg W".format(*w["manoeuvre_w"]))
     for k, fit in act.items():
         print(f"  {k}: {fit['duration_s'][0]:.1f} s + {fit['duration_s'][1]:.3f} s/kg, "
               f"{fit['energy_j'][0]:.0f} J + {fit['energy_j'][1]:.1f} J/kg, "

@@ -24,7 +24,8 @@ from twin.robot import RobotSpec
 ROOT = Path(__file__).resolve().parents[1]
 ROBOT_YAML = ROOT / "assets" / "robots" / "walker_s2.yaml"
 RATIO = (0.9, 0.002)  # the fake physics: achieved / commanded = 0.9 + 0.002 kg
-POWER = (150.0, 80.0, 4.0)  # W = 150 + 80 v + 4 kg
+POWER = (150.0, 80.0, 4.0)  # W cruising = 150 + 80 v + 4 kg
+STILL = (120.0, 3.0)  # W setting off, stopping and turning = 120 + 3 kg
 GRID = CalibrationGrid(distances=(3.0, 10.0), payloads=(0.0, 15.0), speed_factors=(0.8, 1.0),
                        dock_runs=2)
 
@@ -37,10 +38,11 @@ def _fake_walk(spec: RobotSpec, distance: float, payload: float, factor: float,
     speed = spec.speed(payload) * factor
     cruise = speed * (RATIO[0] + RATIO[1] * payload) * (1 + rng.normal(0, 0.002))
     turn = float(rng.uniform(0, math.pi))
-    duration = 3.0 + 2.0 * turn + distance / cruise
+    still = 3.0 + 2.0 * turn
     power = POWER[0] + POWER[1] * cruise + POWER[2] * payload
+    energy = power * distance / cruise + (STILL[0] + STILL[1] * payload) * still
     runs.walk.append({"distance": distance, "payload": payload, "factor": factor,
-                      "speed": speed, "duration": duration, "energy": power * duration,
+                      "speed": speed, "duration": still + distance / cruise, "energy": energy,
                       "cruise": cruise, "ok": 1.0, "turn": turn,
                       card.MARGIN: 0.06 - 0.002 * payload})
 
@@ -117,6 +119,31 @@ def test_calibrate_keeps_every_run_and_draws_the_card_beside_it(
     v = 1.2 * RATIO[0]
     assert card.energy_per_metre(spec, cal, 0.0) == pytest.approx(
         (POWER[0] + POWER[1] * v) / v, rel=0.02)
+    # a 10 m walk from standing turning 1 rad: the metres cruising, 3 s + 2 s/rad at rest
+    assert card.energy_per_metre(spec, cal, 0.0, 10.0, 1.0) == pytest.approx(
+        (POWER[0] + POWER[1] * v) / v + STILL[0] * 5.0 / 10.0, rel=0.02)
+
+
+def test_refit_fits_the_recorded_runs_again_without_physics(
+        fitted: tuple[Path, Calibration, Any], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from twin import cardplot
+
+    source, cal, _ = fitted
+    out = tmp_path / "walker_s2.json"
+    out.write_text(source.read_text())
+    monkeypatch.setattr(cardplot, "write", lambda *a, **k: (tmp_path / "card.png", None))
+    again = calibration.refit(ROBOT_YAML, out)
+    # the same rows (kept to 6 digits) give the same fit; the provenance is the physics'
+    assert again.walk.power_w == pytest.approx(cal.walk.power_w, rel=1e-4)
+    assert again.walk.manoeuvre_w == pytest.approx(STILL, rel=1e-3)
+    assert again.pick.duration_s == pytest.approx(cal.pick.duration_s, rel=1e-4)
+    written = json.loads(out.read_text())["provenance"]
+    assert written["runs"] == json.loads(source.read_text())["provenance"]["runs"]
+    assert written["date"] == cal.provenance["date"] and "refit" in written
+    # runs measured on one body are not fitted to another
+    with pytest.raises(ValueError, match="another body"):
+        calibration.refit(ROOT / "assets" / "robots" / "compact.yaml", out)
 
 
 def test_a_run_keeps_the_smallest_margin_of_its_primitives() -> None:

@@ -48,6 +48,35 @@ def test_surrogate_walk_time_is_the_fitted_closed_form() -> None:
     assert straight.energy_j == pytest.approx((300.0 + 50.0 * v) * straight.duration)
 
 
+def test_a_walk_draws_its_cruising_power_on_the_metres_and_its_manoeuvre_power_at_rest(
+) -> None:
+    """With a manoeuvre power fitted, a walk's energy is the cruising power over the time
+    the metres take and the manoeuvre power over the rest: setting off, stopping, the turns
+    at its ends; a narrow stretch is cruised at the narrow pace and its power."""
+    robot = Robot()
+    cal = Calibration.nominal(robot.spec).model_copy(update={
+        "walk": WalkFit(speed_ratio=(0.9, 0.0), overhead_s=2.0, turn_s_per_rad=1.5,
+                        power_w=(-100.0, 700.0, 5.0), manoeuvre_w=(150.0, 7.0))})
+    model = Surrogate(robot.spec, cal)
+    v = robot.spec.speed(6.0) * 0.9
+    for start, end in ((0.0, 0.0), (180.0, 90.0)):
+        task = walk(start, end, payload=6.0)
+        done = model.plan(robot, task)
+        still = 2.0 + 1.5 * walk_turns(task)
+        assert done.duration == pytest.approx(still + 10.0 / v)
+        assert done.energy_j == pytest.approx(
+            (-100.0 + 700.0 * v + 5.0 * 6.0) * 10.0 / v + (150.0 + 7.0 * 6.0) * still)
+    narrow = walk(0.0, 0.0)
+    narrow.narrow_m, narrow.narrow_speed = 4.0, 0.6
+    v = robot.spec.speed(0.0) * 0.9
+    done = model.plan(robot, narrow)
+    assert done.duration == pytest.approx(2.0 + 6.0 / v + 4.0 / 0.6)
+    assert done.energy_j == pytest.approx(
+        (-100.0 + 700.0 * v) * 6.0 / v + (-100.0 + 700.0 * 0.6) * 4.0 / 0.6 + 150.0 * 2.0)
+    # below the manoeuvre power, cruising is not priced lower still
+    assert cal.walk.power(0.2, 0.0) == pytest.approx(150.0)
+
+
 def test_over_payload_pick_fails_and_extra_compute_costs_energy() -> None:
     robot = Robot()
     model = Surrogate(robot.spec, Calibration.nominal(robot.spec))

@@ -82,6 +82,18 @@ class Runs:
                 "loaded_lead_in_falls": [{k: figure(v) for k, v in row.items()}
                                          for row in self.loaded_lead_in]}
 
+    @classmethod
+    def from_dict(cls, rows: dict[str, Any]) -> Runs:
+        """The runs ``as_dict`` wrote (a null figure back to NaN)."""
+        def figure(x: Any) -> Any:
+            return math.nan if x is None else x
+
+        return cls(**{kind: [{k: figure(v) for k, v in row.items()} for row in rows[kind]]
+                      for kind in ("walk", "pick", "place", "dock")},
+                   bend=[figure(x) for x in rows.get("bend", [])],
+                   lead_in_falls=int(rows.get("lead_in_falls", 0)),
+                   loaded_lead_in=list(rows.get("loaded_lead_in_falls", [])))
+
 
 def _stability(*results: Any) -> dict[str, float]:
     """The smallest capture-point margin over a run's primitives, when the physics measured
@@ -303,7 +315,7 @@ def _act_fit(rows: list[dict[str, float]], total: int) -> tuple[ActFit, dict[str
 def fit(spec: RobotSpec, runs: Runs) -> tuple[Calibration, dict[str, Any]]:
     """Least-squares fits of the surrogate forms to the measured runs."""
     walks = [r for r in runs.walk if r["ok"] and math.isfinite(r.get("cruise", math.nan))]
-    if len(walks) < 3:
+    if len(walks) < 5:
         raise RuntimeError("too few successful walks to fit")
     nominal = [r for r in walks if abs(r["factor"] - 1.0) < 1e-9] or walks
     m_nom = np.array([r["payload"] for r in nominal])
@@ -324,16 +336,20 @@ def fit(spec: RobotSpec, runs: Runs) -> tuple[Calibration, dict[str, Any]]:
     overhead, per_rad = max(float(overhead), 0.0), float(per_rad)
     dur_pred = overhead + per_rad * turn + d / achieved
     duration_cv = float(np.std(dur / dur_pred - 1.0, ddof=1))
-    design = np.column_stack([np.ones_like(m), achieved, m])
-    power_coef, *_ = np.linalg.lstsq(design, energy / dur, rcond=None)
-    power_pred = design @ power_coef
-    energy_cv = float(np.std(energy / (power_pred * dur) - 1.0, ddof=1))
+    # energy: the cruising power over the time cruising, the manoeuvre power over the rest
+    # (setting off, stopping, turning: a mean power over whole walks would put the standing
+    # robot's draw on every metre and the metres' on every turn)
+    cruising = d / achieved
+    design = np.column_stack([cruising, d, m * cruising, extra, m * extra])
+    coef, *_ = np.linalg.lstsq(design, energy, rcond=None)
+    energy_cv = float(np.std(energy / (design @ coef) - 1.0, ddof=1))
     # a bend: what it adds to the same distance walked straight, beyond its quarter turn
     bend = (max(float(np.mean(runs.bend)) - per_rad * math.pi / 2, 0.0) if runs.bend
             else None)
     walk = WalkFit(speed_ratio=speed_ratio, overhead_s=overhead, turn_s_per_rad=per_rad,
                    bend_s=bend,
-                   power_w=(float(power_coef[0]), float(power_coef[1]), float(power_coef[2])),
+                   power_w=(float(coef[0]), float(coef[1]), float(coef[2])),
+                   manoeuvre_w=(float(coef[3]), float(coef[4])),
                    duration_cv=max(duration_cv, 0.0), energy_cv=max(energy_cv, 0.0))
     pick, pick_err = _act_fit(runs.pick, len(runs.pick))
     place, place_err = _act_fit(runs.place, len(runs.place))
@@ -413,7 +429,13 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
         **binding(spec),
         "runs": runs.as_dict(),  # every run's measurements: the robot card scatters them
     })
-    out = Path(out_path) if out_path is not None else calibration_path(spec.name)
+    _write(spec, cal, Path(out_path) if out_path is not None else calibration_path(spec.name),
+           say)
+    return cal
+
+
+def _write(spec: RobotSpec, cal: Calibration, out: Path, say: Callable[[str], None]) -> None:
+    """The calibration JSON at ``out``, and the robot card beside it."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(cal.model_dump(mode="json"), indent=2) + "\n")
     from twin import cardplot
@@ -421,6 +443,31 @@ def calibrate(robot_yaml: str | Path, out_path: str | Path | None = None,
 
     png, _ = cardplot.write(spec, cal, out.parent, source=shown(out))
     say(f"robot card -> {png}")
+
+
+def refit(robot_yaml: str | Path, out_path: str | Path | None = None,
+          progress: Callable[[str], None] | None = None) -> Calibration:
+    """Fit this tree's surrogate forms again to the physics runs a calibration recorded (its
+    ``provenance.runs``), without running physics, and write it back with its robot card: the
+    provenance kept (the physics it came from), ``fit_error`` renewed, the refit dated.
+    ``ValueError`` if the file holds no runs or was measured on another body."""
+    spec = load_robot(robot_yaml)
+    out = Path(out_path) if out_path is not None else calibration_path(spec.name)
+    old = Calibration.model_validate(json.loads(out.read_text(encoding="utf-8")))
+    rows = old.provenance.get("runs")
+    if not rows:
+        raise ValueError(f"{out}: no physics runs recorded (provenance.runs); calibrate the "
+                         f"robot with physics instead (twin calibrate {robot_yaml})")
+    bound = binding(spec)["robot_digest"]
+    if old.provenance.get("robot_digest") != bound:
+        raise ValueError(f"{out}: its runs were measured on another body than {robot_yaml} "
+                         f"(robot_digest {old.provenance.get('robot_digest')} against {bound}); "
+                         f"calibrate the robot with physics instead")
+    cal, errors = fit(spec, Runs.from_dict(rows))
+    cal.provenance.update({**old.provenance, "fit_error": errors, "refit": {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "method": "twin.calibrate.refit: the runs above, fitted again by this tree's forms"}})
+    _write(spec, cal, out, progress or (lambda _msg: None))
     return cal
 
 

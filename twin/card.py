@@ -53,12 +53,16 @@ def achieved(spec: RobotSpec, cal: Calibration, payload: float, factor: float = 
 
 
 def energy_per_metre(spec: RobotSpec, cal: Calibration, payload: float,
-                     distance: float | None = None) -> float:
+                     distance: float | None = None, turn: float = 0.0) -> float:
     """J per metre at the nominal command: cruising (``distance`` None) or over a straight walk
-    of ``distance`` m from standing to standing (one start and stop)."""
-    v = achieved(spec, cal, payload)
-    time = 1.0 / v if distance is None else (cal.walk.overhead_s + distance / v) / distance
-    return cal.walk.power(v, payload) * time
+    of ``distance`` m from standing to standing (one start and stop) that turns ``turn`` rad
+    on the spot at its ends."""
+    v, w = achieved(spec, cal, payload), cal.walk
+    cruising = w.power(v, payload) / v
+    if distance is None:
+        return cruising
+    still = w.overhead_s + w.turn_s_per_rad * turn
+    return cruising + w.manoeuvre(v, payload) * still / distance
 
 
 def datasheet_energy_per_metre(spec: RobotSpec, payload: float) -> float:
@@ -124,6 +128,9 @@ def table(spec: RobotSpec, cal: Calibration) -> list[Row]:
             f"{cal.walk.power(v0, 0.0):.0f} W at {_g(v0)} m/s"),
         Row("walking power per kg carried", f"{p.per_kg_carried:g} W/kg",
             f"{_g(w.power_w[2])} W/kg at equal speed"),
+        Row("power setting off, stopping, turning", "-",
+            "the walking power" if w.manoeuvre_w is None
+            else f"{w.manoeuvre(v0, 0.0):.0f} W + {w.manoeuvre_w[1]:.3g} W/kg"),
         Row("energy per metre, empty", f"{d0:.0f} J/m", f"{e0:.0f} J/m cruising"),
         Row(f"energy per metre, {top:g} kg", f"{d1:.0f} J/m", f"{e1:.0f} J/m cruising"),
         Row("cost of transport, empty, cruising", _g(cost_of_transport(spec, d0), 2),

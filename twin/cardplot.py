@@ -111,13 +111,17 @@ def _energy_panel(ax: Any, spec: RobotSpec, cal: Calibration,
     distances = _grid(cal, "distances", (3.0, 6.0, 10.0))
     for k, d in enumerate(distances):
         colour = DISTANCE_COLOURS[k % len(DISTANCE_COLOURS)]
-        walk = [card.energy_per_metre(spec, cal, x, d) for x in m]
+        done = [r for r in runs.get("walk", []) if card.number(r, "ok") > 0
+                and _nearest(card.number(r, "distance"), distances) == k]
+        turns = [t for t in (card.number(r, "turn") for r in done) if math.isfinite(t)]
+        turn = float(np.mean(turns)) if turns else 0.0  # the runs' own turning at the ends
+        walk = [card.energy_per_metre(spec, cal, x, d, turn) for x in m]
         fit = ax.plot(m, walk, color=colour, lw=1.3, ls="--")[0]
         points = [(card.number(r, "payload"), card.number(r, "energy") / card.number(r, "distance"))
-                  for r in runs.get("walk", []) if card.number(r, "ok") > 0
-                  and _nearest(card.number(r, "distance"), distances) == k]
+                  for r in done]
         dots = _dots(ax, points, "o", colour)
-        _entry(handles, labels, fit, dots, f"{d:g} m walk from standing, fit")
+        _entry(handles, labels, fit, dots,
+               f"{d:g} m walk from standing, {turn:.1f} rad turned, fit")
         top += [max(walk), *(y for _, y in points if math.isfinite(y))]
     sheet = [card.datasheet_energy_per_metre(spec, x) for x in m]
     handles.append(ax.plot(m, sheet, color="0.55", lw=2, ls=":")[0])

@@ -316,13 +316,11 @@ def calibrate(
     out_file: Annotated[Path | None, typer.Option("--out", help="calibration JSON to write")]
     = None,
     seeds: Annotated[int, typer.Option(help="physics seeds per grid point")] = 2,
+    refit: Annotated[bool, typer.Option(
+        "--refit", help="fit the physics runs the calibration recorded again, without physics "
+        "(after the surrogate's forms change)")] = False,
 ) -> None:
     """Fit the surrogate motion model from PyBullet physics runs of the robot."""
-    try:
-        from twin.calibrate import calibrate as fit
-    except ImportError as exc:  # pragma: no cover
-        fail(f"calibration needs the physics extra (pybullet): {exc}")
-        return
     from twin.loader import load_robot
     from twin.motion import calibration_path
 
@@ -332,8 +330,21 @@ def calibrate(
         fail(str(exc))
     if seeds < 1:
         fail(f"--seeds must be at least 1, got {seeds}")
-    result = fit(robot, out_file, seeds=tuple(range(seeds)),
-                 progress=lambda msg: err.print(msg, highlight=False))
+    say = lambda msg: err.print(msg, highlight=False)  # noqa: E731
+    if refit:
+        from twin.calibrate import refit as fit_again
+
+        try:
+            result = fit_again(robot, out_file, progress=say)
+        except (OSError, ValueError) as exc:
+            fail(f"{exc}")
+    else:
+        try:
+            from twin.calibrate import calibrate as fit
+        except ImportError as exc:  # pragma: no cover
+            fail(f"calibration needs the physics extra (pybullet): {exc}")
+            return
+        result = fit(robot, out_file, seeds=tuple(range(seeds)), progress=say)
     target = out_file or calibration_path(result.robot)
     out.print(f"[green]calibrated[/] {result.robot} -> {target}")
     out.print(json.dumps(result.provenance.get("fit_error", {}), indent=1))

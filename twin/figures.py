@@ -356,7 +356,11 @@ def _scaled(cal: Calibration, k: float, hold: float, standing: float) -> Calibra
     torques), the physics' constant draw ``hold`` unchanged, plus ``standing`` W on every
     second of every task."""
     p0, p1, p2 = cal.walk.power_w
-    walk = cal.walk.model_copy(update={"power_w": (hold + standing + k * (p0 - hold), k * p1, p2)})
+    update: dict[str, Any] = {"power_w": (hold + standing + k * (p0 - hold), k * p1, p2)}
+    if cal.walk.manoeuvre_w is not None:
+        a, b = cal.walk.manoeuvre_w
+        update["manoeuvre_w"] = (hold + standing + k * (a - hold), b)
+    walk = cal.walk.model_copy(update=update)
     return cal.model_copy(update={
         "walk": walk, "pick": _act(cal.pick, hold, k, standing),
         "place": _act(cal.place, hold, k, standing), "dock": _act(cal.dock, hold, k, standing)})
@@ -394,14 +398,18 @@ def _override(spec: RobotSpec, figures: RobotFigures) -> None:
         figures.sources["dock time"] = "override"
     walk: dict[str, Any] = {}
     p0, p1, p2 = cal.walk.power_w
-    if o.power.walking is not None:
-        p0, p1 = hold + o.power.walking, 0.0
+    manoeuvre = cal.walk.manoeuvre_w
+    if o.power.walking is not None:  # the datasheet's power over the whole walk, as nominal
+        p0, p1, manoeuvre = hold + o.power.walking, 0.0, None
         figures.sources["walk power"] = "override"
     if o.power.per_kg_carried is not None:
         p2 = o.power.per_kg_carried
+        if manoeuvre is not None:
+            manoeuvre = (manoeuvre[0], p2)
         figures.sources["power per kg carried"] = "override"
-    if (p0, p1, p2) != cal.walk.power_w:
+    if (p0, p1, p2) != cal.walk.power_w or manoeuvre != cal.walk.manoeuvre_w:
         walk["power_w"] = (p0, p1, p2)
+        walk["manoeuvre_w"] = manoeuvre
     if o.walk_cv is not None:
         walk.update(duration_cv=o.walk_cv, energy_cv=o.walk_cv)
         figures.sources["spread"] = "override"
@@ -454,7 +462,9 @@ def table(spec: RobotSpec, figures: RobotFigures) -> list[tuple[str, str, str, s
         ("walk speed", f"{spec.speed_empty:g} / {spec.speed_loaded:g} m/s"
          + ("" if figures.file is None else f" x {ratio:.2f}"),
          f"{spec.speed_empty:g} / {spec.speed_loaded:g} m/s", speed_src),
-        ("walk power, empty", f"{w.power_w[0] + w.power_w[1] * v + extra:.0f} W at {v:.2g} m/s",
+        ("walk power, empty", f"{w.power(v, 0.0) + extra:.0f} W at {v:.2g} m/s"
+         + ("" if w.manoeuvre_w is None
+            else f", {w.manoeuvre(v, 0.0) + extra:.0f} W setting off and turning"),
          f"{p.standing + p.walking + p.constant:.0f} W", src["walk power"]),
         ("power per kg carried", f"{w.power_w[2]:.3g} W/kg", f"{p.per_kg_carried:g} W/kg",
          src["power per kg carried"]),

@@ -80,7 +80,8 @@ class WalkFit(_Model):
     """Walking: duration = overhead + bends x bend_s + turns x turn_s_per_rad + distance /
     (nominal speed x speed_ratio(payload)); turns are on the spot at the start, at each bend
     sharper than ``BEND`` (where the walk stops and starts a new straight leg) and at the
-    end."""
+    end. Energy: the cruising power over the metres, the manoeuvre power over the rest (the
+    overhead, turns and bends), where a manoeuvre power is fitted."""
 
     speed_ratio: tuple[float, float] = Field((1.0, 0.0), description="a + b * payload_kg")
     overhead_s: float = Field(0.0, ge=0, description="start and stop per straight leg")
@@ -88,8 +89,12 @@ class WalkFit(_Model):
     bend_s: float | None = Field(None, ge=0, description="stop and start at a bend, beyond its "
                                  "turning (none fitted: a leg's overhead)")
     power_w: tuple[float, float, float] = Field(
-        (0.0, 0.0, 0.0), description="electrical power = p0 + p1 * speed + p2 * payload_kg"
+        (0.0, 0.0, 0.0), description="electrical power cruising = p0 + p1 * speed + p2 * "
+        "payload_kg (W; with no manoeuvre_w, over the whole walk)"
     )
+    manoeuvre_w: tuple[float, float] | None = Field(
+        None, description="electrical power while setting off, stopping, turning and at bends "
+        "= a + b * payload_kg (W); none: power_w over the whole walk")
     duration_cv: float = Field(0.0, ge=0)
     energy_cv: float = Field(0.0, ge=0)
 
@@ -98,8 +103,19 @@ class WalkFit(_Model):
         return max(self.speed_ratio[0] + self.speed_ratio[1] * payload, 0.05)
 
     def power(self, speed: float, payload: float) -> float:
-        """Electrical power (W) walking at ``speed`` m/s with ``payload`` kg."""
-        return self.power_w[0] + self.power_w[1] * speed + self.power_w[2] * payload
+        """Electrical power (W) cruising at ``speed`` m/s with ``payload`` kg: never below the
+        manoeuvre power (a fit's line is not carried below what standing and turning draw)."""
+        walking = self.power_w[0] + self.power_w[1] * speed + self.power_w[2] * payload
+        if self.manoeuvre_w is None:
+            return walking
+        return max(walking, self.manoeuvre_w[0] + self.manoeuvre_w[1] * payload)
+
+    def manoeuvre(self, speed: float, payload: float) -> float:
+        """Electrical power (W) setting off, stopping and turning with ``payload`` kg on a walk
+        cruising at ``speed`` (the cruising power where no manoeuvre power is fitted)."""
+        if self.manoeuvre_w is None:
+            return self.power(speed, payload)
+        return self.manoeuvre_w[0] + self.manoeuvre_w[1] * payload
 
 
 class ActFit(_Model):
@@ -321,6 +337,13 @@ class Surrogate:
         if w.turn_s_per_rad and task.start_heading_deg is not None and task.path is not None:
             duration += w.turn_s_per_rad * walk_turns(task)
         power = w.power(v, m)
+        if w.manoeuvre_w is not None:  # cruising at its power, the rest at the manoeuvre's
+            cruising = task.distance / v
+            energy = power * cruising
+            if task.narrow_m and v > slow:
+                cruising += task.narrow_m * (1.0 / slow - 1.0 / v)
+                energy += task.narrow_m * (w.power(slow, m) / slow - power / v)
+            power = (energy + w.manoeuvre(v, m) * (duration - cruising)) / duration
         self._walks[key] = (task.path, duration, power)
         return duration, power
 

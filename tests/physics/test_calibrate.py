@@ -18,11 +18,14 @@ def test_fit_recovers_synthetic_parameters(spec: RobotSpec) -> None:
         for m in (0.0, 7.5, 15.0):
             for f in (0.8, 1.0):
                 v = spec.speed(m) * f * (0.95 - 0.002 * m)
-                dur = 3.0 + d / v
-                power = 200.0 + 150.0 * v + 5.0 * m
+                turn = rng.uniform(1.5, 4.5)  # rad turned on the spot at the two ends
+                manoeuvre = 3.0 + 2.0 * turn  # s setting off, stopping and turning
+                cruising = 200.0 + 150.0 * v + 5.0 * m  # W
+                standing = 120.0 + 4.0 * m  # W while setting off, stopping and turning
                 runs.walk.append({"distance": d, "payload": m, "factor": f,
-                                  "speed": spec.speed(m) * f, "cruise": v, "duration": dur,
-                                  "energy": power * dur, "ok": 1.0})
+                                  "speed": spec.speed(m) * f, "cruise": v, "turn": turn,
+                                  "duration": manoeuvre + d / v,
+                                  "energy": cruising * d / v + standing * manoeuvre, "ok": 1.0})
     for m in (0.5, 7.5, 15.0):
         for table, (a, b) in ((runs.pick, (6.0, 0.1)), (runs.place, (4.0, 0.05)),
                               (runs.dock, (3.0, 0.0))):
@@ -32,7 +35,11 @@ def test_fit_recovers_synthetic_parameters(spec: RobotSpec) -> None:
     assert cal.source == "physics"
     assert np.allclose(cal.walk.speed_ratio, (0.95, -0.002), atol=1e-6)
     assert abs(cal.walk.overhead_s - 3.0) < 1e-6
+    assert abs(cal.walk.turn_s_per_rad - 2.0) < 1e-6
     assert np.allclose(cal.walk.power_w, (200.0, 150.0, 5.0), atol=1e-6)
+    assert cal.walk.manoeuvre_w is not None
+    assert np.allclose(cal.walk.manoeuvre_w, (120.0, 4.0), atol=1e-6)
+    assert errors["walk"]["energy_cv"] < 1e-9
     assert abs(cal.pick.duration_s[1] - 0.1) < 0.01
     assert cal.pick.success == 1.0
 
