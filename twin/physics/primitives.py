@@ -57,6 +57,8 @@ MIN_PACE = 0.15  # m/s: a walk sets off at this pace and stops where braking fal
 RISE_TIME = 1.6  # s to stand up straight from a crouch (faster tips the body forward)
 LOWER_TIME = 0.8  # s the hands take from a reach's end down to where the empty arms hang
 PACE_DELAY = 1.5  # s after reaching speed before the pace loop acts (the body catches up)
+OFF_CORNER = 0.25  # m off a corner past which the next leg starts at the corner, not the robot
+SIDE_GAIN = 1.0  # 1/s: m/s of side step per m off its line in a one-robot stretch
 LOOKAHEAD = 0.6  # m ahead on the leg a walk steers for to come back onto it
 GIVE_UP = 90.0  # s a walk stays stopped for traffic before it counts a deadlock and yields
 FACE_OFF = 10.0  # s ... when it and an oncoming robot stop for each other (one of them yields)
@@ -270,7 +272,7 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
     x, y, _ = robot.pose()
     corners = path_corners(path, (x, y))
     if floor is not None:
-        corners = floor.clear_corners(corners, carry is not None)
+        corners = floor.clear_corners(corners)
         floor.start(robot.name, np.asarray(corners))
     waited = stalled = 0.0
     held = False
@@ -288,10 +290,16 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
         if length < 0.05:
             continue
         unit = line / length
+        start = np.asarray(corners[k_end - 1], dtype=float)
+        if np.hypot(*(origin - start)) > OFF_CORNER:  # it ended the last leg aside (waiting)
+            line = end - start  # the leg is the path's: it comes back onto it as it walks
+            unit = line / max(float(np.hypot(*line)), 1e-9)
         t += yield from _turn(world, robot, math.atan2(unit[1], unit[0]))
         t += yield from _settle(robot, dt, 1.5)  # set off from standing, not mid-turn
         x, y, _ = robot.pose()  # the leg as it now lies: turning on the spot moves a little
         origin = np.array([x, y])
+        if np.hypot(*(origin - start)) > OFF_CORNER:
+            origin = start
         line = end - origin
         length = float(np.hypot(*line))
         unit = line / max(length, 1e-9)
@@ -350,7 +358,9 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
             # place aside turned it; setting off still turned, it walked on across its line,
             # into a narrow mouth's wall)
             err = wrap_angle(heading - yaw)
-            if v_ref != 0.0:
+            if v_ref != 0.0 and floor is not None and way.narrow:
+                side = float(np.clip(-SIDE_GAIN * across, -FINE_SPEED, FINE_SPEED))
+            elif v_ref != 0.0:
                 err -= float(np.clip(across / LOOKAHEAD, -0.4, 0.4))
             lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
             pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)

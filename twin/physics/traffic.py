@@ -69,6 +69,7 @@ class Way:
     speed: float = math.inf  # m/s at most
     offset: float = 0.0  # m to walk to the left (+) or right (-) of its leg
     hold: bool = False  # its destination is taken: it stops here, at a holding point
+    narrow: bool = False  # in a one-robot stretch: held to its line by side steps, not steering
 
 
 @dataclass
@@ -233,7 +234,7 @@ class SharedFloor:
         x, y = now[name][:2]
         way = Way()
         self.facing.pop(name, None)
-        for_spot = False
+        for_spot = aligning = False
         walker = self.walkers.get(name)
         # 1. narrow stretches: claim before the mouth, release behind
         if walker is not None and walker.stretches:
@@ -258,16 +259,17 @@ class SharedFloor:
                     walker.claimed[cell] = out + self.gap / 2 + BODY / 2
                 walker.next_stretch += 1
             off = float(unit[0] * (y - leg_end[1]) - unit[1] * (x - leg_end[0]))
-            if any(st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]
-                   for st in walker.stretches):
+            near = next((st for st in walker.stretches
+                         if st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]), None)
+            if near is not None:
                 way.speed = min(way.speed, self.narrow_speed)  # a hand's width from the walls
-                if way.offset == 0.0:  # (not waiting aside): the middle, off the walls
-                    way.offset = off + self._off_the_walls(x, y, unit)
+                if way.offset == 0.0 and s >= near.s_in:  # inside, not waiting aside: the
+                    way.offset = off + self._off_the_walls(x, y, unit)  # middle, off the walls
+                    way.narrow = True  # (up to the mouth: its leg, which runs in on the axis)
             entering = next((st for st in walker.stretches
                              if st.cells[0] in walker.claimed and st.s_in - 3.0 < s < st.s_in),
                             None)
-            if entering is not None and abs(off - way.offset) > 0.12:
-                way.speed = 0.0  # back onto its line before a narrow mouth
+            aligning = entering is not None and abs(off - way.offset) > 0.12
         # 2. other robots in the corridor ahead
         ux, uy = float(unit[0]), float(unit[1])
         self.legs[name] = (ux, uy)
@@ -345,6 +347,8 @@ class SharedFloor:
             self.waiting[name] = "spot" if for_spot else "traffic"
         elif way.speed > 2 * STOPPED:
             self.waiting.pop(name, None)
+        if aligning:  # back onto its line before a narrow mouth (a step aside, no one's wait)
+            way.speed = 0.0
         return way
 
     def _off_the_walls(self, x: float, y: float, unit: np.ndarray) -> float:
@@ -374,16 +378,19 @@ class SharedFloor:
             return (left - right) / 2
         return max(KEEP_OFF - right, 0.0) - max(KEEP_OFF - left, 0.0)
 
-    def clear_corners(self, corners: list[np.ndarray], loaded: bool) -> list[np.ndarray]:
+    def clear_corners(self, corners: list[np.ndarray]) -> list[np.ndarray]:
         """The corners of a walk moved off the scenery, so that turning on the spot there the
         robot (and a tote it holds) sweeps clear of it: each inner corner is pushed away from
-        the nearest scenery sensed by rays all round, up to ``TURN_CLEAR`` (or less with the
-        hands empty), as long as the legs to its neighbours stay half a body clear. The walkway
-        graph puts corners at the layout's clearance, half a body, from obstacles' corners: a
-        loaded robot turning at a one-robot passage's mouth put its tote against the wall."""
+        the nearest scenery sensed by rays all round, up to ``TURN_CLEAR``, as long as the legs
+        to its neighbours stay half a body clear. The walkway graph puts corners at the
+        layout's clearance, half a body, from obstacles' corners: a loaded robot turning at a
+        one-robot passage's mouth put its tote against the wall; an empty one swung a hand
+        into it, or walked the diagonal between the two mouths' corners and brushed both walls
+        (30-minute trace of 1 December, evening): the room wanted is a body and a tote's
+        reach, loaded or not (a turning robot's arms swing about as far)."""
         if len(corners) < 3:
             return corners
-        want = BODY / 2 + (TOTE_REACH if loaded else 0.1)
+        want = BODY / 2 + TOTE_REACH
         out = [np.asarray(p, dtype=float) for p in corners]
         angles = np.linspace(0.0, 2 * math.pi, 16, endpoint=False)
         dirs = np.stack([np.cos(angles), np.sin(angles)], axis=1)
