@@ -191,3 +191,26 @@ def test_a_walk_turns_clear_of_a_wall_corner() -> None:
         assert moved[1][0] < -0.35 and moved[1][1] < -0.35
     finally:
         pb.disconnect(client)
+
+
+def test_a_robot_steps_onto_a_work_pose_only_when_its_way_there_is_clear() -> None:
+    """The robot handed a work pose (at 0, 0) from its holding place (1, 1.5) waits while the
+    robot leaving stands within a body and a little of its way there, not only within
+    SPOT_CLEAR of the pose; a robot at work on a pose of its own beside that way does not
+    hold it up (a row of poses is worked side by side)."""
+    floor = _floor()
+    where = {"coming": (1.0, 1.5, 0.0, 0.0)}
+    floor.snapshot = lambda t: where  # type: ignore[method-assign]
+    assert floor.clear_to_enter("coming", 0.0, 0.0, 1.0)
+    where["leaving"] = (0.2, 1.0, 0.0, 0.0)  # 1.02 m from the pose, 0.49 m from the way
+    assert not floor.clear_to_enter("coming", 0.0, 0.0, 2.0)
+    where["leaving"] = (-0.6, 1.6, 0.0, 0.0)  # 1.7 m from the pose, 1.25 m from the way
+    assert floor.clear_to_enter("coming", 0.0, 0.0, 3.0)
+    where["leaving"] = (0.4, 0.4, 0.0, 0.0)  # off the way but on the pose's doorstep
+    assert not floor.clear_to_enter("coming", 0.0, 0.0, 4.0)
+    del where["leaving"]
+    where["neighbour"] = (1.0, 0.3, 0.0, 0.0)  # 0.67 m from the way, at work on its own pose
+    floor.claim("neighbour", (1.0, 0.3, 90.0))
+    assert floor.clear_to_enter("coming", 0.0, 0.0, 5.0)
+    floor.release("neighbour")  # done there and standing: in the way now
+    assert not floor.clear_to_enter("coming", 0.0, 0.0, 6.0)

@@ -59,6 +59,10 @@ KEEP_OFF = 0.55  # m from pelvis to a wall that a robot keeps in a narrow stretc
 # and a hand's width, more than half the 1 m passage (so there it walks the middle)
 LOOK_AHEAD = 0.6  # m ahead of the robot that its wall sensing also looks across
 WALL_SENSE = 0.9  # m above the floor: the rays across (arms and tote height)
+MOUTH_AHEAD = 3.0  # m before a one-robot stretch from which a walk steers onto its middle
+MOUTH_STOP = 1.0  # m before it, a walk still ON_AXIS off that line stops and side-steps onto it
+ON_AXIS = 0.12  # m
+WAY_IN_CLEAR = BODY + 0.1  # m a robot not at work keeps from the way onto a work pose
 TURN_CLEAR = 0.6  # m at most a walk's corner is moved off the scenery (``clear_corners``)
 
 
@@ -81,6 +85,7 @@ class Stretch:
     s_out: list[float]  # per cell
     heading: list[tuple[float, float]]  # per cell: the path's direction through it
     single: bool = False  # some cell holds one robot abreast: walked at ``narrow_speed``
+    axis: tuple[float, float] | None = None  # a point on its middle inside the mouth (rays)
 
 
 @dataclass
@@ -259,17 +264,20 @@ class SharedFloor:
                     walker.claimed[cell] = out + self.gap / 2 + BODY / 2
                 walker.next_stretch += 1
             off = float(unit[0] * (y - leg_end[1]) - unit[1] * (x - leg_end[0]))
-            near = next((st for st in walker.stretches
-                         if st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]), None)
-            if near is not None:
+            if any(st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]
+                   for st in walker.stretches):
                 way.speed = min(way.speed, self.narrow_speed)  # a hand's width from the walls
-                if way.offset == 0.0 and s >= near.s_in:  # inside, not waiting aside: the
-                    way.offset = off + self._off_the_walls(x, y, unit)  # middle, off the walls
-                    way.narrow = True  # (up to the mouth: its leg, which runs in on the axis)
-            entering = next((st for st in walker.stretches
-                             if st.cells[0] in walker.claimed and st.s_in - 3.0 < s < st.s_in),
-                            None)
-            aligning = entering is not None and abs(off - way.offset) > 0.12
+            near = next((st for st in walker.stretches
+                         if st.single and st.s_in - MOUTH_AHEAD < s < st.s_out[-1]), None)
+            if near is not None and way.offset == 0.0:  # (not waiting aside)
+                if s >= near.s_in:  # inside: the middle, off the walls, by side steps
+                    way.offset = off + self._off_the_walls(x, y, unit)
+                    way.narrow = True
+                else:  # on the way in: onto the line through the mouth's middle
+                    way.offset = self._onto_axis(walker, near, unit, leg_end)
+            aligning = any(st.single and st.cells[0] in walker.claimed
+                           and st.s_in - MOUTH_STOP < s < st.s_in for st in walker.stretches
+                           ) and abs(off - way.offset) > ON_AXIS
         # 2. other robots in the corridor ahead
         ux, uy = float(unit[0]), float(unit[1])
         self.legs[name] = (ux, uy)
@@ -350,6 +358,24 @@ class SharedFloor:
         if aligning:  # back onto its line before a narrow mouth (a step aside, no one's wait)
             way.speed = 0.0
         return way
+
+    def _onto_axis(self, walker: Walker, st: Stretch, unit: np.ndarray, leg_end: np.ndarray
+                   ) -> float:
+        """Where, left (+) or right (-) of the leg ending at ``leg_end``, the line through
+        the middle of the stretch's mouth lies: a walk comes in along it. The path need not:
+        the graph's corners are its obstacles' corners, a walk's corners where it turns, and
+        a leg that ran into a 1 m passage 0.34 m off its middle put a hand on the wall's corner
+        (trace of af2c2ec's successor, 1 December). The middle is found once a walk, by rays
+        across the path 0.4 m inside the mouth."""
+        if st.axis is None:
+            s_at = st.s_in + 0.4
+            px = float(np.interp(s_at, walker.arc, walker.path[:, 0]))
+            py = float(np.interp(s_at, walker.arc, walker.path[:, 1]))
+            along = np.array(st.heading[0], dtype=float)
+            shift = self._off_the_walls(px, py, along)
+            st.axis = (px - along[1] * shift, py + along[0] * shift)
+        ax, ay = st.axis
+        return float(unit[0] * (ay - leg_end[1]) - unit[1] * (ax - leg_end[0]))
 
     def _off_the_walls(self, x: float, y: float, unit: np.ndarray) -> float:
         """How far to move left (+) or right (-) of (x, y) to keep ``KEEP_OFF`` from the scenery
@@ -552,7 +578,28 @@ class SharedFloor:
         return max(room, 0.0)
 
     def clear_to_enter(self, name: str, x: float, y: float, t: float) -> bool:
-        """No other robot stands within ``SPOT_CLEAR`` of the work pose (x, y)."""
+        """No other robot stands within ``SPOT_CLEAR`` of the work pose (x, y), nor, unless it
+        works on a pose of its own, within ``WAY_IN_CLEAR`` of the straight way there from
+        ``name``. (The robot done at a one-pose cell backed off 0.9 m and stopped on its way
+        out, while the one handed the pose stepped in from its holding place 0.7 m past it:
+        a hand caught it and both fell; 30-minute trace of af2c2ec, 1 December.)"""
         now = self.snapshot(t)
-        return all(math.hypot(ox - x, oy - y) >= SPOT_CLEAR
-                   for other, (ox, oy, *_rest) in now.items() if other != name)
+        me = now.get(name)
+        for other, (ox, oy, *_rest) in now.items():
+            if other == name:
+                continue
+            if math.hypot(ox - x, oy - y) < SPOT_CLEAR:
+                return False
+            if me is not None and other not in self.poses and _to_segment(
+                    (ox, oy), (me[0], me[1]), (x, y)) < WAY_IN_CLEAR:
+                return False
+        return True
+
+
+def _to_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]
+                ) -> float:
+    """Distance from the point ``p`` to the segment a-b."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    n = dx * dx + dy * dy
+    k = 0.0 if n == 0.0 else min(max(((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / n, 0.0), 1.0)
+    return math.hypot(p[0] - a[0] - k * dx, p[1] - a[1] - k * dy)
