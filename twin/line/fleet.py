@@ -20,7 +20,7 @@ from twin.line.alarms import Alarm, BatteryAlarms
 from twin.line.clock import StateClock
 from twin.line.engine import PARKED, Proc, Step
 from twin.line.transport import Trip
-from twin.motion import MotionModel, MotionTask, Outcome
+from twin.motion import MotionModel, MotionTask, Outcome, Timed
 from twin.robot import RobotSpec
 
 if TYPE_CHECKING:
@@ -52,6 +52,11 @@ class Robot:
         planner = getattr(motion, "planner", None)
         self.plan: Callable[[Robot, MotionTask], Outcome] | None = (
             planner(self) if planner is not None else getattr(motion, "plan", None))
+        # its figures as a plain tuple, where the model can say them (``Surrogate.timer``): what
+        # a trip's common path reads (``run``)
+        timer = getattr(motion, "timer", None)
+        self.timed: Callable[[MotionTask], Timed] | None = (
+            timer(self) if timer is not None else None)
         self.location = home
         self.heading = factory.line.layout.locations[home].heading  # deg, where it faces
         self.capacity = spec.battery
@@ -89,8 +94,9 @@ class Robot:
         self.idle_since = factory.env.now  # when it last joined the dispatcher's idle list
         self.resume: str | None = None  # the state a body stopped for traffic walks on in
         self.handed: WorkSpot | None = None  # a spot handed to its body, waiting for it to clear
-        # a walk planned and booked when the robot decided on a trip (see set_off)
-        self.walked: tuple[MotionTask, Outcome, list[Any]] | None = None
+        # a walk planned and booked when the robot decided on a trip (see set_off): the task,
+        # its duration and energy, and the holds on its way
+        self.walked: tuple[MotionTask, float, float, list[Any]] | None = None
         self.reset_counts()
 
     def reset_counts(self) -> None:
@@ -185,24 +191,25 @@ class Robot:
         between them: the robot walks on in the state it decided in). With holds on the way,
         the robot wakes after the delay and walks them (``walk`` with ``booked``)."""
         f = self.factory
-        if target == self.location or self.plan is None:
+        timed = self.timed
+        if target == self.location or timed is None:
             return delay
         hit = f.dispatcher.walks.get((self.location, target, 0.0, self.heading))
         pid, path, task, narrow = (hit if hit is not None else  # (walk_task's cache)
                                    f.dispatcher.walk_task(self.location, target, 0.0,
                                                           self.heading))
-        outcome = self.plan(self, task)
+        duration, joules, _, _ = timed(task)
         traffic = f.traffic
-        holds = (traffic.book(pid, path, self.env._now + delay, outcome.duration)
+        holds = (traffic.book(pid, path, self.env._now + delay, duration)
                  if narrow and traffic is not None else [])
-        self.walked = (task, outcome, holds)
+        self.walked = (task, duration, joules, holds)
         if holds:
             return delay
         if f.log.enabled:  # the walk's rows, written at its start (the log stays in order)
             logged = self.env.timeout(delay)
             logged.callbacks.append(  # type: ignore[union-attr]
-                lambda _: self.log_walk(WALKING_EMPTY, pid, task, outcome.duration))
-        return delay + outcome.duration
+                lambda _: self.log_walk(WALKING_EMPTY, pid, task, duration))
+        return delay + duration
 
     def log_walk(self, state: str, pid: int, task: MotionTask, duration: float) -> None:
         """The rows of a walk set off by ``set_off``: its travel and the state it walks in."""
@@ -334,12 +341,13 @@ class Robot:
         (or stand idle until one is handed over) and carry it out: walk to the pick, pick,
         carry, place.
 
-        A trip's common path (a clear way, a free spot, a motion model that plans at once: the
-        surrogate's ``plan``) is written out here instead of going through ``walk``, ``do``,
-        ``set`` and ``pay``, whose calls were most of a large plant's run (about 230 Python
-        calls a trip); it makes the same events, states and figures as they do, bit for bit
+        A trip's common path (a clear way, a free spot, a motion model that plans at once and
+        whose robots never fall: the surrogate's ``timer``, its plan as plain figures) is
+        written out here instead of going through ``walk``, ``do``, ``set`` and ``pay``, whose
+        calls were most of a large plant's run (about 230 Python calls a trip); it makes the
+        same events, states and figures as they do, bit for bit
         (``benchmarks/same_results.py``). The rest goes through them: holds on the way, queues
-        at spots, falls and failures, charging, and physics (no ``plan``).
+        at spots, falls and failures, charging, and physics (no ``timer``).
         """
         f = self.factory
         env = f.env
@@ -351,7 +359,7 @@ class Robot:
         clock = self.clock
         acc = clock.acc
         rid = self.id
-        plan = self.plan
+        timed = self.timed
         walks = dispatcher.walks
         failing = self.ttf is not None
         datasheet = self.datasheet
@@ -409,21 +417,21 @@ class Robot:
             walked = self.walked
             if walked is not None:  # the walk set_off planned is over, or has holds to walk
                 self.walked = None
-                task, outcome, holds = walked
+                task, duration, joules, holds = walked
                 if holds:
-                    yield from self.walk(WALKING_EMPTY, task.target, 0.0, booked=(outcome, holds))
+                    yield from self.walk(WALKING_EMPTY, task.target, 0.0,
+                                         booked=(Outcome(duration, joules), holds))
                 else:  # pay, written out
                     if datasheet is None:
-                        joules = outcome.energy_j
                         self.energy -= joules
                         self.used_j += joules
                     else:
-                        self.draw(self.drain_w * outcome.duration)
+                        self.draw(self.drain_w * duration)
                     self.distance += task.distance
                     self.location = task.target
                     self.heading = task.heading_deg
-                    if outcome.fell or failing:
-                        yield from self.suffer(outcome)
+                    if failing:
+                        yield from self.suffer(Outcome(duration, joules))
             elif self.location != leg.src_loc:
                 yield from self.walk(WALKING_EMPTY, leg.src_loc, 0.0)
             # ---- the pick
@@ -433,8 +441,9 @@ class Robot:
             wake = spot.take(False)  # a free spot is taken at once
             if wake is not None:
                 yield from self.queue_for(leg.src_loc, wake, PICKING, payload)
-            if plan is None:
+            if timed is None:
                 outcome = yield from self.do(PICKING, pick)
+                ok = outcome.ok
             else:  # do, written out: set, plan, wait, pay
                 where = pick.target
                 if clock.state in _STANDING:
@@ -450,19 +459,18 @@ class Robot:
                     if logging:
                         log.add(now, rid, "robot", PICKING, -1, self.energy / self.capacity,
                                 where)
-                outcome = plan(self, pick)
-                if outcome.duration > 0.0:
-                    yield outcome.duration
+                duration, joules, ok, _ = timed(pick)
+                if duration > 0.0:
+                    yield duration
                 if datasheet is None:
-                    joules = outcome.energy_j
                     self.energy -= joules
                     self.used_j += joules
                 else:
-                    self.draw(self.drain_w * outcome.duration)
-                if outcome.fell or failing:
-                    yield from self.suffer(outcome)
+                    self.draw(self.drain_w * duration)
+                if failing:
+                    yield from self.suffer(Outcome(duration, joules))
             spot.leave()
-            if not outcome.ok:
+            if not ok:
                 self.failed_tasks += 1
                 log.add(env.now, rid, "robot", "task_failed", units, payload)
                 leg.failed(trip)
@@ -471,23 +479,22 @@ class Robot:
             # ---- the carry
             target = leg.dst_loc
             origin = self.location
-            if plan is None or traffic is None or target == origin:
+            if timed is None or traffic is None or target == origin:
                 yield from self.walk(CARRYING, target, payload, units)
             else:  # walk, written out
                 heading = self.heading
                 hit = walks.get((origin, target, payload, heading))
                 pid, path, task, narrow = (hit if hit is not None else
                                            dispatcher.walk_task(origin, target, payload, heading))
-                outcome = plan(self, task)
+                duration, joules, _, _ = timed(task)
                 now = env._now
-                stops = traffic.book(pid, path, now, outcome.duration) if narrow else None
+                stops = traffic.book(pid, path, now, duration) if narrow else None
                 if stops:
                     yield from self.walk(CARRYING, target, payload, units,
-                                         booked=(outcome, stops))
+                                         booked=(Outcome(duration, joules), stops))
                 else:  # the way is clear
                     if logging:
-                        log.add_travel(now, rid, CARRYING, origin, target, pid, outcome.duration,
-                                       units)
+                        log.add_travel(now, rid, CARRYING, origin, target, pid, duration, units)
                     if logging or clock.state != CARRYING or clock.since != now:
                         if clock.state in _STANDING:
                             self.set(CARRYING, where=target)
@@ -501,26 +508,26 @@ class Robot:
                             if logging:
                                 log.add(now, rid, "robot", CARRYING, -1,
                                         self.energy / self.capacity, target)
-                    yield max(now + outcome.duration - now, 0.0)
+                    yield max(now + duration - now, 0.0)
                     if datasheet is None:  # pay, written out
-                        joules = outcome.energy_j
                         self.energy -= joules
                         self.used_j += joules
                     else:
-                        self.draw(self.drain_w * outcome.duration)
+                        self.draw(self.drain_w * duration)
                     self.distance += task.distance
                     self.location = target
                     self.heading = task.heading_deg
-                    if outcome.fell or failing:
-                        yield from self.suffer(outcome)
+                    if failing:
+                        yield from self.suffer(Outcome(duration, joules))
             # ---- the place
             spot = leg.dst_spot
             for attempt in range(PLACE_TRIES):
                 wake = spot.take(True)
                 if wake is not None:
                     yield from self.queue_for(leg.dst_loc, wake, PLACING, payload)
-                if plan is None:
+                if timed is None:
                     outcome = yield from self.do(PLACING, place)
+                    ok, fell = outcome.ok, outcome.fell
                 else:  # do, written out (as for the pick)
                     where = place.target
                     if clock.state in _STANDING:
@@ -536,19 +543,19 @@ class Robot:
                         if logging:
                             log.add(now, rid, "robot", PLACING, -1, self.energy / self.capacity,
                                     where)
-                    outcome = plan(self, place)
-                    if outcome.duration > 0.0:
-                        yield outcome.duration
+                    duration, joules, ok, _ = timed(place)
+                    fell = False
+                    if duration > 0.0:
+                        yield duration
                     if datasheet is None:
-                        joules = outcome.energy_j
                         self.energy -= joules
                         self.used_j += joules
                     else:
-                        self.draw(self.drain_w * outcome.duration)
-                    if outcome.fell or failing:
-                        yield from self.suffer(outcome)
+                        self.draw(self.drain_w * duration)
+                    if failing:
+                        yield from self.suffer(Outcome(duration, joules))
                 spot.leave()
-                if outcome.ok or outcome.fell or attempt + 1 == PLACE_TRIES:
+                if ok or fell or attempt + 1 == PLACE_TRIES:
                     break
                 # (a body that could not reach its work pose: the tote is still in its hands)
                 self.failed_tasks += 1
