@@ -125,13 +125,15 @@ class Outbox:
 
     def remove(self, dst: str, n: int) -> list[int]:
         lane = self.lanes[dst]
-        parts = [lane.popleft() for _ in range(n)]
+        parts = []
+        for _ in range(n):  # (a loop, not a comprehension: that is a call in Python 3.11)
+            parts.append(lane.popleft())
         self.count -= n
         if self.log.enabled:
             self.log.add(self.env.now, self.name, "buffer", "level", -1, self.count)
-        for _ in range(n):
-            if self.space_waiters:
-                self.space_waiters.popleft().succeed()
+        waiters = self.space_waiters
+        for _ in range(min(n, len(waiters))):  # room for n more
+            waiters.popleft().succeed()
         return parts
 
     def wait_space(self) -> simpy.Event:

@@ -564,7 +564,7 @@ class Robot:
             inbox.reserved -= units
             for part in parts:
                 inbox.put(part)
-            leg.succeeded()
+            leg.failed_in_a_row = 0  # (it succeeded)
             self.tasks += 1
 
     def arm(self, at: float, exact: bool) -> None:
@@ -607,7 +607,10 @@ class Robot:
         """Hand this idle robot ``trip``: it decides now and wakes when its decision latency
         is over (one event; ``run`` then goes on with the walk, see ``set_off``)."""
         self.set(WALKING_EMPTY)
-        self.woken(trip, self.set_off(trip.leg.src_loc, self.latency))
+        delay = self.set_off(trip.leg.src_loc, self.latency)
+        self.parked = False  # woken, written out
+        self.got = trip
+        self.env.wake(self.proc, delay)  # type: ignore[arg-type]
 
     def charge(self, target: float) -> Generator[Step, Any, None]:
         f = self.factory
@@ -713,18 +716,21 @@ class Dispatcher:
         return hit
 
     def submit(self, trip: Trip) -> None:
+        """Hand ``trip`` to an idle robot that may serve it, or queue it. Trips are submitted
+        on shift only (``HumanoidLeg.poke`` looks, and ``shift_started`` runs when one
+        starts)."""
         f = self.factory
         zone = trip.leg.zone
         own = self.idle.get(zone)
         anyone = self.idle.get(None) if zone else None
         if not anyone and not self.nearest:  # the common case: a zone's own robots
-            if own and f.calendar.is_on(f.env._now):
+            if own:
                 own.pop(0).dispatch(trip)  # idle longest: at the head of the list
             else:
                 self.pending.setdefault(zone, []).append(trip)
             return
         groups = [g for g in (own, anyone) if g]
-        if groups and f.calendar.is_on(f.env.now):
+        if groups:
             if self.nearest:
                 d = f.walkways.dist
                 src = trip.leg.src_loc

@@ -63,7 +63,8 @@ class WorkSpot:
         dt = now - self.since
         if dt:
             self.busy_area += self._busy * dt
-            self.queue_area += len(self.queue) * dt
+            if self.queue:  # (an empty queue adds 0)
+                self.queue_area += len(self.queue) * dt
             self.since = now
         self.visits += 1
         if self._busy < self.spots and not self.queue:
@@ -88,7 +89,8 @@ class WorkSpot:
         dt = now - self.since
         if dt:
             self.busy_area += self._busy * dt
-            self.queue_area += len(self.queue) * dt
+            if self.queue:  # (an empty queue adds 0)
+                self.queue_area += len(self.queue) * dt
             self.since = now
         if self.queue:
             _, _, wake = self.queue.pop(0)
