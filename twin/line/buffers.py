@@ -19,6 +19,9 @@ from twin.events import EventLog
 class Inbox:
     """A FIFO queue in front of a station (or the sink) with room for ``capacity`` units."""
 
+    __slots__ = ("env", "name", "capacity", "items", "reserved", "getters", "space_waiters",
+                 "watchers", "log")
+
     def __init__(self, env: simpy.Environment, name: str, capacity: int | None,
                  log: EventLog) -> None:
         self.env = env
@@ -74,6 +77,8 @@ class Inbox:
 class KitStock(Inbox):
     """One component's stock at an assembly station; each put wakes the station's servers."""
 
+    __slots__ = ("arrived")
+
     def __init__(self, env: simpy.Environment, name: str, capacity: int | None,
                  log: EventLog, arrived: Callable[[], None]) -> None:
         super().__init__(env, name, capacity, log)
@@ -88,6 +93,9 @@ class KitStock(Inbox):
 
 class Outbox:
     """Finished units waiting for transport, in lanes by destination, sharing one capacity."""
+
+    __slots__ = ("env", "name", "capacity", "lanes", "claimed", "count", "space_waiters",
+                 "watchers", "log")
 
     def __init__(self, env: simpy.Environment, name: str, capacity: float,
                  log: EventLog) -> None:

@@ -39,6 +39,16 @@ T = TypeVar("T")
 
 
 class Robot:
+    """A humanoid of the fleet: its battery, its state clock and its day (``run``); fields in
+    slots (``twin.line``)."""
+
+    __slots__ = ("factory", "env", "id", "zone", "spec", "motion", "rng", "plan", "timed",
+                 "location", "heading", "capacity", "energy", "idle_power", "standby_power",
+                 "latency", "datasheet", "clock", "ttf", "parked", "proc", "got", "low_at",
+                 "alarm", "alarms", "alarm_at", "alarm_exact", "idle_since", "resume", "handed",
+                 "walked", "used_j", "charges", "tasks", "distance", "falls", "failed_tasks",
+                 "depleted", "failures", "runtime", "charge_time", "drain_w", "ttr", "ttf_left")
+
     def __init__(self, factory: Factory, rid: str, spec: RobotSpec, motion: MotionModel,
                  home: str, soc: float, zone: str | None = None) -> None:
         self.factory = factory

@@ -26,6 +26,10 @@ class WorkSpot:
     waits on an event that the robot leaving a spot hands it (the spot passes directly).
     """
 
+    __slots__ = ("factory", "env", "name", "spots", "queue", "_arrivals", "_busy", "_clearing",
+                 "since", "busy_area", "queue_area", "clearing_area", "clearing_since",
+                 "queue_max", "visits", "waits", "wait_sum")
+
     def __init__(self, factory: Factory, name: str, spots: int) -> None:
         self.factory = factory
         self.env = factory.env

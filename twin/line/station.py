@@ -27,6 +27,11 @@ _OVERRIDDEN = frozenset(STATION_STATES)
 
 
 class Station:
+    __slots__ = ("factory", "id", "spec", "location", "inbox", "outbox", "needs", "kits",
+                 "_waiting_for_kits", "process", "pri", "setup", "quality", "ports", "servers",
+                 "produced", "good", "scrapped", "reworked", "failures", "ideal_time",
+                 "good_ideal_time", "ttf", "ttr")
+
     def __init__(self, factory: Factory, sid: str, spec: StationSpec) -> None:
         self.factory = factory
         self.id = sid
@@ -98,6 +103,8 @@ class Station:
 
 
 class Server:
+    __slots__ = ("station", "clock", "last_product", "ttf_left")
+
     def __init__(self, station: Station, index: int) -> None:
         self.station = station
         f = station.factory

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 class Sink(Inbox):
     """The end of the line: every unit put here is finished."""
 
+    __slots__ = ("factory", "location")
+
     def __init__(self, factory: Factory, name: str, spec: SinkSpec) -> None:
         super().__init__(factory.env, name, None, factory.log)
         self.factory = factory
@@ -40,6 +42,9 @@ class Sink(Inbox):
 
 class Source:
     """Where units enter: an outbox of arrivals, or a rack that never runs dry."""
+
+    __slots__ = ("factory", "name", "spec", "location", "rack", "outbox", "rng", "mix",
+                 "all_products", "ports")
 
     def __init__(self, factory: Factory, name: str, spec: SourceSpec) -> None:
         self.factory = factory
@@ -148,6 +153,8 @@ class Source:
 class StationPort:
     """The outbox side of a station, seen by a leg."""
 
+    __slots__ = ("outbox", "location", "available")
+
     def __init__(self, outbox: Outbox, location: str) -> None:
         self.outbox = outbox
         self.location = location
@@ -178,6 +185,10 @@ class Trip:
 
 
 class HumanoidLeg:
+    __slots__ = ("factory", "src", "dst", "spec", "port", "inbox", "src_loc", "dst_loc",
+                 "failed_in_a_row", "disabled", "zone", "src_spot", "dst_spot", "_payloads",
+                 "_acts", "_loads", "need", "full")
+
     def __init__(self, factory: Factory, src: str, dst: str, spec: Transport,
                  port: Source | StationPort, inbox: Inbox, src_loc: str, dst_loc: str) -> None:
         self.factory = factory
@@ -273,6 +284,8 @@ class HumanoidLeg:
 
 
 class ConveyorLeg:
+    __slots__ = ("factory", "src", "dst", "port", "inbox", "capacity", "on_belt", "time", "wake")
+
     def __init__(self, factory: Factory, src: str, dst: str, spec: Transport,
                  port: Source | StationPort, inbox: Inbox) -> None:
         self.factory = factory
