@@ -492,8 +492,9 @@ class Physics:
         """A place by ``target`` for ``rid`` to step off to: of the open holding places no
         other robot stands on or holds, the nearest to ``rid`` that keeps a body's width from
         the way in of the robot at ``away`` (to the nearest work pose), whose way there passes
-        clear of that robot too if one does; else the farthest from it."""
+        clear of that robot and of every other too if one does; else the farthest from it."""
         now = self.floor.snapshot(self.world.time)
+        robots = [shapely.Point(xy[:2]) for other, xy in now.items() if other != rid]
         taken = [xy[:2] for other, xy in now.items() if other != rid]
         taken += [(hx, hy) for other, (hx, hy, _k) in self.floor.holds.items() if other != rid]
         goal = min(self.spots[target], key=lambda p: math.hypot(p[0] - away[0], p[1] - away[1]))
@@ -504,10 +505,13 @@ class Physics:
         places = [p for rank in range(3) for p in self._holding_places(target, rank)[:sides]
                   if self._room(*p, taken)]
         clear = [p for p in places if way_in.distance(shapely.Point(p)) > BODY + 0.2]
-        # and its way there passes a body's width from the robot coming in
+        # and its way there passes a body's width from the robot coming in and every other
+        # robot (backing off the cell with a tote, a robot ran into one standing 1.3 m behind
+        # the pose, and both fell with a third: trace of 85673d9, 867 s)
         coming = shapely.Point(away)
         gone = [p for p in clear
-                if shapely.LineString([(x, y), p]).distance(coming) > BODY + 0.2]
+                if all(shapely.LineString([(x, y), p]).distance(o) > BODY + 0.2
+                       for o in (coming, *robots))]
         if gone or clear:
             return min(gone or clear, key=lambda p: math.hypot(p[0] - x, p[1] - y))
         if places:
