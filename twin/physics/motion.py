@@ -478,14 +478,16 @@ class Physics:
     def _clear_of(self, rid: str, x: float, y: float, way: shapely.LineString | None
                   ) -> tuple[float, float] | None:
         """The nearest place around (x, y) a robot can stand on, a body's width from every
-        other robot and from the path ``way``."""
+        other robot and from the path ``way``, ``OFF_THE_WAYS`` if any is."""
         now = self.floor.snapshot(self.world.time)
         taken = [xy[:2] for other, xy in now.items() if other != rid]
-        for px, py in _rings(x, y, 0.0, 4):
-            if self._room(px, py, taken) and (
-                    way is None or way.distance(shapely.Point(px, py)) > BODY + 0.3):
-                return px, py
-        return None
+        places = [(px, py) for px, py in _rings(x, y, 0.0, 4) if self._room(px, py, taken) and (
+            way is None or way.distance(shapely.Point(px, py)) > BODY + 0.3)]
+        # off the passages and the ways onto work poses where it can (sent aside 1.35 m
+        # behind the cell's pose, a robot stood where the one done there backed off, and
+        # was knocked down: trace of 9099868, 867 s)
+        return next((p for p in places if self._off_the_ways(*p)),
+                    places[0] if places else None)
 
     def _step_off(self, rid: str, target: str, away: tuple[float, float]
                   ) -> tuple[float, float]:
@@ -509,11 +511,16 @@ class Physics:
         # robot (backing off the cell with a tote, a robot ran into one standing 1.3 m behind
         # the pose, and both fell with a third: trace of 85673d9, 867 s)
         coming = shapely.Point(away)
-        gone = [p for p in clear
-                if all(shapely.LineString([(x, y), p]).distance(o) > BODY + 0.2
-                       for o in (coming, *robots))]
-        if gone or clear:
-            return min(gone or clear, key=lambda p: math.hypot(p[0] - x, p[1] - y))
+
+        def room(p: tuple[float, float]) -> float:  # the way's clearance from the robots
+            way = shapely.LineString([(x, y), p])
+            return min((way.distance(o) for o in (coming, *robots)), default=math.inf)
+
+        gone = [p for p in clear if room(p) > BODY + 0.2]
+        if gone:
+            return min(gone, key=lambda p: math.hypot(p[0] - x, p[1] - y))
+        if clear:  # none clear of every robot: the way that passes them widest
+            return max(clear, key=room)
         if places:
             return max(places, key=lambda p: math.hypot(p[0] - away[0], p[1] - away[1]))
         return self._holding(rid, target)
