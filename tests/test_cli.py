@@ -156,6 +156,18 @@ def test_bad_options_exit_2(args: list[str], words: str) -> None:
     assert "Traceback" not in out + err
 
 
+def test_calibrate_refit_refuses_seeds_and_a_missing_calibration(tmp_path: Path) -> None:
+    """--refit runs no physics: --seeds with it is refused, as is a file with nothing to refit;
+    neither writes anything."""
+    robot = str(Path(__file__).parents[1] / "assets" / "robots" / "walker_s2.yaml")
+    code, out, err = invoke("calibrate", robot, "--refit", "--seeds", "3",
+                            "--out", str(tmp_path / "c.json"))
+    assert code == 2 and "--seeds" in err and "Traceback" not in out + err
+    code, out, err = invoke("calibrate", robot, "--refit", "--out", str(tmp_path / "c.json"))
+    assert code == 2 and "no calibration to refit" in err and "Traceback" not in out + err
+    assert not any(tmp_path.iterdir())
+
+
 def test_missing_file_exits_2() -> None:
     code, _, err = invoke("check", str(DATA / "no_such_line.yaml"))
     assert code == 2 and "no such file" in err

@@ -453,6 +453,9 @@ def refit(robot_yaml: str | Path, out_path: str | Path | None = None,
     ``ValueError`` if the file holds no runs or was measured on another body."""
     spec = load_robot(robot_yaml)
     out = Path(out_path) if out_path is not None else calibration_path(spec.name)
+    if not out.is_file():
+        raise ValueError(f"{out}: no calibration to refit; calibrate the robot with physics "
+                         f"first (twin calibrate {robot_yaml})")
     old = Calibration.model_validate(json.loads(out.read_text(encoding="utf-8")))
     rows = old.provenance.get("runs")
     if not rows:

@@ -315,7 +315,8 @@ def calibrate(
     robot: Annotated[Path, typer.Argument(help="robot YAML, e.g. assets/robots/walker_s2.yaml")],
     out_file: Annotated[Path | None, typer.Option("--out", help="calibration JSON to write")]
     = None,
-    seeds: Annotated[int, typer.Option(help="physics seeds per grid point")] = 2,
+    seeds: Annotated[int | None, typer.Option(
+        help="physics seeds per grid point [default: 2]")] = None,
     refit: Annotated[bool, typer.Option(
         "--refit", help="fit the physics runs the calibration recorded again, without physics "
         "(after the surrogate's forms change)")] = False,
@@ -328,23 +329,26 @@ def calibrate(
         load_robot(str(robot))
     except ConfigError as exc:
         fail(str(exc))
-    if seeds < 1:
+    if seeds is not None and seeds < 1:
         fail(f"--seeds must be at least 1, got {seeds}")
     say = lambda msg: err.print(msg, highlight=False)  # noqa: E731
     if refit:
+        if seeds is not None:
+            fail("--seeds runs physics: --refit fits the runs already recorded (drop one)")
         from twin.calibrate import refit as fit_again
 
         try:
             result = fit_again(robot, out_file, progress=say)
-        except (OSError, ValueError) as exc:
-            fail(f"{exc}")
+        except (OSError, ValueError, RuntimeError) as exc:  # (too few walks recorded)
+            fail(str(exc))
     else:
         try:
             from twin.calibrate import calibrate as fit
         except ImportError as exc:  # pragma: no cover
             fail(f"calibration needs the physics extra (pybullet): {exc}")
             return
-        result = fit(robot, out_file, seeds=tuple(range(seeds)), progress=say)
+        result = fit(robot, out_file, seeds=tuple(range(2 if seeds is None else seeds)),
+                     progress=say)
     target = out_file or calibration_path(result.robot)
     out.print(f"[green]calibrated[/] {result.robot} -> {target}")
     out.print(json.dumps(result.provenance.get("fit_error", {}), indent=1))

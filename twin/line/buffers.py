@@ -77,7 +77,7 @@ class Inbox:
 class KitStock(Inbox):
     """One component's stock at an assembly station; each put wakes the station's servers."""
 
-    __slots__ = ("arrived")
+    __slots__ = ("arrived",)
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int | None,
                  log: EventLog, arrived: Callable[[], None]) -> None:

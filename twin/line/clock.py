@@ -78,18 +78,7 @@ class StateClock:
 
     def set(self, now: float, state: str, value: float | None = None,
             logged: bool = True, where: str | None = None, on: float | None = None) -> None:
-        dt = now - self.since  # _flush, written out: a call saved at every change of state
-        if dt > 0.0:
-            old = self.state
-            if self.always or old not in self.overridden:
-                self.acc[old] += dt
-            else:
-                if on is None:
-                    on = self.on_since(now)
-                acc = self.acc
-                acc[old] += on
-                acc["off_shift"] += dt - on
-        self.since = now
+        self._flush(now, on)
         self.state = state
         if where is not None:
             self.where = where

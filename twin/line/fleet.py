@@ -574,7 +574,7 @@ class Robot:
             inbox.reserved -= units
             for part in parts:
                 inbox.put(part)
-            leg.failed_in_a_row = 0  # (it succeeded)
+            leg.succeeded()
             self.tasks += 1
 
     def arm(self, at: float, exact: bool) -> None:

@@ -481,13 +481,18 @@ class Physics:
         other robot and from the path ``way``, ``OFF_THE_WAYS`` if any is."""
         now = self.floor.snapshot(self.world.time)
         taken = [xy[:2] for other, xy in now.items() if other != rid]
-        places = [(px, py) for px, py in _rings(x, y, 0.0, 4) if self._room(px, py, taken) and (
-            way is None or way.distance(shapely.Point(px, py)) > BODY + 0.3)]
-        # off the passages and the ways onto work poses where it can (sent aside 1.35 m
-        # behind the cell's pose, a robot stood where the one done there backed off, and
-        # was knocked down: trace of 9099868, 867 s)
-        return next((p for p in places if self._off_the_ways(*p)),
-                    places[0] if places else None)
+        first = None
+        for px, py in _rings(x, y, 0.0, 4):
+            if not self._room(px, py, taken) or (
+                    way is not None and way.distance(shapely.Point(px, py)) <= BODY + 0.3):
+                continue
+            # off the passages and the ways onto work poses where it can (sent aside 1.35 m
+            # behind the cell's pose, a robot stood where the one done there backed off, and
+            # was knocked down: trace of 9099868, 867 s)
+            if self._off_the_ways(px, py):
+                return px, py
+            first = first or (px, py)
+        return first
 
     def _step_off(self, rid: str, target: str, away: tuple[float, float]
                   ) -> tuple[float, float]:
@@ -496,8 +501,8 @@ class Physics:
         the way in of the robot at ``away`` (to the nearest work pose), whose way there passes
         clear of that robot and of every other too if one does; else the farthest from it."""
         now = self.floor.snapshot(self.world.time)
-        robots = [shapely.Point(xy[:2]) for other, xy in now.items() if other != rid]
         taken = [xy[:2] for other, xy in now.items() if other != rid]
+        robots = [shapely.Point(p) for p in taken]
         taken += [(hx, hy) for other, (hx, hy, _k) in self.floor.holds.items() if other != rid]
         goal = min(self.spots[target], key=lambda p: math.hypot(p[0] - away[0], p[1] - away[1]))
         way_in = shapely.LineString([away, goal[:2]])
@@ -512,15 +517,15 @@ class Physics:
         # the pose, and both fell with a third: trace of 85673d9, 867 s)
         coming = shapely.Point(away)
 
-        def room(p: tuple[float, float]) -> float:  # the way's clearance from the robots
+        def clearance(p: tuple[float, float]) -> float:  # of the way there from the robots
             way = shapely.LineString([(x, y), p])
-            return min((way.distance(o) for o in (coming, *robots)), default=math.inf)
+            return min(way.distance(o) for o in (coming, *robots))
 
-        gone = [p for p in clear if room(p) > BODY + 0.2]
+        gone = [p for p in clear if clearance(p) > BODY + 0.2]
         if gone:
             return min(gone, key=lambda p: math.hypot(p[0] - x, p[1] - y))
         if clear:  # none clear of every robot: the way that passes them widest
-            return max(clear, key=room)
+            return max(clear, key=clearance)
         if places:
             return max(places, key=lambda p: math.hypot(p[0] - away[0], p[1] - away[1]))
         return self._holding(rid, target)
