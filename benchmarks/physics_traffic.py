@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pybullet as pb
 
 from twin.events import placements
 from twin.loader import load_line
@@ -40,7 +39,8 @@ def waiting(run: RunResult) -> tuple[float, float]:
 
 
 def physics_run(minutes: float) -> tuple[RunResult, int, float]:
-    """The physics run, the robot pairs that touched (each touch counted once), CPU seconds."""
+    """The physics run, the robot pairs that touched (a robot or the tote it holds against
+    another or its tote; each touch counted once), CPU seconds."""
     line = load_line(LINE)
     assert line.fleet is not None and not isinstance(line.fleet.robot, str)
     model = Physics(line.layout, line.fleet.robot, tote_mass=line.transport.default.tote_mass)
@@ -54,8 +54,7 @@ def physics_run(minutes: float) -> tuple[RunResult, int, float]:
         names = sorted(model.bodies)
         for i, a in enumerate(names):
             for b in names[i + 1:]:
-                hit = bool(pb.getContactPoints(model.bodies[a].body, model.bodies[b].body,
-                                               physicsClientId=model.world.client))
+                hit = model.touching(a, b)
                 if hit and (a, b) not in touching:
                     touches += 1
                     touching.add((a, b))

@@ -98,6 +98,29 @@ def test_pattern_turns_in_place() -> None:
     assert float(np.hypot(*centre)) < 0.1 + FOOT_CENTRE
 
 
+@pytest.mark.parametrize("twist", [(0.5, 0.0, 0.0), (1.2, 0.0, 0.0), (0.3, 0.1, 0.3),
+                                   (0.0, 0.0, 0.5), (-0.2, -0.1, 0.0)])
+def test_preview_sums_in_closed_form_are_the_reference_sampled(twist) -> None:  # type: ignore[no-untyped-def]
+    """The preview reads the ZMP reference only as its value now and its weighted sum ahead
+    (``gd @ reference[1:]``); the pattern computes both from the knots and swings in closed
+    form (``_preview_sums``). Over setting off, walking, turning, side steps and stopping they
+    equal the sample-by-sample reference's (``_reference``) to rounding: the weights add to
+    about -3.8e4, so a sum near 1e4 agrees to 1e-6 or better, the value now to 1e-12."""
+    walk = _pattern()
+    gains = walk.gains
+    scale = float(np.abs(gains.gd).sum())
+    for k in range(round(6.0 / DT)):
+        walk.command(*(twist if k < round(4.0 / DT) else (0.0, 0.0, 0.0)))
+        ref = walk._reference()
+        now_x, now_y, ahead_x, ahead_y = walk._preview_sums()
+        assert (now_x, now_y) == pytest.approx(tuple(ref[0]), abs=1e-12)
+        sampled = gains.gd @ ref[1:gains.samples + 1]
+        assert abs(ahead_x - sampled[0]) < 1e-11 * scale * max(1.0, float(np.abs(ref).max()))
+        assert abs(ahead_y - sampled[1]) < 1e-11 * scale * max(1.0, float(np.abs(ref).max()))
+        walk.update()
+    assert walk.steps > 4  # it walked: the swings' shifts were in the sums
+
+
 # --- the body in PyBullet --------------------------------------------------------------
 @pytest.fixture
 def no_external_push(monkeypatch: pytest.MonkeyPatch) -> None:

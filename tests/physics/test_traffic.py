@@ -173,8 +173,7 @@ def test_four_robots_work_a_line_through_a_one_robot_passage() -> None:
         names = sorted(model.bodies)
         for i, a in enumerate(names):
             for b in names[i + 1:]:
-                if pb.getContactPoints(model.bodies[a].body, model.bodies[b].body,
-                                       physicsClientId=model.world.client):
+                if model.touching(a, b):  # bodies, and the totes they hold
                     touched.append((now, a, b))
 
     model.advance = watched  # type: ignore[method-assign]

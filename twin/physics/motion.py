@@ -602,6 +602,17 @@ class Physics:
             pb.removeBody(tote.body, physicsClientId=self.world.client)
         return result
 
+    def touching(self, a: str, b: str) -> bool:
+        """Robots ``a`` and ``b`` touch: either's body, or the tote it holds, against the
+        other's."""
+        c = self.world.client
+        return any(pb.getContactPoints(p, q, physicsClientId=c)
+                   for p in self._held_bodies(a) for q in self._held_bodies(b))
+
+    def _held_bodies(self, rid: str) -> list[int]:
+        tote = self.totes.get(rid)
+        return [self.bodies[rid].body] + ([tote.body] if tote is not None else [])
+
     # --- pose table --------------------------------------------------------------------
     def _record(self) -> None:
         c, rows, t = self.world.client, self._rows, self.world.time

@@ -31,9 +31,17 @@ class PreviewGains:
     # c and gx as a stack of two (1, 3) rows: ``matmul(cg, x)`` runs the same BLAS
     # vector-matrix product for each as ``c @ x`` and ``gx @ x`` do, in one call
     cg: np.ndarray = field(init=False, repr=False, compare=False)
+    # the preview's weights moments over the reference's samples i = 0..n at t = i dt (the
+    # sample now weighs 0, sample i >= 1 weighs gd[i - 1]): moments[p][i] is the sum of
+    # weight * t**p over the samples before i (``preview_sums``)
+    moments: tuple[list[float], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cg", np.stack([self.c, self.gx])[:, None, :])
+        t = np.arange(len(self.gd) + 1) * self.dt
+        w = np.concatenate([[0.0], self.gd])
+        object.__setattr__(self, "moments", tuple(
+            np.concatenate([[0.0], np.cumsum(w * t**p)]).tolist() for p in range(4)))
 
     @classmethod
     def design(cls, zc: float, dt: float, horizon: float = 1.6, qe: float = 1.0,
@@ -84,15 +92,21 @@ class PreviewState:
 
     def step(self, gains: PreviewGains, reference: np.ndarray) -> None:
         """Advance one period; ``reference`` (n + 1, 2) is the ZMP reference from now on."""
-        # the pairs (x, y) on floats: the same operations in the same order as on arrays,
-        # error += c @ x - reference[0]; u = -gi * error - gx @ x - gd @ reference[1:]
+        rx, ry = reference[0].tolist()
+        px, py = (gains.gd @ reference[1:gains.samples + 1]).tolist()
+        self.advance(gains, rx, ry, px, py)
+
+    def advance(self, gains: PreviewGains, rx: float, ry: float, px: float, py: float
+                ) -> None:
+        """Advance one period with the reference now at (``rx``, ``ry``) and the preview's
+        weighted sum of the reference ahead, ``gd @ reference[1:]``, (``px``, ``py``)."""
+        # the pairs (x, y) on floats: error += c @ x - reference[0];
+        # u = -gi * error - gx @ x - gd @ reference[1:]
         g, x, error = gains, self.x, self.error
         ((zx, zy),), ((fx, fy),) = np.matmul(g.cg, x).tolist()  # c @ x, gx @ x
-        rx, ry = reference[0].tolist()
         ex, ey = error.tolist()
         ex, ey = ex + (zx - rx), ey + (zy - ry)
         error[0], error[1] = ex, ey
-        px, py = (g.gd @ reference[1:g.samples + 1]).tolist()
         gi = -g.gi
         u = np.array([gi * ex - fx - px, gi * ey - fy - py])
         self.x = g.a @ x + g.b[:, None] * u  # = np.outer(g.b, u), without its ravels
