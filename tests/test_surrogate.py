@@ -111,3 +111,22 @@ def test_bends_cost_a_stop_and_a_turn_each() -> None:
     gentle = seconds([[0, 0], [7.5, 0.3], [15, 0]])  # 0.08 rad each way: walked through
     extra = 2 * math.hypot(7.5, 0.3) - 15.0
     assert gentle - straight == pytest.approx(extra / (robot.spec.speed_empty * 0.9))
+
+
+def test_a_robot_leaving_a_spot_with_a_tote_first_turns_round() -> None:
+    """The hand-over a robot handed a spot waits for: the one before steps ``SPOT_CLEAR`` off
+    from standing (half a leg's start-and-stop, then its pace); holding a tote it first turns
+    round on the spot, as the bodies do (they turn clear of the surface, never walk backwards
+    loaded), at the fitted turning pace."""
+    from twin.config import SPOT_CLEAR
+
+    robot = Robot()
+    cal = Calibration.nominal(robot.spec).model_copy(update={
+        "walk": WalkFit(speed_ratio=(0.9, -0.01), overhead_s=2.0, turn_s_per_rad=1.5,
+                        power_w=(300.0, 50.0, 5.0))})
+    model = Surrogate(robot.spec, cal)
+    empty = model.clears_spot(0.0)
+    assert empty == pytest.approx(1.0 + SPOT_CLEAR / (robot.spec.speed(0.0) * 0.9))
+    loaded = model.clears_spot(12.0)
+    pace = robot.spec.speed(12.0) * (0.9 - 0.12)
+    assert loaded == pytest.approx(1.5 * math.pi + 1.0 + SPOT_CLEAR / pace)
