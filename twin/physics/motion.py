@@ -47,7 +47,7 @@ from twin.physics.body import Body
 from twin.physics.carry import Carry
 from twin.physics.humanoid import Humanoid
 from twin.physics.settings import PhysicsSettings
-from twin.physics.traffic import BODY, HOLD_PITCH, SharedFloor
+from twin.physics.traffic import BODY, HOLD_PITCH, WAY_IN_CLEAR, SharedFloor
 from twin.physics.world import STAND_HEIGHT, Tote, World, work_poses
 from twin.robot import RobotSpec
 
@@ -324,7 +324,25 @@ class Physics:
                 if out is not None:
                     path = np.vstack([out, path])
                 self.floor.release(robot.id)
-                path, face = self._destination(robot.id, task, np.asarray(path, float), face)
+                path = np.asarray(path, float)
+                ends, to_face, on_pose = self._destination(robot.id, task, path, face)
+                if not on_pose and len(path) > 2:
+                    # its work pose is taken as it sets off: it walks on to the last corner
+                    # and chooses there, where the pose may have come free (chosen at the
+                    # start, a walk to the one-pose cell ended at its holding place though
+                    # the pose had cleared on the way, and stepped on from there: acts there
+                    # took 19-24 s against 11-12 s; passage_four, 30 minutes)
+                    first = yield from prim.walk(world, h, path[:-1], speed,
+                                                 carry=self.carries.get(robot.id), floor=floor)
+                    if not first.ok:
+                        return first
+                    ends, to_face, _ = self._destination(robot.id, task, path[-2:], face)
+                    rest = yield from prim.walk(world, h, ends, speed, face=to_face,
+                                                carry=self.carries.get(robot.id), floor=floor)
+                    rest.duration += first.duration
+                    rest.retries += first.retries
+                    return rest
+                path, face = ends, to_face
             return (yield from prim.walk(world, h, path, speed, face=face,
                                          carry=self.carries.get(robot.id), floor=floor))
         self._at_fixture.add(robot.id)
@@ -347,6 +365,8 @@ class Physics:
                     return prim.Result(ok=False, duration=waited, note=f"{prim.DEADLOCK}: "
                                        f"the work pose at {task.target} did not clear")
                 self._make_way(robot.id, task.target, poses)
+                if pose is not None:  # free, but robots stand on the way onto it
+                    self._clear_way_in(robot.id, pose)
                 floor.waiting[robot.id] = "spot"
                 claimant = self._in_the_way(robot.id, poses)
                 walker = self._held.pop(robot.id, None)
@@ -420,6 +440,23 @@ class Physics:
                 self._sidle_off(other, place)
             elif place is not None:
                 self._send_aside(other, place)
+
+    def _clear_way_in(self, rid: str, pose: tuple[float, float, float]) -> None:
+        """Robots without a task of the line (idle, or queued for a spot, a charger or a
+        trip) standing within ``WAY_IN_CLEAR`` of the way of ``rid`` onto its free work
+        ``pose`` step to the nearest place clear of it (``_clear_of``). A robot queued at the
+        cell's second holding place stood on the way in from the first: the one handed the
+        pose waited for it, it waited for the pose, until the 90 s give-up failed the task
+        (twice in passage_four's 30-minute trace of 08a5988)."""
+        now = self.floor.snapshot(self.world.time)
+        way = shapely.LineString([now[rid][:2], pose[:2]])
+        for other, (ox, oy, *_rest) in now.items():
+            if other == rid or other in self.floor.poses or not self._idle_body(other):
+                continue
+            if way.distance(shapely.Point(ox, oy)) < WAY_IN_CLEAR:
+                place = self._clear_of(other, ox, oy, way)
+                if place is not None:
+                    self._send_aside(other, place)
 
     def _in_the_way(self, rid: str, poses: list[tuple[float, float, float]]
                     ) -> tuple[float, float] | None:
@@ -531,12 +568,13 @@ class Physics:
         return self._holding(rid, target)
 
     def _destination(self, rid: str, task: MotionTask, path: np.ndarray, face: float | None
-                     ) -> tuple[np.ndarray, float | None]:
+                     ) -> tuple[np.ndarray, float | None, bool]:
         """Where a walk among other robots ends: a free work pose of its target (the path's
-        end moved onto it), else the target's next free holding place, facing the pose."""
+        end moved onto it), else the target's next free holding place, facing the pose; and
+        whether it ends on a work pose (or where the target has none)."""
         poses = self.spots.get(task.target)
         if not poses:
-            return path, face
+            return path, face, True
         floor = self.floor
         pose = floor.free_pose(rid, poses, self.world.time)
         if pose is not None:
@@ -548,7 +586,7 @@ class Physics:
             face = math.atan2(near[1] - end[1], near[0] - end[0])  # waits facing the pose
         path = path.copy()
         path[-1] = end
-        return path, face
+        return path, face, pose is not None
 
     def _holding_places(self, target: str, rank: int) -> list[tuple[float, float]]:
         """The holding places of a location in queue place ``rank``: from its ``holding``

@@ -64,6 +64,8 @@ MOUTH_STOP = 1.0  # m before it, a walk still ON_AXIS off that line stops and si
 ON_AXIS = 0.12  # m
 WAY_IN_CLEAR = BODY + 0.1  # m a robot not at work keeps from the way onto a work pose
 TURN_CLEAR = 0.6  # m at most a walk's corner is moved off the scenery (``clear_corners``)
+AXIS_IN = BODY / 2 + TOTE_REACH  # m before (and after) a one-robot stretch a walk that would
+# cross it askew has a corner on its middle line (``along_axes``)
 
 
 @dataclass
@@ -456,6 +458,72 @@ class SharedFloor:
                 out[k] = moved
         return out
 
+    def along_axes(self, corners: list[np.ndarray]) -> list[np.ndarray]:
+        """The corners of a walk with, for each stretch one robot wide that it would cross
+        off the stretch's middle line (by more than ``ON_AXIS`` at either end), a corner on
+        that line ``AXIS_IN`` before the mouth and one as far past the far end, in place of
+        the corners between: the robot turns onto the middle before it goes in and walks the
+        stretch along it. A leg from the outfeed to the far mouth's corner crossed passage_four's
+        1 m passage 12-14 degrees off its axis; holding its leg's heading, the robot drifted
+        across and put a hand on the wall's corner, and fell (30-minute traces of 08a5988 and
+        14e7bef). The middle and the mouths are found by rays across the path; where the legs
+        to and from the new corners are not clear of the scenery, or the walk begins or ends
+        by the stretch, the corners stay as they were."""
+        if self.grid is None or len(corners) < 2:
+            return corners
+        path = np.asarray(corners, dtype=float)
+        arc = np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(path, axis=0).T))))
+        out = [np.asarray(p, dtype=float) for p in corners]
+        for st in self._stretches(path, arc):
+            if not st.single:
+                continue
+            # where the walls are: rays across the path every 0.2 m along the stretch; the
+            # first and last points with scenery on both sides nearer than ``KEEP_OFF`` twice
+            # over are its real mouths (the traffic cells run on past them)
+            found = []
+            samples = np.arange(st.s_in, st.s_out[-1], 0.2)
+            starts, stops, frames = [], [], []
+            for s_at in samples.tolist():
+                k = min(int(np.searchsorted(arc, s_at, side="right")) - 1, len(path) - 2)
+                d = path[k + 1] - path[k]
+                u = d / max(float(np.hypot(*d)), 1e-9)
+                p = path[k] + u * (s_at - arc[k])
+                left = np.array([-u[1], u[0]])
+                frames.append((s_at, p, left, u))
+                for side in (1.0, -1.0):
+                    starts.append([p[0], p[1], WALL_SENSE])
+                    stops.append([p[0] + side * left[0] * 2 * KEEP_OFF,
+                                  p[1] + side * left[1] * 2 * KEEP_OFF, WALL_SENSE])
+            hits = pb.rayTestBatch(starts, stops, physicsClientId=self.client) if starts else []
+            for i, (s_at, p, left, u) in enumerate(frames):
+                a, b = hits[2 * i], hits[2 * i + 1]
+                if a[0] in self.scenery and b[0] in self.scenery:
+                    lw, rw = a[2] * 2 * KEEP_OFF, b[2] * 2 * KEEP_OFF
+                    if lw + rw < 2 * KEEP_OFF:
+                        found.append((s_at, p + left * (lw - rw) / 2, (lw - rw) / 2, u))
+            if not found:
+                continue
+            (s1, m1, shift1, u1), (s2, m2, shift2, _) = found[0], found[-1]
+            lo, hi = s1 - AXIS_IN - 0.3, s2 + AXIS_IN + 0.3  # the corners replaced
+            if not arc[0] < lo or not hi < arc[-1]:
+                continue  # the walk begins or ends by the stretch
+            if abs(shift1) <= ON_AXIS and abs(shift2) <= ON_AXIS:
+                continue  # it crosses along the middle already
+            axis = m2 - m1
+            n = float(np.hypot(*axis))
+            axis = axis / n if n > 0.5 else u1
+            before, after = m1 - axis * AXIS_IN, m2 + axis * AXIS_IN
+            # the walk's corners as they now stand (an earlier stretch's new corners lie by
+            # the path, before this one), less those by this stretch
+            head = [q for q in out if _arc_of(path, arc, q) <= lo]
+            tail = [q for q in out if _arc_of(path, arc, q) >= hi]
+            new = head + [before, after] + tail
+            j = len(head)
+            if all(self._leg_clear(a, b) for a, b in zip(
+                    new[j - 1:j + 2], new[j:j + 3], strict=True)):
+                out = new
+        return out
+
     def _leg_clear(self, a: np.ndarray, b: np.ndarray) -> bool:
         """No scenery within half a body of the straight leg a-b (rays along it and its sides)."""
         d = b - a
@@ -611,6 +679,15 @@ class SharedFloor:
                     (ox, oy), (me[0], me[1]), (x, y)) < WAY_IN_CLEAR:
                 return False
         return True
+
+
+def _arc_of(path: np.ndarray, arc: np.ndarray, p: np.ndarray) -> float:
+    """Arc length along ``path`` (arcs ``arc``) of the point of it nearest ``p``."""
+    a, d = path[:-1], np.diff(path, axis=0)
+    n2 = np.maximum((d * d).sum(axis=1), 1e-12)
+    f = np.clip(((p - a) * d).sum(axis=1) / n2, 0.0, 1.0)
+    k = int(np.argmin(np.hypot(*(a + f[:, None] * d - p).T)))
+    return float(arc[k] + f[k] * math.sqrt(n2[k]))
 
 
 def _to_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]
