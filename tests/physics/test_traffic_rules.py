@@ -214,3 +214,46 @@ def test_a_robot_steps_onto_a_work_pose_only_when_its_way_there_is_clear() -> No
     assert floor.clear_to_enter("coming", 0.0, 0.0, 5.0)
     floor.release("neighbour")  # done there and standing: in the way now
     assert not floor.clear_to_enter("coming", 0.0, 0.0, 6.0)
+
+
+@pytest.fixture
+def passage_floor():  # type: ignore[no-untyped-def]
+    """passage_four's floor (a 1 m passage, walls x 8..10, its middle y = 5) in a world that
+    is never stepped: the rays are all the rule reads."""
+    from pathlib import Path
+
+    from twin.floor.lanes import build_lanes
+    from twin.loader import load_line
+    from twin.physics.world import World
+
+    line = load_line(Path(__file__).parents[2] / "benchmarks" / "lines" / "passage_four.yaml")
+    world = World.from_layout(line.layout)
+    floor = SharedFloor(world.client, build_lanes(line.layout), line.layout.traffic.gap)
+    floor.scenery = set(range(pb.getNumBodies(physicsClientId=world.client)))
+    yield floor
+    world.close()
+
+
+def test_a_walk_across_a_one_robot_passage_askew_comes_onto_its_middle(passage_floor) -> None:  # type: ignore[no-untyped-def]
+    """A straight leg through the 1 m passage 17 degrees off its axis gets a corner on the
+    middle outside each mouth (a body and a tote's reach out, give or take the 0.2 m the
+    mouths are sensed in): the robot turns onto the middle before it goes in and walks the
+    passage along it. A walk that ends just past the passage (the first part of a walk split
+    at its last corner) gets the near corner only and keeps its end; one that begins there
+    gets the far one; a walk along the middle keeps its corners."""
+    def walk(*points: tuple[float, float]) -> list[np.ndarray]:
+        return passage_floor.along_axes([np.array(p, dtype=float) for p in points])
+
+    askew = walk((12.0, 6.0), (6.0, 4.2))
+    assert len(askew) == 4
+    (ex, ey), (wx, wy) = askew[1], askew[2]
+    assert ey == pytest.approx(5.0, abs=0.05) and wy == pytest.approx(5.0, abs=0.05)
+    assert 10.4 < ex < 11.0 and 7.0 < wx < 7.6
+    ends_by = walk((14.32, 4.01), (7.65, 5.15))
+    assert len(ends_by) == 3 and np.allclose(ends_by[-1], (7.65, 5.15))
+    assert ends_by[1][1] == pytest.approx(5.0, abs=0.05) and 10.4 < ends_by[1][0] < 11.0
+    begins_by = walk((7.65, 5.15), (14.32, 4.01))
+    assert len(begins_by) == 3 and np.allclose(begins_by[0], (7.65, 5.15))
+    assert begins_by[1][1] == pytest.approx(5.0, abs=0.05) and 10.4 < begins_by[1][0] < 11.0
+    along = walk((3.0, 5.0), (14.0, 5.0))
+    assert len(along) == 2

@@ -466,9 +466,10 @@ class SharedFloor:
         stretch along it. A leg from the outfeed to the far mouth's corner crossed passage_four's
         1 m passage 12-14 degrees off its axis; holding its leg's heading, the robot drifted
         across and put a hand on the wall's corner, and fell (30-minute traces of 08a5988 and
-        14e7bef). The middle and the mouths are found by rays across the path; where the legs
-        to and from the new corners are not clear of the scenery, or the walk begins or ends
-        by the stretch, the corners stay as they were."""
+        14e7bef). The middle and the mouths are found by rays across the path. A walk that
+        begins (or ends) by the stretch gets only the corner on the far (near) side; where the
+        legs to and from the new corners are not clear of the scenery, the corners stay as
+        they were."""
         if self.grid is None or len(corners) < 2:
             return corners
         path = np.asarray(corners, dtype=float)
@@ -505,22 +506,27 @@ class SharedFloor:
                 continue
             (s1, m1, shift1, u1), (s2, m2, shift2, _) = found[0], found[-1]
             lo, hi = s1 - AXIS_IN - 0.3, s2 + AXIS_IN + 0.3  # the corners replaced
-            if not arc[0] < lo or not hi < arc[-1]:
-                continue  # the walk begins or ends by the stretch
+            begins, ends_by = not arc[0] < lo, not hi < arc[-1]  # the walk, by the stretch
+            if begins and ends_by:
+                continue
             if abs(shift1) <= ON_AXIS and abs(shift2) <= ON_AXIS:
                 continue  # it crosses along the middle already
             axis = m2 - m1
             n = float(np.hypot(*axis))
             axis = axis / n if n > 0.5 else u1
-            before, after = m1 - axis * AXIS_IN, m2 + axis * AXIS_IN
             # the walk's corners as they now stand (an earlier stretch's new corners lie by
-            # the path, before this one), less those by this stretch
-            head = [q for q in out if _arc_of(path, arc, q) <= lo]
-            tail = [q for q in out if _arc_of(path, arc, q) >= hi]
-            new = head + [before, after] + tail
+            # the path, before this one), less those by this stretch; a walk that begins or
+            # ends by it keeps its start or end there, and gets the corner on the other side
+            # only (the first leg of a walk split at its last corner ended 0.35 m past the
+            # passage: skipped, it crossed 10 degrees askew and fell, 24ced3c's trace)
+            head = [out[0]] if begins else [q for q in out if _arc_of(path, arc, q) <= lo]
+            tail = [out[-1]] if ends_by else [q for q in out if _arc_of(path, arc, q) >= hi]
+            middle = ([] if begins else [m1 - axis * AXIS_IN]) + (
+                [] if ends_by else [m2 + axis * AXIS_IN])
+            new = head + middle + tail
             j = len(head)
             if all(self._leg_clear(a, b) for a, b in zip(
-                    new[j - 1:j + 2], new[j:j + 3], strict=True)):
+                    new[j - 1:j + len(middle)], new[j:j + len(middle) + 1], strict=True)):
                 out = new
         return out
 
