@@ -9,6 +9,7 @@ draw instead of one NumPy call.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -36,12 +37,12 @@ class _Dist(BaseModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         """A callable drawing one value at a time, refilled in batches from ``rng``."""
-        buffer: list[float] = []
-        draw = self.draw
+        buffer = array("d")  # 8 bytes a value, not a float object each: a hall holds
+        draw = self.draw  # thousands of samplers, and their buffers were its largest part
 
         def sample() -> float:
             if not buffer:
-                buffer.extend(draw(rng, BATCH)[::-1].tolist())
+                buffer.frombytes(np.ascontiguousarray(draw(rng, BATCH)[::-1], float).tobytes())
             return buffer.pop()
 
         return sample
