@@ -37,8 +37,8 @@ class _Dist(BaseModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         """A callable drawing one value at a time, refilled in batches from ``rng``."""
-        buffer = array("d")  # 8 bytes a value, not a float object each: a hall holds
-        draw = self.draw  # thousands of samplers, and their buffers were its largest part
+        buffer = array("d")  # 8 bytes a value, not a float object each: the 500-robot hall
+        draw = self.draw  # holds some 160,000 buffered draws (5.5 MB as float objects)
 
         def sample() -> float:
             if not buffer:

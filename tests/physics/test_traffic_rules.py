@@ -204,6 +204,7 @@ def test_a_robot_steps_onto_a_work_pose_only_when_its_way_there_is_clear() -> No
     assert floor.clear_to_enter("coming", 0.0, 0.0, 1.0)
     where["leaving"] = (0.2, 1.0, 0.0, 0.0)  # 1.02 m from the pose, 0.49 m from the way
     assert not floor.clear_to_enter("coming", 0.0, 0.0, 2.0)
+    assert floor.on_way_in("coming", 0.0, 0.0, 2.0) == ["leaving"]  # who is to step clear
     where["leaving"] = (-0.6, 1.6, 0.0, 0.0)  # 1.7 m from the pose, 1.25 m from the way
     assert floor.clear_to_enter("coming", 0.0, 0.0, 3.0)
     where["leaving"] = (0.4, 0.4, 0.0, 0.0)  # off the way but on the pose's doorstep
@@ -212,6 +213,7 @@ def test_a_robot_steps_onto_a_work_pose_only_when_its_way_there_is_clear() -> No
     where["neighbour"] = (1.0, 0.3, 0.0, 0.0)  # 0.67 m from the way, at work on its own pose
     floor.claim("neighbour", (1.0, 0.3, 90.0))
     assert floor.clear_to_enter("coming", 0.0, 0.0, 5.0)
+    assert floor.on_way_in("coming", 0.0, 0.0, 5.0) == []
     floor.release("neighbour")  # done there and standing: in the way now
     assert not floor.clear_to_enter("coming", 0.0, 0.0, 6.0)
 

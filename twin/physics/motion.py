@@ -47,7 +47,7 @@ from twin.physics.body import Body
 from twin.physics.carry import Carry
 from twin.physics.humanoid import Humanoid
 from twin.physics.settings import PhysicsSettings
-from twin.physics.traffic import BODY, HOLD_PITCH, WAY_IN_CLEAR, SharedFloor
+from twin.physics.traffic import BODY, HOLD_PITCH, SharedFloor
 from twin.physics.world import STAND_HEIGHT, Tote, World, work_poses
 from twin.robot import RobotSpec
 
@@ -443,18 +443,17 @@ class Physics:
 
     def _clear_way_in(self, rid: str, pose: tuple[float, float, float]) -> None:
         """Robots without a task of the line (idle, or queued for a spot, a charger or a
-        trip) standing within ``WAY_IN_CLEAR`` of the way of ``rid`` onto its free work
-        ``pose`` step to the nearest place clear of it (``_clear_of``). A robot queued at the
-        cell's second holding place stood on the way in from the first: the one handed the
-        pose waited for it, it waited for the pose, until the 90 s give-up failed the task
-        (twice in passage_four's 30-minute trace of 08a5988)."""
+        trip) standing on the way of ``rid`` onto its free work ``pose``
+        (``SharedFloor.on_way_in``, what ``clear_to_enter`` waits for) step to the nearest
+        place clear of it (``_clear_of``). A robot queued at the cell's second holding place
+        stood on the way in from the first: the one handed the pose waited for it, it waited
+        for the pose, until the 90 s give-up failed the task (twice in passage_four's
+        30-minute trace of 3caf98c)."""
         now = self.floor.snapshot(self.world.time)
         way = shapely.LineString([now[rid][:2], pose[:2]])
-        for other, (ox, oy, *_rest) in now.items():
-            if other == rid or other in self.floor.poses or not self._idle_body(other):
-                continue
-            if way.distance(shapely.Point(ox, oy)) < WAY_IN_CLEAR:
-                place = self._clear_of(other, ox, oy, way)
+        for other in self.floor.on_way_in(rid, pose[0], pose[1], self.world.time):
+            if self._idle_body(other):
+                place = self._clear_of(other, *now[other][:2], way)
                 if place is not None:
                     self._send_aside(other, place)
 

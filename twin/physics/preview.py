@@ -33,7 +33,7 @@ class PreviewGains:
     cg: np.ndarray = field(init=False, repr=False, compare=False)
     # the preview's weights moments over the reference's samples i = 0..n at t = i dt (the
     # sample now weighs 0, sample i >= 1 weighs gd[i - 1]): moments[p][i] is the sum of
-    # weight * t**p over the samples before i (``preview_sums``)
+    # weight * t**p over the samples before i (``WalkingPattern._preview_sums``)
     moments: tuple[list[float], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -675,16 +675,20 @@ class SharedFloor:
         out, while the one handed the pose stepped in from its holding place 0.7 m past it:
         a hand caught it and both fell; 30-minute trace of af2c2ec, 1 December.)"""
         now = self.snapshot(t)
+        return not self.on_way_in(name, x, y, t) and all(
+            math.hypot(ox - x, oy - y) >= SPOT_CLEAR
+            for other, (ox, oy, *_rest) in now.items() if other != name)
+
+    def on_way_in(self, name: str, x: float, y: float, t: float) -> list[str]:
+        """The robots not at work on a pose of their own that stand within ``WAY_IN_CLEAR``
+        of the straight way from ``name`` to the work pose (x, y)."""
+        now = self.snapshot(t)
         me = now.get(name)
-        for other, (ox, oy, *_rest) in now.items():
-            if other == name:
-                continue
-            if math.hypot(ox - x, oy - y) < SPOT_CLEAR:
-                return False
-            if me is not None and other not in self.poses and _to_segment(
-                    (ox, oy), (me[0], me[1]), (x, y)) < WAY_IN_CLEAR:
-                return False
-        return True
+        if me is None:
+            return []
+        return [other for other, (ox, oy, *_rest) in now.items()
+                if other != name and other not in self.poses
+                and _to_segment((ox, oy), (me[0], me[1]), (x, y)) < WAY_IN_CLEAR]
 
 
 def _arc_of(path: np.ndarray, arc: np.ndarray, p: np.ndarray) -> float:

@@ -438,8 +438,9 @@ class WalkingPattern:
         piece's weighted sum is its coefficients times the weights' moments over its samples
         (``PreviewGains.moments``). ``_reference`` builds the same reference sample by sample;
         the sums agree to rounding (1e-12 of sums near 4e4: the weights add to -3.8e4). A few
-        float operations a piece instead of some twenty numpy calls over 193 samples: the
-        controller's period costs about a fifth less (docs/step_cost.md)."""
+        float operations a piece instead of some twenty numpy calls over 193 samples: 16.5
+        against 28.5 us a period on the Intel Xeon of 2 December (knots included), about 6%
+        of the controller's period (docs/step_cost.md)."""
         times, xs, ys, swings = self._knots()
         tl = self._time_list
         m0, m1, m2, m3 = self.gains.moments
