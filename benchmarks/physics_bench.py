@@ -148,7 +148,11 @@ def main(argv: list[str] | None = None) -> None:
     if not args.step_cost_only:
         walks(spec, args.seeds, args.speeds)
     counts = [int(c) for c in args.counts.split(",")]
-    print(f"\n{'humanoids':>9} {'balanced ms':>12} {'bare ms':>8} {'ratio':>6}  "
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from memory_latency import summary
+
+    print(f"\n{summary()}")  # the controller's Python waits on memory more than PyBullet does
+    print(f"{'humanoids':>9} {'balanced ms':>12} {'bare ms':>8} {'ratio':>6}  "
           f"(processor time a control period, median of {args.repeats}; each run's ratio)")
     for count in counts:
         runs = [step_cost(spec, count, 2.0 / math.sqrt(count)) for _ in range(args.repeats)]

@@ -228,6 +228,10 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(run_plant(args.one, args.hours, args.ref_seeds)))
         return
     ladder = QUICK if args.quick else LADDER
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from memory_latency import summary
+
+    print(summary())
     base = baseline_rate()
     base_us = 1e6 / base
     print(f"minimal SimPy model: {base / 1e3:,.0f} k events/s ({base_us:.2f} us/event)")
