@@ -53,7 +53,8 @@ def waiting(run: RunResult) -> tuple[float, float]:
 def physics_run(minutes: float, keep: Path | None = None) -> tuple[RunResult, int, float]:
     """The physics run, the robot pairs that touched (a robot or the tote it holds against
     another or its tote; each touch counted once), CPU seconds. With ``keep``, its event log
-    and pose table are written there (``events.parquet``, ``poses.parquet``) for an audit."""
+    and pose table are written there (``events.parquet``, ``poses.parquet``) for an audit, with
+every stop of a walk for traffic and why (``stops.csv``: ``SharedFloor.stops``)."""
     line = load_line(LINE)
     assert line.fleet is not None and not isinstance(line.fleet.robot, str)
     model = Physics(line.layout, line.fleet.robot, tote_mass=line.transport.default.tote_mass)
@@ -85,6 +86,9 @@ def physics_run(minutes: float, keep: Path | None = None) -> tuple[RunResult, in
             keep.mkdir(parents=True, exist_ok=True)
             run.events.to_parquet(keep / "events.parquet")
             pq.write_table(model.poses(), keep / "poses.parquet")
+            with open(keep / "stops.csv", "w") as out:  # each stop of a walk, and why
+                out.write("t,robot,why\n")
+                out.writelines(f"{t:.2f},{r},{why}\n" for t, r, why in model.floor.stops)
     finally:
         model.close()
     return run, touches, time.process_time() - start
@@ -95,7 +99,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--seeds", type=int, default=12)
     parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="write the physics run's event log and pose table to DIR")
+                        help="write the physics run's event log, pose table and stops to DIR")
     args = parser.parse_args()
     line = load_line(LINE)
     assert line.fleet is not None and not isinstance(line.fleet.robot, str)

@@ -74,6 +74,10 @@ def test_two_robots_meeting_in_a_one_robot_passage_take_turns(spec: RobotSpec) -
     assert len(waiter) == 1, report
     xs = np.array(waits[waiter[0]])
     assert ((xs < 6.0) | (xs > 10.0)).all(), report
+    # its stop is logged with the rule and the robot it waited for
+    other = "east" if waiter[0] == "west" else "west"
+    assert (waiter[0], f"stretch refused: held by {other}") in [
+        (r, why) for _, r, why in floor.stops], floor.stops
 
 
 WALKS = {  # the graph's path, corner to wall corner diagonally through the passage, each way

@@ -48,8 +48,10 @@ def test_a_robot_waiting_at_the_far_mouth_goes_before_followers() -> None:
     floor = _floor()
     _holds(floor, "inside", WEST)
     assert not floor._may_enter("east", _stretch(EAST), 10.0)  # oncoming inside: it waits
+    assert floor.refused == "held by inside"  # (the reason its stop is logged with)
     # a robot going the way of the one inside may not follow it in: "east" asked first
     assert not floor._may_enter("follower", _stretch(WEST), 11.0)
+    assert floor.refused == "east asked first"
     floor.claims.clear()  # the one inside walks out
     assert floor._may_enter("east", _stretch(EAST), 12.0)  # the first to ask goes in
     assert "east" not in floor.asking

@@ -52,6 +52,11 @@ OVERSHOOT = 0.3  # m a walking body runs on past where it planned to stop
 TOTE_REACH = 0.45  # m a held tote sticks out ahead of a body's front
 FALL_BACK = 0.5  # m closer than the gap at which a follower has slowed to a stop
 WAIT_BACK = 1.0  # m before the mouth of a taken narrow stretch a robot waits (aside)
+ASK_MARGIN = 0.5  # m: a robot asks for a narrow stretch this much before it would have to
+# brake (at BRAKE) to stop where it waits for it, and holds it from then: a claim held from 5 m
+# out (until 2 December 2026) kept robots coming the other way waiting 20 s at the far mouth
+# (passage_four, 30 minutes: 11% of robot time waiting for traffic against the surrogate's
+# 0.1%, whose bookings hold a cell from gap / 2 before it)
 PASS_SPEED = 0.6  # m/s at most while passing close by another robot
 HOLD_PITCH = 0.9  # m between the holding points of a queue
 STOPPED = 0.12  # m/s: held below this a robot stops for traffic (walks on above twice it)
@@ -76,6 +81,12 @@ class Way:
     offset: float = 0.0  # m to walk to the left (+) or right (-) of its leg
     hold: bool = False  # its destination is taken: it stops here, at a holding point
     narrow: bool = False  # in a one-robot stretch: held to its line by side steps, not steering
+    why: str = ""  # the rule (and the robot) that set ``speed``
+
+    def limit(self, speed: float, why: str) -> None:
+        """At most ``speed`` m/s, because of ``why``."""
+        if speed < self.speed:
+            self.speed, self.why = speed, why
 
 
 @dataclass
@@ -127,6 +138,10 @@ class SharedFloor:
         self.asking: dict[str, tuple[float, dict[int, tuple[float, float]]]] = {}  # robot
         # waiting at a narrow mouth -> since when, and the cells it waits for (its headings)
         self.facing: dict[str, str] = {}  # walking robot stopped for an oncoming one -> it
+        self.refused = ""  # why the last stretch asked for was refused (``_may_enter``)
+        self.why: dict[str, str] = {}  # walking robot -> why it stands ("" if it walks)
+        self.stops: list[tuple[float, str, str]] = []  # (t, robot, why) each time a walking
+        # robot stops for a new reason (``Way.why``): the audit of its waits
         self._seen = -1.0
         self._now: dict[str, tuple[float, float, float, float]] = {}
 
@@ -188,6 +203,7 @@ class SharedFloor:
         self.legs.pop(name, None)
         self.asking.pop(name, None)
         self.facing.pop(name, None)
+        self.why.pop(name, None)
 
     def _release(self, name: str, cell: int) -> None:
         holders = self.claims.get(cell)
@@ -221,12 +237,14 @@ class SharedFloor:
         for cell, (hx, hy) in zip(stretch.cells, stretch.heading, strict=True):
             holders = self.claims.get(cell, {})
             others = {r: d for r, d in holders.items() if r != name}
-            oncoming = any(dx * hx + dy * hy < 0.0 for dx, dy in others.values())
-            if (oncoming and len(others) + 1 > self.grid.capacity(cell)) or (
-                    self.grid.capacity(cell) < 2 and any(
-                        other != name and t0 < since and (d := cells.get(cell)) is not None
-                        and d[0] * hx + d[1] * hy < 0.0 and other not in holders
-                        for other, (t0, cells) in self.asking.items())):
+            oncoming = [r for r, (dx, dy) in others.items() if dx * hx + dy * hy < 0.0]
+            first = [other for other, (t0, cells) in self.asking.items()
+                     if other != name and t0 < since and (d := cells.get(cell)) is not None
+                     and d[0] * hx + d[1] * hy < 0.0 and other not in holders
+                     ] if self.grid.capacity(cell) < 2 else []
+            if (oncoming and len(others) + 1 > self.grid.capacity(cell)) or first:
+                self.refused = (f"held by {', '.join(sorted(oncoming))}" if oncoming else
+                                f"{', '.join(sorted(first))} asked first")
                 self.asking[name] = (since, dict(zip(stretch.cells, stretch.heading,
                                                      strict=True)))
                 return False
@@ -252,12 +270,13 @@ class SharedFloor:
             while walker.next_stretch < len(walker.stretches):
                 st = walker.stretches[walker.next_stretch]
                 mouth = st.s_in - self.gap / 2 - BODY / 2
-                if s < mouth - 5.0:
-                    break  # not near yet
+                pace = max(h.gait.twist[0], 0.0)
+                if s < mouth - WAIT_BACK - OVERSHOOT - pace * pace / (2 * BRAKE) - ASK_MARGIN:
+                    break  # not near yet: refused now, it could still stop where it waits
                 if not self._may_enter(name, st, t):
                     # wait back from the mouth and aside, where the robot coming out passes
                     room = max(mouth - WAIT_BACK - OVERSHOOT - s, 0.0)
-                    way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
+                    way.limit(math.sqrt(2 * BRAKE * room), f"stretch refused: {self.refused}")
                     if room < 3.5:
                         way.offset = self.aside(x, y, unit, -HOLD_SIDE)
                     break
@@ -268,7 +287,7 @@ class SharedFloor:
             off = float(unit[0] * (y - leg_end[1]) - unit[1] * (x - leg_end[0]))
             if any(st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]
                    for st in walker.stretches):
-                way.speed = min(way.speed, self.narrow_speed)  # a hand's width from the walls
+                way.limit(self.narrow_speed, "narrow")  # a hand's width from the walls
             near = next((st for st in walker.stretches
                          if st.single and st.s_in - MOUTH_AHEAD < s < st.s_out[-1]), None)
             if near is not None and way.offset == 0.0:  # (not waiting aside)
@@ -314,7 +333,7 @@ class SharedFloor:
             if last_leg and (leg is None or other in self.poses) and ahead > remaining - SPOT_CLEAR:
                 if owner:  # the pose is this robot's to work on: it waits for the other to
                     room = ahead - body - self.gap - OVERSHOOT  # step off
-                    way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+                    way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), f"on its pose: {other}")
                     if way.speed < STOPPED:
                         self.blocked[other] = name
                     for_spot = True
@@ -328,12 +347,12 @@ class SharedFloor:
             if along > 0.5:  # going our way: follow at the gap (its planned pace, not its sway)
                 room = ahead - body - self.gap - OVERSHOOT
                 pace = max(self.bodies[other].gait.twist[0], 0.0) * along
-                way.speed = min(way.speed, pace + math.sqrt(2 * BRAKE * room) if room >= 0
-                                else pace * max(1.0 + room / FALL_BACK, 0.0))
+                way.limit(pace + math.sqrt(2 * BRAKE * room) if room >= 0
+                          else pace * max(1.0 + room / FALL_BACK, 0.0), f"following {other}")
                 continue
             if -0.5 <= along <= 0.5:  # crossing: let it cross
                 room = ahead - body - self.gap - OVERSHOOT
-                way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+                way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), f"crossing {other}")
                 continue
             # oncoming or standing in the way: pass on the right (or the left), else wait
             need = across - PASS_CLEAR if across > -0.2 else across + PASS_CLEAR
@@ -342,15 +361,15 @@ class SharedFloor:
             side = self.aside(x, y, unit, need * share)
             if abs(side - need * share) > 0.05:
                 room = ahead - body - self.gap - OVERSHOOT
-                way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+                way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), f"no way past {other}")
                 if leg is None:  # it stands in the way: it is asked to step aside
                     self.blocked[other] = name
             else:
                 way.offset = side
-                way.speed = min(way.speed, PASS_SPEED)
+                way.limit(PASS_SPEED, f"passing {other}")
                 if abs(across) < PASS_CLEAR - 0.15:  # not aside yet: do not close in
                     room = ahead - body - 0.15 - OVERSHOOT
-                    way.speed = min(way.speed, math.sqrt(2 * BRAKE * max(room, 0.0)))
+                    way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), f"passing {other}")
                     if leg is None and way.speed < STOPPED:
                         self.blocked[other] = name
             if leg is not None and along < -0.5 and way.speed < STOPPED:
@@ -360,7 +379,12 @@ class SharedFloor:
         elif way.speed > 2 * STOPPED:
             self.waiting.pop(name, None)
         if aligning:  # back onto its line before a narrow mouth (a step aside, no one's wait)
-            way.speed = 0.0
+            way.speed, way.why = 0.0, "onto the stretch's axis"
+        why = way.why if way.speed < STOPPED else ""
+        if why != self.why.get(name, ""):
+            self.why[name] = why
+            if why:
+                self.stops.append((t, name, why))
         return way
 
     def _tote_in(self, other: str, x: float, y: float, unit: np.ndarray, offset: float
@@ -561,7 +585,7 @@ class SharedFloor:
         """The walk's destination is taken: stop ``HOLD_BACK`` short of it, stepped aside to
         the right where the robot leaving passes, and end the walk there (``way.hold``)."""
         room = max(remaining - HOLD_BACK, 0.0)
-        way.speed = min(way.speed, math.sqrt(2 * BRAKE * room))
+        way.limit(math.sqrt(2 * BRAKE * room), "destination taken")
         if room < 2.5:
             way.offset = self.aside(x, y, unit, -HOLD_SIDE)
         way.hold = room < 0.05 or way.speed < 0.1
