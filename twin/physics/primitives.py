@@ -54,6 +54,10 @@ SHORT = 0.05  # m a walk stops short of a corner: the body's overshoot (align do
 ROCK_FILTER = 0.15  # s, averaging of the pelvis pose over the standing body's last rocking
 STUCK = 6.0  # s without 5 cm of progress along a leg: the way is blocked
 MIN_PACE = 0.15  # m/s: a walk sets off at this pace and stops where braking falls below it
+WAIT_STILL = 0.05  # rad: a walk stopped for traffic this near its heading stands still
+STEER_SLOW = 0.15  # rad: a walk steering more than this off its leg's heading ...
+STEER_OFF = 0.2  # m ... while this far off its line (or its offset from it) ...
+STEER_PACE = 0.6  # ... walks no faster than this (m/s), and its pace loop waits
 RISE_TIME = 1.6  # s to stand up straight from a crouch (faster tips the body forward)
 LOWER_TIME = 0.8  # s the hands take from a reach's end down to where the empty arms hang
 PACE_DELAY = 1.5  # s after reaching speed before the pace loop acts (the body catches up)
@@ -362,17 +366,30 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                 side = float(np.clip(-SIDE_GAIN * across, -FINE_SPEED, FINE_SPEED))
             elif v_ref != 0.0:
                 err -= float(np.clip(across / LOOKAHEAD, -0.4, 0.4))
+            steering = abs(err) > STEER_SLOW and abs(across) > STEER_OFF
+            if steering and v_ref > STEER_PACE:
+                # steering back onto its line, well off it (after passing a robot):
+                # at a walking pace the turn threw an empty robot over, its pace loop winding
+                # the plan up to 1.6 m/s as the turn held the measured pace back (passage_four,
+                # 258.8 s)
+                v_ref = STEER_PACE
             lin, _ = pb.getBaseVelocity(robot.body, physicsClientId=robot.client)
             pace = lin[0] * math.cos(yaw) + lin[1] * math.sin(yaw)
-            if v_ref >= 0.95 * speed and go_t > speed / accel + PACE_DELAY:
+            if v_ref >= 0.95 * speed and go_t > speed / accel + PACE_DELAY and not steering:
                 integral = float(np.clip(integral + (v_ref - pace) * dt, -0.3, 1.0))
             else:
                 integral *= 0.98
             # the pace loop plans faster steps until the measured pace is the speed
             steer = (TURN_RATE if v_ref == 0.0 else  # on the spot; none setting off
                      STRIDE_TURN_RATE * min(1.0, robot.gait.twist[0] / speed))
-            robot.gait.command(min(v_ref + integral, PACE_MARGIN * speed), side,
-                               float(np.clip(1.5 * err, -steer, steer)))
+            if stalled > 0.0 and side == 0.0 and abs(err) < WAIT_STILL:
+                # stopped for traffic, in its place and facing its way: it stands on both feet
+                # (turning the last degrees it stepped on the spot the whole wait, a foot off
+                # the floor a quarter of the time; loaded robots fell doing it, passage_four)
+                robot.gait.command(0.0, 0.0, 0.0, stepping=False)
+            else:
+                robot.gait.command(min(v_ref + integral, PACE_MARGIN * speed), side,
+                                   float(np.clip(1.5 * err, -steer, steer)))
             yield
             t += dt
             leg_t += dt

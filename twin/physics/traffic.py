@@ -271,8 +271,10 @@ class SharedFloor:
                 st = walker.stretches[walker.next_stretch]
                 mouth = st.s_in - self.gap / 2 - BODY / 2
                 pace = max(h.gait.twist[0], 0.0)
-                if s < mouth - WAIT_BACK - OVERSHOOT - pace * pace / (2 * BRAKE) - ASK_MARGIN:
-                    break  # not near yet: refused now, it could still stop where it waits
+                if name not in self.asking and (
+                        s < mouth - WAIT_BACK - OVERSHOOT - pace * pace / (2 * BRAKE) - ASK_MARGIN):
+                    break  # not near yet: refused now, it could still stop where it waits (once
+                    # refused it asks on: stopped, its pace would put it out of range again)
                 if not self._may_enter(name, st, t):
                     # wait back from the mouth and aside, where the robot coming out passes
                     room = max(mouth - WAIT_BACK - OVERSHOOT - s, 0.0)
