@@ -8,10 +8,10 @@ objects no longer fit the caches, so every event waits on memory (README, "Plant
 Each figure is the time of one step of ``x = chase[x]`` through a random cycle over an array
 of that many bytes: every load depends on the one before, so none is overlapped or prefetched.
 The interpreter's own cost of a step is the figure for 256 KB (held by the core's cache); the
-rise above it is the memory's. Measured here on two machines of the same kind, a week apart:
-one a few nanoseconds over the 256 KB figure at 4 MB (the shared cache held it), one 180 ns
-(it did not): on the second, the 500-humanoid week took 138 s against 28 s on the first, same
-code (README, "Plant scale").
+rise above it is the memory's. Written on 2 December 2026 on a machine whose shared cache did
+not hold 4 MB (+93-150 ns a load there over 256 KB, three runs), where the 500-humanoid week
+took 138 s; the same code took 28 s on the machine of the same kind a few hours before, which
+this script never ran on (README, "Plant scale").
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def chase_ns(mb: float, loads: int = LOADS) -> float:
     chase = array("q")
     chase.frombytes(cycle.tobytes())
     x = 0
-    for _ in range(min(n, loads)):  # touch the cycle once: pages mapped, caches warm
+    for _ in range(min(n, loads)):  # warm up: as many steps as are timed, or the whole cycle
         x = chase[x]
     start = time.perf_counter()
     for _ in range(loads):

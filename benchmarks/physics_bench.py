@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from memory_latency import summary
 
-    print(f"\n{summary()}")  # the controller's Python waits on memory more than PyBullet does
+    print(f"\n{summary()}")  # one humanoid balanced cost 0.92x the bare world's instructions
+    # but 1.3-1.4x its processor time on the machine of 2 December (docs/step_cost.md)
     print(f"{'humanoids':>9} {'balanced ms':>12} {'bare ms':>8} {'ratio':>6}  "
           f"(processor time a control period, median of {args.repeats}; each run's ratio)")
     for count in counts:

@@ -384,8 +384,9 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                      STRIDE_TURN_RATE * min(1.0, robot.gait.twist[0] / speed))
             if stalled > 0.0 and side == 0.0 and abs(err) < WAIT_STILL:
                 # stopped for traffic, in its place and facing its way: it stands on both feet
-                # (turning the last degrees it stepped on the spot the whole wait, a foot off
-                # the floor a quarter of the time; loaded robots fell doing it, passage_four)
+                # (turning the last degree it stepped on the spot the whole wait, a foot off
+                # the floor up to a quarter of the time; loaded robots fell in such waits,
+                # passage_four)
                 robot.gait.command(0.0, 0.0, 0.0, stepping=False)
             else:
                 robot.gait.command(min(v_ref + integral, PACE_MARGIN * speed), side,

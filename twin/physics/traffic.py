@@ -81,12 +81,18 @@ class Way:
     offset: float = 0.0  # m to walk to the left (+) or right (-) of its leg
     hold: bool = False  # its destination is taken: it stops here, at a holding point
     narrow: bool = False  # in a one-robot stretch: held to its line by side steps, not steering
-    why: str = ""  # the rule (and the robot) that set ``speed``
+    rule: str = ""  # the rule that set ``speed`` ...
+    cause: str = ""  # ... and the robot (or refusal) it set it for
 
-    def limit(self, speed: float, why: str) -> None:
-        """At most ``speed`` m/s, because of ``why``."""
+    def limit(self, speed: float, rule: str, cause: str = "") -> None:
+        """At most ``speed`` m/s, by ``rule``, because of ``cause``."""
         if speed < self.speed:
-            self.speed, self.why = speed, why
+            self.speed, self.rule, self.cause = speed, rule, cause
+
+    @property
+    def why(self) -> str:
+        """The rule and its cause, as a stop is logged (``SharedFloor.stops``)."""
+        return f"{self.rule} {self.cause}" if self.cause else self.rule
 
 
 @dataclass
@@ -139,9 +145,11 @@ class SharedFloor:
         # waiting at a narrow mouth -> since when, and the cells it waits for (its headings)
         self.facing: dict[str, str] = {}  # walking robot stopped for an oncoming one -> it
         self.refused = ""  # why the last stretch asked for was refused (``_may_enter``)
-        self.why: dict[str, str] = {}  # walking robot -> why it stands ("" if it walks)
+        self.why: dict[str, str] = {}  # walking robot stopped -> why (``Way.why``)
         self.stops: list[tuple[float, str, str]] = []  # (t, robot, why) each time a walking
-        # robot stops for a new reason (``Way.why``): the audit of its waits
+        # robot stops for a new reason (``Way.why``): the audit of its waits. Logged without
+        # the hysteresis, one wait at a mouth came out as hundreds of stops 0.01 s apart
+        # (a 30-minute trace of 2 December: 386)
         self._seen = -1.0
         self._now: dict[str, tuple[float, float, float, float]] = {}
 
@@ -278,7 +286,7 @@ class SharedFloor:
                 if not self._may_enter(name, st, t):
                     # wait back from the mouth and aside, where the robot coming out passes
                     room = max(mouth - WAIT_BACK - OVERSHOOT - s, 0.0)
-                    way.limit(math.sqrt(2 * BRAKE * room), f"stretch refused: {self.refused}")
+                    way.limit(math.sqrt(2 * BRAKE * room), "stretch refused:", self.refused)
                     if room < 3.5:
                         way.offset = self.aside(x, y, unit, -HOLD_SIDE)
                     break
@@ -335,7 +343,7 @@ class SharedFloor:
             if last_leg and (leg is None or other in self.poses) and ahead > remaining - SPOT_CLEAR:
                 if owner:  # the pose is this robot's to work on: it waits for the other to
                     room = ahead - body - self.gap - OVERSHOOT  # step off
-                    way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), f"on its pose: {other}")
+                    way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), "on its pose:", other)
                     if way.speed < STOPPED:
                         self.blocked[other] = name
                     for_spot = True
@@ -350,11 +358,11 @@ class SharedFloor:
                 room = ahead - body - self.gap - OVERSHOOT
                 pace = max(self.bodies[other].gait.twist[0], 0.0) * along
                 way.limit(pace + math.sqrt(2 * BRAKE * room) if room >= 0
-                          else pace * max(1.0 + room / FALL_BACK, 0.0), f"following {other}")
+                          else pace * max(1.0 + room / FALL_BACK, 0.0), "following", other)
                 continue
             if -0.5 <= along <= 0.5:  # crossing: let it cross
                 room = ahead - body - self.gap - OVERSHOOT
-                way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), f"crossing {other}")
+                way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), "crossing", other)
                 continue
             # oncoming or standing in the way: pass on the right (or the left), else wait
             need = across - PASS_CLEAR if across > -0.2 else across + PASS_CLEAR
@@ -363,15 +371,15 @@ class SharedFloor:
             side = self.aside(x, y, unit, need * share)
             if abs(side - need * share) > 0.05:
                 room = ahead - body - self.gap - OVERSHOOT
-                way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), f"no way past {other}")
+                way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), "no way past", other)
                 if leg is None:  # it stands in the way: it is asked to step aside
                     self.blocked[other] = name
             else:
                 way.offset = side
-                way.limit(PASS_SPEED, f"passing {other}")
+                way.limit(PASS_SPEED, "passing", other)
                 if abs(across) < PASS_CLEAR - 0.15:  # not aside yet: do not close in
                     room = ahead - body - 0.15 - OVERSHOOT
-                    way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), f"passing {other}")
+                    way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), "passing", other)
                     if leg is None and way.speed < STOPPED:
                         self.blocked[other] = name
             if leg is not None and along < -0.5 and way.speed < STOPPED:
@@ -381,12 +389,14 @@ class SharedFloor:
         elif way.speed > 2 * STOPPED:
             self.waiting.pop(name, None)
         if aligning:  # back onto its line before a narrow mouth (a step aside, no one's wait)
-            way.speed, way.why = 0.0, "onto the stretch's axis"
-        why = way.why if way.speed < STOPPED else ""
-        if why != self.why.get(name, ""):
-            self.why[name] = why
-            if why:
+            way.speed, way.rule, way.cause = 0.0, "onto the stretch's axis", ""
+        if way.speed < STOPPED:  # logged as ``waiting`` is kept: a stop ends above twice it
+            why = way.why
+            if why != self.why.get(name):
+                self.why[name] = why
                 self.stops.append((t, name, why))
+        elif way.speed > 2 * STOPPED:
+            self.why.pop(name, None)
         return way
 
     def _tote_in(self, other: str, x: float, y: float, unit: np.ndarray, offset: float
