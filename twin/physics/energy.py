@@ -38,6 +38,9 @@ import numpy as np
 from twin.motion import GRAVITY
 from twin.robot import ROBOTS_DIR, Motor, RobotSpec
 
+_CONSTANTS: dict[tuple[tuple[float, ...], ...], tuple[tuple[float, float, float, float, float],
+                                                     ...]] = {}  # see ``EnergyMeter._joints``
+
 RPM = 60.0 / (2.0 * math.pi)
 """rpm per rad/s: datasheets give the no-load running current per rpm."""
 
@@ -104,20 +107,24 @@ class EnergyMeter:
     drag_per_speed: np.ndarray | None = None
     # N m each joint's drive holds beyond the torque PyBullet reports (joint order), or None
     held: np.ndarray | None = None
-    # each control period's battery power, copper loss and positive work, joint by joint:
-    # three rows summed in one call (``add``)
-    _rows: np.ndarray = field(init=False, repr=False, compare=False)
-
-    _motor: np.ndarray = field(init=False, repr=False, compare=False)
+    # each joint's constants as floats, read once here (``_account``): (drag per rad/s, drag,
+    # Kt N, resistance, driver efficiency)
+    _joints: tuple[tuple[float, float, float, float, float], ...] = field(
+        init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.torque_per_amp)
-        self._rows = np.empty((3, n))
-        self._motor = np.empty(n)
         if self.drag is None:
             self.drag = np.zeros(n)
         if self.drag_per_speed is None:
             self.drag_per_speed = np.zeros(n)
+        joints = tuple(zip(self.drag_per_speed.tolist(), self.drag.tolist(),
+                           self.torque_per_amp.tolist(), self.resistance.tolist(),
+                           self.driver_efficiency.tolist(), strict=True))
+        # one copy for all the meters with these constants (the robots of one kind): each
+        # control period reads them, and one copy stays in the cache where a copy a robot
+        # would not, after the physics steps (issue 11)
+        self._joints = _CONSTANTS.setdefault(joints, joints)
 
     @classmethod
     def for_robot(cls, spec: RobotSpec, torque_limits: np.ndarray,
@@ -143,49 +150,56 @@ class EnergyMeter:
                                                                             np.ndarray]:
         """Battery power (W) each joint draws at these torques and speeds, and its copper
         loss (W)."""
-        return self._power(torques, speeds, torques * speeds)
+        battery, copper, _ = self._account(np.asarray(torques, float).tolist(),
+                                           np.asarray(speeds, float).tolist())
+        return np.array(battery), np.array(copper)
 
-    def _power(self, torques: np.ndarray, speeds: np.ndarray, mech: np.ndarray,
-               out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """``joint_power`` from the joints' mechanical power ``mech`` (torque times speed),
-        into the rows of ``out`` if given (battery power, copper loss): the motor's torque
-        ``np.where(mech >= 0, tau / eta, tau eta) + (drag + drag_per_speed |omega|)
-        clip(omega / HELD_SPEED, -1, 1)``, shaft power that times ``omega``, copper
-        ``(motor / (Kt N)) ** 2 R``, battery ``np.clip(shaft + copper, 0, None) /
-        eta_driver``; computed into few arrays (the control period's cost, issue 11)."""
-        assert self.drag is not None and self.drag_per_speed is not None
-        motor = self._motor if out is not None else np.empty_like(torques)
-        np.multiply(torques, self.gear_efficiency, out=motor)
-        np.divide(torques, self.gear_efficiency, out=motor, where=mech >= 0.0)
-        shaft = np.abs(speeds, out=None if out is None else out[0])
-        shaft *= self.drag_per_speed
-        shaft += self.drag
-        # the drag, against the motion; none at rest, and in between in proportion
-        shaft *= np.clip(speeds * (1.0 / HELD_SPEED), -1.0, 1.0)
-        motor += shaft
-        np.multiply(motor, speeds, out=shaft)
-        copper = np.divide(motor, self.torque_per_amp, out=None if out is None else out[1])
-        np.square(copper, out=copper)  # = ** 2
-        copper *= self.resistance
-        shaft += copper
-        np.maximum(shaft, 0.0, out=shaft)  # = np.clip(..., 0.0, None)
-        shaft /= self.driver_efficiency
-        return shaft, copper
+    def _account(self, torques: Sequence[float], speeds: Sequence[float],
+                 held: Sequence[float] | None = None
+                 ) -> tuple[list[float], list[float], list[float]]:
+        """Each joint's battery power, copper loss and positive mechanical power (W) at these
+        torques (plus ``held``, if given) and speeds: the motor's torque ``tau / eta`` where
+        the mechanical power ``tau omega >= 0``, else ``tau eta``, plus the drag
+        ``(drag + drag_per_speed |omega|) clip(omega / HELD_SPEED, -1, 1)``; shaft power that
+        times ``omega``; copper ``(motor / (Kt N)) ** 2 R``; battery ``max(shaft + copper,
+        0) / eta_driver``; work ``max(tau omega, 0)``.
+
+        On Python floats, joint by joint: some 20 numpy calls on 21-element arrays cost
+        about twice as much (issue 11, docs/step_cost.md). Each value is the one the
+        elementwise array operations gave, bit for bit: the same operations in the same
+        order (``x * x`` is ``np.square``; the clips and maxima keep a NaN, as numpy's do)."""
+        eta = self.gear_efficiency
+        inv_held = 1.0 / HELD_SPEED
+        battery: list[float] = []
+        copper: list[float] = []
+        work: list[float] = []
+        if held is not None:
+            torques = [t + h for t, h in zip(torques, held, strict=True)]
+        for tau, omega, (per_speed, drag, kt_n, ohm, driver) in zip(
+                torques, speeds, self._joints, strict=True):
+            mech = tau * omega
+            motor = tau / eta if mech >= 0.0 else tau * eta
+            # the drag, against the motion; none at rest, and in between in proportion
+            share = omega * inv_held
+            share = -1.0 if share < -1.0 else 1.0 if share > 1.0 else share
+            motor += (abs(omega) * per_speed + drag) * share
+            amps = motor / kt_n
+            loss = amps * amps * ohm
+            shaft = motor * omega + loss
+            battery.append((0.0 if shaft < 0.0 else shaft) / driver)
+            copper.append(loss)
+            work.append(0.0 if mech < 0.0 else mech)
+        return battery, copper, work
 
     def add(self, torques: np.ndarray, speeds: np.ndarray, dt: float) -> float:
-        """Account one control period; returns the electrical power (W)."""
-        if self.held is not None:
-            torques = torques + self.held
-        mech = torques * speeds
-        rows = self._rows
-        self._power(torques, speeds, mech, rows)
-        np.maximum(mech, 0.0, out=rows[2])
-        # each row's sum as ``row.sum()`` gives it (the same pairwise sum a row)
-        joints, copper, work = np.add.reduce(rows, axis=1).tolist()
-        power = joints + self.constant_w
+        """Account one control period (each joint's torque and speed); returns the
+        electrical power (W)."""
+        held = None if self.held is None else self.held.tolist()
+        battery, copper, work = self._account(torques.tolist(), speeds.tolist(), held)
+        power = _row_sum(battery) + self.constant_w
         self.energy_j += power * dt
-        self.copper_j += copper * dt
-        self.mechanical_j += work * dt
+        self.copper_j += _row_sum(copper) * dt
+        self.mechanical_j += _row_sum(work) * dt
         self.time_s += dt
         return power
 
@@ -198,3 +212,35 @@ class EnergyMeter:
         if self.distance_m <= 0:
             return float("inf")
         return self.energy_j / (self.mass * GRAVITY * self.distance_m)
+
+
+def _row_sum(values: list[float]) -> float:
+    """``np.add.reduce`` of the values as numpy sums a row of floats, bit for bit: from its
+    identity 0.0, the pairwise sum, which for 8 to 128 values runs eight interleaved
+    partial sums, adds them in a tree and then the rest one by one (fewer than 8: one by
+    one); numpy itself for more. The meter's sums were numpy's; summed in another order
+    their last bits, and so the energy, would differ."""
+    n = len(values)
+    if n < 8:
+        total = 0.0
+        for v in values:
+            total += v
+        return 0.0 + total
+    if n > 128:
+        return float(np.add.reduce(np.array(values)))
+    r0, r1, r2, r3, r4, r5, r6, r7 = values[:8]
+    end = n - n % 8
+    for i in range(8, end, 8):
+        v0, v1, v2, v3, v4, v5, v6, v7 = values[i:i + 8]
+        r0 += v0
+        r1 += v1
+        r2 += v2
+        r3 += v3
+        r4 += v4
+        r5 += v5
+        r6 += v6
+        r7 += v7
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for v in values[end:]:
+        total += v
+    return 0.0 + total

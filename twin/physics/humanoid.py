@@ -30,7 +30,7 @@ from twin.physics.energy import EnergyMeter
 from twin.physics.frames import BodyFrames, yaw_of
 from twin.physics.grip import CARRY as CARRY  # the top of a lift: a home in grip.py
 from twin.physics.kinematics import PELVIS_HEIGHT as PELVIS_HEIGHT  # home: kinematics.py
-from twin.physics.kinematics import arm_fk, arm_ik, leg_ik
+from twin.physics.kinematics import arm_fk, arm_ik, clip, leg_ik
 from twin.physics.walking import SIDES, GaitParameters, Pose, WalkingPattern, other
 from twin.robot import RobotSpec
 
@@ -121,7 +121,12 @@ class Humanoid(BodyFrames):
         self._arms = {side: [self.joint[f"{side}_{name}"] for name in ARM] for side in SIDES}
         self._wrists = {side: self.joint[f"{side}_wrist"] for side in SIDES}
         self._ankles = {side: self.joint[f"{side}_ankle_roll"] for side in SIDES}
-        self._links: Any = ()  # the links' states ``_com`` read last
+        self._waist = self.joint["waist_pitch"]
+        # each limb's joints as one slice of the joint order where they are in a row (they
+        # are in the URDF): its targets set by one slice assignment a period
+        self._leg_rows = {side: _rows(leg) for side, leg in self._legs.items()}
+        self._arm_rows = {side: _rows(arm) for side, arm in self._arms.items()}
+        self._soles: dict[str, Any] = {}  # the ankles' link states ``_com`` read last
         self._reach_dt, self._reach, self._back = math.nan, self.speed_limits, self.speed_limits
         self.gains = np.array([0.3 if any(k in nm for k in ("shoulder", "elbow", "wrist"))
                                else ANKLE_GAIN if "ankle" in nm else LEG_GAIN
@@ -137,8 +142,8 @@ class Humanoid(BodyFrames):
         self._setpoint, self._move = np.zeros(n), np.zeros(n)  # see ``servo``, set below
         self.fallen = False
         self.falls = 0
-        self.tilt = np.zeros(2)
-        self.last_xy = np.array([x, y])
+        self.tilt = (0.0, 0.0)  # the pelvis's roll and pitch (``_tilt``)
+        self.last_xy = (x, y)  # where the pelvis was (the meter's distance)
         self._reset_pattern(x, y, heading)
         self._compute_targets(np.array([x, y]), heading)
         for i in self.order:
@@ -156,9 +161,10 @@ class Humanoid(BodyFrames):
     def _reset_estimates(self) -> None:
         """The balance's estimates of the body (the CoM's offset from the pelvis, the tilt,
         the CoM's last place and velocity) from the body as it stands now."""
-        self.offset = np.array(self._com_offset(self._com(), *self.pelvis()))
-        self.tilt = np.zeros(2)
-        self._last_com = self._com()[:2]
+        self.offset = self._com_offset(self._com(), *self.pelvis())  # floats (x, y)
+        self.tilt = (0.0, 0.0)  # the pelvis's roll and pitch (``_tilt``)
+        cx, cy, _ = self._com().tolist()
+        self._last_com = (cx, cy)  # floats: the control period's arithmetic is on floats
         self.com_vel = np.zeros(2)
 
     def _reset_pattern(self, x: float, y: float, heading: float) -> None:
@@ -192,7 +198,7 @@ class Humanoid(BodyFrames):
         # balance threw the body at its first step
         self._reset_estimates()
         self.fallen = False
-        self.last_xy = np.array([x, y])
+        self.last_xy = (x, y)
 
     # --- state -------------------------------------------------------------------------
     def hold(self, body: int, constraints: list[int]) -> None:
@@ -234,23 +240,27 @@ class Humanoid(BodyFrames):
     def _sense_load(self, dt: float) -> None:
         """The carried mass the balance counts: the wrists' reading over ``LOAD_FILTER``."""
         reading = self.wrist_load() if self.load else 0.0
-        self.load_mass += (reading - self.load_mass) * min(1.0, dt / LOAD_FILTER)
+        self.load_mass += (reading - self.load_mass) * _at_most_one(dt / LOAD_FILTER)
         if not self.load and self.load_mass < 0.1:
             self.load_body, self.load_mass = -1, 0.0
 
     def _com(self, base: Any = None) -> np.ndarray:
         """Centre of mass of the body and what its hands carry (world); ``base``: the pelvis
-        position if already read. Keeps the links' states it read (``_links``)."""
+        position if already read. Keeps the ankles' link states it read (``_soles``)."""
         return self._with_load(self._body_moment(base))
 
     def _body_moment(self, base: Any = None) -> np.ndarray:
         """The links' masses times their CoM positions, summed (world, kg m): the body's CoM
-        times its mass; ``base`` as in ``_com``. Keeps the links' states it read."""
+        times its mass; ``base`` as in ``_com``. Keeps the ankles' link states it read."""
         c = self.client
         if base is None:
             base, _ = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         states = pb.getLinkStates(self.body, self.order, physicsClientId=c)
-        self._links = states
+        # only the ankles' are kept (``_sole``): the other states, some 500 small objects,
+        # are freed on return while the cache still holds them, not a period later, after
+        # the physics steps have evicted them (measured: 8 us a period for one robot)
+        ankles = self._ankles
+        self._soles = {"left": states[ankles["left"]], "right": states[ankles["right"]]}
         pts = np.fromiter(itertools.chain(base, *map(_FIRST, states)), float,
                           3 * len(states) + 3)  # the base's and each link's CoM position
         return self.masses @ pts.reshape(-1, 3)  # the links' positions, (n + 1, 3) as ever
@@ -281,9 +291,9 @@ class Humanoid(BodyFrames):
         return c * lx - s * ly, s * lx + c * ly
 
     @staticmethod
-    def _tilt(orn: Any, matrix: Any = None, yaw: float | None = None) -> np.ndarray:
-        """Pelvis roll and pitch in its heading frame (rad); ``matrix`` and ``yaw`` as in
-        ``_com_offset``."""
+    def _tilt(orn: Any, matrix: Any = None, yaw: float | None = None) -> tuple[float, float]:
+        """Pelvis roll and pitch in its heading frame (rad), floats; ``matrix`` and ``yaw``
+        as in ``_com_offset``."""
         if matrix is None:
             matrix = pb.getMatrixFromQuaternion(orn)
         if yaw is None:
@@ -291,8 +301,7 @@ class Humanoid(BodyFrames):
         c, s = math.cos(yaw), math.sin(yaw)
         z = matrix[2::3]  # pelvis up axis in world (the matrix's third column)
         ahead, left = c * z[0] + s * z[1], -s * z[0] + c * z[1]
-        return np.array([-math.asin(max(-1.0, min(1.0, left))),
-                         math.asin(max(-1.0, min(1.0, ahead)))])
+        return (-math.asin(_sine(left)), math.asin(_sine(ahead)))
 
     def settled(self) -> bool:
         """Standing still: the plan at rest and the body with it."""
@@ -316,7 +325,7 @@ class Humanoid(BodyFrames):
 
     def _sole(self, side: str) -> Pose:
         """``foot_pose`` from the links' states the last ``_com`` read (no motion since)."""
-        state = self._links[self._ankles[side]]
+        state = self._soles[side]
         pos = state[4]
         return Pose(pos[0], pos[1], yaw_of(state[5]))
 
@@ -350,21 +359,21 @@ class Humanoid(BodyFrames):
         size_hip_z, hip_y, ankle_height, thigh, shank = self._leg_sizes
         hip_z = self.pelvis_height + size_hip_z
         gait = self.gait
+        feet, lifts = gait.feet, gait.lift
         stance = gait.stance()
-        roll, pitch = float(self.tilt[0]), float(self.tilt[1])
+        roll, pitch = self.tilt
         ahead = {}  # each ankle ahead of the pelvis
         for side in SIDES:
-            foot = gait.feet[side]
-            dx, dy = foot.x - px, foot.y - py
+            foot_x, foot_y, foot_yaw = feet[side]
+            dx, dy = foot_x - px, foot_y - py
             ax, ay = c * dx + s * dy, -s * dx + c * dy
             ahead[side] = ax
             hy = hip_y if side == "left" else -hip_y
-            lift = gait.lift[side]
+            lift = lifts[side]
             z = ankle_height + lift - hip_z
-            fyaw = wrap_angle(foot.yaw - yaw)  # feet and pelvis may sit either side of +-pi
+            fyaw = wrap_angle(foot_yaw - yaw)  # feet and pelvis may sit either side of +-pi
             leg = self._legs[side]  # hip yaw, roll, pitch, knee, ankle pitch, roll
-            for i, angle in zip(leg, leg_ik(ax, ay - hy, z, fyaw, thigh, shank), strict=True):
-                t[i] = angle
+            _set(t, self._leg_rows[side], leg_ik(ax, ay - hy, z, fyaw, thigh, shank))
             if side != stance and lift > 0.0:
                 # land flat: the swing sole levelled against the measured pelvis tilt
                 t[leg[4]] -= LEVEL_GAIN * pitch
@@ -373,13 +382,14 @@ class Humanoid(BodyFrames):
                 # pelvis back upright (not on two feet: both hips would fight)
                 t[leg[2]] -= HIP_PITCH * pitch
                 t[leg[1]] -= HIP_ROLL * roll
-        t[self.joint["waist_pitch"]] = float(self.waist)  # as the array would store it
+        t[self._waist] = float(self.waist)  # as the array would store it
         torso: Any = None  # the torso's inverse frame and the pelvis pose, read once for both
         for side in SIDES:
             grip = self.grips[side]
             if grip is None:  # arms swing against the legs: their yaw momentum cancels
-                swing = min(max(ARM_SWING / size.scale * (ahead[side] - ahead[other(side)]),
-                                -0.6), 0.6)
+                swing = (ahead["left"] - ahead["right"] if side == "left"
+                         else ahead["right"] - ahead["left"])
+                swing = clip(ARM_SWING / size.scale * swing, -0.6, 0.6)
                 q: tuple[float, ...] = (swing, HANG_ROLL if side == "left" else -HANG_ROLL,
                                         HANG_ELBOW)
             else:
@@ -392,15 +402,14 @@ class Humanoid(BodyFrames):
                 sy = sy if side == "left" else -sy
                 q = arm_ik(local[0] - sx, local[1] - sy, local[2] - sz, size.upper_arm,
                            size.forearm)
-            for i, angle in zip(self._arms[side], q, strict=True):
-                t[i] = angle
+            _set(t, self._arm_rows[side], q)
             # the wrist holds the hand at its pitch whatever the arm and the body's tilt do
             # (a held tote stays level); an empty hand hangs in line with the forearm
             level = 0.0
             if grip is not None:
                 waist, shoulder, elbow = self._pitch_chain(side)
                 chain = t[waist] + (t[shoulder] + t[elbow])
-                level = self.hand_pitch - chain - self.tilt[1]
+                level = self.hand_pitch - chain - pitch
             t[self._wrists[side]] = level
         return t
 
@@ -426,7 +435,8 @@ class Humanoid(BodyFrames):
             self.squeeze()
         body = self._body_moment(pos)  # the links read once a period: nothing moves
         # between the CoM with the load as last weighed and with the wrists' new reading
-        weighed = self._with_load(body)[:2] if self.load_mass > 0.0 or self.load else None
+        weighed = (self._with_load(body)[:2].tolist() if self.load_mass > 0.0 or self.load
+                   else None)
         self._sense_load(dt)
         # the CoM offset the joints produce, smoothed: read raw it would feed the vibration
         # of the stance back into the pelvis target
@@ -436,23 +446,23 @@ class Humanoid(BodyFrames):
             # go) moves the CoM estimate, not the body: the reading rings with each step (a
             # firm grip passes the hands' jolts on), and differentiated it would read as CoM
             # speed (0.04 m/s rms, 0.14 m/s peaks with 15 kg); the previous CoM takes the jump
-            self._last_com = self._last_com + (com[:2] - weighed)
+            (last_x, last_y), (cx, cy, _), (wx, wy) = self._last_com, com.tolist(), weighed
+            self._last_com = (last_x + (cx - wx), last_y + (cy - wy))
         matrix, heading = pb.getMatrixFromQuaternion(orn), yaw_of(orn)
         # below, the pairs (x, y) on floats: the same operations in the same order as on
         # arrays, a tenth of the time for two elements
         ox, oy = self._com_offset(com, pos, orn, matrix, heading)
-        k = min(1.0, dt / OFFSET_FILTER)
-        off = self.offset
-        off_x, off_y = off.tolist()
+        k = _at_most_one(dt / OFFSET_FILTER)
+        off_x, off_y = self.offset
         off_x, off_y = off_x + (ox - off_x) * k, off_y + (oy - off_y) * k
-        off[0], off[1] = off_x, off_y
+        self.offset = (off_x, off_y)
         self.tilt = self._tilt(orn, matrix, heading)
         cx, cy, _ = com.tolist()  # Python floats: the same values, cheaper arithmetic, and
         # no numpy scalars carried into the plan (nudge, footholds, knots)
-        last_x, last_y = self._last_com.tolist()
+        last_x, last_y = self._last_com
         vx, vy = (cx - last_x) / dt, (cy - last_y) / dt
-        self._last_com = np.array([cx, cy])
-        k = min(1.0, dt / 0.03)
+        self._last_com = (cx, cy)
+        k = _at_most_one(dt / 0.03)
         cv = self.com_vel
         cvx, cvy = cv.tolist()
         cvx, cvy = cvx + (vx - cvx) * k, cvy + (vy - cvy) * k
@@ -473,7 +483,7 @@ class Humanoid(BodyFrames):
             pull = STAND_GAIN
         else:  # walking, the pattern restarts from where the body is, a little each tick
             # (not when stepping on the spot)
-            pull = STATE_GAIN * min(1.0, abs(self.gait.twist[0]) / STATE_SPEED)
+            pull = STATE_GAIN * _at_most_one(abs(self.gait.twist[0]) / STATE_SPEED)
         if pull > 0:
             x[0, 0], x[0, 1] = px + pull * (cx - px), py + pull * (cy - py)
             x[1, 0], x[1, 1] = pvx + pull * (cvx - pvx), pvy + pull * (cvy - pvy)
@@ -490,21 +500,55 @@ class Humanoid(BodyFrames):
         # the step from the last targets, clipped to the reach (np.clip's values, two ufuncs)
         step = np.subtract(wanted, self.targets)
         np.minimum(np.maximum(step, self._back, out=step), self._reach, out=step)
-        np.copyto(self._setpoint, self.targets)  # the drives follow the step a share a
-        self._move = step  # physics step (``servo``)
-        self.targets += step  # = previous + step, in place
-        states = pb.getJointStates(self.body, self.order, physicsClientId=c)
-        torques = np.array([s[3] for s in states])
-        speeds = np.array([s[1] for s in states])
-        power = self.meter.add(torques, speeds, dt)
+        # the drives follow the step a share a physics step (``servo``) from the last
+        # targets, which the setpoint takes over as they are (no copy): the new targets are
+        # a new array
+        self._setpoint, self._move = self.targets, step
+        self.targets = self.targets + step
+        # each joint's position, speed, reaction and torque: the torques and speeds made
+        # into one array (its rows), not two
+        _, speeds, _, torques = zip(*pb.getJointStates(self.body, self.order,
+                                                       physicsClientId=c), strict=True)
+        joints = np.array((torques, speeds))
+        power = self.meter.add(joints[0], joints[1], dt)
         last = self.last_xy
         self.meter.distance_m += float(np.hypot(pos[0] - last[0], pos[1] - last[1]))
-        self.last_xy = np.array(pos[:2])
+        self.last_xy = pos[:2]
         low = pos[2] < self._fall_height
-        if not self.fallen and (low or math.acos(min(matrix[8], 1.0)) > FALL_TILT):
+        up = matrix[8]  # the pelvis axis's vertical component: min(up, 1.0) below
+        if not self.fallen and (low or math.acos(1.0 if up > 1.0 else up) > FALL_TILT):
             self.fallen = True
             self.falls += 1
         return power
+
+
+def _at_most_one(v: float) -> float:
+    """``min(1.0, v)``, bit for bit (v unless it is not below 1), without the builtin's
+    call (``kinematics.clip``)."""
+    return v if v < 1.0 else 1.0
+
+
+def _sine(v: float) -> float:
+    """``max(-1.0, min(1.0, v))``, bit for bit: v within [-1, 1] for an arcsine."""
+    m = v if v < 1.0 else 1.0
+    return m if m > -1.0 else -1.0
+
+
+def _rows(joints: list[int]) -> slice | list[int]:
+    """The joints as a slice of the joint order if they follow each other in it, else as
+    they are."""
+    first = joints[0]
+    return slice(first, first + len(joints)) if joints == [*range(first, first + len(joints))] \
+        else joints
+
+
+def _set(targets: list[float], rows: slice | list[int], angles: tuple[float, ...]) -> None:
+    """Put ``angles`` into ``targets`` at ``rows`` (``_rows``)."""
+    if isinstance(rows, slice):
+        targets[rows] = angles
+    else:
+        for i, angle in zip(rows, angles, strict=True):
+            targets[i] = angle
 
 
 __all__ = ["Humanoid", "yaw_of"]

@@ -31,6 +31,7 @@ class PreviewGains:
     # c and gx as a stack of two (1, 3) rows: ``matmul(cg, x)`` runs the same BLAS
     # vector-matrix product for each as ``c @ x`` and ``gx @ x`` do, in one call
     cg: np.ndarray = field(init=False, repr=False, compare=False)
+    b_floats: tuple[float, ...] = field(init=False, repr=False, compare=False)  # b, floats
     # the preview's weights moments over the reference's samples i = 0..n at t = i dt (the
     # sample now weighs 0, sample i >= 1 weighs gd[i - 1]): moments[p][i] is the sum of
     # weight * t**p over the samples before i (``WalkingPattern._preview_sums``)
@@ -38,6 +39,7 @@ class PreviewGains:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cg", np.stack([self.c, self.gx])[:, None, :])
+        object.__setattr__(self, "b_floats", tuple(self.b.tolist()))
         t = np.arange(len(self.gd) + 1) * self.dt
         w = np.concatenate([[0.0], self.gd])
         object.__setattr__(self, "moments", tuple(
@@ -78,17 +80,18 @@ class PreviewGains:
 
 @dataclass
 class PreviewState:
-    """The planned CoM in x and y: state (3, 2) and the ZMP error integral (2,)."""
+    """The planned CoM in x and y: state (3, 2) and the ZMP error integral (x, y), floats
+    (updated each period on floats, not as a two-element array)."""
 
     x: np.ndarray
-    error: np.ndarray
+    error: tuple[float, float]
 
     @classmethod
     def at_rest(cls, point: np.ndarray) -> PreviewState:
         """CoM at rest above ``point`` (x, y)."""
         x = np.zeros((3, 2))
         x[0] = point
-        return cls(x, np.zeros(2))
+        return cls(x, (0.0, 0.0))
 
     def step(self, gains: PreviewGains, reference: np.ndarray) -> None:
         """Advance one period; ``reference`` (n + 1, 2) is the ZMP reference from now on."""
@@ -102,14 +105,19 @@ class PreviewState:
         weighted sum of the reference ahead, ``gd @ reference[1:]``, (``px``, ``py``)."""
         # the pairs (x, y) on floats: error += c @ x - reference[0];
         # u = -gi * error - gx @ x - gd @ reference[1:]
-        g, x, error = gains, self.x, self.error
+        g, x = gains, self.x
         ((zx, zy),), ((fx, fy),) = np.matmul(g.cg, x).tolist()  # c @ x, gx @ x
-        ex, ey = error.tolist()
+        ex, ey = self.error
         ex, ey = ex + (zx - rx), ey + (zy - ry)
-        error[0], error[1] = ex, ey
+        self.error = (ex, ey)
         gi = -g.gi
-        u = np.array([gi * ex - fx - px, gi * ey - fy - py])
-        self.x = g.a @ x + g.b[:, None] * u  # = np.outer(g.b, u), without its ravels
+        ux, uy = gi * ex - fx - px, gi * ey - fy - py
+        # x = a @ x + np.outer(b, u): the outer product's six products on floats (numpy's
+        # elementwise values), added to the matrix product in place
+        b0, b1, b2 = g.b_floats
+        nxt = g.a @ x
+        nxt += np.array((b0 * ux, b0 * uy, b1 * ux, b1 * uy, b2 * ux, b2 * uy)).reshape(3, 2)
+        self.x = nxt
 
     def zmp(self, gains: PreviewGains) -> np.ndarray:
         """The pendulum's ZMP (x, y)."""

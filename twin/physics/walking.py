@@ -10,6 +10,7 @@ measures (``adjust``).
 
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from twin.motion import wrap_angle
+from twin.physics.kinematics import clip
 from twin.physics.preview import PreviewGains, PreviewState
 
 if TYPE_CHECKING:
@@ -113,7 +115,7 @@ class GaitParameters:
 
     def period(self, speed: float) -> float:
         """Duration of one step (s) at ``speed`` m/s."""
-        share = min(max(speed / self.fast_speed, 0.0), 1.0)
+        share = clip(speed / self.fast_speed, 0.0, 1.0)
         return self.period_slow + (self.period_fast - self.period_slow) * share
 
 
@@ -149,11 +151,11 @@ def _approach(now: float, want: float, up: float, down: float, dt: float) -> flo
     it."""
     rate = up if abs(want) > abs(now) and want * now >= 0 else down
     # min/max of floats: np.clip's result bit for bit (bounds never zero), faster
-    return now + min(max(want - now, -rate * dt), rate * dt)
+    return now + clip(want - now, -rate * dt, rate * dt)
 
 
 def _smooth(s: float) -> float:
-    s = min(max(s, 0.0), 1.0)
+    s = clip(s, 0.0, 1.0)
     return s * s * s * (10.0 - 15.0 * s + 6.0 * s * s)
 
 
@@ -171,13 +173,26 @@ def _smooth_acc(s: np.ndarray) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=16)
+def _preview(zc: float, dt: float) -> tuple[PreviewGains, np.ndarray, list[float]]:
+    """The preview's gains for CoM height ``zc`` and period ``dt`` (``PreviewGains.design``)
+    and its samples' times from now (an array, and as floats), made once for every pattern
+    of that height and period: all read-only, the same values as each pattern's own made.
+    A world of robots of one kind then reads one copy of the weights' moments and of the
+    times each control period, not one a robot: after the physics steps the copies of the
+    others were out of the cache (issue 11, docs/step_cost.md)."""
+    gains = PreviewGains.design(zc, dt)
+    times = np.arange(gains.samples + 1) * dt
+    return gains, times, times.tolist()
+
+
 class WalkingPattern:
     """Footsteps, ZMP reference, CoM plan and swing trajectories for a twist command."""
 
     def __init__(self, left: Pose, right: Pose, zc: float, dt: float,
                  params: GaitParameters | None = None) -> None:
         self.params = params or GaitParameters()
-        self.gains = PreviewGains.design(zc, dt)
+        self.gains, self._times, self._time_list = _preview(zc, dt)
         self.dt = dt
         self.feet = {"left": left, "right": right}
         self.lift = {"left": 0.0, "right": 0.0}
@@ -189,12 +204,12 @@ class WalkingPattern:
         self.step: Step | None = None
         self.steps = 0
         self.com = PreviewState.at_rest(self._stand_point())
-        self._times = np.arange(self.gains.samples + 1) * dt
         self._horizon = self.gains.samples * dt  # s the preview looks ahead
         self._omega = math.sqrt(9.81 / self.gains.zc)  # the pendulum's rate (1/s)
-        self._time_list = self._times.tolist()
         p = self.params
         self._rates = ((p.accel, p.decel),) * 2 + ((p.turn_accel, p.turn_accel),)
+        self._paced: tuple[tuple[float, float, float], bool, float,
+                           tuple[float, float, float]] | None = None  # see ``_pace``
 
     # --- commands ----------------------------------------------------------------------
     def command(self, vx: float, vy: float, wz: float, stepping: bool = True,
@@ -218,6 +233,20 @@ class WalkingPattern:
         vx, vy, wz = self.twist
         return abs(vx) > 0.01 or abs(vy) > 0.01 or abs(wz) > 0.02
 
+    def _pace(self) -> tuple[bool, float, tuple[float, float, float]]:
+        """At the planned twist: whether the feet step on, a step's period, and the
+        pelvis's stride over a step (zeros when not moving). The step under way and the
+        preview's planned steps all read them, each period: worked out once for each twist
+        (``_ramp`` makes a new tuple every period)."""
+        twist = self.twist
+        paced = self._paced
+        if paced is None or paced[0] is not twist:
+            moving = self._moving()
+            period = self.params.period(self.speed())
+            stride = self._stride(twist, period) if moving else (0.0, 0.0, 0.0)
+            paced = self._paced = (twist, moving, period, stride)
+        return paced[1], paced[2], paced[3]
+
     def speed(self) -> float:
         vx, vy, wz = self.twist
         return math.hypot(vx, vy) + 0.3 * abs(wz)
@@ -240,19 +269,14 @@ class WalkingPattern:
         gait's limits."""
         p = self.params
         vx, vy, wz = twist
-        return (min(max(vx * period, -0.5 * p.max_step), p.max_step),
-                min(max(vy * period, -p.max_side), p.max_side),
-                min(max(wz * period, -p.max_turn), p.max_turn))
-
-    def _next_target(self, support: Pose, side: str, twist: tuple[float, float, float],
-                     period: float) -> Pose:
-        """Foothold of ``side`` for the step after landing on ``support``."""
-        return Pose(*self._foothold(*support, side, *self._stride(twist, period)))
+        return (clip(vx * period, -0.5 * p.max_step, p.max_step),
+                clip(vy * period, -p.max_side, p.max_side),
+                clip(wz * period, -p.max_turn, p.max_turn))
 
     def _foothold(self, sx: float, sy: float, syaw: float, side: str, ahead: float,
                   left: float, turn: float) -> tuple[float, float, float]:
-        """``_next_target`` on floats: the foothold (x, y, yaw) of ``side`` after landing on
-        the support (sx, sy, syaw), the pelvis moving by the stride (ahead, left, turn)."""
+        """The foothold (x, y, yaw) of ``side`` for the step after landing on the support
+        (sx, sy, syaw), the pelvis moving by the stride (ahead, left, turn)."""
         # Pose.compose and Pose.local written out on floats (the same operations in the same
         # order, no Pose made on the way): the preview plans several steps every period
         p = self.params
@@ -302,15 +326,20 @@ class WalkingPattern:
         return "left" if self.steps % 2 == 0 else "right"
 
     def _new_step(self, swing: str, zmp_from: np.ndarray, double: float) -> Step:
+        target, single, closing = self._plan_step(swing)
+        return Step(swing, self.feet[other(swing)], self.feet[swing], target, zmp_from, double,
+                    single, closing=closing)
+
+    def _plan_step(self, swing: str) -> tuple[Pose, float, bool]:
+        """A step of ``swing`` from where the feet are, at the planned twist: its foothold,
+        its single support's duration and whether it closes the walk."""
         support = self.feet[other(swing)]
-        period = self.params.period(self.speed())
-        moving = self._moving()
+        moving, period, stride = self._pace()
         if moving:
-            target = self._next_target(support, swing, self.twist, period)
+            target = Pose(*self._foothold(*support, swing, *stride))
         else:
             target = self._square(support, swing)
-        return Step(swing, support, self.feet[swing], target, zmp_from, double,
-                    period * (1.0 - self.params.double_share), closing=not moving)
+        return target, period * (1.0 - self.params.double_share), not moving
 
     # --- the plan ----------------------------------------------------------------------
     def update(self) -> None:
@@ -328,8 +357,7 @@ class WalkingPattern:
             s = self.step
             s.t += dt
             if s.t < s.double:  # not lifted yet: the foothold follows the command
-                fresh = self._new_step(s.swing, s.zmp_from, s.double)
-                s.target, s.single, s.closing = fresh.target, fresh.single, fresh.closing
+                s.target, s.single, s.closing = self._plan_step(s.swing)
             if s.t >= s.duration:
                 self._land(s)
         self._swing_foot()
@@ -363,7 +391,8 @@ class WalkingPattern:
         self.feet[s.swing] = Pose(s.start.x + (end.x - s.start.x) * h,
                                   s.start.y + (end.y - s.start.y) * h,
                                   s.start.yaw + wrap_angle(end.yaw - s.start.yaw) * h)
-        self.lift[s.swing] = self.params.step_height * math.sin(math.pi * min(k, 1.0)) ** 2 \
+        # (k < 1 where the sine is taken: min(k, 1.0) there was k)
+        self.lift[s.swing] = self.params.step_height * math.sin(math.pi * k) ** 2 \
             if k < 1.0 else 0.0
 
     def _knots(self) -> tuple[list[float], list[float], list[float], list[Swing]]:
@@ -379,23 +408,27 @@ class WalkingPattern:
         xs: list[float] = []
         ys: list[float] = []
         t0 = -s.t
-        feet = dict(self.feet)
-        land = s.landing
+        feet: dict[str, Any] = dict(self.feet)  # Poses, then tuples (x, y, yaw): see below
+        land: tuple[float, float, float] = s.landing
         feet[s.swing] = land
         horizon = self._horizon
-        moving = self._moving()
-        period = p.period(self.speed())  # the twist is this period's all through the horizon
+        # the twist is this period's all through the horizon
+        moving, period, (run, side_step, turn) = self._pace()
         double, single = period * p.double_share, period * (1.0 - p.double_share)
         # the step under way, then the ones planned after it (no nudge: landing = target)
-        swing, support, start = s.swing, s.support, s.start
-        zmp_from: Any = s.zmp_from  # an array, then the previous step's centre (a pair)
+        swing, start = s.swing, s.start
+        support: Any = s.support  # a Pose, then the last landing (a tuple walking on)
+        # where the ZMP starts from: the step's (floats: numpy scalars carried into the knots
+        # would make every sum over them in ``_preview_sums`` numpy scalar arithmetic, the
+        # same values at several times the cost), then the previous step's centre
+        zmp_from: Any = s.zmp_from.tolist()
         s_double, s_duration, s_single, closing = s.double, s.duration, s.single, s.closing
         # the support sole's inset ZMP point (``_inset``), by the side of the swing foot
         inset = 1.0 * p.zmp_inset  # = -_side_sign(other(swing)) * zmp_inset, swing "left"
         ahead = p.foot_centre
-        run, side_step, turn = self._stride(self.twist, period) if moving else (0.0,) * 3
         cos, sin = math.cos, math.sin
         end_time = horizon + 0.1
+        foothold = self._foothold
         while True:
             left = inset if swing == "left" else -inset
             sx, sy, syaw = support
@@ -405,7 +438,8 @@ class WalkingPattern:
             times += (t0, t1, t0 + s_duration)
             xs += (zmp_from[0], cx, cx)
             ys += (zmp_from[1], cy, cy)
-            swings.append((t1, s_single, (land.x - start.x, land.y - start.y)))
+            land_x, land_y, land_yaw = land
+            swings.append((t1, s_single, (land_x - start[0], land_y - start[1])))
             t0 += s_duration
             feet[swing] = land
             if t0 > end_time:
@@ -413,7 +447,7 @@ class WalkingPattern:
             nxt = "right" if swing == "left" else "left"
             support = land  # = feet[other(nxt)]
             if moving:
-                tx, ty, tyaw = self._foothold(*support, nxt, run, side_step, turn)
+                tx, ty, tyaw = foothold(land_x, land_y, land_yaw, nxt, run, side_step, turn)
             else:
                 square = self._square(support, nxt)
                 done = (math.hypot(feet[nxt].x - square.x, feet[nxt].y - square.y) < 0.03
@@ -428,7 +462,9 @@ class WalkingPattern:
             swing, start, zmp_from = nxt, feet[nxt], (cx, cy)
             s_double, s_single, closing = double, single, not moving
             s_duration = s_double + s_single
-            land = Pose(tx + 0.0, ty + 0.0, tyaw)  # Step.landing, no nudge
+            # Step.landing, no nudge; walking on, a plain tuple (x, y, yaw): only the squaring
+            # up to stop reads the feet by name
+            land = (tx + 0.0, ty + 0.0, tyaw) if moving else Pose(tx + 0.0, ty + 0.0, tyaw)
         return times, xs, ys, swings
 
     def _preview_sums(self) -> tuple[float, float, float, float]:
@@ -454,23 +490,32 @@ class WalkingPattern:
             f = (0.0 - times[k]) / (times[k + 1] - times[k])
             rx, ry = xs[k] + f * (xs[k + 1] - xs[k]), ys[k] + f * (ys[k + 1] - ys[k])
         # ahead: flat before the first knot and after the last, linear between knots
+        end = len(tl)
         hi = bisect_left(tl, times[0])
         px, py = xs[0] * m0[hi], ys[0] * m0[hi]
-        for k in range(len(times) - 1):
-            lo, hi = hi, bisect_left(tl, times[k + 1])
-            if hi > lo:  # samples at times[k] <= t < times[k + 1]
+        # each segment's ends side by side (no indexing in the loop); the knots beyond the
+        # last sample, which hold none, are not searched (the times only grow)
+        for t_a, t_b, x_a, x_b, y_a, y_b in zip(times, times[1:], xs, xs[1:], ys, ys[1:],
+                                                strict=False):  # the last knot ends none
+            if hi == end:
+                break
+            if t_b == t_a:  # a step's last knot and the next one's first: no samples between
+                continue
+            lo, hi = hi, bisect_left(tl, t_b)
+            if hi > lo:  # samples at t_a <= t < t_b
                 w0 = m0[hi] - m0[lo]
-                w1 = m1[hi] - m1[lo] - times[k] * w0
-                span = times[k + 1] - times[k]
-                px += xs[k] * w0 + (xs[k + 1] - xs[k]) / span * w1
-                py += ys[k] * w0 + (ys[k + 1] - ys[k]) / span * w1
-        end = len(tl)
+                w1 = m1[hi] - m1[lo] - t_a * w0
+                span = t_b - t_a
+                px += x_a * w0 + (x_b - x_a) / span * w1
+                py += y_a * w0 + (y_b - y_a) / span * w1
         px += xs[-1] * (m0[end] - m0[hi])
         py += ys[-1] * (m0[end] - m0[hi])
         gain = self.params.swing_zmp
         if gain > 0.0:  # each swing moves the ZMP by gain * acc(u) / d^2 * move, u = tau / d
             for start, d, (mx, my) in swings:
                 lo = bisect_left(tl, start)
+                if lo == end:  # this swing and those after it start beyond the samples
+                    break
                 hi = bisect_left(tl, start + d)
                 if hi <= lo:
                     continue
@@ -556,7 +601,7 @@ class WalkingPattern:
         if abs(turn) < 1e-4 and math.hypot(measured.x - plan.x, measured.y - plan.y) < 5e-4:
             return
         c, s = math.cos(turn), math.sin(turn)
-        rot = np.array([[c, -s], [s, c]])
+        rot = np.array((c, -s, s, c)).reshape(2, 2)  # = [[c, -s], [s, c]], made flat
         # every point and direction of the plan in one array: the points (feet, the step's
         # poses and ZMP start, the CoM) as rot @ (p - origin) + dest, the directions (CoM
         # speed and acceleration, the preview's error integral, the nudge) as rot @ v, the
@@ -579,19 +624,20 @@ class WalkingPattern:
             zx, zy = st.zmp_from.tolist()
             flat += (zx - ox, zy - oy)
         points = len(flat)
-        flat += speed + acc + com.error.tolist()
+        flat += speed + acc
+        flat += com.error
         if st is not None:
             flat += st.nudge
         m = np.matmul(rot, np.array(flat).reshape(-1, 2, 1)).ravel().tolist()
         dx, dy = measured.x, measured.y
-        self.feet = {k: Pose(m[2 * i] + dx, m[2 * i + 1] + dy, f.yaw + turn)
-                     for i, (k, f) in enumerate(self.feet.items())}
+        moved = [Pose(m[i] + dx, m[i + 1] + dy, p.yaw + turn)
+                 for i, p in zip(range(0, 2 * len(poses), 2), poses, strict=True)]
+        self.feet = dict(zip(self.feet, moved[:2], strict=True))  # the feet come first
         k = 2 * len(poses)
-        com.x[:] = ((m[k] + dx, m[k + 1] + dy), m[points:points + 2], m[points + 2:points + 4])
-        com.error = np.array(m[points + 4:points + 6])
+        com.x = np.array([m[k] + dx, m[k + 1] + dy, *m[points:points + 4]]).reshape(3, 2)
+        com.error = (m[points + 4], m[points + 5])
         if st is not None:
-            st.support, st.start, st.target = (Pose(m[i] + dx, m[i + 1] + dy, p.yaw + turn)
-                                               for i, p in zip((4, 6, 8), poses[2:], strict=True))
+            st.support, st.start, st.target = moved[2:]
             st.nudge = (m[points + 6], m[points + 7])
             st.zmp_from = np.array([m[k + 2] + dx, m[k + 3] + dy])
 
@@ -623,8 +669,8 @@ class WalkingPattern:
             return
         if limit is None:
             limit = self.params.max_nudge
-        dx = min(max(gain * error[0], -limit), limit)  # np.clip's bits (limit is not 0)
-        dy = min(max(gain * error[1], -limit), limit)
+        dx = clip(gain * error[0], -limit, limit)  # np.clip's bits (limit is not 0)
+        dy = clip(gain * error[1], -limit, limit)
         # the landing on floats: Pose.local and Pose.compose written out (the same
         # operations in the same order)
         tx, ty, tyaw = s.target
