@@ -17,6 +17,7 @@ from twin.physics.traffic import (
     OVERSHOOT,
     PASS_SPEED,
     TOTE_REACH,
+    WAIT_BACK,
     SharedFloor,
     Stretch,
 )
@@ -81,6 +82,24 @@ def test_a_finished_walk_withdraws_its_request() -> None:
     assert not floor._may_enter("east", _stretch(EAST), 10.0)
     floor.finish("east")  # it gave up, or its walk was cut short
     assert floor._may_enter("follower", _stretch(WEST), 11.0)
+
+
+def test_stretches_too_close_to_wait_between_are_claimed_as_one() -> None:
+    """A robot that leaves one narrow stretch and would be refused the next one where there is
+    no room between them to wait clear of the first (``WAIT_BACK`` and its overshoot before the
+    second's mouth, the gap and a body behind the first) claims both at once: else it stands
+    in the mouth it left, in the way of the robot that holds the second."""
+    floor = _floor()
+    near = Stretch([4, 5], 10.0, [11.0, 12.0], [EAST] * 2)
+    after = Stretch([6], 12.0 + floor.gap + BODY + WAIT_BACK + OVERSHOOT - 0.1, [15.0], [EAST])
+    far = Stretch([7], 30.0, [31.0], [EAST])
+    claim, count = floor._joined([near, after, far], 0)
+    assert count == 2 and claim.cells == [4, 5, 6] and claim.s_out == [11.0, 12.0, 15.0]
+    assert claim.s_in == near.s_in
+    assert floor._joined([near, after, far], 1) == (after, 1)  # far is far enough
+    floor.claims[6] = {"coming": WEST}  # the robot coming the other way holds the second
+    assert not floor._may_enter("me", claim, 1.0)  # so it may not go into the first
+    assert floor.refused == "held by coming"
 
 
 def test_of_two_robots_stopped_head_on_for_each_other_one_gives_way() -> None:

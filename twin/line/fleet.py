@@ -305,9 +305,11 @@ class Robot:
         if self.handed is not None:  # the robot before has stepped off (or it moves aside)
             self.handed.stepping_off(False)
             self.handed = None
+        where = self.clock.where  # where it walks to (or works): its rows name it, as the
+        # surrogate's holds on the way do (not the location the walk set off from)
         if why is None:
             if self.resume is not None:
-                self.set(self.resume)
+                self.set(self.resume, where=where)
                 self.resume = None
             return
         if self.resume is None:
@@ -318,7 +320,7 @@ class Robot:
             self.handed = self.factory.spots.get(self.clock.where or "")
             if self.handed is not None:
                 self.handed.stepping_off(True)
-        self.set(WAITING_TRAFFIC if why == "traffic" else WAITING_SPOT)
+        self.set(WAITING_TRAFFIC if why == "traffic" else WAITING_SPOT, where=where)
         if traffic is not None and why == "traffic":
             traffic.holds += 1
 

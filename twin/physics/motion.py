@@ -326,12 +326,16 @@ class Physics:
                 self.floor.release(robot.id)
                 path = np.asarray(path, float)
                 ends, to_face, on_pose = self._destination(robot.id, task, path, face)
-                if not on_pose and len(path) > 2:
+                if not on_pose and len(path) > 2 and not floor.narrow_at(*path[-2]):
                     # its work pose is taken as it sets off: it walks on to the last corner
                     # and chooses there, where the pose may have come free (chosen at the
                     # start, a walk to the one-pose cell ended at its holding place though
                     # the pose had cleared on the way, and stepped on from there: acts there
-                    # took 19-24 s against 11-12 s; passage_four, 30 minutes)
+                    # took 19-24 s against 11-12 s; passage_four, 30 minutes). Not where that
+                    # corner is on narrow floor: between the two walks the robot held no
+                    # claim there, and a robot coming the other way was given the cell it
+                    # stood in; refused it, it stood in that robot's way (passage_four's
+                    # west mouth, 30 minutes: waits of 21 and 27 s, then a fall)
                     first = yield from prim.walk(world, h, path[:-1], speed,
                                                  carry=self.carries.get(robot.id), floor=floor)
                     if not first.ok:

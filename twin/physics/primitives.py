@@ -64,6 +64,8 @@ PACE_DELAY = 1.5  # s after reaching speed before the pace loop acts (the body c
 OFF_CORNER = 0.25  # m off a corner past which the next leg starts at the corner, not the robot
 SIDE_GAIN = 1.0  # 1/s: m/s of side step per m off its line in a one-robot stretch
 LOOKAHEAD = 0.6  # m ahead on the leg a walk steers for to come back onto it
+HOLD_ASIDE = 0.1  # m: a walk held short of a taken destination ends this near its place aside
+HOLD_ASIDE_S = 15.0  # s ... or once it has stood this long (a robot or scenery in the way)
 GIVE_UP = 90.0  # s a walk stays stopped for traffic before it counts a deadlock and yields
 FACE_OFF = 10.0  # s ... when it and an oncoming robot stop for each other (one of them yields)
 FACED = " to a robot met head on"  # the end of such a give-way's note
@@ -351,7 +353,12 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                                           + (FACED if faced else ""),
                                           metrics={"rest": np.asarray(corners[k_end:]).tolist(),
                                                    "waited_s": waited})
-                        if way.hold and float(np.hypot(*robot.com_vel)) < 0.05:
+                        if way.hold and float(np.hypot(*robot.com_vel)) < 0.05 and (
+                                abs(across) < HOLD_ASIDE or stalled > HOLD_ASIDE_S):
+                            # at its holding point, aside: stopped 0.2 m off its line, a
+                            # robot holding for the one-pose cell stood in the way of the one
+                            # leaving it; asked to step aside with its tote, it fell
+                            # (passage_four, 587 s)
                             held = True
                             break
                         v_ref = 0.0

@@ -213,6 +213,13 @@ class SharedFloor:
         self.facing.pop(name, None)
         self.why.pop(name, None)
 
+    def narrow_at(self, x: float, y: float) -> bool:
+        """Whether (x, y) lies in a traffic cell that holds fewer than ``MAX_LANES`` robots
+        abreast: a robot standing there between two walks holds up the robots the cell was
+        given to meanwhile."""
+        grid = self.grid
+        return grid is not None and grid.capacity(grid.index(x, y)) < MAX_LANES
+
     def _release(self, name: str, cell: int) -> None:
         holders = self.claims.get(cell)
         if holders is not None:
@@ -233,6 +240,27 @@ class SharedFloor:
         k = int(np.argmin(gap))
         walker.s = max(walker.s, float(walker.arc[k] + f[k] * math.sqrt(n2[k])))
         return walker.s
+
+    def _joined(self, stretches: list[Stretch], k: int) -> tuple[Stretch, int]:
+        """Stretch ``k`` with the stretches after it that begin too soon after the one before
+        for a robot refused them to wait between, clear of the one it left (``JOIN``): one
+        claim, and how many stretches it spans. (A robot walking out of passage_four's
+        passage turned back across narrow cells outside its west mouth, a second stretch of
+        its path; refused it while the robot coming in held it, it stopped in the mouth, in
+        that robot's way: give-ups of 98 s, 30-minute trace of 2 December.)"""
+        first = stretches[k]
+        cells, s_out, heading = list(first.cells), list(first.s_out), list(first.heading)
+        n = 1
+        join = self.gap + BODY + WAIT_BACK + OVERSHOOT
+        while k + n < len(stretches) and stretches[k + n].s_in - s_out[-1] < join:
+            nxt = stretches[k + n]
+            cells += nxt.cells
+            s_out += nxt.s_out
+            heading += nxt.heading
+            n += 1
+        if n == 1:
+            return first, 1
+        return Stretch(cells, first.s_in, s_out, heading, first.single), n
 
     def _may_enter(self, name: str, stretch: Stretch, t: float) -> bool:
         """Whether ``name`` may claim ``stretch`` now: no cell of it is held by a robot coming
@@ -283,17 +311,19 @@ class SharedFloor:
                         s < mouth - WAIT_BACK - OVERSHOOT - pace * pace / (2 * BRAKE) - ASK_MARGIN):
                     break  # not near yet: refused now, it could still stop where it waits (once
                     # refused it asks on: stopped, its pace would put it out of range again)
-                if not self._may_enter(name, st, t):
+                claim, count = self._joined(walker.stretches, walker.next_stretch)
+                if not self._may_enter(name, claim, t):
                     # wait back from the mouth and aside, where the robot coming out passes
                     room = max(mouth - WAIT_BACK - OVERSHOOT - s, 0.0)
                     way.limit(math.sqrt(2 * BRAKE * room), "stretch refused:", self.refused)
                     if room < 3.5:
                         way.offset = self.aside(x, y, unit, -HOLD_SIDE)
                     break
-                for cell, heading, out in zip(st.cells, st.heading, st.s_out, strict=True):
+                for cell, heading, out in zip(claim.cells, claim.heading, claim.s_out,
+                                              strict=True):
                     self.claims.setdefault(cell, {})[name] = heading
                     walker.claimed[cell] = out + self.gap / 2 + BODY / 2
-                walker.next_stretch += 1
+                walker.next_stretch += count
             off = float(unit[0] * (y - leg_end[1]) - unit[1] * (x - leg_end[0]))
             if any(st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]
                    for st in walker.stretches):
