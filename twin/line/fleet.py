@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _STANDING = frozenset({IDLE, WAITING_CHARGER, DOWN, WAITING_SPOT, WAITING_TRAFFIC})
 _OVERRIDDEN = frozenset({IDLE})
 _BREAK = object()  # wake-up sentinel: a break started
+_FELL = object()  # wake-up sentinel: its body fell while it had no task (physics)
 WALK_ON_TRIES = 3  # times a robot that fell on a walk walks on after its recovery
 ALARM_SLACK = 4.0  # an idle robot's battery alarm is set as if it drained 4x its standing draw
 PLACE_TRIES = 3  # a place a body could not make (its work pose never cleared) is tried again
@@ -47,7 +48,8 @@ class Robot:
                  "latency", "datasheet", "clock", "ttf", "parked", "proc", "got", "low_at",
                  "alarm", "alarms", "alarm_at", "alarm_exact", "idle_since", "resume", "handed",
                  "walked", "used_j", "charges", "tasks", "distance", "falls", "failed_tasks",
-                 "depleted", "failures", "runtime", "charge_time", "drain_w", "ttr", "ttf_left")
+                 "depleted", "failures", "runtime", "charge_time", "drain_w", "ttr", "ttf_left",
+                 "down_until")
 
     def __init__(self, factory: Factory, rid: str, spec: RobotSpec, motion: MotionModel,
                  home: str, soc: float, zone: str | None = None) -> None:
@@ -107,6 +109,7 @@ class Robot:
         # a walk planned and booked when the robot decided on a trip (see set_off): the task,
         # its duration and energy, and the holds on its way
         self.walked: tuple[MotionTask, float, float, list[Any]] | None = None
+        self.down_until: float | None = None  # its body fell without a task: down till then
         self.reset_counts()
 
     def reset_counts(self) -> None:
@@ -154,7 +157,10 @@ class Robot:
     def do(self, state: str, task: MotionTask) -> Generator[Step, Any, Outcome]:
         """Carry out a primitive in ``state``: one timeout when the motion model plans at once
         (``plan``: the surrogate's ``execute`` is that plan and one timeout), else its
-        ``execute``."""
+        ``execute``. A robot whose body fell while it had no task is down until the crew has
+        stood it up first."""
+        if self.down_until is not None:
+            yield from self.recover()
         self.set(state, where=task.target)
         plan = self.plan
         if plan is not None:
@@ -193,6 +199,12 @@ class Robot:
                 self.set(DOWN)
                 yield self.env.timeout(self.ttr())
                 self.ttf_left = self.ttf()
+
+    def recover(self) -> Generator[Step, Any, None]:
+        """Down until the crew has stood up the body that fell while it had no task."""
+        until, self.down_until = self.down_until, None
+        self.set(DOWN)
+        yield self.env.timeout(max((until or 0.0) - self.env.now, 0.0))
 
     def set_off(self, target: str, delay: float) -> float:
         """Decide on a trip to ``target`` now: the walk there is planned and its way booked at
@@ -296,8 +308,17 @@ class Robot:
     def stopped(self, why: str | None) -> None:
         """A body walking in physics stopped for ``why`` ("traffic", or "spot": a taken work
         pose) or, with None, moves on in the state it stopped in; "deadlock": it gave way
-        after waiting too long (counted; its state is unchanged)."""
+        after waiting too long (counted; its state is unchanged); "fell": its body fell while
+        it had no task of the line (sent out of another's way), and is down from now for its
+        recovery (woken if idle, else before its next primitive: ``recover``)."""
         traffic = self.factory.traffic
+        if why == "fell":  # its body fell while it had no task (sent aside): down from now
+            self.falls += 1
+            self.down_until = self.env.now + self.spec.fall_recovery_time
+            if self.parked:
+                self.factory.dispatcher.withdraw(self)
+                self.woken(_FELL, 0.0)
+            return
         if why == "deadlock":
             if traffic is not None:
                 traffic.deadlocks += 1
@@ -417,6 +438,8 @@ class Robot:
                 self.low_at = None
                 if not isinstance(got, Trip):
                     dispatcher.withdraw(self)
+                    if got is _FELL:
+                        yield from self.recover()
                     self.set(IDLE)  # settle the standing draw before checking the battery
                     continue
                 trip = got  # dispatch decided on it and set off (its latency is over)

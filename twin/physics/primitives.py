@@ -278,7 +278,7 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
     x, y, _ = robot.pose()
     corners = path_corners(path, (x, y))
     if floor is not None:
-        corners = floor.along_axes(floor.clear_corners(corners))
+        corners = floor.along_axes(floor.clear_corners(floor.round_fixtures(corners)))
         floor.start(robot.name, np.asarray(corners))
     waited = stalled = 0.0
     held = False
