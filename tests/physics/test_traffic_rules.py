@@ -215,6 +215,16 @@ def test_a_walk_turns_clear_of_a_wall_corner() -> None:
         pb.disconnect(client)
 
 
+def _stand(floor: SharedFloor, half: tuple[float, float], at: tuple[float, float]) -> int:
+    """A work stand 0.8 m high of half-extents ``half`` centred ``at``, in ``floor``'s
+    scenery."""
+    stand = pb.createMultiBody(0, pb.createCollisionShape(
+        pb.GEOM_BOX, halfExtents=[*half, 0.4], physicsClientId=floor.client),
+        basePosition=[*at, 0.4], physicsClientId=floor.client)
+    floor.scenery.add(stand)
+    return int(stand)
+
+
 def test_a_walk_rounds_a_work_stand_it_would_walk_into() -> None:
     """A leg that passes within half a body of a work stand (the walkway graph does not know
     the stands) is walked round the stand's corners, ROUND off them, on the shorter side: the
@@ -223,11 +233,7 @@ def test_a_walk_rounds_a_work_stand_it_would_walk_into() -> None:
     floor, client = _open_floor({})
     try:
         # the cell's stand: 0.26 x 0.50 m, 0.8 m high, 0.55 m south of the pose at (0, 0)
-        stand = pb.createMultiBody(0, pb.createCollisionShape(
-            pb.GEOM_BOX, halfExtents=[0.25, 0.13, 0.4], physicsClientId=client),
-            basePosition=[0.0, -0.55, 0.4], physicsClientId=client)
-        floor.scenery.add(stand)
-        floor.fixtures.add(stand)
+        floor.fixtures.add(_stand(floor, (0.25, 0.13), (0.0, -0.55)))
         behind = [np.array([-2.0, 1.5]), np.array([0.0, 0.0])]
         assert len(floor.round_fixtures(behind)) == 2  # from behind the pose: as it was
         front = [np.array([-1.8, -1.3]), np.array([0.0, 0.0])]  # the stood-up robot's leg
@@ -252,10 +258,7 @@ def test_the_floor_to_pass_on_is_free_between_the_leg_and_the_place_to_pass_at()
     stand's end and fell). The left, clear, is free."""
     floor, client = _open_floor({})
     try:
-        stand = pb.createMultiBody(0, pb.createCollisionShape(
-            pb.GEOM_BOX, halfExtents=[0.13, 0.25, 0.4], physicsClientId=client),
-            basePosition=[1.2, -0.55, 0.4], physicsClientId=client)
-        floor.scenery.add(stand)
+        _stand(floor, (0.13, 0.25), (1.2, -0.55))
         east = np.array([1.0, 0.0])
         assert not floor.free_beside(0.0, 0.0, east, -PASS_CLEAR)
         assert floor.free_beside(0.0, 0.0, east, PASS_CLEAR)
