@@ -610,13 +610,13 @@ class SharedFloor:
         out = [np.asarray(corners[0], dtype=float)]
         for b in corners[1:]:
             b = np.asarray(b, dtype=float)
-            hit = self._fixture_on(out[-1], b)
+            hit = self.fixture_on(out[-1], b)
             if hit is not None:
                 out.extend(self._round(out[-1], b, hit))
             out.append(b)
         return out
 
-    def _fixture_on(self, a: np.ndarray, b: np.ndarray) -> int | None:
+    def fixture_on(self, a: np.ndarray, b: np.ndarray) -> int | None:
         """A work stand or charging post within half a body of the leg a-b, if any."""
         hits = self._leg_hits(a, b)
         return next((hit for hit in hits if hit in self.fixtures), None)
