@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pybullet as pb
 import pytest
 
 from twin.config import Layout
 from twin.floor.lanes import build_lanes
+from twin.motion import MotionTask
 from twin.physics import primitives as prim
 from twin.physics.motion import OFF_THE_WAYS, Physics
 from twin.physics.world import World
@@ -75,3 +77,49 @@ def test_a_robot_that_fell_by_a_passage_is_stood_up_off_the_ways(spec: RobotSpec
         assert model._stand_up_spot("fallen", 13.0, 6.0, 0.0)[:2] == (13.0, 6.0)
     finally:
         model.close()
+
+
+def test_a_robot_that_topples_between_tasks_is_stood_up_and_counted_at_once(
+        spec: RobotSpec) -> None:
+    """A robot standing between tasks holds its joints' last targets, no primitive looking at
+    it: one that toppled (a queued robot with a 12 kg tote crept 0.15 m in 25 s and fell,
+    passage_four, 2 December) lay on the floor until its next task found it. Now the motion
+    model looks at such bodies as the world steps, stands a fallen one up, counts the fall
+    and tells the line ("fell"); a robot standing upright is left alone."""
+    layout = Layout.model_validate({
+        "floor": {"width": 12, "depth": 8},
+        "locations": {"rack": {"x": 2, "y": 2, "kind": "rack", "heading": -90},
+                      "press": {"x": 9, "y": 2, "kind": "station", "heading": -90}}})
+    model = Physics(layout, spec)
+    heard: list[tuple[str, str | None]] = []
+    try:
+        model.share_floor(build_lanes(layout), lambda robot, why: heard.append((robot, why)))
+        bodies = {}
+        for name, at in (("idle", "rack"), ("upright", "press"), ("worker", "press")):
+            h = model.body(_Worker(name, spec), MotionTask("walk", at, "rack", 0.0, 0.0, None))
+            model.world.run(h, prim.hold(model.world, h, 0.5))  # now between tasks
+            bodies[name] = h
+        idle, upright, worker = bodies.values()
+        c = model.world.client
+        pos, _ = pb.getBasePositionAndOrientation(idle.body, physicsClientId=c)
+        pb.resetBasePositionAndOrientation(idle.body, (pos[0], pos[1], 0.3),
+                                           pb.getQuaternionFromEuler([1.4, 0.0, 0.0]),
+                                           physicsClientId=c)
+        model.world.start(worker, prim.hold(model.world, worker, 5.0))  # the world steps
+        tipped = model.world.time
+        model.advance(tipped + 2.0)
+        assert ("idle", "fell") in heard and ("upright", "fell") not in heard
+        assert idle.falls == 1 and not idle.fallen and upright.falls == 0
+        pos, orn = pb.getBasePositionAndOrientation(idle.body, physicsClientId=c)
+        assert pos[2] > 0.8 * idle.pelvis_height and pb.getMatrixFromQuaternion(orn)[8] > 0.99
+        found = model._down["idle"] - spec.fall_recovery_time  # down from when it was found
+        assert tipped <= found <= tipped + 1.0 / model.settings.pose_rate + 0.05
+    finally:
+        model.close()
+
+
+class _Worker:
+    """A robot of the line as the motion model sees it."""
+
+    def __init__(self, rid: str, spec: RobotSpec) -> None:
+        self.id, self.spec, self.rng = rid, spec, np.random.default_rng(0)

@@ -13,10 +13,12 @@ import pytest
 
 from twin.physics.traffic import (
     BODY,
+    DETOUR,
     KEEP_OFF,
     OVERSHOOT,
     PASS_CLEAR,
     PASS_SPEED,
+    ROUND,
     TOTE_REACH,
     WAIT_BACK,
     SharedFloor,
@@ -250,6 +252,47 @@ def test_a_walk_rounds_a_work_stand_it_would_walk_into() -> None:
         pb.disconnect(client)
 
 
+def _box(floor: SharedFloor, x0: float, y0: float, x1: float, y1: float) -> int:
+    """A machine 1.5 m high over [x0, x1] x [y0, y1], in ``floor``'s scenery."""
+    box = pb.createMultiBody(0, pb.createCollisionShape(
+        pb.GEOM_BOX, halfExtents=[(x1 - x0) / 2, (y1 - y0) / 2, 0.75],
+        physicsClientId=floor.client), basePosition=[(x0 + x1) / 2, (y0 + y1) / 2, 0.75],
+        physicsClientId=floor.client)
+    floor.scenery.add(box)
+    return int(box)
+
+
+def test_a_walk_s_own_last_leg_goes_round_a_machine_it_would_brush() -> None:
+    """A walk's last leg to a holding place (not the walkway graph's leg) that passes a
+    machine's corner within half a body goes round that corner, ROUND off it: a loaded robot
+    sent from the rack at (2, 2) to the press's holding place (8.05, 3.5), 1.05 m past the
+    corner of a machine over (5..7, 3.5..4.5), walked 0.25 m from the corner, put its hand on
+    the machine at 1.2 m/s and fell (tests/physics/test_motion.py's two-robot world). A
+    graph leg between is left as the graph made it, and a way round longer than DETOUR is
+    not taken."""
+    floor, client = _open_floor({})
+    try:
+        _box(floor, 5.0, 3.5, 7.0, 4.5)
+        leg = [np.array([2.0, 2.0]), np.array([8.05, 3.5])]
+        assert not floor._leg_clear(*leg)
+        rounded = floor.round_fixtures(leg)
+        assert len(rounded) == 3
+        assert rounded[1] == pytest.approx([7.0 + ROUND, 3.5 - ROUND])  # the near corner
+        for a, b in zip(rounded, rounded[1:], strict=False):
+            assert floor._leg_clear(a, b)
+        # the same leg between two others is the graph's: as it was
+        between = [np.array([0.5, 2.0]), *leg, np.array([9.5, 3.5])]
+        assert len(floor.round_fixtures(between)) == 4
+        # a wall 20 m long that the leg brushes: the way round its end is too long
+        _box(floor, -10.0, 6.0, 10.0, 6.2)
+        brush = [np.array([-1.0, 5.2]), np.array([1.0, 5.75])]
+        assert not floor._leg_clear(*brush)
+        assert len(floor.round_fixtures(brush)) == 2
+        assert DETOUR < 20.0
+    finally:
+        pb.disconnect(client)
+
+
 def test_the_floor_to_pass_on_is_free_between_the_leg_and_the_place_to_pass_at() -> None:
     """Passing PASS_CLEAR to the right, a robot's body sweeps the band between its leg and
     that place: a work stand standing in that band 1.2 m ahead makes the right no way past,
@@ -262,6 +305,21 @@ def test_the_floor_to_pass_on_is_free_between_the_leg_and_the_place_to_pass_at()
         east = np.array([1.0, 0.0])
         assert not floor.free_beside(0.0, 0.0, east, -PASS_CLEAR)
         assert floor.free_beside(0.0, 0.0, east, PASS_CLEAR)
+    finally:
+        pb.disconnect(client)
+
+
+def test_a_stand_ahead_of_the_place_to_pass_at_between_the_body_s_sides_is_seen() -> None:
+    """A work stand 0.5 m across standing 1.45 m ahead on the very line a passing robot would
+    walk, between the rays along its body's two sides: the place to pass at is no way past
+    (its middle is looked along too). A loaded robot walked its tote into the cell's stand
+    (passage_four, 482 s of a trace of 3 December)."""
+    floor, client = _open_floor({})
+    try:
+        _stand(floor, (0.13, 0.25), (1.45, -0.9))
+        east = np.array([1.0, 0.0])
+        assert not floor.free_beside(0.0, 0.0, east, -0.9)
+        assert floor.free_beside(0.0, 0.0, east, 0.9)
     finally:
         pb.disconnect(client)
 
@@ -332,3 +390,27 @@ def test_a_walk_across_a_one_robot_passage_askew_comes_onto_its_middle(passage_f
     assert begins_by[1][1] == pytest.approx(5.0, abs=0.05) and 10.4 < begins_by[1][0] < 11.0
     along = walk((3.0, 5.0), (14.0, 5.0))
     assert len(along) == 2
+
+
+def test_the_place_to_pass_at_is_across_the_leg_and_stays_put_as_the_robot_goes_there() -> None:
+    """A robot already 0.5 m right of its leg meets a robot standing in line with it: it passes
+    PASS_CLEAR right of that robot, measured across its leg (1.4 m right of the line), and the
+    place stays where it is while the robot steps there. (Worked out from where the robot stood
+    but used as a place across the leg, it was 0.4 m from the other robot, then back on the
+    line once there: two robots stepped to and fro 15 s at passage_four's west mouth, and the
+    loaded one fell as they set off, 2 December.)"""
+    east, end = np.array([1.0, 0.0]), np.array([5.0, 0.0])
+    floor, client = _open_floor({"a": (0.0, -0.5), "b": (1.35, -0.5)})
+    try:
+        way = floor.way(_Named("a"), 1.0, east, end, last_leg=False, loaded=False)  # type: ignore[arg-type]
+        assert way.rule == "passing"
+        assert way.offset == pytest.approx(-0.5 - PASS_CLEAR)
+        assert way.speed < PASS_SPEED  # not aside yet: it does not close in
+        for y in (-0.9, -1.2, -1.4):  # stepping there
+            floor._now["a"] = (0.0, y, 0.0, 0.0)
+            way = floor.way(_Named("a"), 1.0, east, end, last_leg=False, loaded=False)  # type: ignore[arg-type]
+            assert way.offset == pytest.approx(-0.5 - PASS_CLEAR)
+        assert way.speed == PASS_SPEED  # aside: it walks past
+    finally:
+        pb.disconnect(client)
+

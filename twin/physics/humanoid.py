@@ -514,12 +514,25 @@ class Humanoid(BodyFrames):
         last = self.last_xy
         self.meter.distance_m += float(np.hypot(pos[0] - last[0], pos[1] - last[1]))
         self.last_xy = pos[:2]
-        low = pos[2] < self._fall_height
-        up = matrix[8]  # the pelvis axis's vertical component: min(up, 1.0) below
-        if not self.fallen and (low or math.acos(1.0 if up > 1.0 else up) > FALL_TILT):
+        if not self.fallen and self._down(pos[2], matrix[8]):
             self.fallen = True
             self.falls += 1
         return power
+
+    def _down(self, z: float, up: float) -> bool:
+        """A pelvis at height ``z`` whose axis has vertical component ``up`` is fallen: below
+        the fall height or tilted past ``FALL_TILT``."""
+        return z < self._fall_height or math.acos(1.0 if up > 1.0 else up) > FALL_TILT
+
+    def toppled(self) -> bool:
+        """A body no primitive controls (standing between tasks) has fallen: looked at from its
+        pelvis, and counted as a controlled tick counts a fall."""
+        if not self.fallen:
+            pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=self.client)
+            if self._down(pos[2], pb.getMatrixFromQuaternion(orn)[8]):
+                self.fallen = True
+                self.falls += 1
+        return self.fallen
 
 
 def _at_most_one(v: float) -> float:

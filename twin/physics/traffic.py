@@ -72,6 +72,12 @@ TURN_CLEAR = 0.6  # m at most a walk's corner is moved off the scenery (``clear_
 AXIS_IN = BODY / 2 + TOTE_REACH  # m before (and after) a one-robot stretch a walk that would
 # cross it askew has a corner on its middle line (``along_axes``)
 ROUND = BODY / 2 + 0.2  # m off a work stand's or charging post's corners a walk rounds it by
+DETOUR = 3.0  # m a walk's own first or last leg goes round scenery at most, beyond straight
+
+
+def _off_band(across: float, band: tuple[float, float]) -> float:
+    """How far ``across`` lies outside the interval ``band`` (0 inside it)."""
+    return max(band[0] - across, across - band[1], 0.0)
 
 
 @dataclass
@@ -350,6 +356,13 @@ class SharedFloor:
             self.loaded.discard(name)
         reach = TOTE_REACH if loaded else 0.0
         remaining = float((leg_end - np.array([x, y])) @ unit)
+        # where the robot stands across its leg (+ left of the line): ``way.offset`` is a
+        # place across the leg, while what is seen from the robot (``across``) is from where
+        # it stands; mixed, a robot already aside took an offset from where it stood for one
+        # from its line (two robots meeting at passage_four's west mouth stepped to and fro
+        # 15 s, 1.35 m apart, each its half of the way aside and no more, and the loaded one
+        # fell when they set off: 30-minute trace of 2 December, 260, 843 and 1420 s)
+        me = ux * (y - float(leg_end[1])) - uy * (x - float(leg_end[0]))
         # who works on (or is about to work on) this walk's destination pose
         taker = next((other for other, q in self.poses.items()
                       if math.hypot(q[0] - leg_end[0], q[1] - leg_end[1]) < 0.3), None)
@@ -357,15 +370,18 @@ class SharedFloor:
         if last_leg and taker is not None and not owner:  # another robot took it
             self._hold_short(way, x, y, unit, remaining)
             for_spot = True
-        for other, (ox, oy, ovx, ovy) in now.items():
+        for other, (ox, oy, *_speed) in now.items():
             if other == name:
                 continue
             dx, dy = ox - x, oy - y
             ahead = dx * ux + dy * uy
             across = uy * -dx + ux * dy  # + left of the leg
-            if ahead <= 0.0 or ahead > SEE or (abs(across - way.offset) > CORRIDOR
-                                               and not self._tote_in(other, x, y, unit,
-                                                                     way.offset)):
+            # in its corridor: the band it walks between where it stands and its place across
+            # the leg (with the other's across seen from it: taken only at the place across the
+            # leg, a robot 0.26 m off its line toward another walked into it, 3 December)
+            band = (min(0.0, way.offset - me), max(0.0, way.offset - me))
+            if ahead <= 0.0 or ahead > SEE or (_off_band(across, band) > CORRIDOR
+                                               and not self._tote_in(other, x, y, unit, band)):
                 continue
             leg = self.legs.get(other)  # None: it stands (works, waits or is idle)
             body = BODY + reach + (TOTE_REACH if other in self.loaded else 0.0)
@@ -396,12 +412,14 @@ class SharedFloor:
                 room = ahead - body - self.gap - OVERSHOOT
                 way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), "crossing", other)
                 continue
-            # oncoming or standing in the way: pass on the right (or the left), else wait
-            need = across - PASS_CLEAR if across > -0.2 else across + PASS_CLEAR
-            moving = leg is not None and math.hypot(ovx, ovy) > 0.1
-            share = 0.55 if moving else 1.0  # an oncoming robot keeps right too
-            side = self.aside(x, y, unit, need * share)
-            if abs(side - need * share) > 0.05:
+            # oncoming or standing in the way: pass on the right (or the left), else wait.
+            # PASS_CLEAR from where the other stands now, across this leg: an oncoming robot
+            # keeping right too moves that place back toward the line as it goes
+            them = across + me
+            sides = (-PASS_CLEAR, PASS_CLEAR) if across > -0.2 else (PASS_CLEAR, -PASS_CLEAR)
+            side = next((them + clear for clear in sides
+                         if self.free_beside(x, y, unit, them + clear - me)), None)
+            if side is None:
                 room = ahead - body - self.gap - OVERSHOOT
                 way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), "no way past", other)
                 if leg is None:  # it stands in the way: it is asked to step aside
@@ -431,8 +449,8 @@ class SharedFloor:
             self.why.pop(name, None)
         return way
 
-    def _tote_in(self, other: str, x: float, y: float, unit: np.ndarray, offset: float
-                 ) -> bool:
+    def _tote_in(self, other: str, x: float, y: float, unit: np.ndarray,
+                 band: tuple[float, float]) -> bool:
         """The tote ``other`` holds (it walked last with one) reaches into the corridor of
         the leg from (x, y) along ``unit``, though its body stands beside it: a tote sticks
         out ``TOTE_REACH`` ahead of the body that holds it. (A loaded robot stepping off the
@@ -444,7 +462,7 @@ class SharedFloor:
         ox, oy, yaw = self.bodies[other].pose()
         tx, ty = ox + TOTE_REACH * math.cos(yaw) - x, oy + TOTE_REACH * math.sin(yaw) - y
         ux, uy = float(unit[0]), float(unit[1])
-        return tx * ux + ty * uy > 0.0 and abs(uy * -tx + ux * ty - offset) <= CORRIDOR
+        return tx * ux + ty * uy > 0.0 and _off_band(uy * -tx + ux * ty, band) <= CORRIDOR
 
     def _onto_axis(self, walker: Walker, st: Stretch, unit: np.ndarray, leg_end: np.ndarray
                    ) -> float:
@@ -604,15 +622,30 @@ class SharedFloor:
         whose legs are clear of all the scenery. The walkway graph does not know the stands
         (they stand on the layout's locations, in front of the work poses): a robot stood up
         after a fall 1.9 m off the cell's pose, in front of its stand, walked straight for
-        the pose and into the stand's end, and fell again (passage_four, 30 minutes, 1484 s)."""
-        if not self.fixtures or len(corners) < 2:
+        the pose and into the stand's end, and fell again (passage_four, 30 minutes, 1484 s).
+        The first and the last leg are not the graph's either (from where the robot stands;
+        to a holding place, or a pose beside the location's point): one that passes within
+        half a body of any scenery goes round it too, where that way is at most ``DETOUR``
+        longer. (A loaded robot sent to the press's holding place, 1.05 m past a machine's
+        corner, walked a straight leg from the rack 0.25 m from that corner, put its hand on
+        the machine at 1.2 m/s and fell: ``tests/physics/test_motion.py``'s two-robot world.)"""
+        if len(corners) < 2:
             return corners
         out = [np.asarray(corners[0], dtype=float)]
-        for b in corners[1:]:
+        last = len(corners) - 1
+        for k, b in enumerate(corners[1:], start=1):
             b = np.asarray(b, dtype=float)
-            hit = self.fixture_on(out[-1], b)
+            hits = self._leg_hits(out[-1], b)
+            hit = next((h for h in hits if h in self.fixtures), None)
             if hit is not None:
                 out.extend(self._round(out[-1], b, hit))
+            elif k in (1, last) and (hit := next((h for h in hits if h in self.scenery),
+                                                  None)) is not None:
+                way = self._round(out[-1], b, hit)
+                length = sum(float(np.hypot(*(q - p)))
+                             for p, q in zip([out[-1], *way], [*way, b], strict=True))
+                if way and length <= float(np.hypot(*(b - out[-1]))) + DETOUR:
+                    out.extend(way)
             out.append(b)
         return out
 
@@ -757,10 +790,13 @@ class SharedFloor:
     def free_beside(self, x: float, y: float, unit: np.ndarray, shift: float) -> bool:
         """Whether a body moved ``shift`` across ``unit`` (+ left) from (x, y), and walking
         on 1.5 m there, meets no scenery: rays out to the body's far side, and along both
-        its sides and the diagonal for the 1.5 m on. (Rays out and along the diagonal only,
-        until 3 December, missed the cell's stand between the leg and the place to pass at:
-        a loaded robot passing a robot leaving the cell walked into the stand's end, and
-        fell; passage_four, 30 minutes, 1179 s.)"""
+        its sides, its middle and the diagonal for the 1.5 m on. (Rays out and along the
+        diagonal only, until 3 December, missed the cell's stand between the leg and the
+        place to pass at: a loaded robot passing a robot leaving the cell walked into the
+        stand's end, and fell; passage_four, 30 minutes, 1179 s. Along the sides only, a
+        stand 0.5 m wide ahead of the place to pass at lay between them: a loaded robot
+        walked its tote into the cell's stand, 482 s of the trace of 3 December's
+        session 19.)"""
         if shift == 0.0:
             return True
         nx, ny = -float(unit[1]), float(unit[0])  # left
@@ -768,10 +804,11 @@ class SharedFloor:
         inner = shift - math.copysign(BODY / 2, shift)
         ux, uy = float(unit[0]) * 1.5, float(unit[1]) * 1.5
         starts = [[x, y, z] for z in (0.15, 0.5)] * 2 + [
-            [x + nx * side, y + ny * side, z] for side in (inner, reach) for z in (0.15, 0.5)]
+            [x + nx * side, y + ny * side, z] for side in (inner, shift, reach)
+            for z in (0.15, 0.5)]
         ends = [[x + nx * reach, y + ny * reach, z] for z in (0.15, 0.5)] + [
             [x + nx * side + ux, y + ny * side + uy, z]
-            for side in (reach, inner, reach) for z in (0.15, 0.5)]
+            for side in (reach, inner, shift, reach) for z in (0.15, 0.5)]
         hits = pb.rayTestBatch(starts, ends, physicsClientId=self.client)
         return not any(hit[0] in self.scenery for hit in hits)
 
