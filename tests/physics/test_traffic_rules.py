@@ -283,12 +283,15 @@ def test_a_walk_s_own_last_leg_goes_round_a_machine_it_would_brush() -> None:
         # the same leg between two others is the graph's: as it was
         between = [np.array([0.5, 2.0]), *leg, np.array([9.5, 3.5])]
         assert len(floor.round_fixtures(between)) == 4
-        # a wall 20 m long that the leg brushes: the way round its end is too long
-        _box(floor, -10.0, 6.0, 10.0, 6.2)
-        brush = [np.array([-1.0, 5.2]), np.array([1.0, 5.75])]
-        assert not floor._leg_clear(*brush)
-        assert len(floor.round_fixtures(brush)) == 2
-        assert DETOUR < 20.0
+        # a wall 20 m long across the leg: there is a way round its end, but too long
+        wall = _box(floor, 0.0, -10.0, 0.2, 10.0)
+        across = [np.array([-1.0, 0.0]), np.array([1.0, 0.0])]
+        assert not floor._leg_clear(*across)
+        assert len(floor.round_fixtures(across)) == 2
+        round_ = [across[0], *floor._round(across[0], across[1], wall), across[1]]
+        assert len(round_) > 2
+        assert sum(float(np.hypot(*(q - p))) for p, q in zip(round_, round_[1:], strict=False)
+                   ) > 2.0 + DETOUR
     finally:
         pb.disconnect(client)
 

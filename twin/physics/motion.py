@@ -271,9 +271,7 @@ class Physics:
             if rid in self._busy or not result.fell:
                 continue
             del self.world.results[rid]
-            self._recover(rid)
-            if self.listener is not None:
-                self.listener(rid, "fell")
+            self._fell(rid)
 
     def _toppled(self) -> None:
         """Robots standing between tasks, no primitive controlling them, that toppled (they
@@ -282,9 +280,14 @@ class Physics:
         crept 0.15 m in 25 s and fell, and lay there, passage_four, 2 December.)"""
         for rid, h in self.bodies.items():
             if self._idle_body(rid) and rid not in self.world.results and h.toppled():
-                self._recover(rid)
-                if self.listener is not None:
-                    self.listener(rid, "fell")
+                self._fell(rid)
+
+    def _fell(self, rid: str) -> None:
+        """``rid`` fell with no task of the line: stood up (``_recover``), and the line hears
+        it ("fell") and counts it down from now."""
+        self._recover(rid)
+        if self.listener is not None:
+            self.listener(rid, "fell")
 
     def _recover(self, rid: str) -> None:
         """The crew takes away the tote a fallen robot dropped and stands it up where it can

@@ -301,6 +301,14 @@ class SharedFloor:
         now = self.snapshot(t)
         name = h.name
         x, y = now[name][:2]
+        ux, uy = float(unit[0]), float(unit[1])
+        # where the robot stands across its leg (+ left of the line): ``way.offset`` is a
+        # place across the leg, while what is seen from the robot (``across``) is from where
+        # it stands; mixed, a robot already aside took an offset from where it stood for one
+        # from its line (two robots meeting at passage_four's west mouth stepped to and fro
+        # 15 s, 1.35 m apart, each its half of the way aside and no more, and the loaded one
+        # fell when they set off: 30-minute trace of 2 December, 260, 843 and 1420 s)
+        me = ux * (y - float(leg_end[1])) - uy * (x - float(leg_end[0]))
         way = Way()
         self.facing.pop(name, None)
         for_spot = aligning = False
@@ -332,7 +340,6 @@ class SharedFloor:
                     self.claims.setdefault(cell, {})[name] = heading
                     walker.claimed[cell] = out + self.gap / 2 + BODY / 2
                 walker.next_stretch += count
-            off = float(unit[0] * (y - leg_end[1]) - unit[1] * (x - leg_end[0]))
             if any(st.single and st.s_in - NARROW_AHEAD < s < st.s_out[-1]
                    for st in walker.stretches):
                 way.limit(self.narrow_speed, "narrow")  # a hand's width from the walls
@@ -340,15 +347,14 @@ class SharedFloor:
                          if st.single and st.s_in - MOUTH_AHEAD < s < st.s_out[-1]), None)
             if near is not None and way.offset == 0.0:  # (not waiting aside)
                 if s >= near.s_in:  # inside: the middle, off the walls, by side steps
-                    way.offset = off + self._off_the_walls(x, y, unit)
+                    way.offset = me + self._off_the_walls(x, y, unit)
                     way.narrow = True
                 else:  # on the way in: onto the line through the mouth's middle
                     way.offset = self._onto_axis(walker, near, unit, leg_end)
             aligning = any(st.single and st.cells[0] in walker.claimed
                            and st.s_in - MOUTH_STOP < s < st.s_in for st in walker.stretches
-                           ) and abs(off - way.offset) > ON_AXIS
+                           ) and abs(me - way.offset) > ON_AXIS
         # 2. other robots in the corridor ahead
-        ux, uy = float(unit[0]), float(unit[1])
         self.legs[name] = (ux, uy)
         if loaded:
             self.loaded.add(name)
@@ -356,13 +362,6 @@ class SharedFloor:
             self.loaded.discard(name)
         reach = TOTE_REACH if loaded else 0.0
         remaining = float((leg_end - np.array([x, y])) @ unit)
-        # where the robot stands across its leg (+ left of the line): ``way.offset`` is a
-        # place across the leg, while what is seen from the robot (``across``) is from where
-        # it stands; mixed, a robot already aside took an offset from where it stood for one
-        # from its line (two robots meeting at passage_four's west mouth stepped to and fro
-        # 15 s, 1.35 m apart, each its half of the way aside and no more, and the loaded one
-        # fell when they set off: 30-minute trace of 2 December, 260, 843 and 1420 s)
-        me = ux * (y - float(leg_end[1])) - uy * (x - float(leg_end[0]))
         # who works on (or is about to work on) this walk's destination pose
         taker = next((other for other, q in self.poses.items()
                       if math.hypot(q[0] - leg_end[0], q[1] - leg_end[1]) < 0.3), None)
@@ -415,10 +414,9 @@ class SharedFloor:
             # oncoming or standing in the way: pass on the right (or the left), else wait.
             # PASS_CLEAR from where the other stands now, across this leg: an oncoming robot
             # keeping right too moves that place back toward the line as it goes
-            them = across + me
             sides = (-PASS_CLEAR, PASS_CLEAR) if across > -0.2 else (PASS_CLEAR, -PASS_CLEAR)
-            side = next((them + clear for clear in sides
-                         if self.free_beside(x, y, unit, them + clear - me)), None)
+            side = next((me + across + clear for clear in sides
+                         if self.free_beside(x, y, unit, across + clear)), None)
             if side is None:
                 room = ahead - body - self.gap - OVERSHOOT
                 way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), "no way past", other)
