@@ -5,13 +5,16 @@ starts from the body standing where it was stood up, not from where it lay."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pybullet as pb
 import pytest
+import shapely
 
 from twin.config import Layout
 from twin.floor.lanes import build_lanes
+from twin.loader import load_line
 from twin.motion import MotionTask
 from twin.physics import primitives as prim
 from twin.physics.motion import OFF_THE_WAYS, Physics
@@ -50,9 +53,10 @@ def test_a_robot_stood_up_away_from_where_it_lay_walks_on(spec: RobotSpec) -> No
 
 
 def test_a_robot_that_fell_by_a_passage_is_stood_up_off_the_ways(spec: RobotSpec) -> None:
-    """Fallen by a one-robot passage's mouth (or on a work pose), a robot is stood up
-    ``OFF_THE_WAYS`` from every cell too narrow for two abreast and from every work pose,
-    not where it lay: there, in its recovery, it stopped the walkers through the passage."""
+    """Fallen by a one-robot passage's mouth (or on a work pose, or by its holding place), a
+    robot is stood up ``OFF_THE_WAYS`` from every cell too narrow for two abreast, from every
+    work pose and from the ways onto them from their holding places, not where it lay:
+    there, in its recovery, it stopped the walkers through the passage."""
     layout = Layout.model_validate({
         "floor": {"width": 16, "depth": 8}, "clearance": 0.35,
         "obstacles": [
@@ -67,11 +71,16 @@ def test_a_robot_that_fell_by_a_passage_is_stood_up_off_the_ways(spec: RobotSpec
         narrow = [grid.centre(k) for k in range(grid.nx * grid.ny) if grid.capacity(k) < 2]
         assert narrow  # (the passage is one robot wide)
         rack = model.spots["rack"]
-        for lay in ((5.3, 4.0), (10.8, 4.2), (8.0, 4.0), rack[0][:2]):
+        ways_in = [shapely.LineString([hold, q[:2]]) for q in rack
+                   for hold in model._holding_places("rack", 0)]
+        hold = model._holding_places("rack", 0)[0]  # (and by the rack's first holding place,
+        # on the way in from it: 3 December, one kept the cell's pose from the robot handed it)
+        for lay in ((5.3, 4.0), (10.8, 4.2), (8.0, 4.0), rack[0][:2], (hold[0], hold[1] - 0.3)):
             x, y, _ = model._stand_up_spot("fallen", *lay, 0.0)
             assert model._open(x, y)
             assert min(math.hypot(x - cx, y - cy) for cx, cy in narrow) >= OFF_THE_WAYS
             assert min(math.hypot(x - q[0], y - q[1]) for q in rack) >= OFF_THE_WAYS
+            assert min(w.distance(shapely.Point(x, y)) for w in ways_in) >= OFF_THE_WAYS
             assert math.hypot(x - lay[0], y - lay[1]) < 4.5  # near where it fell (out of the
             # passage from its middle: 2 m to its mouth, then OFF_THE_WAYS)
         assert model._stand_up_spot("fallen", 13.0, 6.0, 0.0)[:2] == (13.0, 6.0)
@@ -123,3 +132,46 @@ class _Worker:
 
     def __init__(self, rid: str, spec: RobotSpec) -> None:
         self.id, self.spec, self.rng = rid, spec, np.random.default_rng(0)
+
+
+
+PASSAGE_FOUR = Path(__file__).resolve().parents[2] / "benchmarks" / "lines" / "passage_four.yaml"
+STOOD_AT = ((11.01, 2.0), (12.0, 2.0), (12.0, 7.0))  # facing south (-85.7 degrees) each
+
+
+def test_a_robot_stood_up_is_balanced_through_its_recovery_and_walks_on() -> None:
+    """A body just stood up is balanced by its controller through its recovery (as a real
+    humanoid's runs on) until its next task takes over: left standing on its joints' last
+    targets, it fell as its next walk turned it on the spot (in a 30-minute trace of
+    passage_four one robot fell four times running, each 3 s after its recovery, 3 December;
+    stood up there and walked off at once, or after 300 s left so, three robots of four fell
+    in a scratch test). Here each robot, knocked down and stood up where it lay, waits out its
+    recovery, then walks 3.2 m to its left and behind (a turn of 136 degrees on the spot)."""
+    line = load_line(PASSAGE_FOUR)
+    spec = line.fleet.robot  # type: ignore[union-attr]
+    quick = spec.model_copy(update={"fall_recovery_time": 20.0})  # type: ignore[union-attr]
+    model = Physics(line.layout, quick)
+    try:
+        model.share_floor(build_lanes(line.layout), lambda robot, why: None)
+        c = model.world.client
+        fell = []
+        for k, (x, y) in enumerate(STOOD_AT):
+            rid = f"r{k}"
+            h = model.world.add_humanoid(quick, x + 0.5, y + 0.5, 0.0, name=rid)
+            model.bodies[rid] = model.floor.bodies[rid] = h
+            model.world.run(h, prim.hold(model.world, h, 1.0))
+            lying = pb.getQuaternionFromEuler([1.4, 0.0, math.radians(-85.7)])
+            pb.resetBasePositionAndOrientation(h.body, (x, y, 0.3), lying, physicsClientId=c)
+            model._recover(rid)
+            model.advance(model.world.time + quick.fall_recovery_time)
+            sx, sy, yaw = h.pose()
+            assert math.hypot(sx - x, sy - y) < 0.05 and abs(math.degrees(yaw) + 85.7) < 3.0
+            walked = model.world.run(h, prim.walk(model.world, h, [(x + 2.05, y + 2.5)],
+                                                  quick.speed(0.0)))
+            if walked.fell:
+                fell.append((x, y))
+            pb.removeBody(h.body, physicsClientId=c)  # (out of the next one's way)
+            del model.bodies[rid], model.floor.bodies[rid], model.world.humanoids[rid]
+        assert not fell, f"fell walking off after its recovery, stood up at {fell}"
+    finally:
+        model.close()

@@ -154,11 +154,14 @@ class Robot:
         clock.set(now, state, self.energy / self.capacity if clock.logging else None, logged,
                   where or self.location, on)
 
-    def do(self, state: str, task: MotionTask) -> Generator[Step, Any, Outcome]:
+    def do(self, state: str, task: MotionTask, spot: WorkSpot | None = None
+           ) -> Generator[Step, Any, Outcome]:
         """Carry out a primitive in ``state``: one timeout when the motion model plans at once
         (``plan``: the surrogate's ``execute`` is that plan and one timeout), else its
         ``execute``. A robot whose body fell while it had no task is down until the crew has
-        stood it up first."""
+        stood it up first. A robot that falls working on ``spot`` gives it up before its
+        recovery (the crew stands it up off the work poses), so the robot queued next takes
+        it then, not when the fallen one is back on its feet."""
         if self.down_until is not None:
             yield from self.recover()
         self.set(state, where=task.target)
@@ -170,6 +173,8 @@ class Robot:
         else:
             outcome = yield from self.motion.execute(self.env, self, task)
         self.pay(task, outcome)
+        if outcome.fell and spot is not None:
+            spot.leave()
         if outcome.fell or self.ttf is not None:
             yield from self.suffer(outcome)
         return outcome
@@ -476,9 +481,10 @@ class Robot:
             wake = spot.take(False)  # a free spot is taken at once
             if wake is not None:
                 yield from self.queue_for(leg.src_loc, wake, PICKING, payload)
+            fell = False
             if timed is None:
-                outcome = yield from self.do(PICKING, pick)
-                ok = outcome.ok
+                outcome = yield from self.do(PICKING, pick, spot)
+                ok, fell = outcome.ok, outcome.fell
             else:  # do, written out: set, plan, wait, pay
                 where = pick.target
                 if clock.state in _STANDING:
@@ -504,7 +510,8 @@ class Robot:
                     self.draw(self.drain_w * duration)
                 if failing:
                     yield from self.suffer(Outcome(duration, joules))
-            spot.leave()
+            if not fell:  # (a robot that fell there gave the spot up as it fell: ``do``)
+                spot.leave()
             if not ok:
                 self.failed_tasks += 1
                 log.add(env.now, rid, "robot", "task_failed", units, payload)
@@ -561,7 +568,7 @@ class Robot:
                 if wake is not None:
                     yield from self.queue_for(leg.dst_loc, wake, PLACING, payload)
                 if timed is None:
-                    outcome = yield from self.do(PLACING, place)
+                    outcome = yield from self.do(PLACING, place, spot)
                     ok, fell = outcome.ok, outcome.fell
                 else:  # do, written out (as for the pick)
                     where = place.target
@@ -589,7 +596,8 @@ class Robot:
                         self.draw(self.drain_w * duration)
                     if failing:
                         yield from self.suffer(Outcome(duration, joules))
-                spot.leave()
+                if not fell:
+                    spot.leave()
                 if ok or fell or attempt + 1 == PLACE_TRIES:
                     break
                 # (a body that could not reach its work pose: the tote is still in its hands)
