@@ -174,6 +174,25 @@ def test_a_robot_backs_away_only_as_far_as_the_floor_behind_is_free() -> None:
         pb.disconnect(client)
 
 
+def test_a_robot_steps_aside_only_where_no_robot_stands_on_its_way() -> None:
+    """A robot that gives way to one met head on sidles a metre aside (to its right, else its
+    left), and one refused a narrow stretch waits aside: only where its way there keeps a
+    corridor's width from every robot. (Blind to robots, a robot giving way sidled into one
+    standing 1.1 m to its right and fell: passage_four, 30 minutes, 1462 s of 9a9a921.)"""
+    east = np.array([1.0, 0.0])  # facing east: right is -y
+    floor, client = _open_floor({"a": (0.0, 0.0), "met": (0.9, 0.0), "right": (0.4, -1.1)})
+    try:
+        assert floor.aside(0.0, 0.0, east, -1.0) == -1.0  # (blind to robots: the right)
+        assert floor.aside(0.0, 0.0, east, -1.0, "a", 1.0) == 1.0  # the left, clear
+        floor._now["left"] = (-0.3, 0.9, 0.0, 0.0)
+        assert floor.aside(0.0, 0.0, east, -1.0, "a", 1.0) == 0.0  # neither: it backs away
+        del floor._now["right"]
+        assert floor.aside(0.0, 0.0, east, -1.0, "a", 1.0) == -1.0  # the met robot ahead
+        # (0.9 m off the way aside) does not stop it
+    finally:
+        pb.disconnect(client)
+
+
 def test_in_a_one_robot_passage_a_robot_keeps_to_the_middle() -> None:
     """Sensed by rays across its leg: between two walls 1 m apart it steers to the middle
     however its path runs through; by one wall it keeps ``KEEP_OFF`` from it; in the open,

@@ -249,7 +249,8 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
             done = result
             x, y, yaw = robot.pose()
             ahead = np.array([math.cos(yaw), math.sin(yaw)])
-            side = floor.aside(x, y, ahead, -SIDE_STEP) if result.note.endswith(FACED) else 0.0
+            side = (floor.aside(x, y, ahead, -SIDE_STEP, robot.name, world.time)
+                    if result.note.endswith(FACED) else 0.0)
             if side:  # met head on: it steps aside, facing on, and lets the other by
                 step = yield from sidle(world, robot, x - side * ahead[1], y + side * ahead[0],
                                         yaw, within=0.1)
