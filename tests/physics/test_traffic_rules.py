@@ -189,6 +189,11 @@ def test_a_robot_steps_aside_only_where_no_robot_stands_on_its_way() -> None:
         del floor._now["right"]
         assert floor.aside(0.0, 0.0, east, -1.0, "a", 1.0) == -1.0  # the met robot ahead
         # (0.9 m off the way aside) does not stop it
+        floor._now["a"] = (0.0, -1.0, 0.0, 0.0)  # already aside (1 m right of its line):
+        floor._now["far right"] = (0.0, -2.2, 0.0, 0.0)  # a robot 1.2 m further right is
+        assert floor.aside(0.0, -1.0, east, -1.0, "a", 1.0, at=-1.0) == -1.0  # off its way
+        assert floor.aside(0.0, -1.0, east, -1.0, "a", 1.0) == 1.0  # (from where it stands,
+        # a metre further right, the way would pass it)
     finally:
         pb.disconnect(client)
 

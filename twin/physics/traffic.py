@@ -333,7 +333,7 @@ class SharedFloor:
                     room = max(mouth - WAIT_BACK - OVERSHOOT - s, 0.0)
                     way.limit(math.sqrt(2 * BRAKE * room), "stretch refused:", self.refused)
                     if room < 3.5:
-                        way.offset = self.aside(x, y, unit, -HOLD_SIDE, name, t)
+                        way.offset = self.aside(x, y, unit, -HOLD_SIDE, name, t, me)
                     break
                 for cell, heading, out in zip(claim.cells, claim.heading, claim.s_out,
                                               strict=True):
@@ -776,17 +776,17 @@ class SharedFloor:
         self.holds.pop(name, None)
 
     def aside(self, x: float, y: float, unit: np.ndarray, offset: float,
-              name: str | None = None, t: float = 0.0) -> float:
+              name: str | None = None, t: float = 0.0, at: float = 0.0) -> float:
         """``offset`` if the floor beside the robot is free of scenery that far (and, given
-        the robot's ``name``, its way there keeps ``CORRIDOR`` from every other robot), else
-        the other side's, else 0. (Blind to robots, a robot that gave way to one met head on
-        sidled 1 m aside into a robot standing there, and fell: passage_four, 30 minutes,
-        1462 s of 9a9a921's trace.)"""
+        the robot's ``name``, its way there from ``at``, where it stands across ``unit``,
+        keeps ``CORRIDOR`` from every other robot), else the other side's, else 0. (Blind to
+        robots, a robot that gave way to one met head on sidled 1 m aside into a robot
+        standing there, and fell: passage_four, 30 minutes, 1462 s of 9a9a921's trace.)"""
         for want in (offset, -offset):
             if want == 0.0:
                 return 0.0
             if self.free_beside(x, y, unit, want) and (
-                    name is None or self._side_clear(name, x, y, unit, want, t)):
+                    name is None or self._side_clear(name, x, y, unit, want - at, t)):
                 return want
         return 0.0
 
