@@ -795,8 +795,13 @@ class SharedFloor:
         """The straight way from (x, y) to ``shift`` across ``unit`` (+ left) keeps
         ``CORRIDOR`` between centres from every robot but ``name``."""
         to = (x - shift * float(unit[1]), y + shift * float(unit[0]))
-        return all(_to_segment((ox, oy), (x, y), to) >= CORRIDOR
-                   for other, (ox, oy, *_rest) in self.snapshot(t).items() if other != name)
+        return not self._near_way(name, (x, y), to, CORRIDOR, t)
+
+    def _near_way(self, name: str, a: tuple[float, float], b: tuple[float, float],
+                  clear: float, t: float) -> list[str]:
+        """The robots but ``name`` whose centres stand within ``clear`` of the segment a-b."""
+        return [other for other, (ox, oy, *_rest) in self.snapshot(t).items()
+                if other != name and _to_segment((ox, oy), a, b) < clear]
 
     def free_beside(self, x: float, y: float, unit: np.ndarray, shift: float) -> bool:
         """Whether a body moved ``shift`` across ``unit`` (+ left) from (x, y), and walking
@@ -864,9 +869,8 @@ class SharedFloor:
         me = now.get(name)
         if me is None:
             return []
-        return [other for other, (ox, oy, *_rest) in now.items()
-                if other != name and other not in self.poses
-                and _to_segment((ox, oy), (me[0], me[1]), (x, y)) < WAY_IN_CLEAR]
+        return [other for other in self._near_way(name, (me[0], me[1]), (x, y), WAY_IN_CLEAR, t)
+                if other not in self.poses]
 
 
 def _arc_of(path: np.ndarray, arc: np.ndarray, p: np.ndarray) -> float:
