@@ -211,3 +211,62 @@ def test_four_robots_work_a_line_through_a_one_robot_passage() -> None:
         else:
             at_cell.discard(who)
         assert len(at_cell) <= 1, (row["t"], at_cell)
+
+
+@pytest.mark.parametrize("leaves_after", [17.0, 20.0])
+def test_a_robot_held_short_of_the_taken_cell_sets_off_onto_it_clear_of_its_stand(
+        spec: RobotSpec, leaves_after: float) -> None:
+    """passage_four's cell: a loaded robot walking the leg from the passage's east mouth onto
+    the one work pose, taken, stops short of it and steps to its place aside (0.95 m right of
+    its line); the robot on the pose walks off while it is still stepping there. It sets off
+    from where it stands, not along its old line 0.7 m to the left: walking on parallel to
+    that line, steering back at a stride's rate, it walked into the end of the cell's stand and
+    fell (30-minute traces of 3 December, 605.8 s). Both hold-ups fell on the old code."""
+    from pathlib import Path
+
+    from twin.loader import load_line
+
+    line = load_line(Path(__file__).parents[2] / "benchmarks" / "lines" / "passage_four.yaml")
+    layout = line.layout
+    world = World.from_layout(layout)
+    try:
+        floor = SharedFloor(world.client, build_lanes(layout), layout.traffic.gap,
+                            layout.traffic.narrow_speed)
+        floor.scenery = set(range(pb.getNumBodies(physicsClientId=world.client)))
+        floor.fixtures = {s.body for s in world.stands.values()}
+        cell = (14.0, 3.0, -math.pi / 2)
+        worker = world.add_humanoid(spec, *cell, name="worker")
+        x0, y0 = 10.9, 4.83  # by the passage's east mouth, on the graph's leg to the cell
+        face = math.atan2(cell[1] - y0, cell[0] - x0)
+        robot = world.add_humanoid(spec, x0, y0, face + math.pi, name="robot")
+        world.add_stand("pickup", x0, y0, face + math.pi)  # it picked there, behind it
+        floor.scenery.add(world.stands["pickup"].body)
+        tote = world.add_tote(12.0, x0 - STAND_AHEAD * math.cos(face),
+                              y0 - STAND_AHEAD * math.sin(face), face + math.pi)
+        picked, carry = world.run(robot, prim.pick(world, robot, tote))
+        assert picked.ok and carry is not None, picked.note
+        for h in (worker, robot):
+            floor.bodies[h.name] = h
+        floor.claim("worker", cell)
+        world.start(robot, prim.walk(world, robot, [cell[:2]], spec.speed(12.0), face=cell[2],
+                                     carry=carry, floor=floor))
+        start, gone, touched = world.time, False, []
+        stand = world.stands["cell"].body
+        while world.time < start + leaves_after + 40.0 and (not gone or "robot" in world.active):
+            if not gone and world.time > start + leaves_after:
+                floor.release("worker")
+                world.start(worker, prim.walk(world, worker, [[14.0, 4.5], [16.0, 7.0]], 0.9,
+                                              floor=floor))
+                gone = True
+            world.tick()
+            touched += [round(world.time - start, 1) for b in (robot.body, carry.tote.body)
+                        for c in pb.getContactPoints(bodyA=b, bodyB=stand,
+                                                     physicsClientId=world.client)]
+        result = world.results["robot"]
+        x, y, yaw = robot.pose()
+    finally:
+        world.close()
+    assert result.ok and not result.fell, result.note
+    assert not touched, touched[:5]
+    assert math.hypot(x - cell[0], y - cell[1]) < 0.3
+    assert abs(math.remainder(yaw - cell[2], 2 * math.pi)) < 0.2

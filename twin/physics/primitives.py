@@ -74,6 +74,7 @@ RETREAT = 1.5  # m a walk that gave up backs away the way it came (at most), to 
 RETREAT_PAUSE = 8.0  # s it then stands there before it walks on
 RETRIES = 3  # deadlocks a walk yields to before it ends where it stands (ok=False)
 DEADLOCK = "deadlock"  # a Result note's first word: a walk or a wait that gave up
+OFF_ITS_LINE = "set off off its line"  # a walk's legs end so: planned again from the robot
 
 
 @dataclass
@@ -238,11 +239,17 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
         return (yield from _legs(world, robot, path, speed, face, carry, accel, None))
     try:
         done = Result(ok=False)
-        for _ in range(RETRIES + 1):
+        deadlocks = 0
+        while deadlocks <= RETRIES:
             result = yield from _legs(world, robot, path, speed, face, carry, accel, floor)
             result.duration += done.duration
+            result.distance += done.distance
+            if result.note == OFF_ITS_LINE:  # its way planned again from where it stands
+                done, path = result, np.asarray(result.metrics["rest"]).reshape(-1, 2)
+                continue
             if not result.note.startswith(DEADLOCK):
                 return result
+            deadlocks += 1
             # stopped for traffic past GIVE_UP: a cycle of waits (or a robot that will not
             # move). It yields: steps back the way it came, stands, and walks on from there
             floor.deadlocked.append(robot.name)
@@ -365,6 +372,18 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                         v_ref = 0.0
                         if abs(across) > 0.05:  # stopped short of its place aside: step there
                             side = float(np.clip(-1.5 * across, -FINE_SPEED, FINE_SPEED))
+            if (floor is not None and was > 0.0 and stalled == 0.0 and way.offset == 0.0
+                    and not way.narrow and abs(across) > STEER_OFF):
+                # setting off again well off its line (from a place aside it was still stepping
+                # to, holding short of a taken pose): the rest of the walk is planned again
+                # from where it stands, round the stands. Walking on along its line, a loaded
+                # robot 0.7 m off it, steering back at a stride's gentle rate, walked into the
+                # end of the cell's stand and fell (passage_four, 30 minutes, 605.8 s in every
+                # trace of 3 December; tests/physics/test_traffic.py)
+                return Result(ok=False, duration=t, note=OFF_ITS_LINE,
+                              distance=robot.meter.distance_m - start_m,
+                              metrics={"rest": np.asarray(corners[k_end:]).tolist(),
+                                       "waited_s": waited})
             # the leg's heading; walking, drawn back onto the leg by the cross-track error.
             # Stopped for traffic it turns back to the heading on the spot (steering to its
             # place aside turned it; setting off still turned, it walked on across its line,
