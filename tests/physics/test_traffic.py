@@ -270,3 +270,44 @@ def test_a_robot_held_short_of_the_taken_cell_sets_off_onto_it_clear_of_its_stan
     assert not touched, touched[:5]
     assert math.hypot(x - cell[0], y - cell[1]) < 0.3
     assert abs(math.remainder(yaw - cell[2], 2 * math.pi)) < 0.2
+
+
+def test_a_robot_held_short_of_a_pose_it_headed_for_leaves_it_to_the_robot_handed_it(
+        spec: RobotSpec) -> None:
+    """A robot that set off for the cell's free pose, then found it taken and stopped short
+    at its holding place, heads for it no more: the pose is free for the robot the line hands
+    it next, even one farther away. (Kept, the held robot's pose stopped the robot handed the
+    cell from its holding place 5.6 m off for 90 s, until its task failed: passage_four,
+    30-minute trace of 37f2109, 1276 s.)"""
+    from pathlib import Path
+
+    from twin.loader import load_line
+
+    line = load_line(Path(__file__).parents[2] / "benchmarks" / "lines" / "passage_four.yaml")
+    layout = line.layout
+    world = World.from_layout(layout)
+    try:
+        floor = SharedFloor(world.client, build_lanes(layout), layout.traffic.gap,
+                            layout.traffic.narrow_speed)
+        floor.scenery = set(range(pb.getNumBodies(physicsClientId=world.client)))
+        floor.fixtures = {s.body for s in world.stands.values()}
+        cell = (14.0, 3.0, -math.pi / 2)
+        worker = world.add_humanoid(spec, *cell, name="worker")
+        robot = world.add_humanoid(spec, 11.0, 4.8, -0.5, name="robot")
+        far = world.add_humanoid(spec, 12.5, 8.5, -1.3, name="far")
+        for h in (worker, robot, far):
+            floor.bodies[h.name] = h
+        floor.intend("robot", cell)  # free as it set off (``Physics._destination``) ...
+        floor.claim("worker", cell)  # ... taken before it came
+        walked = world.run(robot, prim.walk(world, robot, [cell[:2]], 0.9, face=cell[2],
+                                            floor=floor))
+        floor.release("worker")  # the worker walks off; the line hands the pose to "far"
+        world.run(worker, prim.walk(world, worker, [[14.0, 4.5], [16.0, 7.0]], 0.9,
+                                    floor=floor))
+        x, y, _ = robot.pose()
+        free = floor.free_pose("far", [cell], world.time, nearest=True)
+    finally:
+        world.close()
+    assert walked.metrics["held"] == 1.0 and math.hypot(x - cell[0], y - cell[1]) > 1.2, (
+        walked, x, y)
+    assert free == cell

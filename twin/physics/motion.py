@@ -93,7 +93,7 @@ class Physics:
         self.totes: dict[str, Tote] = {}
         self._next_pose = 0.0
         self._at_fixture: set[str] = set()  # robots facing a stand or post: step back first
-        self._busy: set[str] = set()  # robots carrying out a task of the line
+        self._busy: dict[str, str] = {}  # robots carrying out a task of the line -> its target
         self._down: dict[str, float] = {}  # robot that fell -> world time its recovery ends
         self._held: dict[str, str | None] = {}  # robots waiting for a work pose to clear ->
         # a walker they stop (None: none)
@@ -323,7 +323,7 @@ class Physics:
         t0, e0 = env.now, h.meter.energy_j
         self.floor.finish(h.name)  # (a walk making way for another, cut short)
         self.world.start(h, self._controller(h, robot, task))
-        self._busy.add(robot.id)
+        self._busy[robot.id] = task.target
         while h.name in self.world.active:
             yield env.timeout(self.settings.lockstep_interval)
             self.advance(env.now)
@@ -332,7 +332,7 @@ class Physics:
                 if self.listener is not None:
                     self.listener(rid, "deadlock")
             self.floor.deadlocked.clear()
-        self._busy.discard(robot.id)
+        self._busy.pop(robot.id, None)
         self.floor.waiting.pop(robot.id, None)
         self._tell(robot.id)
         result: prim.Result = self.world.results.pop(h.name)
@@ -415,9 +415,12 @@ class Physics:
                 if pose is not None and floor.clear_to_enter(robot.id, pose[0], pose[1],
                                                              world.time):
                     break
+                if pose is not None:  # the line handed it this pose: robots walking here
+                    floor.intend(robot.id, pose)  # hold for it (``_destination``)
                 if waited > prim.GIVE_UP:  # (a robot that does not move off): the line's
                     self._held.pop(robot.id, None)  # task fails, the robot walks on
                     floor.waiting.pop(robot.id, None)
+                    floor.intents.pop(robot.id, None)
                     floor.deadlocked.append(robot.id)
                     return prim.Result(ok=False, duration=waited, note=f"{prim.DEADLOCK}: "
                                        f"the work pose at {task.target} did not clear")
@@ -430,7 +433,11 @@ class Physics:
                 place: tuple[float, float] | None = None
                 if claimant is not None:  # it stands by a pose another robot is to work on
                     place = self._step_off(robot.id, task.target, claimant)
-                elif walker is not None and walker in floor.walkers:  # it stops a walker
+                elif walker is not None and walker in floor.walkers and \
+                        self._busy.get(walker) != task.target:  # it stops a walker (one
+                    # bound here holds short of the pose by itself: stepping aside for it, the
+                    # robot handed the cell walked 5 m off its way in and, stood in by others
+                    # there, gave up after 90 s; trace of 37f2109, 1387 s)
                     mx, my, _ = h.pose()
                     path = floor.walkers[walker].path
                     place = self._clear_of(robot.id, mx, my, shapely.LineString(path)

@@ -277,6 +277,7 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
         return done
     finally:
         floor.finish(robot.name)  # its claims go back however the walk ends
+        floor.walked(robot.name, *robot.pose()[:2])
 
 
 def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | None,

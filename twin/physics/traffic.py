@@ -764,6 +764,15 @@ class SharedFloor:
         """``name`` walks to ``pose`` (others choose another)."""
         self.intents[name] = pose
 
+    def walked(self, name: str, x: float, y: float) -> None:
+        """``name``'s walk ended at (x, y): a work pose it headed for and stopped short of
+        (held back, its destination taken, or given up) is no longer its. (Kept, the pose of
+        a robot queued 1.6 m from passage_four's cell stopped the robot the line had handed
+        the cell, farther away, for 90 s, until its task failed: trace of 37f2109, 1276 s.)"""
+        pose = self.intents.get(name)
+        if pose is not None and math.hypot(pose[0] - x, pose[1] - y) > SPOT_CLEAR:
+            del self.intents[name]
+
     def claim(self, name: str, pose: tuple[float, float, float]) -> None:
         """``name`` works on ``pose`` until its next walk."""
         self.intents.pop(name, None)
