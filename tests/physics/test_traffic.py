@@ -213,6 +213,25 @@ def test_four_robots_work_a_line_through_a_one_robot_passage() -> None:
         assert len(at_cell) <= 1, (row["t"], at_cell)
 
 
+CELL = (14.0, 3.0, -math.pi / 2)  # passage_four's one-pose cell: its work pose
+
+
+def passage_four_world() -> tuple[World, SharedFloor]:
+    """benchmarks/lines/passage_four.yaml's world and shared floor, with no robot yet."""
+    from pathlib import Path
+
+    from twin.loader import load_line
+
+    line = load_line(Path(__file__).parents[2] / "benchmarks" / "lines" / "passage_four.yaml")
+    layout = line.layout
+    world = World.from_layout(layout)
+    floor = SharedFloor(world.client, build_lanes(layout), layout.traffic.gap,
+                        layout.traffic.narrow_speed)
+    floor.scenery = set(range(pb.getNumBodies(physicsClientId=world.client)))
+    floor.fixtures = {s.body for s in world.stands.values()}
+    return world, floor
+
+
 @pytest.mark.parametrize("leaves_after", [17.0, 20.0])
 def test_a_robot_held_short_of_the_taken_cell_sets_off_onto_it_clear_of_its_stand(
         spec: RobotSpec, leaves_after: float) -> None:
@@ -222,22 +241,11 @@ def test_a_robot_held_short_of_the_taken_cell_sets_off_onto_it_clear_of_its_stan
     from where it stands, not along its old line 0.7 m to the left: walking on parallel to
     that line, steering back at a stride's rate, it walked into the end of the cell's stand and
     fell (30-minute traces of 3 December, 605.8 s). Both hold-ups fell on the old code."""
-    from pathlib import Path
-
-    from twin.loader import load_line
-
-    line = load_line(Path(__file__).parents[2] / "benchmarks" / "lines" / "passage_four.yaml")
-    layout = line.layout
-    world = World.from_layout(layout)
+    world, floor = passage_four_world()
     try:
-        floor = SharedFloor(world.client, build_lanes(layout), layout.traffic.gap,
-                            layout.traffic.narrow_speed)
-        floor.scenery = set(range(pb.getNumBodies(physicsClientId=world.client)))
-        floor.fixtures = {s.body for s in world.stands.values()}
-        cell = (14.0, 3.0, -math.pi / 2)
-        worker = world.add_humanoid(spec, *cell, name="worker")
+        worker = world.add_humanoid(spec, *CELL, name="worker")
         x0, y0 = 10.9, 4.83  # by the passage's east mouth, on the graph's leg to the cell
-        face = math.atan2(cell[1] - y0, cell[0] - x0)
+        face = math.atan2(CELL[1] - y0, CELL[0] - x0)
         robot = world.add_humanoid(spec, x0, y0, face + math.pi, name="robot")
         world.add_stand("pickup", x0, y0, face + math.pi)  # it picked there, behind it
         floor.scenery.add(world.stands["pickup"].body)
@@ -247,8 +255,8 @@ def test_a_robot_held_short_of_the_taken_cell_sets_off_onto_it_clear_of_its_stan
         assert picked.ok and carry is not None, picked.note
         for h in (worker, robot):
             floor.bodies[h.name] = h
-        floor.claim("worker", cell)
-        world.start(robot, prim.walk(world, robot, [cell[:2]], spec.speed(12.0), face=cell[2],
+        floor.claim("worker", CELL)
+        world.start(robot, prim.walk(world, robot, [CELL[:2]], spec.speed(12.0), face=CELL[2],
                                      carry=carry, floor=floor))
         start, gone, touched = world.time, False, []
         stand = world.stands["cell"].body
@@ -268,8 +276,8 @@ def test_a_robot_held_short_of_the_taken_cell_sets_off_onto_it_clear_of_its_stan
         world.close()
     assert result.ok and not result.fell, result.note
     assert not touched, touched[:5]
-    assert math.hypot(x - cell[0], y - cell[1]) < 0.3
-    assert abs(math.remainder(yaw - cell[2], 2 * math.pi)) < 0.2
+    assert math.hypot(x - CELL[0], y - CELL[1]) < 0.3
+    assert abs(math.remainder(yaw - CELL[2], 2 * math.pi)) < 0.2
 
 
 def test_a_robot_held_short_of_a_pose_it_headed_for_leaves_it_to_the_robot_handed_it(
@@ -279,35 +287,24 @@ def test_a_robot_held_short_of_a_pose_it_headed_for_leaves_it_to_the_robot_hande
     it next, even one farther away. (Kept, the held robot's pose stopped the robot handed the
     cell from its holding place 5.6 m off for 90 s, until its task failed: passage_four,
     30-minute trace of 37f2109, 1276 s.)"""
-    from pathlib import Path
-
-    from twin.loader import load_line
-
-    line = load_line(Path(__file__).parents[2] / "benchmarks" / "lines" / "passage_four.yaml")
-    layout = line.layout
-    world = World.from_layout(layout)
+    world, floor = passage_four_world()
     try:
-        floor = SharedFloor(world.client, build_lanes(layout), layout.traffic.gap,
-                            layout.traffic.narrow_speed)
-        floor.scenery = set(range(pb.getNumBodies(physicsClientId=world.client)))
-        floor.fixtures = {s.body for s in world.stands.values()}
-        cell = (14.0, 3.0, -math.pi / 2)
-        worker = world.add_humanoid(spec, *cell, name="worker")
+        worker = world.add_humanoid(spec, *CELL, name="worker")
         robot = world.add_humanoid(spec, 11.0, 4.8, -0.5, name="robot")
         far = world.add_humanoid(spec, 12.5, 8.5, -1.3, name="far")
         for h in (worker, robot, far):
             floor.bodies[h.name] = h
-        floor.intend("robot", cell)  # free as it set off (``Physics._destination``) ...
-        floor.claim("worker", cell)  # ... taken before it came
-        walked = world.run(robot, prim.walk(world, robot, [cell[:2]], 0.9, face=cell[2],
+        floor.intend("robot", CELL)  # free as it set off (``Physics._destination``) ...
+        floor.claim("worker", CELL)  # ... taken before it came
+        walked = world.run(robot, prim.walk(world, robot, [CELL[:2]], 0.9, face=CELL[2],
                                             floor=floor))
         floor.release("worker")  # the worker walks off; the line hands the pose to "far"
         world.run(worker, prim.walk(world, worker, [[14.0, 4.5], [16.0, 7.0]], 0.9,
                                     floor=floor))
         x, y, _ = robot.pose()
-        free = floor.free_pose("far", [cell], world.time, nearest=True)
+        free = floor.free_pose("far", [CELL], world.time, nearest=True)
     finally:
         world.close()
-    assert walked.metrics["held"] == 1.0 and math.hypot(x - cell[0], y - cell[1]) > 1.2, (
+    assert walked.metrics["held"] == 1.0 and math.hypot(x - CELL[0], y - CELL[1]) > 1.2, (
         walked, x, y)
-    assert free == cell
+    assert free == CELL
