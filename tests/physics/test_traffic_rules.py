@@ -158,6 +158,28 @@ def test_a_robot_beyond_where_a_leg_turns_does_not_stop_it() -> None:
         pb.disconnect(client)
 
 
+def test_of_two_robots_stopped_crossing_each_other_one_gives_way() -> None:
+    """Two robots whose legs cross, each ahead in the other's corridor, both stop to let the
+    other cross; they stop for each other as two met head on do (``face_off``: one gives way,
+    and backs off rather than stepping aside across the other's way). (Two robots stood
+    'crossing' each other 97 s by passage_four's cell until the give-up: trace of 37f2109,
+    1427 s.)"""
+    east, north = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    floor, client = _open_floor({"a": (0.0, 0.0), "b": (0.5, -0.5)})
+    try:
+        for _ in range(2):  # (each sees the other's leg from the second look)
+            way_a = floor.way(_Named("a"), 1.0, east, np.array([5.0, 0.0]), False, False)  # type: ignore[arg-type]
+            way_b = floor.way(_Named("b"), 1.0, north, np.array([0.5, 5.0]), False, False)  # type: ignore[arg-type]
+        assert way_a.speed == way_b.speed == 0.0
+        assert "crossing" in way_a.why and "crossing" in way_b.why
+        assert [floor.face_off(n) for n in "ab"] == [False, True]  # alike: b gives way
+        assert floor.crossing == {"a", "b"}
+        floor.finish("b")
+        assert not floor.face_off("a") and floor.crossing == {"a"}
+    finally:
+        pb.disconnect(client)
+
+
 def test_a_robot_backs_away_only_as_far_as_the_floor_behind_is_free() -> None:
     west = np.array([-1.0, 0.0])  # it faces west: behind it is east
     floor, client = _open_floor({"a": (0.0, 0.0), "behind": (2.5, 0.2), "aside": (1.0, 1.5)})

@@ -359,7 +359,8 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                         faced = stalled > FACE_OFF and floor.face_off(robot.name)
                         if stalled > GIVE_UP or faced:
                             return Result(ok=False, duration=t, note=f"{DEADLOCK}: gave way"
-                                          + (FACED if faced else ""),
+                                          + (FACED if faced and robot.name
+                                             not in floor.crossing else ""),
                                           metrics={"rest": np.asarray(corners[k_end:]).tolist(),
                                                    "waited_s": waited})
                         if way.hold and float(np.hypot(*robot.com_vel)) < 0.05 and (

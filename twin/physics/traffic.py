@@ -152,6 +152,7 @@ class SharedFloor:
         self.asking: dict[str, tuple[float, dict[int, tuple[float, float]]]] = {}  # robot
         # waiting at a narrow mouth -> since when, and the cells it waits for (its headings)
         self.facing: dict[str, str] = {}  # walking robot stopped for an oncoming one -> it
+        self.crossing: set[str] = set()  # ... of those, the ones stopped for a crossing one
         self.refused = ""  # why the last stretch asked for was refused (``_may_enter``)
         self.why: dict[str, str] = {}  # walking robot stopped -> why (``Way.why``)
         self.stops: list[tuple[float, str, str]] = []  # (t, robot, why) each time a walking
@@ -219,6 +220,7 @@ class SharedFloor:
         self.legs.pop(name, None)
         self.asking.pop(name, None)
         self.facing.pop(name, None)
+        self.crossing.discard(name)
         self.why.pop(name, None)
 
     def narrow_at(self, x: float, y: float) -> bool:
@@ -311,6 +313,7 @@ class SharedFloor:
         me = ux * (y - float(leg_end[1])) - uy * (x - float(leg_end[0]))
         way = Way()
         self.facing.pop(name, None)
+        self.crossing.discard(name)
         for_spot = aligning = False
         walker = self.walkers.get(name)
         # 1. narrow stretches: claim before the mouth, release behind
@@ -410,6 +413,10 @@ class SharedFloor:
             if -0.5 <= along <= 0.5:  # crossing: let it cross
                 room = ahead - body - self.gap - OVERSHOOT
                 way.limit(math.sqrt(2 * BRAKE * max(room, 0.0)), "crossing", other)
+                if leg is not None and way.speed < STOPPED:  # each may stop for the other
+                    self.facing[name] = other  # (``face_off``: one gives way, backing off;
+                    self.crossing.add(name)  # two robots stopped 'crossing' each other 97 s
+                    # by passage_four's cell, until the give-up: trace of 37f2109, 1427 s)
                 continue
             # oncoming or standing in the way: pass on the right (or the left), else wait.
             # PASS_CLEAR from where the other stands now, across this leg: an oncoming robot
@@ -693,8 +700,9 @@ class SharedFloor:
         return {hit[0] for hit in pb.rayTestBatch(starts, ends, physicsClientId=self.client)}
 
     def face_off(self, name: str) -> bool:
-        """``name`` and an oncoming robot stop for each other, and ``name`` is the one to give
-        way: it walks empty and the other carries, or both alike and its name sorts after.
+        """``name`` and an oncoming (or a crossing) robot stop for each other, and ``name`` is
+        the one to give way: it walks empty and the other carries, or both alike and its name
+        sorts after.
         (Two robots that met head on and stepped aside to the same side stood 0.9 m apart
         for the 90 s of ``primitives.GIVE_UP``: 30-minute trace of 1 December.)"""
         other = self.facing.get(name)
