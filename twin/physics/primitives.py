@@ -277,7 +277,8 @@ def walk(world: World, robot: Humanoid, path: Any, speed: float,
         return done
     finally:
         floor.finish(robot.name)  # its claims go back however the walk ends
-        floor.walked(robot.name, *robot.pose()[:2])
+        if pb.isConnected(physicsClientId=robot.client):  # (not a world closed under it)
+            floor.walked(robot.name, *robot.pose()[:2])
 
 
 def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | None,
