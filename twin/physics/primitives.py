@@ -381,8 +381,8 @@ def _legs(world: World, robot: Humanoid, path: Any, speed: float, face: float | 
                 # to, holding short of a taken pose): the rest of the walk is planned again
                 # from where it stands, round the stands. Walking on along its line, a loaded
                 # robot 0.7 m off it, steering back at a stride's gentle rate, walked into the
-                # end of the cell's stand and fell (passage_four, 30 minutes, 605.8 s in every
-                # trace of 3 December; tests/physics/test_traffic.py)
+                # end of the cell's stand and fell (passage_four, 30 minutes, 605.8 s in the
+                # last three traces of session 20; tests/physics/test_traffic.py)
                 return Result(ok=False, duration=t, note=OFF_ITS_LINE,
                               distance=robot.meter.distance_m - start_m,
                               metrics={"rest": np.asarray(corners[k_end:]).tolist(),
