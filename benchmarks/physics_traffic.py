@@ -57,23 +57,23 @@ def physics_run(minutes: float, keep: Path | None = None, seed: int = 1
     """The physics run, the robot pairs that touched (a robot or the tote it holds against
     another or its tote; each touch counted once), CPU seconds. With ``keep``, its event log
     and pose table are written there (``events.parquet``, ``poses.parquet``) for an audit, with
-every stop of a walk for traffic and why (``stops.csv``: ``SharedFloor.stops``)."""
+every stop of a walk for traffic and why (``stops.csv``: ``SharedFloor.stops``) and when each
+touch between robots began (``touches.csv``)."""
     line = load_line(LINE)
     assert line.fleet is not None and not isinstance(line.fleet.robot, str)
     model = Physics(line.layout, line.fleet.robot, tote_mass=line.transport.default.tote_mass)
     touching: set[tuple[str, str]] = set()
-    touches = 0
+    touches: list[tuple[float, str, str]] = []  # (world time, robot, robot): each touch begins
     advance = model.advance
 
     def watched(now: float) -> None:
-        nonlocal touches
         advance(now)
         names = sorted(model.bodies)
         for i, a in enumerate(names):
             for b in names[i + 1:]:
                 hit = model.touching(a, b)
                 if hit and (a, b) not in touching:
-                    touches += 1
+                    touches.append((model.world.time, a, b))
                     touching.add((a, b))
                 elif not hit:
                     touching.discard((a, b))
@@ -92,9 +92,12 @@ every stop of a walk for traffic and why (``stops.csv``: ``SharedFloor.stops``).
             with open(keep / "stops.csv", "w") as out:  # each stop of a walk, and why
                 out.write("t,robot,why\n")
                 out.writelines(f"{t:.2f},{r},{why}\n" for t, r, why in model.floor.stops)
+            with open(keep / "touches.csv", "w") as out:  # each touch between robots begins
+                out.write("t,a,b\n")
+                out.writelines(f"{t:.2f},{a},{b}\n" for t, a, b in touches)
     finally:
         model.close()
-    return run, touches, time.process_time() - start
+    return run, len(touches), time.process_time() - start
 
 
 def main() -> None:

@@ -33,6 +33,21 @@ def test_preview_brings_the_pendulum_to_rest_over_a_new_zmp() -> None:
     assert state.zmp(gains) == pytest.approx([0.2, -0.1], abs=1e-3)
 
 
+def test_preview_plan_at_rest_stays_at_rest_wherever_it_stands() -> None:
+    """A pendulum at rest over a constant reference stays there, 40 m from the origin as at
+    it: the servo works about the reference now. (Taken about the origin, the finite
+    preview's residual gain pushed a plan at rest by its distance from it: 7,000 m/s^3 at
+    36 m, and robots standing still there fell within 2 s, 3 December.)"""
+    gains = PreviewGains.design(0.88, DT)
+    for at in ([0.0, 0.0], [30.0, 20.0], [-40.0, 5.0]):
+        state = PreviewState.at_rest(np.array(at))
+        ref = np.tile(at, (gains.samples + 1, 1))
+        for _ in range(round(1.0 / DT)):
+            state.step(gains, ref)
+        assert state.x[0] == pytest.approx(at, abs=1e-9), at
+        assert np.abs(state.x[1:]).max() < 1e-9, at
+
+
 def test_preview_zmp_obeys_the_pendulum_equation() -> None:
     """The planned ZMP is c - zc/g c'' (LIPM), and tracks an alternating support."""
     zc = 0.88
@@ -232,6 +247,29 @@ def test_turns_in_place_and_stops(body) -> None:  # type: ignore[no-untyped-def]
     assert not robot.fallen
     assert abs(wrap_angle(goal - yaw)) < 0.15
     assert math.hypot(x, y) < 0.2
+
+
+@pytest.mark.parametrize("at", [(12.0, 7.0), (30.0, 20.0)])
+def test_stands_still_far_from_the_origin_at_every_heading(spec: RobotSpec,
+                                                           at: tuple[float, float]) -> None:
+    """A robot stands 3 s on its own wherever it stands and whichever way it faces: at
+    passage_four's (12, 7) it fell facing 135-165 and 30-45 degrees, at (30, 20) facing any
+    way, before the preview worked about the reference now (3 December)."""
+    fell = []
+    for heading in range(-180, 180, 45):
+        world = World()
+        try:
+            robot = world.add_humanoid(spec, *at, math.radians(heading))
+            for _ in range(round(3.0 / world.settings.control_period)):
+                robot.gait.command(0.0, 0.0, 0.0, stepping=False)
+                robot.control(world.settings.control_period)
+                world.step((robot,))
+                if robot.fallen:
+                    fell.append(heading)
+                    break
+        finally:
+            world.close()
+    assert not fell, fell
 
 
 def test_external_loads_are_measured_while_watched() -> None:

@@ -175,3 +175,35 @@ def test_a_robot_stood_up_is_balanced_through_its_recovery_and_walks_on() -> Non
         assert not fell, f"fell walking off after its recovery, stood up at {fell}"
     finally:
         model.close()
+
+
+def test_a_robot_that_falls_in_its_recovery_is_stood_up_again(spec: RobotSpec) -> None:
+    """A robot knocked down while it waits out its recovery is stood up again at once, and the
+    line hears of the second fall. (Its recovery's balance held on to the end: one that fell
+    2 s after the crew stood it up lay the whole 300 s by passage_four's east mouth, where the
+    walkers trod on it and gave way six times; 30-minute trace of 3 December, 1292 s.)"""
+    layout = Layout.model_validate({
+        "floor": {"width": 12, "depth": 8},
+        "locations": {"rack": {"x": 2, "y": 2, "kind": "rack", "heading": -90}}})
+    model = Physics(layout, spec)
+    heard: list[tuple[str, str | None]] = []
+    try:
+        model.share_floor(build_lanes(layout), lambda robot, why: heard.append((robot, why)))
+        h = model.world.add_humanoid(spec, 6.0, 5.0, 0.0, name="r")
+        model.bodies["r"] = model.floor.bodies["r"] = h
+        model.world.run(h, prim.hold(model.world, h, 1.0))
+        c = model.world.client
+        model._recover("r")  # (as after a fall on a task: the crew stood it up here)
+        model.advance(model.world.time + 2.0)
+        assert not h.fallen and h.falls == 0
+        pb.resetBasePositionAndOrientation(h.body, (6.0, 5.0, 0.3),
+                                           pb.getQuaternionFromEuler([1.4, 0.0, 0.0]),
+                                           physicsClientId=c)
+        knocked = model.world.time
+        model.advance(knocked + 3.0)
+        assert heard == [("r", "fell")], heard
+        pos, orn = pb.getBasePositionAndOrientation(h.body, physicsClientId=c)
+        assert pos[2] > 0.8 * h.pelvis_height and pb.getMatrixFromQuaternion(orn)[8] > 0.99
+        assert model._down["r"] > knocked + spec.fall_recovery_time - 1.0  # down from then
+    finally:
+        model.close()

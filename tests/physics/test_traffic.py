@@ -232,7 +232,7 @@ def passage_four_world() -> tuple[World, SharedFloor]:
     return world, floor
 
 
-@pytest.mark.parametrize("leaves_after", [17.0, 20.0])
+@pytest.mark.parametrize("leaves_after", [14.0, 15.0])
 def test_a_robot_held_short_of_the_taken_cell_sets_off_onto_it_clear_of_its_stand(
         spec: RobotSpec, leaves_after: float) -> None:
     """passage_four's cell: a loaded robot walking the leg from the passage's east mouth onto
@@ -240,7 +240,10 @@ def test_a_robot_held_short_of_the_taken_cell_sets_off_onto_it_clear_of_its_stan
     its line); the robot on the pose walks off while it is still stepping there. It sets off
     from where it stands, not along its old line 0.7 m to the left: walking on parallel to
     that line, steering back at a stride's rate, it walked into the end of the cell's stand and
-    fell (30-minute traces of 3 December, 605.8 s). Both hold-ups fell on the old code."""
+    fell (30-minute traces of 3 December, 605.8 s). Both hold-ups fell on the old code (then
+    at 17 and 20 s; since the preview works about the reference now, 3 December, the robot
+    reaches its place aside by 16 s and ends its walk there, held, so the worker leaves
+    earlier here)."""
     world, floor = passage_four_world()
     try:
         worker = world.add_humanoid(spec, *CELL, name="worker")

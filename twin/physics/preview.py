@@ -36,12 +36,17 @@ class PreviewGains:
     # sample now weighs 0, sample i >= 1 weighs gd[i - 1]): moments[p][i] is the sum of
     # weight * t**p over the samples before i (``WalkingPattern._preview_sums``)
     moments: tuple[list[float], ...] = field(init=False, repr=False, compare=False)
+    # gx[0] plus the preview's weights: what the servo makes of a reference and state shifted
+    # alike by one metre. Zero over an endless preview; over ``horizon`` it is not (about 200
+    # here against gx[0] near 4e4), so ``advance`` works about the reference now
+    shift_gain: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cg", np.stack([self.c, self.gx])[:, None, :])
         object.__setattr__(self, "b_floats", tuple(self.b.tolist()))
         t = np.arange(len(self.gd) + 1) * self.dt
         w = np.concatenate([[0.0], self.gd])
+        object.__setattr__(self, "shift_gain", float(self.gx[0] + self.gd.sum()))
         object.__setattr__(self, "moments", tuple(
             np.concatenate([[0.0], np.cumsum(w * t**p)]).tolist() for p in range(4)))
 
@@ -111,7 +116,12 @@ class PreviewState:
         ex, ey = ex + (zx - rx), ey + (zy - ry)
         self.error = (ex, ey)
         gi = -g.gi
-        ux, uy = gi * ex - fx - px, gi * ey - fy - py
+        # about the reference now, not the world's origin: the preview's finite horizon
+        # leaves its gains a residual (``shift_gain``) that, taken about the origin, pushed
+        # a plan at rest by its distance from it. Robots standing still 14 m from the origin
+        # fell within 2 s at some headings, 36 m away at every heading (3 December)
+        k = g.shift_gain
+        ux, uy = gi * ex - fx - px + k * rx, gi * ey - fy - py + k * ry
         # x = a @ x + np.outer(b, u): the outer product's six products on floats (numpy's
         # elementwise values), added to the matrix product in place
         b0, b1, b2 = g.b_floats
