@@ -240,10 +240,10 @@ def test_a_robot_held_short_of_the_taken_cell_sets_off_onto_it_clear_of_its_stan
     its line); the robot on the pose walks off while it is still stepping there. It sets off
     from where it stands, not along its old line 0.7 m to the left: walking on parallel to
     that line, steering back at a stride's rate, it walked into the end of the cell's stand and
-    fell (30-minute traces of 3 December, 605.8 s). Both hold-ups fell on the old code (then
-    at 17 and 20 s; since the preview works about the reference now, 3 December, the robot
-    reaches its place aside by 16 s and ends its walk there, held, so the worker leaves
-    earlier here)."""
+    fell (30-minute traces of 3 December, 605.8 s). The hold-ups were 17 and 20 s, and both
+    fell on the code before the re-plan; since the preview works about the reference now (3
+    December) the robot reaches its place aside by 16 s and ends its walk there, held, so the
+    worker leaves at 14 and 15 s here (not run on the code before the re-plan)."""
     world, floor = passage_four_world()
     try:
         worker = world.add_humanoid(spec, *CELL, name="worker")

@@ -167,13 +167,12 @@ def hold(world: World, robot: Humanoid, seconds: float) -> Controller:
     just after the crew stood it up lay 300 s, its whole recovery, by passage_four's east mouth,
     where walkers trod on it and gave way six times: 30-minute trace of 3 December, 1292 s.)"""
     dt = world.settings.control_period
-    for k in range(_ticks(world, seconds)):
-        if robot.fallen:
-            return Result(ok=False, fell=True, duration=k * dt, note="fell while standing")
+    for k in range(1, _ticks(world, seconds) + 1):
         robot.gait.command(0.0, 0.0, 0.0, stepping=False)
         yield
-    return Result(ok=not robot.fallen, fell=robot.fallen, duration=seconds,
-                  note="fell while standing" if robot.fallen else "")
+        if robot.fallen:
+            return Result(ok=False, fell=True, duration=k * dt, note="fell while standing")
+    return Result(duration=seconds)
 
 
 def _turn(world: World, robot: Humanoid, heading: float, limit: float = 8.0,
